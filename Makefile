@@ -1,0 +1,58 @@
+# The Makefile is the interface: CI (.ci/run) calls the same targets a developer does.
+# `make test` and `make demo` install what they need into .venv on a fresh clone.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install test pytest lint format typecheck check schema demo cassettes bench bench-check clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## test: lint, type-check and run the whole test suite (what CI runs)
+test: install lint typecheck pytest
+
+pytest: install
+	@$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
+
+lint: install
+	$(BIN)/ruff check reconciler tests bench
+	$(BIN)/ruff format --check reconciler tests bench
+
+format: install
+	$(BIN)/ruff check --fix reconciler tests bench
+	$(BIN)/ruff format reconciler tests bench
+
+typecheck: install
+	$(BIN)/mypy --strict reconciler
+
+check: lint typecheck pytest
+
+## schema: regenerate schemas/ from the models
+schema: install
+	$(BIN)/reconcile schema --out schemas/mappings.schema.json
+
+## demo: plan and apply examples/mappings.yaml against the local sandbox
+demo: install
+	@bash scripts/demo.sh
+
+## cassettes: re-record vcrpy cassettes (against the sandbox, or a real tenant: see README)
+cassettes: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/providers --record-mode=all -m cassette
+
+bench: install
+	$(BIN)/python -m bench
+
+bench-check: install
+	$(BIN)/python -m bench --check
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,160 @@
+"""The one exception tree of reconcile.
+
+Every error a user can cause is a :class:`ReconcileError` with a message written for a person, an
+optional hint saying what to do next, and the process exit code the CLI maps it to (CLI.md "Exit
+codes"). The CLI prints ``message`` and ``hint`` and exits; it never shows a traceback for these
+unless ``--debug`` is given.
+
+    ReconcileError                      exit 1 unless stated
+    ├── ConfigError                     the YAML document is wrong (carries every Diagnostic at once)
+    ├── UsageError                      a command-line argument or environment variable is wrong
+    ├── ProviderError                   an API answered with an error (method, path, API message)
+    │   ├── AuthError                   401/403: credentials refused
+    │   ├── NotFoundError               404: no such route or object
+    │   ├── ValidationFailed            400/422/500 with an ``errors`` list: the API refused the input
+    │   ├── ConflictError               409/412: the object changed since it was read, or is locked
+    │   ├── RateLimited                 429 after the allowed retries
+    │   ├── Unavailable                 5xx/timeouts/connection errors on a read, after retries
+    │   └── UnknownOutcome              a write was sent but its outcome is unknown (timeout, reset, 503)
+    ├── RefusedError                    exit 3: apply refused before any write (stale plan, threshold,
+    │                                   hourly budget, lock held)
+    └── PartialApplyError               exit 4: some writes done, or the re-plan is not empty
+
+This module imports nothing of ours, so every layer may raise these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_ERROR = 1
+EXIT_REFUSED = 3
+EXIT_PARTIAL = 4
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a document, located as ``FILE:LINE:COL`` (1-based)."""
+
+    message: str
+    file: str = ""
+    line: int = 0
+    column: int = 0
+    hint: str | None = None
+    severity: str = "error"
+
+    @property
+    def location(self) -> str:
+        if not self.file:
+            return ""
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def render(self) -> str:
+        where = self.location
+        text = f"{where}: {self.message}" if where else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class ReconcileError(Exception):
+    """Base of every error a user can cause or act on."""
+
+    exit_code: int = EXIT_ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None, exit_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(ReconcileError):
+    """The configuration document is invalid; ``diagnostics`` holds every problem found."""
+
+    def __init__(self, diagnostics: list[Diagnostic], *, hint: str | None = None):
+        self.diagnostics = list(diagnostics)
+        count = len(self.diagnostics)
+        noun = "error" if count == 1 else "errors"
+        super().__init__(f"{count} {noun} in the configuration", hint=hint)
+
+
+class UsageError(ReconcileError):
+    """A command-line argument, option or environment variable is missing or wrong."""
+
+
+class ProviderError(ReconcileError):
+    """An API call failed. Carries the request line (never headers) and the API's own messages."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str,
+        method: str,
+        path: str,
+        status: int | None = None,
+        api_messages: list[str] | None = None,
+        hint: str | None = None,
+    ):
+        self.system = system
+        self.method = method
+        self.path = path
+        self.status = status
+        self.api_messages = list(api_messages or [])
+        detail = f"{system}: {method} {path}"
+        if status is not None:
+            detail += f" -> {status}"
+        full = f"{message} [{detail}]"
+        if self.api_messages:
+            full += ": " + "; ".join(self.api_messages)
+        super().__init__(full, hint=hint)
+
+
+class AuthError(ProviderError):
+    """The API refused the credentials (401/403)."""
+
+
+class NotFoundError(ProviderError):
+    """The route or object does not exist (404)."""
+
+
+class ValidationFailed(ProviderError):
+    """The API refused the input; its messages are kept verbatim. Never retried."""
+
+
+class ConflictError(ProviderError):
+    """The object changed since it was read (412) or is held by someone else (409)."""
+
+
+class RateLimited(ProviderError):
+    """Still rate limited (429) after the allowed retries."""
+
+
+class Unavailable(ProviderError):
+    """The API did not answer usefully (5xx, timeout, connection error) after retries."""
+
+
+class UnknownOutcome(ProviderError):
+    """A write was sent but no answer came back: it may or may not have been committed.
+
+    The apply layer resolves it (look up by natural key, re-read and compare) before retrying.
+    """
+
+
+class RefusedError(ReconcileError):
+    """Apply refused before any write: stale plan, threshold, hourly budget or a held lock."""
+
+    exit_code = EXIT_REFUSED
+
+
+class PartialApplyError(ReconcileError):
+    """Some writes were done and others were not, or the verification re-plan is not empty."""
+
+    exit_code = EXIT_PARTIAL
