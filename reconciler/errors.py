@@ -6,19 +6,19 @@ codes"). The CLI prints ``message`` and ``hint`` and exits; it never shows a tra
 unless ``--debug`` is given.
 
     ReconcileError                      exit 1 unless stated
-    ├── ConfigError                     the YAML document is wrong (carries every Diagnostic at once)
-    ├── UsageError                      a command-line argument or environment variable is wrong
-    ├── ProviderError                   an API answered with an error (method, path, API message)
-    │   ├── AuthError                   401/403: credentials refused
-    │   ├── NotFoundError               404: no such route or object
-    │   ├── ValidationFailed            400/422/500 with an ``errors`` list: the API refused the input
-    │   ├── ConflictError               409/412: the object changed since it was read, or is locked
-    │   ├── RateLimited                 429 after the allowed retries
-    │   ├── Unavailable                 5xx/timeouts/connection errors on a read, after retries
-    │   └── UnknownOutcome              a write was sent but its outcome is unknown (timeout, reset, 503)
-    ├── RefusedError                    exit 3: apply refused before any write (stale plan, threshold,
-    │                                   hourly budget, lock held)
-    └── PartialApplyError               exit 4: some writes done, or the re-plan is not empty
+    ├── ConfigError           the YAML document is wrong (carries every Diagnostic at once)
+    ├── UsageError            a command-line argument or environment variable is wrong
+    ├── ProviderError         an API answered with an error (method, path, the API's message)
+    │   ├── AuthError         401/403: credentials refused
+    │   ├── NotFoundError     404: no such route or object
+    │   ├── ValidationFailed  400/422/500 with an ``errors`` list: the API refused the input
+    │   ├── ConflictError     409/412: the object changed since it was read, or is locked
+    │   ├── RateLimited       429 after the allowed retries
+    │   ├── Unavailable       5xx/timeouts/connection errors on a read, after retries
+    │   └── UnknownOutcome    a write was sent but its outcome is unknown (timeout, reset, 503)
+    ├── RefusedError          exit 3: apply refused before any write (stale plan, threshold,
+    │                         hourly budget, lock held)
+    └── PartialApplyError     exit 4: some writes done, or the re-plan is not empty
 
 This module imports nothing of ours, so every layer may raise these.
 """

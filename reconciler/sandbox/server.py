@@ -39,7 +39,7 @@ class RunningServer:
 
 
 def serve_in_thread(app: Any, *, port: int = 0, host: str = LOOPBACK) -> RunningServer:
-    """Start ``app`` on ``host:port`` (a free port when 0) and return once it accepts connections."""
+    """Start ``app`` on ``host:port`` (a free port when 0); return once it accepts connections."""
     chosen = port or free_port(host)
     config = uvicorn.Config(
         app,

@@ -1,0 +1,67 @@
+"""The YAML language: load with positions, validate against the models, check offline rules."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from reconciler.config.loader import SourceDocument, load_bytes
+from reconciler.config.models import Config
+from reconciler.config.rules import check
+from reconciler.config.validation import translate
+from reconciler.errors import ConfigError, Diagnostic
+
+__all__ = ["Config", "LoadedConfig", "load_config", "parse_config"]
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A valid configuration, where it came from, and the warnings found while checking it."""
+
+    config: Config
+    source: SourceDocument
+    sha256: str
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def file(self) -> str:
+        return self.source.file
+
+
+def load_config(path: str | Path, *, environ: Mapping[str, str]) -> LoadedConfig:
+    """Read, parse and check a mappings file; raise :class:`ConfigError` listing every problem."""
+    file = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            [Diagnostic(f"no such file: {file}", file=file)],
+            hint="pass the path of your mappings file, e.g. `reconcile validate mappings.yaml`",
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError([Diagnostic(f"{file} is a directory, not a file", file=file)]) from None
+    except OSError as exc:
+        raise ConfigError([Diagnostic(f"cannot read {file}: {exc.strerror}", file=file)]) from None
+    return parse_config(raw, file=file, environ=environ)
+
+
+def parse_config(raw: bytes, *, file: str, environ: Mapping[str, str]) -> LoadedConfig:
+    """Parse and check a document held in memory (see :func:`load_config`)."""
+    source = load_bytes(raw, file=file, environ=environ)
+    try:
+        config = Config.model_validate(source.data)
+    except ValidationError as exc:
+        raise ConfigError(translate(exc, source, Config)) from None
+    errors, warnings = check(config, source)
+    if errors:
+        raise ConfigError(errors)
+    return LoadedConfig(
+        config=config,
+        source=source,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        warnings=warnings,
+    )

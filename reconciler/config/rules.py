@@ -1,0 +1,262 @@
+"""Offline rules of CONFIG.md that span several fields; each finding points at its node."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from reconciler.config.loader import PathKey, SourceDocument
+from reconciler.config.models import Config, WebhookEntity
+from reconciler.config.types import MAX_WEBHOOK_NAME, SecretValue
+from reconciler.errors import Diagnostic
+from reconciler.kinds.names import PathSyntaxError, fold, fold_path
+
+Finding = Callable[[PathKey, str], None]
+
+
+def check(config: Config, source: SourceDocument) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """Return (errors, warnings) for every offline rule not expressible in the models."""
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+
+    def error(path: PathKey, message: str, hint: str | None = None, *, key: bool = False) -> None:
+        errors.append(source.diagnostic(path, message, hint=hint, key=key))
+
+    def warn(path: PathKey, message: str, hint: str | None = None) -> None:
+        diagnostic = source.diagnostic(path, message, hint=hint)
+        warnings.append(
+            Diagnostic(
+                diagnostic.message,
+                file=diagnostic.file,
+                line=diagnostic.line,
+                column=diagnostic.column,
+                hint=diagnostic.hint,
+                severity="warning",
+            )
+        )
+
+    _name_maps(config, error)
+    _paths(config, error)
+    _one_to_one(config, error)
+    _inventory(config, error)
+    _webhooks(config, error)
+    _secrets(config, warn)
+    return errors, warnings
+
+
+def _unique_names(
+    mapping: Mapping[str, Any], path: PathKey, what: str, error: Callable[..., None]
+) -> None:
+    seen: dict[str, str] = {}
+    for name in mapping:
+        folded = fold(name)
+        if folded in seen:
+            error(
+                (*path, name),
+                f"{what} '{name}' is listed twice (as '{seen[folded]}' too); names are matched "
+                "case-insensitively",
+                "keep one of them",
+                key=True,
+            )
+        else:
+            seen[folded] = name
+
+
+def _name_maps(config: Config, error: Callable[..., None]) -> None:
+    if config.billing_codes:
+        _unique_names(
+            config.billing_codes.categories, ("billing_codes", "categories"), "category", error
+        )
+    if config.company_types:
+        for direction in ("to_salesbuildr", "to_autotask"):
+            _unique_names(
+                getattr(config.company_types, direction),
+                ("company_types", direction),
+                "company type",
+                error,
+            )
+    if config.company_udfs:
+        _unique_names(config.company_udfs, ("company_udfs",), "company type", error)
+        for company_type, udfs in config.company_udfs.items():
+            _unique_names(udfs, ("company_udfs", company_type), "UDF", error)
+    if config.product_import:
+        for table, what in (
+            ("roles", "role"),
+            ("product_categories", "product category"),
+            ("services", "service"),
+        ):
+            _unique_names(
+                getattr(config.product_import, table), ("product_import", table), what, error
+            )
+    if config.inventory:
+        _unique_names(config.inventory.locations, ("inventory", "locations"), "location", error)
+    if config.opportunity:
+        _unique_names(config.opportunity.udfs, ("opportunity", "udfs"), "data point", error)
+
+
+def _paths(config: Config, error: Callable[..., None]) -> None:
+    """Category and data point paths must split into non-empty levels."""
+
+    def check_path(text: str, path: PathKey, *, key: bool) -> None:
+        try:
+            fold_path(text)
+        except PathSyntaxError as exc:
+            error(
+                path, str(exc), "levels are separated by /; write a literal slash as \\/", key=key
+            )
+
+    if config.billing_codes:
+        for category in config.billing_codes.categories:
+            check_path(category, ("billing_codes", "categories", category), key=True)
+    if config.product_import:
+        for table in ("roles", "product_categories", "services"):
+            for name, category in getattr(config.product_import, table).items():
+                check_path(category, ("product_import", table, name), key=False)
+    if config.company_udfs:
+        for company_type, udfs in config.company_udfs.items():
+            for udf, data_point in udfs.items():
+                check_path(data_point, ("company_udfs", company_type, udf), key=False)
+    if config.opportunity:
+        for data_point in config.opportunity.udfs:
+            check_path(data_point, ("opportunity", "udfs", data_point), key=True)
+
+
+def _target_text(value: Any) -> str:
+    return fold(value) if isinstance(value, str) else f"#id:{value.id}"
+
+
+def _duplicate_targets(
+    items: Iterable[tuple[str, Any]], path: PathKey, message: str, error: Callable[..., None]
+) -> None:
+    seen: dict[str, str] = {}
+    for key, target in items:
+        folded = _target_text(target)
+        if folded in seen:
+            error((*path, key), message.format(target=target, first=seen[folded]))
+        else:
+            seen[folded] = key
+
+
+def _one_to_one(config: Config, error: Callable[..., None]) -> None:
+    if config.company_udfs:
+        for company_type, udfs in config.company_udfs.items():
+            _duplicate_targets(
+                udfs.items(),
+                ("company_udfs", company_type),
+                "data point '{target}' is mapped twice for this company type (also from "
+                "'{first}'); each data point takes one UDF",
+                error,
+            )
+    if config.opportunity:
+        _duplicate_targets(
+            config.opportunity.udfs.items(),
+            ("opportunity", "udfs"),
+            "opportunity UDF '{target}' is targeted twice (also by '{first}'); Salesbuildr maps "
+            "each UDF once",
+            error,
+        )
+
+
+def _inventory(config: Config, error: Callable[..., None]) -> None:
+    if not config.inventory:
+        return
+    defaults = [name for name, loc in config.inventory.locations.items() if loc.default]
+    for name in defaults[1:]:
+        error(
+            ("inventory", "locations", name, "default"),
+            f"'{name}' is marked default, and so is '{defaults[0]}'; Autotask has one default "
+            "inventory location",
+        )
+    for name, location in config.inventory.locations.items():
+        if location.default and not location.active:
+            error(
+                ("inventory", "locations", name, "active"),
+                f"'{name}' is the default location but inactive",
+                "the default location must be active",
+            )
+
+
+def _webhooks(config: Config, error: Callable[..., None]) -> None:
+    if not config.webhooks:
+        return
+    seen: dict[tuple[str, str], str] = {}
+    for key, hook in config.webhooks.items():
+        path: PathKey = ("webhooks", key)
+        name = hook.name or key
+        if hook.name is None and len(key) > MAX_WEBHOOK_NAME:
+            error(
+                path,
+                f"webhook name '{key}' is {len(key)} characters; Autotask allows "
+                f"{MAX_WEBHOOK_NAME}",
+                "shorten the key, or keep it and set a shorter `name:`",
+                key=True,
+            )
+        natural_key = (hook.entity.value, fold(name))
+        if natural_key in seen:
+            error(
+                path,
+                f"two {hook.entity.value} webhooks are named '{name}' (also '{seen[natural_key]}')",
+                "a webhook is identified by entity and name; give one a different `name:`",
+                key=True,
+            )
+        else:
+            seen[natural_key] = key
+        if not hook.fields and not hook.udf_fields:
+            error(
+                path,
+                f"webhook '{key}' has neither fields nor udf_fields, so Autotask never fires it",
+                "list at least one field whose change should fire it, e.g. fields: [CompanyName]",
+                key=True,
+            )
+        if hook.entity is WebhookEntity.TICKET_NOTE and hook.udf_fields:
+            error(
+                (*path, "udf_fields"),
+                "ticket_note webhooks have no UDF fields in Autotask",
+                "remove udf_fields from this webhook",
+                key=True,
+            )
+        if hook.url is not None and hook.secret is None:
+            error(
+                path,
+                f"webhook '{key}' has a url but no secret",
+                "add secret: ${env:NAME} (Autotask signs every callout with it)",
+                key=True,
+            )
+        if hook.url is None and hook.secret is not None:
+            error(
+                (*path, "secret"),
+                f"webhook '{key}' has a secret but no url",
+                "webhooks without url post to Salesbuildr's receiver and use "
+                "webhook_receiver.secret; remove this secret or add the url it belongs to",
+                key=True,
+            )
+        if hook.url is None and hook.deactivation_url is not None:
+            pass  # the receiver gets the callouts, another endpoint the deactivation notice: fine
+        if hook.url is None and config.webhook_receiver is None:
+            error(
+                path,
+                f"webhook '{key}' posts to Salesbuildr's receiver, but webhook_receiver is not "
+                "in the file",
+                "add webhook_receiver: {secret: ${env:SALESBUILDR_WEBHOOK_SECRET}} so the webhook "
+                "can be signed with the secret Salesbuildr verifies",
+                key=True,
+            )
+        for index, field_name in enumerate(hook.fields):
+            if fold(field_name) in {fold(f) for f in hook.fields[:index]}:
+                error((*path, "fields", index), f"field '{field_name}' is listed twice")
+
+
+def _secrets(config: Config, warn: Callable[..., None]) -> None:
+    secrets: list[tuple[PathKey, SecretValue]] = []
+    if config.webhook_receiver:
+        secrets.append((("webhook_receiver", "secret"), config.webhook_receiver.secret))
+    for key, hook in (config.webhooks or {}).items():
+        if hook.secret is not None:
+            secrets.append((("webhooks", key, "secret"), hook.secret))
+    for path, secret in secrets:
+        if secret.reference is None:
+            warn(
+                path,
+                "a secret is written literally in the file",
+                "write ${env:NAME} and keep the value out of git",
+            )

@@ -1,0 +1,1 @@
+"""Resource kinds: everything specific to one collection, one module each, plus a registry."""
