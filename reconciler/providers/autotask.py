@@ -1,0 +1,523 @@
+"""Autotask REST (ATServicesRest v1.0): the documented protocol, in as few requests as possible.
+
+* Auth: the headers ``ApiIntegrationCode``, ``UserName`` and ``Secret`` on every call.
+* Zone: ``GET /V1.0/ZoneInformation?user=`` on the generic host unless a URL is configured.
+* Reads: ``POST /{Entity}/query`` with a filter, ``IncludeFields`` (always with ``id``) and
+  ``MaxRecords`` 500, following ``pageDetails.nextPageUrl`` to the end; child collections by one
+  root query (``CompanyWebhookFields/query`` with ``webhookID in [...]``), never per parent.
+* Writes: ``POST /{Entity}`` -> ``itemId``; ``PATCH /{Entity}`` with the id in the body; ``DELETE``
+  where the document allows it; children through ``/{Parent}/{parentId}/{Child}``.
+* Metadata (``entityInformation/fields`` and ``/userDefinedFields``) once per client, cached.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from reconciler.errors import NotFoundError, ProviderError, UsageError
+from reconciler.providers.http import ApiClient, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "autotask"
+PAGE_SIZE = 500
+MAX_IN_LIST = 500  # Autotask allows at most 500 OR conditions per query
+DISCOVERY_URL = "https://webservices.autotask.net/atservicesrest"
+
+Filter = dict[str, Any]
+Record = dict[str, Any]
+
+
+# --- filters --------------------------------------------------------------------------------------
+
+
+def eq(field_name: str, value: Any, *, udf: bool = False) -> Filter:
+    return _condition("eq", field_name, value, udf)
+
+
+def noteq(field_name: str, value: Any) -> Filter:
+    return _condition("noteq", field_name, value, False)
+
+
+def in_(field_name: str, values: Iterable[Any]) -> Filter:
+    return _condition("in", field_name, list(values), False)
+
+
+def contains(field_name: str, value: str) -> Filter:
+    return _condition("contains", field_name, value, False)
+
+
+def begins_with(field_name: str, value: str) -> Filter:
+    return _condition("beginsWith", field_name, value, False)
+
+
+def exist(field_name: str) -> Filter:
+    return {"op": "exist", "field": field_name}
+
+
+def gt(field_name: str, value: Any) -> Filter:
+    return _condition("gt", field_name, value, False)
+
+
+def and_(*items: Filter) -> Filter:
+    return {"op": "and", "items": list(items)}
+
+
+def or_(*items: Filter) -> Filter:
+    return {"op": "or", "items": list(items)}
+
+
+def _condition(op: str, field_name: str, value: Any, udf: bool) -> Filter:
+    condition: Filter = {"op": op, "field": field_name, "value": value}
+    if udf:
+        condition["udf"] = True
+    return condition
+
+
+ALL = gt("id", 0)
+"""The filter that matches every row (Autotask requires a filter on every query)."""
+
+
+# --- metadata -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PicklistValue:
+    value: str
+    label: str
+    is_active: bool
+    parent_value: str | None = None
+    is_system: bool = False
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One field of ``entityInformation/fields`` (or ``/userDefinedFields``)."""
+
+    name: str
+    data_type: str
+    is_picklist: bool
+    is_required: bool = False
+    is_read_only: bool = False
+    picklist: tuple[PicklistValue, ...] = ()
+    parent_field: str | None = None
+    label: str | None = None
+
+    def active_values(self) -> list[PicklistValue]:
+        return [value for value in self.picklist if value.is_active]
+
+
+def parse_fields(body: Mapping[str, Any]) -> list[FieldInfo]:
+    """Parse a ``{"fields": [...]}`` metadata response (standard fields or UDFs)."""
+    fields: list[FieldInfo] = []
+    for raw in body.get("fields") or []:
+        values = tuple(
+            PicklistValue(
+                value=str(item.get("value")),
+                label=str(item.get("label") or ""),
+                is_active=bool(item.get("isActive", True)),
+                parent_value=str(item["parentValue"]) if item.get("parentValue") else None,
+                is_system=bool(item.get("isSystem", False)),
+            )
+            for item in raw.get("picklistValues") or []
+        )
+        fields.append(
+            FieldInfo(
+                name=str(raw.get("name")),
+                data_type=str(raw.get("dataType") or raw.get("type") or ""),
+                is_picklist=bool(raw.get("isPickList")),
+                is_required=bool(raw.get("isRequired")),
+                is_read_only=bool(raw.get("isReadOnly")),
+                picklist=values,
+                parent_field=raw.get("picklistParentValueField") or None,
+                label=raw.get("label"),
+            )
+        )
+    return fields
+
+
+@dataclass(frozen=True)
+class UdfDefinition:
+    """A row of UserDefinedFieldDefinitions with its picklist codes resolved to labels."""
+
+    id: int
+    name: str
+    entity: str
+    data_type: str
+    is_active: bool
+
+    @property
+    def is_multi_select(self) -> bool:
+        """Multi-select UDFs cannot be read or written through the API (they cannot be mapped)."""
+        folded = self.data_type.casefold().replace("-", " ")
+        return "multi" in folded and "select" in folded
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """ThresholdInformation: the tenant's hourly request budget, shared by all integrations."""
+
+    limit: int
+    timeframe_minutes: int
+    used: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+
+# --- connection -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AutotaskCredentials:
+    username: str
+    secret: SecretStr
+    integration_code: SecretStr
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "ApiIntegrationCode": self.integration_code.get_secret_value(),
+            "UserName": self.username,
+            "Secret": self.secret.get_secret_value(),
+        }
+
+
+def credentials_from_env(environ: Mapping[str, str]) -> AutotaskCredentials:
+    """Read the three credentials from the environment, naming every one that is missing."""
+    names = ("AUTOTASK_API_USERNAME", "AUTOTASK_API_SECRET", "AUTOTASK_API_INTEGRATION_CODE")
+    missing = [name for name in names if not environ.get(name)]
+    if missing:
+        raise UsageError(
+            f"Autotask credentials missing: {', '.join(missing)}",
+            hint="export them (or put them in .env); `reconcile sandbox` prints a set for the "
+            "local simulators",
+        )
+    return AutotaskCredentials(
+        username=environ["AUTOTASK_API_USERNAME"],
+        secret=SecretStr(environ["AUTOTASK_API_SECRET"]),
+        integration_code=SecretStr(environ["AUTOTASK_API_INTEGRATION_CODE"]),
+    )
+
+
+def normalise_zone_url(url: str) -> str:
+    """The zone base ends in ``/atservicesrest``; the client adds ``/V1.0/``."""
+    base = url.rstrip("/")
+    if base.lower().endswith("/v1.0"):
+        base = base[: -len("/v1.0")]
+    if not base.lower().endswith("/atservicesrest"):
+        raise UsageError(
+            f"the Autotask URL {url!r} does not end in /atservicesrest",
+            hint="use the zone base as ZoneInformation returns it, e.g. "
+            "https://webservices5.autotask.net/atservicesrest",
+        )
+    return base
+
+
+def discover_zone(
+    username: str,
+    *,
+    discovery_url: str = DISCOVERY_URL,
+    transport: httpx.BaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+) -> str:
+    """Ask ZoneInformation which zone serves ``username`` (unauthenticated, no thread limit)."""
+    with ApiClient(
+        system=SYSTEM,
+        base_url=discovery_url.rstrip("/") + "/V1.0",
+        headers={},
+        transport=transport,
+        retry=retry,
+        max_in_flight=None,
+    ) as client:
+        response = client.request("GET", "ZoneInformation", params={"user": username})
+    body = response.json()
+    url = body.get("url") if isinstance(body, dict) else None
+    if not url:
+        raise ProviderError(
+            "ZoneInformation did not name a zone for the API user",
+            system=SYSTEM,
+            method="GET",
+            path="/V1.0/ZoneInformation",
+            hint="check AUTOTASK_API_USERNAME, or set AUTOTASK_API_URL",
+        )
+    return normalise_zone_url(str(url))
+
+
+def _entity_endpoint(method: str, path: str) -> str:
+    """Thread limits are per object endpoint: the entity segment after /V1.0/."""
+    parts = [p for p in path.split("/") if p]
+    for index, part in enumerate(parts):
+        if part.lower() == "v1.0" and index + 1 < len(parts):
+            return parts[index + 1].lower()
+    return parts[0].lower() if parts else ""
+
+
+# --- the client -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _MetadataCache:
+    fields: dict[str, list[FieldInfo]] = field(default_factory=dict)
+    udfs: dict[str, list[FieldInfo]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class AutotaskClient:
+    """Typed access to the Autotask entities reconcile reads and writes."""
+
+    def __init__(self, http: ApiClient):
+        self.http = http
+        self._metadata = _MetadataCache()
+
+    @classmethod
+    def connect(
+        cls,
+        credentials: AutotaskCredentials,
+        *,
+        url: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        discovery_transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+    ) -> AutotaskClient:
+        """A client for the configured zone URL, or the zone ZoneInformation names."""
+        base = (
+            normalise_zone_url(url)
+            if url
+            else discover_zone(
+                credentials.username, transport=discovery_transport or transport, retry=retry
+            )
+        )
+        http = ApiClient(
+            system=SYSTEM,
+            base_url=f"{base}/V1.0",
+            headers=credentials.headers(),
+            transport=transport,
+            retry=retry,
+            timeout=timeout,
+            max_in_flight=3,
+            endpoint_key=_entity_endpoint,
+        )
+        return cls(http)
+
+    @property
+    def calls(self) -> int:
+        return self.http.calls
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> AutotaskClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reads --
+
+    def query(
+        self,
+        entity: str,
+        filter_: Filter | Sequence[Filter] = ALL,
+        *,
+        include_fields: Sequence[str] | None = None,
+    ) -> list[Record]:
+        """Every row of ``entity`` matching the filter, all pages."""
+        return list(self.iter_query(entity, filter_, include_fields=include_fields))
+
+    def iter_query(
+        self,
+        entity: str,
+        filter_: Filter | Sequence[Filter] = ALL,
+        *,
+        include_fields: Sequence[str] | None = None,
+    ) -> Iterator[Record]:
+        body = _query_body(filter_, include_fields)
+        response = self.http.request("POST", f"{entity}/query", json=body, read=True)
+        while True:
+            page = response.json()
+            yield from page.get("items") or []
+            next_url = (page.get("pageDetails") or {}).get("nextPageUrl")
+            if not next_url:
+                return
+            response = self._next_page(str(next_url), body)
+
+    def _next_page(self, url: str, body: Mapping[str, Any]) -> httpx.Response:
+        # Clients disagree on whether /query/next is a GET or a POST with the original body; GET
+        # is what most send, and a 405 tells us to POST instead.
+        response = self.http.request("GET", url, read=True, ok=(405,))
+        if response.status_code == 405:
+            response = self.http.request("POST", url, json=body, read=True)
+        return response
+
+    def query_children(
+        self,
+        child_entity: str,
+        parent_field: str,
+        parent_ids: Iterable[int],
+        *,
+        include_fields: Sequence[str] | None = None,
+    ) -> list[Record]:
+        """Children of many parents with one root query per 500 parents (never one per parent)."""
+        ids = sorted(set(parent_ids))
+        rows: list[Record] = []
+        for start in range(0, len(ids), MAX_IN_LIST):
+            chunk = ids[start : start + MAX_IN_LIST]
+            rows.extend(
+                self.query(child_entity, in_(parent_field, chunk), include_fields=include_fields)
+            )
+        return rows
+
+    def count(self, entity: str, filter_: Filter | Sequence[Filter] = ALL) -> int:
+        body = _query_body(filter_, None)
+        body.pop("MaxRecords", None)
+        response = self.http.request("POST", f"{entity}/query/count", json=body, read=True)
+        return int(response.json().get("queryCount", 0))
+
+    def get(self, entity: str, item_id: int) -> Record | None:
+        """One row by id; None when Autotask answers ``{"item": null}`` or 404."""
+        try:
+            response = self.http.request("GET", f"{entity}/{item_id}")
+        except NotFoundError:
+            return None
+        item = response.json().get("item")
+        return item if isinstance(item, dict) else None
+
+    def threshold(self) -> Threshold:
+        body = self.http.request("GET", "ThresholdInformation").json()
+        return Threshold(
+            limit=int(body.get("externalRequestThreshold") or 10_000),
+            timeframe_minutes=int(body.get("requestThresholdTimeframe") or 60),
+            used=int(body.get("currentTimeframeRequestCount") or 0),
+        )
+
+    # -- metadata --
+
+    def fields(self, entity: str) -> list[FieldInfo]:
+        """``{entity}/entityInformation/fields``, read once per client."""
+        return self._cached(self._metadata.fields, entity, "entityInformation/fields")
+
+    def udfs(self, entity: str) -> list[FieldInfo]:
+        """``{entity}/entityInformation/userDefinedFields``, read once per client."""
+        return self._cached(self._metadata.udfs, entity, "entityInformation/userDefinedFields")
+
+    def field(self, entity: str, name: str) -> FieldInfo:
+        for info in self.fields(entity):
+            if info.name.lower() == name.lower():
+                return info
+        raise ProviderError(
+            f"{entity} has no field {name!r} in its metadata",
+            system=SYSTEM,
+            method="GET",
+            path=f"/V1.0/{entity}/entityInformation/fields",
+        )
+
+    def picklist(self, entity: str, name: str) -> tuple[PicklistValue, ...]:
+        return self.field(entity, name).picklist
+
+    def _cached(
+        self, table: dict[str, list[FieldInfo]], entity: str, suffix: str
+    ) -> list[FieldInfo]:
+        key = entity.lower()
+        with self._metadata.lock:
+            if key in table:
+                return table[key]
+        parsed = parse_fields(self.http.request("GET", f"{entity}/{suffix}").json())
+        with self._metadata.lock:
+            table.setdefault(key, parsed)
+            return table[key]
+
+    def udf_definitions(self, entity_label: str) -> list[UdfDefinition]:
+        """UDF definitions of one entity (``udfType`` label, e.g. ``Company``), with data types.
+
+        Multi-select UDFs are recognised by the label of their ``dataType`` code in the
+        UserDefinedFieldDefinitions picklist, never by a hard-coded number.
+        """
+        udf_types = {
+            v.label.lower(): v.value
+            for v in self.picklist("UserDefinedFieldDefinitions", "udfType")
+        }
+        data_types = {
+            v.value: v.label for v in self.picklist("UserDefinedFieldDefinitions", "dataType")
+        }
+        code = udf_types.get(entity_label.lower())
+        if code is None:
+            return []
+        rows = self.query(
+            "UserDefinedFieldDefinitions",
+            eq("udfType", int(code)),
+            include_fields=["id", "name", "udfType", "dataType", "isActive"],
+        )
+        return [
+            UdfDefinition(
+                id=int(row["id"]),
+                name=str(row.get("name") or ""),
+                entity=entity_label,
+                data_type=data_types.get(str(row.get("dataType")), str(row.get("dataType"))),
+                is_active=bool(row.get("isActive", True)),
+            )
+            for row in rows
+        ]
+
+    # -- writes --
+
+    def create(self, entity: str, body: Mapping[str, Any]) -> int:
+        response = self.http.request("POST", entity, json=dict(body), read=False)
+        return _item_id(response, entity)
+
+    def update(self, entity: str, body: Mapping[str, Any]) -> int:
+        """PATCH: only the sent fields change; the id travels in the body."""
+        if "id" not in body:
+            raise ValueError("an Autotask update needs the id in the body")
+        response = self.http.request("PATCH", entity, json=dict(body), read=False)
+        return _item_id(response, entity)
+
+    def delete(self, entity: str, item_id: int) -> None:
+        self.http.request("DELETE", f"{entity}/{item_id}", read=False)
+
+    def create_child(self, parent: str, parent_id: int, child: str, body: Mapping[str, Any]) -> int:
+        response = self.http.request(
+            "POST", f"{parent}/{parent_id}/{child}", json=dict(body), read=False
+        )
+        return _item_id(response, f"{parent}/{child}")
+
+    def update_child(self, parent: str, parent_id: int, child: str, body: Mapping[str, Any]) -> int:
+        response = self.http.request(
+            "PATCH", f"{parent}/{parent_id}/{child}", json=dict(body), read=False
+        )
+        return _item_id(response, f"{parent}/{child}")
+
+    def delete_child(self, parent: str, parent_id: int, child: str, item_id: int) -> None:
+        self.http.request("DELETE", f"{parent}/{parent_id}/{child}/{item_id}", read=False)
+
+
+def _query_body(
+    filter_: Filter | Sequence[Filter], include_fields: Sequence[str] | None
+) -> dict[str, Any]:
+    filters = [filter_] if isinstance(filter_, dict) else list(filter_)
+    body: dict[str, Any] = {"MaxRecords": PAGE_SIZE, "filter": filters}
+    if include_fields:
+        names = list(dict.fromkeys(["id", *include_fields]))
+        body["IncludeFields"] = names
+    return body
+
+
+def _item_id(response: httpx.Response, what: str) -> int:
+    body = response.json()
+    item_id = body.get("itemId") if isinstance(body, dict) else None
+    if item_id is None:
+        raise ProviderError(
+            "the write succeeded but returned no itemId",
+            system=SYSTEM,
+            method=response.request.method,
+            path=response.request.url.path,
+        )
+    return int(item_id)

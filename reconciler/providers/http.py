@@ -1,0 +1,391 @@
+"""The one factory for HTTP clients: auth, timeouts, retries, concurrency and rate limits, logging.
+
+Both providers talk through :class:`ApiClient`, so both share one set of rules:
+
+* **Reads** (GET, and POST ``…/query``) retry 429, 5xx, timeouts and connection errors with capped
+  exponential backoff and jitter, honouring ``Retry-After``.
+* **Writes** retry only what cannot have reached the server's logic: 429 (rejected before
+  processing) and connection failures before the request was sent. A write that times out, is
+  reset, or answers 502/503/504 or an opaque 500 raises :class:`UnknownOutcome`: the apply layer
+  looks the object up by its natural key before doing anything else to it.
+* A 400/422, or a 500 whose body carries an ``errors`` list, is the API refusing the input:
+  :class:`ValidationFailed`, never retried, the API's messages verbatim.
+* At most ``max_in_flight`` requests per endpoint (Autotask's thread limit is 3 per object
+  endpoint), an optional sliding-window request budget (Salesbuildr: 500 per 10 minutes).
+* One log line per request (method, path without query, status, ms); headers are never logged.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from reconciler.errors import (
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    ProviderError,
+    RateLimited,
+    Unavailable,
+    UnknownOutcome,
+    ValidationFailed,
+)
+
+log = logging.getLogger(__name__)
+
+_UNKNOWN_OUTCOME_STATUSES = {500, 502, 503, 504}
+_RETRYABLE_READ_STATUSES = {429, 500, 502, 503, 504}
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_LOST_IN_FLIGHT = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry; ``max_wait`` caps every single wait."""
+
+    attempts: int = 5
+    initial_wait: float = 0.5
+    max_wait: float = 30.0
+
+
+class SlidingWindowBudget:
+    """Client-side request budget: at most ``limit`` requests in any ``window_s`` seconds.
+
+    Salesbuildr answers 429 past 500 requests per rolling 10 minutes; pacing ourselves below that
+    keeps normal runs from ever seeing the 429.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window_s: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                while self._sent and now - self._sent[0] >= self.window_s:
+                    self._sent.popleft()
+                if len(self._sent) < self.limit:
+                    self._sent.append(now)
+                    return
+                wait = self.window_s - (now - self._sent[0])
+            log.info("request budget spent: waiting %.1f s", wait)
+            self._sleep(max(wait, 0.01))
+
+
+class _Retryable(Exception):
+    """A failed attempt that may be tried again; carries the error to raise at the end."""
+
+    def __init__(self, error: ProviderError, retry_after: float | None = None):
+        super().__init__(error.message)
+        self.error = error
+        self.retry_after = retry_after
+
+
+EndpointKey = Callable[[str, str], str]
+
+
+def _first_segment(method: str, path: str) -> str:
+    return path.strip("/").split("/", 1)[0].split("?", 1)[0].lower()
+
+
+class ApiClient:
+    """An httpx client for one system with the retry, concurrency and error rules above.
+
+    ``transport`` is the test seam (``httpx.MockTransport``); ``endpoint_key`` maps a request to
+    the endpoint whose in-flight limit it counts against.
+    """
+
+    def __init__(
+        self,
+        *,
+        system: str,
+        base_url: str,
+        headers: Mapping[str, str],
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        max_in_flight: int | None = 3,
+        endpoint_key: EndpointKey = _first_segment,
+        budget: SlidingWindowBudget | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        on_response: Callable[[httpx.Response], None] | None = None,
+    ):
+        self.system = system
+        self.retry = retry or RetryPolicy()
+        self._max_in_flight = max_in_flight
+        self._endpoint_key = endpoint_key
+        self._budget = budget
+        self._sleep = sleep
+        self._on_response = on_response
+        self._semaphores: dict[str, threading.BoundedSemaphore] = {}
+        self._lock = threading.Lock()
+        self.calls = 0
+        self.bytes_received = 0
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            headers=dict(headers),
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            follow_redirects=False,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return str(self._client.base_url)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        read: bool | None = None,
+        ok: tuple[int, ...] = (),
+    ) -> httpx.Response:
+        """Send one logical request (retrying as the rules say); return the 2xx response.
+
+        ``read`` says whether the call changes nothing on the server (default: GET only; pass
+        True for POST queries). Statuses in ``ok`` are returned instead of raised.
+        """
+        is_read = method.upper() == "GET" if read is None else read
+        url = path if path.startswith(("http://", "https://")) else path.lstrip("/")
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(lambda exc: isinstance(exc, _Retryable)),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(
+                        method,
+                        url,
+                        body=json,
+                        params=params,
+                        headers=headers,
+                        is_read=is_read,
+                        ok=ok,
+                    )
+        except _Retryable as final:
+            raise final.error from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        retry_after: float | None = exc.retry_after if isinstance(exc, _Retryable) else None
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.retry.max_wait)
+        exponential = self.retry.initial_wait * 2.0 ** (state.attempt_number - 1)
+        jitter = 0.5 + random.random() / 2
+        return float(min(exponential, self.retry.max_wait) * jitter)
+
+    def _semaphore(self, key: str) -> threading.BoundedSemaphore | None:
+        if self._max_in_flight is None:
+            return None
+        with self._lock:
+            if key not in self._semaphores:
+                self._semaphores[key] = threading.BoundedSemaphore(self._max_in_flight)
+            return self._semaphores[key]
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: Any,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        is_read: bool,
+        ok: tuple[int, ...],
+    ) -> httpx.Response:
+        shown = _shown_path(self._client, url)
+        semaphore = self._semaphore(self._endpoint_key(method, shown))
+        if self._budget is not None:
+            self._budget.acquire()
+        started = time.monotonic()
+        if semaphore is not None:
+            semaphore.acquire()
+        try:
+            with self._lock:
+                self.calls += 1
+            response = self._client.request(method, url, json=body, params=params, headers=headers)
+            self.bytes_received += len(response.content)
+        except _NOT_SENT as exc:
+            log.info("%s %s %s -> connection failed (%s)", self.system, method, shown, exc)
+            raise _Retryable(
+                Unavailable(
+                    f"cannot connect to {self.system}",
+                    system=self.system,
+                    method=method,
+                    path=shown,
+                    hint="check the URL and your network; is the sandbox running?",
+                )
+            ) from None
+        except _LOST_IN_FLIGHT as exc:
+            log.info("%s %s %s -> no answer (%s)", self.system, method, shown, type(exc).__name__)
+            kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "was cut off"
+            if is_read:
+                raise _Retryable(
+                    Unavailable(
+                        f"the request {kind}", system=self.system, method=method, path=shown
+                    )
+                ) from None
+            raise UnknownOutcome(
+                f"the write {kind}; it may or may not have been applied",
+                system=self.system,
+                method=method,
+                path=shown,
+            ) from None
+        finally:
+            if semaphore is not None:
+                semaphore.release()
+        elapsed_ms = (time.monotonic() - started) * 1000
+        log.info(
+            "%s %s %s -> %s (%.0f ms)", self.system, method, shown, response.status_code, elapsed_ms
+        )
+        if self._on_response is not None:
+            self._on_response(response)
+        if response.is_success or response.status_code in ok:
+            return response
+        raise self._error(response, method, shown, is_read)
+
+    def _error(self, response: httpx.Response, method: str, shown: str, is_read: bool) -> Exception:
+        status = response.status_code
+        messages = api_messages(response)
+        common: dict[str, Any] = {
+            "system": self.system,
+            "method": method,
+            "path": shown,
+            "status": status,
+            "api_messages": messages,
+        }
+        if status in (401, 403):
+            return AuthError(
+                f"{self.system} refused the credentials",
+                hint=_AUTH_HINTS.get(self.system),
+                **common,
+            )
+        if status == 404:
+            return NotFoundError("not found", **common)
+        if status in (409, 412, 428):
+            return ConflictError("the object changed or is held by someone else", **common)
+        if status == 429:
+            return _Retryable(
+                RateLimited(f"{self.system} is rate limiting us", **common),
+                retry_after=retry_after_seconds(response),
+            )
+        has_errors = bool(messages) and _has_errors_list(response)
+        if status in (400, 422) or (status == 500 and has_errors):
+            return ValidationFailed(f"{self.system} refused the request", **common)
+        if status in _RETRYABLE_READ_STATUSES and is_read:
+            return _Retryable(
+                Unavailable(f"{self.system} is unavailable", **common),
+                retry_after=retry_after_seconds(response),
+            )
+        if status in _UNKNOWN_OUTCOME_STATUSES:
+            return UnknownOutcome(
+                f"{self.system} answered {status} to a write; it may or may not have been applied",
+                **common,
+            )
+        return ProviderError(f"unexpected answer from {self.system}", **common)
+
+
+_AUTH_HINTS = {
+    "autotask": "check AUTOTASK_API_USERNAME, AUTOTASK_API_SECRET and "
+    "AUTOTASK_API_INTEGRATION_CODE (an API-only user with a tracking identifier)",
+    "salesbuildr": "check SALESBUILDR_API_KEY",
+}
+
+
+def _shown_path(client: httpx.Client, url: str) -> str:
+    """The path to log and to put in errors: no scheme, host or query string (it may hold ids)."""
+    full = client.build_request("GET", url).url
+    return full.path
+
+
+def _has_errors_list(response: httpx.Response) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("errors"), list) and bool(body["errors"])
+
+
+def api_messages(response: httpx.Response) -> list[str]:
+    """The API's own error messages: Autotask ``{"errors": [str]}``, Salesbuildr ``{"message",
+    "errors": [{"path", "message"}]}``."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return [text[:500]] if text and len(text) < 2000 else []
+    if not isinstance(body, dict):
+        return []
+    messages: list[str] = []
+    if isinstance(body.get("message"), str) and body["message"]:
+        messages.append(body["message"])
+    for item in body.get("errors") or []:
+        if isinstance(item, str):
+            messages.append(item)
+        elif isinstance(item, dict):
+            text = str(item.get("message", ""))
+            where = item.get("path") or item.get("field")
+            messages.append(f"{where}: {text}" if where else text)
+    return messages
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """``Retry-After`` as seconds (it may be a number or an HTTP date), or None."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
