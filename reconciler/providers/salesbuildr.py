@@ -1,0 +1,455 @@
+"""Salesbuildr: the published API for reference data, and our proposed settings contract.
+
+The integration settings (Admin > Integrations > Autotask) have no published endpoint; this module
+speaks the contract in ``shared/design/SALESBUILDR-SETTINGS-API.md`` and is the one place to
+re-point when Salesbuildr publishes its own. Everything goes through :class:`ApiClient`, so the
+error classes and retry rules are the Autotask client's.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from reconciler.errors import ConflictError, NotFoundError, ProviderError, UsageError
+from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "salesbuildr"
+PAGE_SIZE = 100
+RATE_LIMIT = 500
+RATE_WINDOW_S = 600.0
+# Stay under the server's 500 per 10 minutes with room for a person clicking in the UI meanwhile.
+CLIENT_BUDGET = 450
+
+SETTINGS_SECTIONS = (
+    "billing-codes",
+    "company-types",
+    "company-udfs",
+    "product-import",
+    "inventory",
+    "opportunity-udfs",
+    "webhook-receiver",
+    "purchase-order",
+)
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    name: str
+    parent_id: str | None
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompanyType:
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DataPoint:
+    id: str
+    name: str
+    group: str | None
+    type: str
+    multi_select: bool
+    company_types: tuple[str, ...]
+    entity: str
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return (self.group, self.name) if self.group else (self.name,)
+
+
+@dataclass(frozen=True)
+class CategoryUsage:
+    category_id: str
+    product_count: int
+    service_count: int
+
+
+@dataclass(frozen=True)
+class Section:
+    """One settings document as read: its body and the ETag to send back in If-Match."""
+
+    name: str
+    body: dict[str, Any]
+    etag: str
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    owner: str
+    acquired_at: str
+    expires_at: str
+
+    @property
+    def host(self) -> str:
+        return self.owner.rsplit("@", 1)[-1].rsplit(":", 1)[0] if "@" in self.owner else ""
+
+    @property
+    def pid(self) -> int | None:
+        tail = self.owner.rsplit(":", 1)
+        return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    status: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("succeeded", "failed")
+
+
+class LockHeld(ConflictError):
+    """Another apply holds the tenant's lock."""
+
+    def __init__(self, holder: LockHolder):
+        self.holder = holder
+        super().__init__(
+            f"another apply holds the lock: {holder.owner} since {holder.acquired_at} "
+            f"(expires {holder.expires_at})",
+            system=SYSTEM,
+            method="PUT",
+            path="/integration/autotask/lock",
+            status=409,
+            hint="wait for it (--lock-timeout), or if that run is dead: reconcile force-unlock",
+        )
+
+
+def lock_owner() -> str:
+    """``user@host:pid``, the owner recorded in the apply lock."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}:{os.getpid()}"
+
+
+def process_is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def settings_from_env(environ: Mapping[str, str], url: str | None) -> tuple[str, SecretStr]:
+    """The API URL (SALESBUILDR_API_URL wins over the YAML) and key, or a UsageError."""
+    chosen = environ.get("SALESBUILDR_API_URL") or url
+    problems = []
+    if not chosen:
+        problems.append("no Salesbuildr URL: set SALESBUILDR_API_URL or salesbuildr.url")
+    if not environ.get("SALESBUILDR_API_KEY"):
+        problems.append("SALESBUILDR_API_KEY is not set")
+    if problems:
+        raise UsageError(
+            "; ".join(problems),
+            hint="`reconcile sandbox` prints a set of variables for the local simulators",
+        )
+    return str(chosen), SecretStr(environ["SALESBUILDR_API_KEY"])
+
+
+class SalesbuildrClient:
+    """Reference data, settings sections, actions, reports and the apply lock."""
+
+    def __init__(self, http: ApiClient):
+        self.http = http
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        api_key: SecretStr,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        budget: SlidingWindowBudget | None = None,
+    ) -> SalesbuildrClient:
+        http = ApiClient(
+            system=SYSTEM,
+            base_url=url,
+            headers={"api-key": api_key.get_secret_value()},
+            transport=transport,
+            retry=retry,
+            timeout=timeout,
+            max_in_flight=4,
+            budget=budget or SlidingWindowBudget(CLIENT_BUDGET, RATE_WINDOW_S),
+            on_response=_log_remaining,
+        )
+        return cls(http)
+
+    @property
+    def calls(self) -> int:
+        return self.http.calls
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> SalesbuildrClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reference data --
+
+    def _pages(
+        self, path: str, params: Mapping[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        start = 0
+        while True:
+            query = {**(params or {}), "from": start, "size": PAGE_SIZE}
+            body = self.http.request("GET", path, params=query).json()
+            results = body.get("results") or []
+            yield from results
+            start += len(results)
+            total = body.get("total")
+            if not results or (isinstance(total, int) and start >= total):
+                return
+
+    def categories(self) -> list[Category]:
+        """Every category, with its path of names built from ``parentId``."""
+        raw = {str(item["id"]): item for item in self._pages("category")}
+        paths: dict[str, tuple[str, ...]] = {}
+
+        def path_of(category_id: str, seen: frozenset[str] = frozenset()) -> tuple[str, ...]:
+            if category_id in paths:
+                return paths[category_id]
+            item = raw[category_id]
+            parent = item.get("parentId")
+            name = str(item.get("name") or "")
+            if parent is None or str(parent) not in raw or category_id in seen:
+                result: tuple[str, ...] = (name,)
+            else:
+                result = (*path_of(str(parent), seen | {category_id}), name)
+            paths[category_id] = result
+            return result
+
+        return [
+            Category(
+                id=cid,
+                name=str(item.get("name") or ""),
+                parent_id=str(item["parentId"]) if item.get("parentId") is not None else None,
+                path=path_of(cid),
+            )
+            for cid, item in raw.items()
+        ]
+
+    def company_types(self) -> list[CompanyType]:
+        return [
+            CompanyType(key=str(item["key"]), name=str(item["name"]))
+            for item in self._pages("integration/autotask/company-types")
+        ]
+
+    def data_points(self, entity: str) -> list[DataPoint]:
+        return [
+            DataPoint(
+                id=str(item["id"]),
+                name=str(item.get("name") or ""),
+                group=item.get("group") or None,
+                type=str(item.get("type") or ""),
+                multi_select=bool(item.get("multiSelect")),
+                company_types=tuple(str(t) for t in item.get("companyTypes") or ()),
+                entity=entity,
+            )
+            for item in self._pages("integration/autotask/data-points", {"entity": entity})
+        ]
+
+    def category_usage(self) -> list[CategoryUsage]:
+        return [
+            CategoryUsage(
+                category_id=str(item["categoryId"]),
+                product_count=int(item.get("productCount") or 0),
+                service_count=int(item.get("serviceCount") or 0),
+            )
+            for item in self._pages("integration/autotask/category-usage")
+        ]
+
+    # -- settings --
+
+    def read_section(self, name: str) -> Section:
+        response = self.http.request("GET", f"integration/autotask/settings/{name}")
+        etag = response.headers.get("ETag", "")
+        return Section(name=name, body=response.json(), etag=etag)
+
+    def write_section(self, name: str, body: Mapping[str, Any], etag: str) -> Section:
+        """PUT the whole section with If-Match; a 412 names the section that moved."""
+        try:
+            response = self.http.request(
+                "PUT",
+                f"integration/autotask/settings/{name}",
+                json=dict(body),
+                headers={"If-Match": etag},
+                read=False,
+            )
+        except ConflictError as error:
+            if error.status == 412:
+                raise ConflictError(
+                    f"the Salesbuildr settings section '{name}' changed since it was read",
+                    system=SYSTEM,
+                    method="PUT",
+                    path=error.path,
+                    status=412,
+                    hint="run `reconcile plan` again and review the new plan",
+                ) from None
+            raise
+        return Section(name=name, body=response.json(), etag=response.headers.get("ETag", ""))
+
+    # -- actions and reports --
+
+    def start_sync(self, mode: str) -> str:
+        body = self.http.request(
+            "POST", "integration/autotask/sync", json={"mode": mode}, read=False
+        ).json()
+        return str(body["jobId"])
+
+    def start_import(self, category_ids: Sequence[str] | None = None) -> str:
+        payload: dict[str, Any] = (
+            {"scope": "categories", "categoryIds": list(category_ids)}
+            if category_ids
+            else {"scope": "mapped"}
+        )
+        body = self.http.request(
+            "POST", "integration/autotask/import", json=payload, read=False
+        ).json()
+        return str(body["jobId"])
+
+    def job(self, job_id: str) -> Job:
+        body = self.http.request("GET", f"integration/autotask/jobs/{job_id}").json()
+        return Job(
+            id=job_id,
+            status=str(body.get("status")),
+            counts=dict(body.get("counts") or {}),
+            error=body.get("error"),
+        )
+
+    def wait_for_job(
+        self,
+        job_id: str,
+        *,
+        timeout_s: float = 600.0,
+        interval_s: float = 1.0,
+        on_progress: Callable[[Job], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Job:
+        """Poll until the job ends; raise ProviderError when it does not end in ``timeout_s``."""
+        deadline = clock() + timeout_s
+        while True:
+            job = self.job(job_id)
+            if on_progress is not None:
+                on_progress(job)
+            if job.done:
+                return job
+            if clock() >= deadline:
+                raise ProviderError(
+                    f"job {job_id} did not finish in {timeout_s:.0f} s (last status: {job.status})",
+                    system=SYSTEM,
+                    method="GET",
+                    path=f"/integration/autotask/jobs/{job_id}",
+                    hint="it may still finish; check the Synchronize page in Salesbuildr",
+                )
+            sleep(interval_s)
+
+    def deliveries(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {}
+        if since is not None:
+            params["since"] = since.isoformat()
+        return list(self._pages("integration/autotask/webhook-deliveries", params))
+
+    # -- the apply lock --
+
+    def acquire_lock(self, owner: str, ttl_seconds: int = 900) -> LockHolder:
+        """Take the lock, or raise :class:`LockHeld` naming the holder."""
+        response = self.http.request(
+            "PUT",
+            "integration/autotask/lock",
+            json={"owner": owner, "ttlSeconds": ttl_seconds},
+            read=False,
+            ok=(409,),
+        )
+        holder = _holder(response.json())
+        if response.status_code == 409:
+            raise LockHeld(holder)
+        return holder
+
+    def lock_holder(self) -> LockHolder | None:
+        try:
+            response = self.http.request("GET", "integration/autotask/lock")
+        except NotFoundError:
+            return None
+        return _holder(response.json())
+
+    def release_lock(self, owner: str, *, force: bool = False) -> None:
+        self.http.request(
+            "DELETE",
+            "integration/autotask/lock",
+            params={"force": "true"} if force else None,
+            headers={"X-Lock-Owner": owner},
+            read=False,
+        )
+
+    def acquire_lock_or_take_over(
+        self,
+        owner: str,
+        *,
+        ttl_seconds: int = 900,
+        wait_s: float = 0.0,
+        interval_s: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        alive: Callable[[int], bool] = process_is_alive,
+    ) -> LockHolder:
+        """Acquire; take over a lock whose owner is a dead process on this host; wait up to
+        ``wait_s`` for a live holder; then raise :class:`LockHeld`."""
+        deadline = clock() + wait_s
+        here = socket.gethostname()
+        while True:
+            try:
+                return self.acquire_lock(owner, ttl_seconds)
+            except LockHeld as held:
+                holder = held.holder
+                if holder.host == here and holder.pid is not None and not alive(holder.pid):
+                    log.warning("taking over the lock of %s: that process is gone", holder.owner)
+                    self.release_lock(owner, force=True)
+                    continue
+                if clock() >= deadline:
+                    raise
+                log.info("lock held by %s; waiting", holder.owner)
+                sleep(interval_s)
+
+
+def _holder(body: Any) -> LockHolder:
+    body = body if isinstance(body, dict) else {}
+    return LockHolder(
+        owner=str(body.get("owner", "?")),
+        acquired_at=str(body.get("acquiredAt", "?")),
+        expires_at=str(body.get("expiresAt", "?")),
+    )
+
+
+def _log_remaining(response: httpx.Response) -> None:
+    remaining = response.headers.get("X-RateLimit-Remaining")
+    if remaining is not None:
+        log.info("salesbuildr rate limit: %s requests left in the window", remaining)
