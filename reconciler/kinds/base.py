@@ -1,0 +1,285 @@
+"""What every kind tells the engine, and the two shapes most kinds share.
+
+A kind is everything specific to one collection: its address, natural key, normalisation,
+sensitive attributes, owner, delete policy and name resolution. The engine (plan, apply) only
+calls the methods here; it never asks which kind it holds.
+
+* :class:`MappingKind`: a row of a Salesbuildr settings section mapping one name to another
+  (category -> billing code, role -> category ...). Most sections are made of these.
+* :class:`SingletonKind`: a settings document that always exists (product import switches,
+  purchase-order settings): a change is always an update, it is never deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from reconciler.kinds.catalog import Catalog, Entry, Resolved
+from reconciler.kinds.names import join_path
+from reconciler.state import DeletePolicy, Resource
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A live-rule finding about a desired resource (located by the config layer)."""
+
+    address: str
+    message: str
+    hint: str | None = None
+    attribute: str = ""
+    severity: str = "error"
+
+
+def address(section: str, *keys: str) -> str:
+    """``webhooks["sb-companies"]``: the YAML path of an object, as a reader finds it."""
+    text = section
+    for key in keys:
+        escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+        text += f'["{escaped}"]'
+    return text
+
+
+class Kind(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def section(self) -> str: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def delete_policy(self) -> DeletePolicy: ...
+    @property
+    def sensitive(self) -> frozenset[str]: ...
+    @property
+    def set_like(self) -> frozenset[str]: ...
+    @property
+    def tables(self) -> frozenset[str]: ...
+
+    def resolve(
+        self, resource: Resource, catalog: Catalog
+    ) -> tuple[Resource | None, list[Problem]]:
+        """Names -> canonical names and ids; None (with problems) when the key cannot resolve."""
+        ...
+
+    def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        """The canonical form both sides are compared in (set-like lists sorted ...)."""
+        ...
+
+    def check(
+        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
+    ) -> list[Problem]:
+        """Rules over the whole section (e.g. every category with products has a billing code)."""
+        ...
+
+
+def sort_set_like(attributes: Mapping[str, Any], set_like: Iterable[str]) -> dict[str, Any]:
+    result = dict(attributes)
+    for name in set_like:
+        value = result.get(name)
+        if isinstance(value, list | tuple):
+            result[name] = sorted(value, key=lambda item: str(item).casefold())
+    return result
+
+
+def resolution_problem(resource: Resource, attribute: str, resolved: Resolved) -> Problem:
+    return Problem(
+        address=resource.address,
+        message=resolved.message or "cannot resolve",
+        hint=resolved.hint,
+        attribute=attribute,
+    )
+
+
+EntryRule = Callable[[Entry], str | None]
+"""A rule on a resolved entry: a message when the entry may not be used here."""
+
+
+@dataclass(frozen=True)
+class MappingKind:
+    """One row of a Salesbuildr section: ``<section>.<table>["<key>"] = <value>``.
+
+    ``key_tables`` resolve each key level (two for company UDFs: company type, then UDF);
+    ``value_table`` resolves the mapped value, stored as attribute ``value_attr``.
+    """
+
+    name: str
+    section: str
+    subsection: str | None
+    key_tables: tuple[str, ...]
+    value_attr: str
+    value_table: str
+    owner: str = "salesbuildr"
+    delete_policy: DeletePolicy = DeletePolicy.REMOVE
+    sensitive: frozenset[str] = frozenset()
+    set_like: frozenset[str] = frozenset()
+    value_rule: EntryRule | None = None
+    key_rule: EntryRule | None = None
+
+    @property
+    def tables(self) -> frozenset[str]:
+        return frozenset((*self.key_tables, self.value_table))
+
+    def address_of(self, keys: Sequence[str]) -> str:
+        prefix = f"{self.section}.{self.subsection}" if self.subsection else self.section
+        return address(prefix, *keys)
+
+    def natural_key(self, keys: Sequence[str]) -> str:
+        return join_path(keys) if len(keys) > 1 else keys[0]
+
+    def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(attributes)
+
+    def check(
+        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
+    ) -> list[Problem]:
+        return []
+
+    def resolve(
+        self, resource: Resource, catalog: Catalog
+    ) -> tuple[Resource | None, list[Problem]]:
+        key_refs: Sequence[Any] = resource.ids.get("key_refs", ())
+        entries: list[Entry] = []
+        problems: list[Problem] = []
+        for level, ref in enumerate(key_refs):
+            resolved = catalog.table(self.key_tables[level]).resolve(ref)
+            if resolved.entry is None:
+                return None, [resolution_problem(resource, "", resolved)]
+            if self.key_rule is not None:
+                message = self.key_rule(resolved.entry)
+                if message:
+                    return None, [Problem(resource.address, message)]
+            entries.append(resolved.entry)
+        value_table = catalog.table(self.value_table)
+        value = value_table.resolve(resource.attributes[self.value_attr])
+        if value.entry is None:
+            problems.append(resolution_problem(resource, self.value_attr, value))
+            return None, problems
+        if self.value_rule is not None:
+            message = self.value_rule(value.entry)
+            if message:
+                return None, [Problem(resource.address, message, attribute=self.value_attr)]
+        canonical_keys = [
+            catalog.table(self.key_tables[level]).display(entry.id)
+            for level, entry in enumerate(entries)
+        ]
+        return (
+            replace(
+                resource,
+                address=self.address_of(canonical_keys),
+                key=self.natural_key(canonical_keys),
+                attributes={self.value_attr: value_table.display(value.entry.id)},
+                ids={
+                    "keys": [e.id for e in entries],
+                    self.value_attr: value.entry.id,
+                },
+            ),
+            [],
+        )
+
+    def live(self, keys: Sequence[Any], value_id: Any, catalog: Catalog, raw: Any) -> Resource:
+        """A live row: key ids and value id shown through the same tables as the YAML side."""
+        shown = [
+            catalog.table(self.key_tables[level]).display(key_id)
+            for level, key_id in enumerate(keys)
+        ]
+        value_table = catalog.table(self.value_table)
+        return Resource(
+            address=self.address_of(shown),
+            kind=self.name,
+            section=self.section,
+            key=self.natural_key(shown),
+            attributes={self.value_attr: value_table.display(value_id)},
+            owner=self.owner,
+            ids={"keys": list(keys), self.value_attr: value_id},
+            raw=raw,
+        )
+
+
+@dataclass(frozen=True)
+class SingletonField:
+    """One attribute of a singleton: plain (``table`` None) or a reference into a table."""
+
+    name: str
+    table: str | None = None
+
+
+@dataclass(frozen=True)
+class SingletonKind:
+    """A settings document that always exists; only the attributes the YAML sets are managed."""
+
+    name: str
+    section: str
+    address_text: str
+    fields: tuple[SingletonField, ...]
+    owner: str = "salesbuildr"
+    delete_policy: DeletePolicy = DeletePolicy.NEVER
+    sensitive: frozenset[str] = frozenset()
+    set_like: frozenset[str] = frozenset()
+    resolve_field: (
+        Callable[[SingletonField, Any, Catalog, Mapping[str, Entry]], Resolved] | None
+    ) = None
+    extra_tables: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def tables(self) -> frozenset[str]:
+        return frozenset(f.table for f in self.fields if f.table) | self.extra_tables
+
+    def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(attributes)
+
+    def check(
+        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
+    ) -> list[Problem]:
+        return []
+
+    def resolve(
+        self, resource: Resource, catalog: Catalog
+    ) -> tuple[Resource | None, list[Problem]]:
+        attributes: dict[str, Any] = {}
+        ids: dict[str, Any] = {}
+        problems: list[Problem] = []
+        resolved_entries: dict[str, Entry] = {}
+        for spec in self.fields:
+            if spec.name not in resource.attributes:
+                continue
+            value = resource.attributes[spec.name]
+            if spec.table is None or value is None:
+                attributes[spec.name] = value
+                continue
+            if self.resolve_field is not None:
+                outcome = self.resolve_field(spec, value, catalog, resolved_entries)
+            else:
+                outcome = catalog.table(spec.table).resolve(value)
+            if outcome.entry is None:
+                problems.append(resolution_problem(resource, spec.name, outcome))
+                continue
+            resolved_entries[spec.name] = outcome.entry
+            attributes[spec.name] = catalog.table(spec.table).display(outcome.entry.id)
+            ids[spec.name] = outcome.entry.id
+        if problems:
+            return None, problems
+        return replace(resource, attributes=attributes, ids=ids), []
+
+    def live(self, values: Mapping[str, Any], catalog: Catalog, raw: Any) -> Resource:
+        """The live document: ids shown through the tables, plain values as they are."""
+        attributes: dict[str, Any] = {}
+        ids: dict[str, Any] = {}
+        for spec in self.fields:
+            value = values.get(spec.name)
+            if spec.table is None or value is None:
+                attributes[spec.name] = value
+            else:
+                attributes[spec.name] = catalog.table(spec.table).display(value)
+                ids[spec.name] = value
+        return Resource(
+            address=self.address_text,
+            kind=self.name,
+            section=self.section,
+            key=self.address_text,
+            attributes=attributes,
+            owner=self.owner,
+            ids=ids,
+            raw=raw,
+        )

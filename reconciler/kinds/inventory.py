@@ -1,0 +1,66 @@
+"""Inventory locations: Autotask objects (no DELETE: "remove" means deactivate) with the
+Salesbuildr stock-tracking flag beside them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from reconciler.kinds.base import Problem, address
+from reconciler.kinds.catalog import Catalog
+from reconciler.state import DeletePolicy, Resource
+
+SECTION = "inventory"
+
+
+@dataclass(frozen=True)
+class InventoryLocationKind:
+    name: str = "inventory_location"
+    section: str = SECTION
+    owner: str = "autotask"
+    delete_policy: DeletePolicy = DeletePolicy.DEACTIVATE
+    sensitive: frozenset[str] = frozenset()
+    set_like: frozenset[str] = frozenset()
+    tables: frozenset[str] = frozenset()
+
+    def address_of(self, location_name: str) -> str:
+        return address(f"{SECTION}.locations", location_name)
+
+    def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(attributes)
+
+    def check(
+        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
+    ) -> list[Problem]:
+        return []
+
+    def resolve(
+        self, resource: Resource, catalog: Catalog
+    ) -> tuple[Resource | None, list[Problem]]:
+        name = " ".join(resource.key.split())
+        return replace(resource, key=name, address=self.address_of(name)), []
+
+    def live(self, row: Mapping[str, Any], track_stock: bool, raw: Any) -> Resource:
+        name = str(row.get("locationName") or "")
+        return Resource(
+            address=self.address_of(name),
+            kind=self.name,
+            section=SECTION,
+            key=name,
+            attributes={
+                "active": bool(row.get("isActive")),
+                "default": bool(row.get("isDefault")),
+                "track_stock": track_stock,
+            },
+            owner=self.owner,
+            ids={"id": row.get("id")},
+            raw=raw,
+        )
+
+    def deactivated(self, resource: Resource) -> Resource:
+        """What a location looks like after "remove": inactive, not default, not tracked."""
+        return resource.with_attributes(active=False, default=False, track_stock=False)
+
+
+INVENTORY_LOCATION = InventoryLocationKind()

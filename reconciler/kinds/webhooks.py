@@ -1,0 +1,191 @@
+"""Autotask webhooks, matched on (entity, name), with their fields, UDF fields and excluded
+resources compared as part of the webhook. The secret is write-only: never read back, so it is
+sent when the webhook is created and re-sent only with --rotate-secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from reconciler.kinds import tables as t
+from reconciler.kinds.base import Problem, address, resolution_problem, sort_set_like
+from reconciler.kinds.catalog import Catalog
+from reconciler.state import DeletePolicy, Resource
+
+SECTION = "webhooks"
+RECEIVER_URL = "salesbuildr.receiver_url"
+"""Catalog fact: where webhooks without a url point (Salesbuildr's receiver)."""
+
+LIST_TABLES = {
+    "fields": t.at_webhook_fields,
+    "always_send": t.at_webhook_fields,
+    "udf_fields": t.at_webhook_udf_fields,
+}
+
+
+def natural_key(entity: str, name: str) -> str:
+    return f"{entity}/{name}"
+
+
+@dataclass(frozen=True)
+class WebhookKind:
+    name: str = "webhook"
+    section: str = SECTION
+    owner: str = "autotask"
+    delete_policy: DeletePolicy = DeletePolicy.DELETE
+    sensitive: frozenset[str] = frozenset({"secret"})
+    set_like: frozenset[str] = frozenset(
+        {"events", "fields", "always_send", "udf_fields", "excluded_resources"}
+    )
+    tables: frozenset[str] = frozenset({t.AT_RESOURCES})
+
+    def tables_for(self, entities: Sequence[str]) -> frozenset[str]:
+        found = {t.AT_RESOURCES}
+        for entity in entities:
+            found.add(t.at_webhook_fields(entity))
+            if entity != "ticket_note":
+                found.add(t.at_webhook_udf_fields(entity))
+        return frozenset(found)
+
+    def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        return sort_set_like(attributes, self.set_like)
+
+    def check(
+        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
+    ) -> list[Problem]:
+        return []
+
+    def resolve(
+        self, resource: Resource, catalog: Catalog
+    ) -> tuple[Resource | None, list[Problem]]:
+        attributes = dict(resource.attributes)
+        entity = str(attributes["entity"])
+        problems: list[Problem] = []
+        ids: dict[str, Any] = {}
+        if attributes.get("url") is None:
+            receiver = catalog.facts.get(RECEIVER_URL)
+            if not receiver:
+                problems.append(
+                    Problem(
+                        resource.address,
+                        "Salesbuildr did not report its webhook receiver URL",
+                        "give this webhook a url, or check the webhook-receiver settings",
+                    )
+                )
+            attributes["url"] = receiver
+        if attributes.get("deactivation_url") is None:
+            attributes["deactivation_url"] = attributes["url"]
+        for attr, table_of in LIST_TABLES.items():
+            table = catalog.table(table_of(entity))
+            shown: list[str] = []
+            resolved_ids: dict[str, Any] = {}
+            for ref in attributes.get(attr) or []:
+                outcome = table.resolve(ref)
+                if outcome.entry is None:
+                    problems.append(resolution_problem(resource, attr, outcome))
+                    continue
+                label = table.display(outcome.entry.id)
+                shown.append(label)
+                resolved_ids[label] = outcome.entry.id
+            attributes[attr] = shown
+            ids[attr] = resolved_ids
+        people = catalog.table(t.AT_RESOURCES)
+        excluded: list[str] = []
+        excluded_ids: dict[str, Any] = {}
+        for ref in attributes.get("excluded_resources") or []:
+            outcome = people.resolve(ref)
+            if outcome.entry is None:
+                problems.append(resolution_problem(resource, "excluded_resources", outcome))
+                continue
+            label = people.display(outcome.entry.id)
+            excluded.append(label)
+            excluded_ids[label] = outcome.entry.id
+        attributes["excluded_resources"] = excluded
+        ids["excluded_resources"] = excluded_ids
+        if problems:
+            return None, problems
+        return replace(resource, attributes=self.normalise(attributes), ids=ids), []
+
+    def live(
+        self,
+        *,
+        entity: str,
+        row: Mapping[str, Any],
+        fields: Sequence[Mapping[str, Any]],
+        udf_fields: Sequence[Mapping[str, Any]],
+        excluded: Sequence[Mapping[str, Any]],
+        catalog: Catalog,
+        address_key: str,
+    ) -> Resource:
+        """A live webhook and its children, shown through the same tables as the YAML side."""
+        field_table = catalog.table(t.at_webhook_fields(entity))
+        udf_table = catalog.table(t.at_webhook_udf_fields(entity))
+        people = catalog.table(t.AT_RESOURCES)
+        events = [
+            event
+            for event, flag in (
+                ("create", "isSubscribedToCreateEvents"),
+                ("update", "isSubscribedToUpdateEvents"),
+                ("delete", "isSubscribedToDeleteEvents"),
+            )
+            if row.get(flag)
+        ]
+        subscribed = [f for f in fields if f.get("isSubscribedField")]
+        always = [f for f in fields if f.get("isDisplayAlwaysField")]
+        udf_subscribed = [f for f in udf_fields if f.get("isSubscribedField")]
+        attributes = {
+            "entity": entity,
+            "name": str(row.get("name") or ""),
+            "url": row.get("webhookUrl"),
+            "deactivation_url": row.get("deactivationUrl"),
+            "active": bool(row.get("isActive")),
+            "events": events,
+            "fields": [field_table.display(f.get("fieldID")) for f in subscribed],
+            "always_send": [field_table.display(f.get("fieldID")) for f in always],
+            "udf_fields": [udf_table.display(f.get("udfFieldID")) for f in udf_subscribed],
+            "excluded_resources": [people.display(x.get("resourceID")) for x in excluded],
+            "notification_email": row.get("notificationEmailAddress"),
+            "threshold_notification": bool(row.get("sendThresholdExceededNotification")),
+        }
+        ids = {
+            "id": row.get("id"),
+            "children": {
+                "fields": {
+                    str(f.get("fieldID")): {
+                        "id": f.get("id"),
+                        "subscribed": bool(f.get("isSubscribedField")),
+                        "always": bool(f.get("isDisplayAlwaysField")),
+                    }
+                    for f in fields
+                },
+                "udf_fields": {
+                    str(f.get("udfFieldID")): {
+                        "id": f.get("id"),
+                        "subscribed": bool(f.get("isSubscribedField")),
+                        "always": bool(f.get("isDisplayAlwaysField")),
+                    }
+                    for f in udf_fields
+                },
+                "excluded_resources": {str(x.get("resourceID")): x.get("id") for x in excluded},
+            },
+        }
+        return Resource(
+            address=address(SECTION, address_key),
+            kind=self.name,
+            section=SECTION,
+            key=natural_key(entity, str(row.get("name") or "")),
+            attributes=self.normalise(attributes),
+            owner=self.owner,
+            ids=ids,
+            sensitive=self.sensitive,
+            raw={
+                "webhook": dict(row),
+                "fields": [dict(f) for f in fields],
+                "udf_fields": [dict(f) for f in udf_fields],
+                "excluded_resources": [dict(x) for x in excluded],
+            },
+        )
+
+
+WEBHOOK = WebhookKind()
