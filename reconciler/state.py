@@ -51,6 +51,7 @@ class Resource:
     sensitive: frozenset[str] = frozenset()
     raw: Any = None
     location: str | None = None
+    locations: Mapping[str, str] = field(default_factory=dict, compare=False)
     secret_refs: Mapping[str, str | None] = field(default_factory=dict)
     secrets: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

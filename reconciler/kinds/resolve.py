@@ -1,0 +1,98 @@
+"""kinds.resolve: desired resources with names -> resolved desired State, plus every problem.
+
+All problems are collected (never the first only) and located at the YAML line and column the
+config layer recorded, so one run of `reconcile plan` lists everything to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from reconciler.errors import Diagnostic
+from reconciler.kinds.base import Kind, Problem
+from reconciler.kinds.catalog import Catalog
+from reconciler.kinds.names import fold
+from reconciler.kinds.registry import BY_NAME
+from reconciler.state import Resource, State
+
+
+def parse_location(text: str | None) -> tuple[str, int, int]:
+    """``"file:12:5"`` -> ("file", 12, 5); tolerant of colons in the file name."""
+    if not text:
+        return "", 0, 0
+    parts = text.rsplit(":", 2)
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        return parts[0], int(parts[1]), int(parts[2])
+    return text, 0, 0
+
+
+def diagnostic_for(problem: Problem, resource: Resource | None) -> Diagnostic:
+    location = None
+    if resource is not None:
+        location = resource.locations.get(problem.attribute) or resource.location
+    file, line, column = parse_location(location)
+    return Diagnostic(
+        problem.message,
+        file=file,
+        line=line,
+        column=column,
+        hint=problem.hint,
+        severity=problem.severity,
+    )
+
+
+def resolve_desired(
+    resources: Sequence[Resource],
+    catalog: Catalog,
+    live: State,
+    *,
+    kinds: Mapping[str, Kind] = BY_NAME,
+    section_locations: Mapping[str, str] | None = None,
+) -> tuple[State, list[Diagnostic]]:
+    """Resolve every desired resource; run each section's rules; report duplicates."""
+    resolved: list[Resource] = []
+    diagnostics: list[Diagnostic] = []
+    seen: dict[tuple[str, str], Resource] = {}
+    by_address = {r.address: r for r in resources}
+    for resource in resources:
+        outcome, problems = kinds[resource.kind].resolve(resource, catalog)
+        diagnostics.extend(diagnostic_for(p, resource) for p in problems)
+        if outcome is None:
+            continue
+        key = (outcome.kind, fold(outcome.key))
+        if key in seen:
+            first = seen[key]
+            diagnostics.append(
+                diagnostic_for(
+                    Problem(
+                        resource.address,
+                        f"this names the same {outcome.kind.replace('_', ' ')} as "
+                        f"{first.address} ('{outcome.key}')",
+                        "keep one of the two",
+                    ),
+                    resource,
+                )
+            )
+            continue
+        seen[key] = outcome
+        resolved.append(outcome)
+    sections = sorted({r.section for r in resources})
+    for section in sections:
+        desired_here = [r for r in resolved if r.section == section]
+        live_here = live.in_section(section)
+        for kind in {k.name: k for k in kinds.values() if k.section == section}.values():
+            for problem in kind.check(desired_here, live_here, catalog):
+                owner = by_address.get(problem.address)
+                if owner is None and section_locations:
+                    where = section_locations.get(problem.address) or section_locations.get(section)
+                    owner = Resource(
+                        address=problem.address,
+                        kind=kind.name,
+                        section=section,
+                        key=problem.address,
+                        attributes={},
+                        owner=kind.owner,
+                        location=where,
+                    )
+                diagnostics.append(diagnostic_for(problem, owner))
+    return State.of(resolved), diagnostics

@@ -1,0 +1,287 @@
+"""``compute_plan(desired, live, policy)``: a pure, deterministic comparison of two states.
+
+Objects are matched per kind on their natural key, case-insensitively (names are compared the way
+a person reads them). Only the attributes the desired side states are compared, minus the
+section's ``ignore_fields``: what the API fills in and the YAML leaves out never shows as a change.
+Canonical forms are compared first; deepdiff runs only on pairs that differ, to name the fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.kinds.base import Kind
+from reconciler.kinds.names import fold
+from reconciler.kinds.registry import BY_NAME
+from reconciler.plan.model import (
+    SENSITIVE,
+    Action,
+    Change,
+    DriftItem,
+    FieldDiff,
+    Plan,
+    Risk,
+)
+from reconciler.state import (
+    DeletePolicy,
+    ManageMode,
+    PolicySettings,
+    Resource,
+    State,
+    canonical_json,
+)
+
+MIN_COLLECTION_FOR_FRACTION = 10
+
+
+def _match_key(resource: Resource) -> tuple[str, str]:
+    return resource.kind, fold(resource.key)
+
+
+def compute_plan(
+    desired: State,
+    live: State,
+    policy: PolicySettings,
+    *,
+    sections: Iterable[str],
+    rotate_secrets: bool = False,
+    kinds: Mapping[str, Kind] = BY_NAME,
+) -> Plan:
+    """Every object of the managed ``sections`` compared; see the module docstring."""
+    managed = list(sections)
+    live_by_key = {_match_key(r): r for r in live if r.section in managed}
+    changes: list[Change] = []
+    drift: list[DriftItem] = []
+    matched: set[tuple[str, str]] = set()
+    for wanted in sorted(desired, key=lambda r: (managed.index(r.section), r.kind, r.address)):
+        kind = kinds[wanted.kind]
+        key = _match_key(wanted)
+        current = live_by_key.get(key)
+        if current is not None:
+            matched.add(key)
+        mode = policy.mode(wanted.section)
+        ignored = policy.ignore_fields.get(wanted.section, frozenset())
+        change = _compare(kind, wanted, current, ignored, rotate_secrets=rotate_secrets)
+        if mode is ManageMode.OBSERVE:
+            if change.is_change:
+                drift.append(_as_drift(change))
+            changes.append(_no_op(change, current, wanted))
+            continue
+        changes.append(change)
+    for key, current in sorted(live_by_key.items(), key=lambda item: item[1].address):
+        if key in matched:
+            continue
+        kind = kinds[current.kind]
+        mode = policy.mode(current.section)
+        removal = _removal(kind, current) if mode is ManageMode.FULL else None
+        if removal is not None:
+            changes.append(removal)
+        elif mode is ManageMode.OBSERVE:
+            drift.append(
+                DriftItem(
+                    address=current.address,
+                    kind=current.kind,
+                    section=current.section,
+                    state="unlisted",
+                )
+            )
+    changes = _ordered(changes, managed)
+    risk, reasons = _risk(changes, live, policy, managed)
+    return Plan(
+        changes=tuple(changes),
+        risk=risk,
+        blocked_reasons=tuple(reasons),
+        drift=tuple(drift),
+        observed=_observed(live, managed),
+        sections=tuple(managed),
+    )
+
+
+def _compared(attributes: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    return {key: attributes.get(key) for key in keys}
+
+
+def _compare(
+    kind: Kind,
+    wanted: Resource,
+    current: Resource | None,
+    ignored: frozenset[str],
+    *,
+    rotate_secrets: bool,
+) -> Change:
+    desired_attrs = kind.normalise(wanted.attributes)
+    sensitive = tuple(sorted(kind.sensitive & set(wanted.secret_refs)))
+    if current is None:
+        after = dict(desired_attrs)
+        for path in sensitive:
+            after[path] = SENSITIVE
+        return Change(
+            address=wanted.address,
+            kind=wanted.kind,
+            key=wanted.key,
+            section=wanted.section,
+            owner=wanted.owner,
+            action=Action.CREATE,
+            before=None,
+            after=after,
+            diff=tuple(FieldDiff(k, None, v) for k, v in sorted(after.items())),
+            sensitive_paths=sensitive,
+            reason="not in the live system",
+            ids={"desired": dict(wanted.ids)},
+            secret_refs=dict(wanted.secret_refs),
+        )
+    live_attrs = kind.normalise(current.attributes)
+    keys = [k for k in desired_attrs if k not in ignored]
+    want = _compared(desired_attrs, keys)
+    have = _compared(live_attrs, keys)
+    diff: list[FieldDiff] = []
+    if canonical_json(want) != canonical_json(have):
+        changed = DeepDiff(have, want, ignore_order=False).affected_root_keys
+        diff = [FieldDiff(str(k), have.get(k), want.get(k)) for k in sorted(changed, key=str)]
+    if rotate_secrets and sensitive:
+        diff.extend(FieldDiff(path, SENSITIVE, SENSITIVE) for path in sensitive)
+    after = {**live_attrs, **desired_attrs}
+    ids = {"live": dict(current.ids), "desired": dict(wanted.ids)}
+    if not diff:
+        return Change(
+            address=wanted.address,
+            kind=wanted.kind,
+            key=wanted.key,
+            section=wanted.section,
+            owner=wanted.owner,
+            action=Action.NO_OP,
+            before=dict(live_attrs),
+            after=after,
+            ids=ids,
+        )
+    names = ", ".join(d.path for d in diff)
+    return Change(
+        address=wanted.address,
+        kind=wanted.kind,
+        key=wanted.key,
+        section=wanted.section,
+        owner=wanted.owner,
+        action=Action.UPDATE,
+        before=dict(live_attrs),
+        after=after,
+        diff=tuple(diff),
+        sensitive_paths=sensitive
+        if rotate_secrets or any(d.path in sensitive for d in diff)
+        else (),
+        reason=f"{names} differ" if len(diff) > 1 else f"{names} differs",
+        ids=ids,
+        secret_refs=dict(wanted.secret_refs),
+    )
+
+
+def _removal(kind: Kind, current: Resource) -> Change | None:
+    policy = kind.delete_policy
+    common: dict[str, Any] = {
+        "address": current.address,
+        "kind": current.kind,
+        "key": current.key,
+        "section": current.section,
+        "owner": current.owner,
+        "before": dict(current.attributes),
+        "ids": {"live": dict(current.ids)},
+    }
+    if policy in (DeletePolicy.DELETE, DeletePolicy.REMOVE):
+        return Change(
+            **common,
+            action=Action.DELETE,
+            after=None,
+            diff=tuple(FieldDiff(k, v, None) for k, v in sorted(current.attributes.items())),
+            reason="not in the YAML (manage: full)",
+        )
+    if policy is DeletePolicy.DEACTIVATE:
+        if not current.attributes.get("active", True):
+            return None
+        after = {**current.attributes, "active": False, "default": False}
+        if "track_stock" in after:
+            after["track_stock"] = False
+        diff = tuple(
+            FieldDiff(k, current.attributes.get(k), v)
+            for k, v in sorted(after.items())
+            if current.attributes.get(k) != v
+        )
+        return Change(
+            **common,
+            action=Action.DEACTIVATE,
+            after=after,
+            diff=diff,
+            reason="not in the YAML (manage: full); Autotask cannot delete it: deactivated",
+        )
+    return None
+
+
+def _no_op(change: Change, current: Resource | None, wanted: Resource) -> Change:
+    return Change(
+        address=change.address,
+        kind=change.kind,
+        key=change.key,
+        section=change.section,
+        owner=change.owner,
+        action=Action.NO_OP,
+        before=change.before,
+        after=change.before if current is not None else None,
+        reason="observed only",
+        ids=change.ids,
+    )
+
+
+def _as_drift(change: Change) -> DriftItem:
+    return DriftItem(
+        address=change.address,
+        kind=change.kind,
+        section=change.section,
+        state="missing" if change.action is Action.CREATE else "differs",
+        diff=change.diff,
+    )
+
+
+def _ordered(changes: Sequence[Change], sections: Sequence[str]) -> list[Change]:
+    order = {section: index for index, section in enumerate(sections)}
+    return sorted(changes, key=lambda c: (order.get(c.section, 99), c.address))
+
+
+def _risk(
+    changes: Sequence[Change], live: State, policy: PolicySettings, sections: Sequence[str]
+) -> tuple[Risk, list[str]]:
+    reasons: list[str] = []
+    removals = [c for c in changes if c.action in (Action.DELETE, Action.DEACTIVATE)]
+    if len(removals) > policy.max_deletes:
+        reasons.append(
+            f"{len(removals)} deletes/deactivations exceed policy.max_deletes "
+            f"({policy.max_deletes})"
+        )
+    live_counts: dict[str, int] = {}
+    for resource in live:
+        if resource.section in sections:
+            live_counts[resource.kind] = live_counts.get(resource.kind, 0) + 1
+    touched: dict[str, int] = {}
+    for change in changes:
+        if change.action in (Action.UPDATE, Action.DELETE, Action.DEACTIVATE):
+            touched[change.kind] = touched.get(change.kind, 0) + 1
+    for kind_name, count in sorted(touched.items()):
+        total = live_counts.get(kind_name, 0)
+        if total >= MIN_COLLECTION_FOR_FRACTION and count / total > policy.max_change_fraction:
+            reasons.append(
+                f"{count} of {total} live {kind_name} objects would change "
+                f"({count / total:.0%} > policy.max_change_fraction "
+                f"{policy.max_change_fraction:.0%})"
+            )
+    if reasons:
+        return Risk.BLOCKED, reasons
+    if removals:
+        return Risk.DESTRUCTIVE, []
+    return Risk.SAFE, []
+
+
+def _observed(live: State, sections: Sequence[str]) -> dict[str, str]:
+    observed = {r.address: r.fingerprint() for r in live if r.section in sections}
+    for name, snapshot in live.sections.items():
+        observed[f"salesbuildr:{name}"] = f"etag:{snapshot.etag}"
+    return observed

@@ -1,0 +1,254 @@
+"""Plan types: frozen, serialisable, versioned. Computation lives in ``compute``; views in render/.
+
+The dict form (``to_dict``) is the contract of CLI.md "Plan JSON": the saved plan file, the
+``--format json`` output and the only input of the text and Markdown views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+FORMAT_VERSION = "1.0"
+SENSITIVE = "(sensitive)"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    DEACTIVATE = "deactivate"
+    NO_OP = "no-op"
+
+
+class Risk(StrEnum):
+    SAFE = "safe"
+    DESTRUCTIVE = "destructive"
+    BLOCKED = "blocked"
+
+
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.DELETE: "-",
+    Action.DEACTIVATE: "!",
+    Action.NO_OP: " ",
+}
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    path: str
+    before: Any
+    after: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One object the plan compared, and what apply will do to it."""
+
+    address: str
+    kind: str
+    key: str
+    section: str
+    owner: str
+    action: Action
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    diff: tuple[FieldDiff, ...] = ()
+    sensitive_paths: tuple[str, ...] = ()
+    reason: str = ""
+    ids: Mapping[str, Any] = field(default_factory=dict)
+    secret_refs: Mapping[str, str | None] = field(default_factory=dict)
+
+    @property
+    def is_change(self) -> bool:
+        return self.action is not Action.NO_OP
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "kind": self.kind,
+            "key": self.key,
+            "section": self.section,
+            "owner": self.owner,
+            "action": self.action.value,
+            "before": dict(self.before) if self.before is not None else None,
+            "after": dict(self.after) if self.after is not None else None,
+            "diff": [d.to_dict() for d in self.diff],
+            "sensitive_paths": list(self.sensitive_paths),
+            "reason": self.reason,
+            "ids": dict(self.ids),
+            "secret_refs": dict(self.secret_refs),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Change:
+        return cls(
+            address=str(data["address"]),
+            kind=str(data["kind"]),
+            key=str(data["key"]),
+            section=str(data["section"]),
+            owner=str(data["owner"]),
+            action=Action(data["action"]),
+            before=data.get("before"),
+            after=data.get("after"),
+            diff=tuple(
+                FieldDiff(str(d["path"]), d.get("before"), d.get("after"))
+                for d in data.get("diff") or []
+            ),
+            sensitive_paths=tuple(data.get("sensitive_paths") or ()),
+            reason=str(data.get("reason") or ""),
+            ids=dict(data.get("ids") or {}),
+            secret_refs=dict(data.get("secret_refs") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class DriftItem:
+    """A live object that differs from the YAML in a section that is only observed."""
+
+    address: str
+    kind: str
+    section: str
+    state: str  # "differs" | "missing" | "unlisted"
+    diff: tuple[FieldDiff, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "kind": self.kind,
+            "section": self.section,
+            "state": self.state,
+            "diff": [d.to_dict() for d in self.diff],
+        }
+
+
+@dataclass(frozen=True)
+class PlanDiagnostic:
+    severity: str
+    message: str
+    address: str = ""
+    location: str = ""
+    hint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "severity": self.severity,
+            "message": self.message,
+            "address": self.address,
+            "location": self.location,
+        }
+        if self.hint:
+            data["hint"] = self.hint
+        return data
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The whole plan: what changes, how risky, what was observed to detect a stale plan."""
+
+    changes: tuple[Change, ...]
+    risk: Risk
+    blocked_reasons: tuple[str, ...] = ()
+    drift: tuple[DriftItem, ...] = ()
+    diagnostics: tuple[PlanDiagnostic, ...] = ()
+    observed: Mapping[str, str] = field(default_factory=dict)
+    api_calls: Mapping[str, int] = field(default_factory=dict)
+    targets: Mapping[str, str] = field(default_factory=dict)
+    config_sha256: str = ""
+    config_file: str = ""
+    generated_at: str = ""
+    tool_version: str = ""
+    sections: tuple[str, ...] = ()
+    format_version: str = FORMAT_VERSION
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {"create": 0, "update": 0, "delete": 0, "deactivate": 0, "no_op": 0}
+        for change in self.changes:
+            counts[change.action.value.replace("-", "_")] += 1
+        return counts
+
+    @property
+    def pending(self) -> list[Change]:
+        return [c for c in self.changes if c.is_change]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.pending)
+
+    def with_meta(self, **values: Any) -> Plan:
+        return replace(self, **values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": self.format_version,
+            "tool_version": self.tool_version,
+            "generated_at": self.generated_at,
+            "config_file": self.config_file,
+            "config_sha256": self.config_sha256,
+            "targets": dict(self.targets),
+            "sections": list(self.sections),
+            "summary": self.summary,
+            "risk": self.risk.value,
+            "blocked_reasons": list(self.blocked_reasons),
+            "changes": [c.to_dict() for c in self.changes],
+            "observed": dict(sorted(self.observed.items())),
+            "drift": [d.to_dict() for d in self.drift],
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
+            "api_calls": dict(self.api_calls),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        return cls(
+            changes=tuple(Change.from_dict(c) for c in data.get("changes") or []),
+            risk=Risk(data.get("risk", "safe")),
+            blocked_reasons=tuple(data.get("blocked_reasons") or ()),
+            drift=tuple(
+                DriftItem(
+                    address=str(d["address"]),
+                    kind=str(d["kind"]),
+                    section=str(d["section"]),
+                    state=str(d["state"]),
+                    diff=tuple(
+                        FieldDiff(str(x["path"]), x.get("before"), x.get("after"))
+                        for x in d.get("diff") or []
+                    ),
+                )
+                for d in data.get("drift") or []
+            ),
+            diagnostics=tuple(
+                PlanDiagnostic(
+                    severity=str(d.get("severity", "warning")),
+                    message=str(d.get("message", "")),
+                    address=str(d.get("address", "")),
+                    location=str(d.get("location", "")),
+                    hint=d.get("hint"),
+                )
+                for d in data.get("diagnostics") or []
+            ),
+            observed=dict(data.get("observed") or {}),
+            api_calls=dict(data.get("api_calls") or {}),
+            targets=dict(data.get("targets") or {}),
+            config_sha256=str(data.get("config_sha256", "")),
+            config_file=str(data.get("config_file", "")),
+            generated_at=str(data.get("generated_at", "")),
+            tool_version=str(data.get("tool_version", "")),
+            sections=tuple(data.get("sections") or ()),
+            format_version=str(data.get("format_version", FORMAT_VERSION)),
+        )
+
+
+def sections_in_order(changes: Sequence[Change]) -> list[str]:
+    seen: list[str] = []
+    for change in changes:
+        if change.section not in seen:
+            seen.append(change.section)
+    return seen
