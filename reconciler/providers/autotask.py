@@ -268,6 +268,7 @@ class _MetadataCache:
     fields: dict[str, list[FieldInfo]] = field(default_factory=dict)
     udfs: dict[str, list[FieldInfo]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    fetching: dict[str, threading.Lock] = field(default_factory=dict)
 
 
 class AutotaskClient:
@@ -430,10 +431,16 @@ class AutotaskClient:
         with self._metadata.lock:
             if key in table:
                 return table[key]
-        parsed = parse_fields(self.http.request("GET", f"{entity}/{suffix}").json())
-        with self._metadata.lock:
-            table.setdefault(key, parsed)
-            return table[key]
+            # One lock per endpoint, so concurrent readers of the same metadata wait for one call.
+            fetch_lock = self._metadata.fetching.setdefault(f"{key}/{suffix}", threading.Lock())
+        with fetch_lock:
+            with self._metadata.lock:
+                if key in table:
+                    return table[key]
+            parsed = parse_fields(self.http.request("GET", f"{entity}/{suffix}").json())
+            with self._metadata.lock:
+                table[key] = parsed
+                return parsed
 
     def udf_definitions(self, entity_label: str) -> list[UdfDefinition]:
         """UDF definitions of one entity (``udfType`` label, e.g. ``Company``), with data types.

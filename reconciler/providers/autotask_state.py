@@ -1,0 +1,210 @@
+"""Autotask collections <-> resources: reference tables for the catalog, and live resources.
+
+Every table is one bulk query (500 rows a page, ``IncludeFields``) or one metadata call; webhook
+children are read with one root query per child collection for all webhooks of an entity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from reconciler.kinds import tables as t
+from reconciler.kinds.catalog import Catalog, Entry, NameTable
+from reconciler.kinds.inventory import INVENTORY_LOCATION
+from reconciler.kinds.webhooks import WEBHOOK
+from reconciler.providers.autotask import AutotaskClient, in_
+from reconciler.state import Resource
+
+WEBHOOK_ENTITY_PREFIX = {
+    "company": "Company",
+    "contact": "Contact",
+    "configuration_item": "ConfigurationItem",
+    "ticket": "Ticket",
+    "ticket_note": "TicketNote",
+}
+
+WEBHOOK_FIELDS = [
+    "id",
+    "name",
+    "webhookUrl",
+    "deactivationUrl",
+    "isActive",
+    "isReady",
+    "isSubscribedToCreateEvents",
+    "isSubscribedToUpdateEvents",
+    "isSubscribedToDeleteEvents",
+    "sendThresholdExceededNotification",
+    "notificationEmailAddress",
+    "ownerResourceID",
+    "webhookGUID",
+]
+
+TICKET_PICKLISTS = {
+    t.AT_TICKET_QUEUES: ("queueID", "ticket queue"),
+    t.AT_TICKET_PRIORITIES: ("priority", "ticket priority"),
+    t.AT_TICKET_ISSUE_TYPES: ("issueType", "issue type"),
+    t.AT_TICKET_SUB_ISSUE_TYPES: ("subIssueType", "sub-issue type"),
+    t.AT_TICKET_CATEGORIES: ("ticketCategory", "ticket category"),
+    t.AT_TICKET_SOURCES: ("source", "ticket source"),
+}
+
+
+def _picklist_table(client: AutotaskClient, entity: str, field: str, what: str) -> NameTable:
+    return NameTable(
+        what,
+        [
+            Entry(id=v.value, name=v.label, active=v.is_active, parent=v.parent_value)
+            for v in client.picklist(entity, field)
+        ],
+    )
+
+
+def _named_rows(
+    client: AutotaskClient, entity: str, what: str, fields: list[str], name: Callable[[Any], str]
+) -> NameTable:
+    rows = client.query(entity, include_fields=fields)
+    return NameTable(
+        what,
+        [
+            Entry(id=row["id"], name=name(row), active=bool(row.get("isActive", True)))
+            for row in rows
+        ],
+    )
+
+
+def _udf_table(client: AutotaskClient, entity_label: str, what: str) -> NameTable:
+    return NameTable(
+        what,
+        [
+            Entry(
+                id=d.name,
+                name=d.name,
+                active=d.is_active,
+                extra={t.MULTI_SELECT: d.is_multi_select, "id": d.id},
+            )
+            for d in client.udf_definitions(entity_label)
+        ],
+    )
+
+
+def read_table(client: AutotaskClient, name: str) -> NameTable | None:
+    """Build one Autotask reference table, or None when the name is not an Autotask table."""
+    if name == t.AT_BILLING_CODES:
+        return _named_rows(
+            client,
+            "BillingCodes",
+            "billing code",
+            ["name", "isActive"],
+            lambda r: str(r.get("name")),
+        )
+    if name == t.AT_ROLES:
+        return _named_rows(
+            client, "Roles", "role", ["name", "isActive"], lambda r: str(r.get("name"))
+        )
+    if name == t.AT_SERVICES:
+        return _named_rows(
+            client, "Services", "service", ["name", "isActive"], lambda r: str(r.get("name"))
+        )
+    if name == t.AT_RESOURCES:
+        return _named_rows(
+            client,
+            "Resources",
+            "resource",
+            ["firstName", "lastName", "isActive"],
+            lambda r: " ".join(str(r.get(k) or "") for k in ("firstName", "lastName")).strip(),
+        )
+    if name == t.AT_COMPANY_TYPES:
+        return _picklist_table(client, "Companies", "companyType", "Autotask company type")
+    if name == t.AT_PRODUCT_CATEGORIES:
+        return _picklist_table(client, "Products", "productCategory", "product category")
+    if name == t.AT_COMPANY_UDFS:
+        return _udf_table(client, "Company", "company UDF")
+    if name == t.AT_OPPORTUNITY_UDFS:
+        return _udf_table(client, "Opportunity", "opportunity UDF")
+    if name in TICKET_PICKLISTS:
+        field, what = TICKET_PICKLISTS[name]
+        return _picklist_table(client, "Tickets", field, what)
+    for entity, prefix in WEBHOOK_ENTITY_PREFIX.items():
+        if name == t.at_webhook_fields(entity):
+            return _picklist_table(
+                client, f"{prefix}WebhookFields", "fieldID", f"{entity} webhook field"
+            )
+        if name == t.at_webhook_udf_fields(entity):
+            return _picklist_table(
+                client, f"{prefix}WebhookUdfFields", "udfFieldID", f"{entity} webhook UDF field"
+            )
+    return None
+
+
+def read_inventory_locations(client: AutotaskClient) -> list[dict[str, Any]]:
+    return client.query(
+        "InventoryLocations", include_fields=["locationName", "isActive", "isDefault", "resourceID"]
+    )
+
+
+def inventory_resources(
+    rows: Iterable[Mapping[str, Any]], tracked: Mapping[str, bool]
+) -> list[Resource]:
+    """Live inventory locations with Salesbuildr's tracking flag (by location id) beside them."""
+    return [
+        INVENTORY_LOCATION.live(row, tracked.get(str(row.get("id")), False), raw=dict(row))
+        for row in rows
+    ]
+
+
+def read_webhooks(client: AutotaskClient, entity: str) -> dict[str, list[dict[str, Any]]]:
+    """One entity's webhooks and all their children: at most four bulk queries."""
+    prefix = WEBHOOK_ENTITY_PREFIX[entity]
+    hooks = client.query(f"{prefix}Webhooks", include_fields=WEBHOOK_FIELDS)
+    result: dict[str, list[dict[str, Any]]] = {
+        "webhooks": hooks,
+        "fields": [],
+        "udf_fields": [],
+        "excluded": [],
+    }
+    ids = [int(h["id"]) for h in hooks]
+    if not ids:
+        return result
+    result["fields"] = client.query_children(f"{prefix}WebhookFields", "webhookID", ids)
+    if entity != "ticket_note":
+        result["udf_fields"] = client.query_children(f"{prefix}WebhookUdfFields", "webhookID", ids)
+    result["excluded"] = client.query_children(
+        f"{prefix}WebhookExcludedResources", "webhookID", ids
+    )
+    return result
+
+
+def webhook_resources(
+    entity: str, data: Mapping[str, list[dict[str, Any]]], catalog: Catalog, taken: set[str]
+) -> list[Resource]:
+    """Live webhooks of one entity. A name shared by two entities gets ``name@entity``."""
+    by_parent: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for child in ("fields", "udf_fields", "excluded"):
+        for row in data.get(child, []):
+            by_parent.setdefault(str(row.get("webhookID")), {}).setdefault(child, []).append(row)
+    resources = []
+    for row in data.get("webhooks", []):
+        children = by_parent.get(str(row["id"]), {})
+        name = str(row.get("name") or "")
+        key = name if name not in taken else f"{name}@{entity}"
+        taken.add(key)
+        resources.append(
+            WEBHOOK.live(
+                entity=entity,
+                row=row,
+                fields=children.get("fields", []),
+                udf_fields=children.get("udf_fields", []),
+                excluded=children.get("excluded", []),
+                catalog=catalog,
+                address_key=key,
+            )
+        )
+    return resources
+
+
+def find_webhook(client: AutotaskClient, entity: str, name: str) -> list[dict[str, Any]]:
+    """Webhooks of ``entity`` named ``name`` (natural-key lookup after an unknown outcome)."""
+    prefix = WEBHOOK_ENTITY_PREFIX[entity]
+    rows = client.query(f"{prefix}Webhooks", in_("name", [name]), include_fields=WEBHOOK_FIELDS)
+    return [r for r in rows if str(r.get("name", "")).casefold() == name.casefold()]

@@ -1,0 +1,262 @@
+"""Salesbuildr settings sections <-> resources, and Salesbuildr reference tables.
+
+Each YAML section maps to one settings document of the contract. Rows of a document become
+:class:`MappingKind` resources, scalar settings a :class:`SingletonKind` resource. Writing goes the
+other way: the live document with the plan's changes applied, sent whole with ``If-Match``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.kinds import tables as t
+from reconciler.kinds.base import MappingKind, SingletonKind
+from reconciler.kinds.catalog import Catalog, Entry, NameTable
+from reconciler.kinds.mappings import (
+    BILLING_CODE_MAPPING,
+    COMPANY_TYPE_TO_AUTOTASK,
+    COMPANY_TYPE_TO_SALESBUILDR,
+    COMPANY_UDF_MAPPING,
+    OPPORTUNITY_UDF_MAPPING,
+    PRODUCT_CATEGORY_MAPPING,
+    ROLE_MAPPING,
+    SERVICE_MAPPING,
+)
+from reconciler.kinds.settings import (
+    BILLING_CODE_DEFAULT,
+    PRODUCT_IMPORT_SETTINGS,
+    PURCHASE_ORDER,
+    WEBHOOK_RECEIVER,
+)
+from reconciler.providers.salesbuildr import SalesbuildrClient
+from reconciler.state import Resource
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A list in a section document whose items are rows of a mapping kind."""
+
+    kind: MappingKind
+    list_key: str
+    key_fields: tuple[str, ...]
+    value_field: str
+
+
+@dataclass(frozen=True)
+class Doc:
+    """Scalar settings of a section document, as one singleton resource."""
+
+    kind: SingletonKind
+    fields: Mapping[str, str]  # attribute -> body key
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    name: str
+    rows: tuple[Rows, ...] = ()
+    docs: tuple[Doc, ...] = ()
+    read_only: tuple[str, ...] = field(default=())
+
+
+SECTIONS: dict[str, SectionSpec] = {
+    "billing_codes": SectionSpec(
+        "billing-codes",
+        rows=(Rows(BILLING_CODE_MAPPING, "categories", ("categoryId",), "billingCodeId"),),
+        docs=(Doc(BILLING_CODE_DEFAULT, {"billing_code": "defaultBillingCodeId"}),),
+    ),
+    "company_types": SectionSpec(
+        "company-types",
+        rows=(
+            Rows(
+                COMPANY_TYPE_TO_SALESBUILDR,
+                "toSalesbuildr",
+                ("autotaskCompanyType",),
+                "companyType",
+            ),
+            Rows(COMPANY_TYPE_TO_AUTOTASK, "toAutotask", ("companyType",), "autotaskCompanyType"),
+        ),
+    ),
+    "company_udfs": SectionSpec(
+        "company-udfs",
+        rows=(Rows(COMPANY_UDF_MAPPING, "mappings", ("companyType", "udfName"), "dataPointId"),),
+    ),
+    "product_import": SectionSpec(
+        "product-import",
+        rows=(
+            Rows(ROLE_MAPPING, "roles", ("roleId",), "categoryId"),
+            Rows(PRODUCT_CATEGORY_MAPPING, "productCategories", ("productCategory",), "categoryId"),
+            Rows(SERVICE_MAPPING, "services", ("serviceId",), "categoryId"),
+        ),
+        docs=(
+            Doc(
+                PRODUCT_IMPORT_SETTINGS,
+                {
+                    "synchronize_to_autotask": "synchronizeToAutotask",
+                    "prepend_internal_product_id": "prependInternalProductId",
+                    "prepend_mpn_to_service_name": "prependMpnToServiceName",
+                    "mpn_enrichment": "mpnEnrichment",
+                    "manufacturer_company_type": "manufacturerCompanyType",
+                },
+            ),
+        ),
+    ),
+    "opportunity": SectionSpec(
+        "opportunity-udfs",
+        rows=(Rows(OPPORTUNITY_UDF_MAPPING, "mappings", ("dataPointId",), "udfName"),),
+    ),
+    "purchase_order": SectionSpec(
+        "purchase-order",
+        docs=(
+            Doc(
+                PURCHASE_ORDER,
+                {
+                    "create_ticket": "createTicket",
+                    "billing_code": "billingCodeId",
+                    "queue": "queueId",
+                    "issue_type": "issueType",
+                    "sub_issue_type": "subIssueType",
+                    "ticket_category": "ticketCategory",
+                    "priority": "priority",
+                    "source": "source",
+                    "due_date_offset_days": "dueDateOffsetDays",
+                },
+            ),
+        ),
+    ),
+    "webhook_receiver": SectionSpec(
+        "webhook-receiver", docs=(Doc(WEBHOOK_RECEIVER, {"secret_set": "secretSet"}),)
+    ),
+}
+"""YAML section -> settings document. ``inventory`` and ``webhooks`` are Autotask sections that
+also read a document (tracking flags; the receiver URL): see :data:`EXTRA_DOCUMENTS`."""
+
+EXTRA_DOCUMENTS = {"inventory": ("inventory",), "webhooks": ("webhook-receiver",)}
+
+
+def documents_for(sections: Sequence[str]) -> list[str]:
+    names: list[str] = []
+    for section in sections:
+        spec = SECTIONS.get(section)
+        for name in ((spec.name,) if spec else ()) + EXTRA_DOCUMENTS.get(section, ()):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def section_resources(section: str, body: Mapping[str, Any], catalog: Catalog) -> list[Resource]:
+    """The live resources of one YAML section from its settings document."""
+    spec = SECTIONS[section]
+    resources: list[Resource] = []
+    for doc in spec.docs:
+        values = {attr: body.get(key) for attr, key in doc.fields.items()}
+        resources.append(
+            doc.kind.live(values, catalog, raw={k: body.get(k) for k in doc.fields.values()})
+        )
+    for rows in spec.rows:
+        for row in body.get(rows.list_key) or []:
+            keys = [row.get(f) for f in rows.key_fields]
+            resources.append(
+                rows.kind.live(keys, row.get(rows.value_field), catalog, raw=dict(row))
+            )
+    return resources
+
+
+def _wire(value: Any) -> Any:
+    """Autotask picklist values are numeric strings in metadata; the contract sends integers."""
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+def apply_changes(
+    section: str, body: Mapping[str, Any], changes: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The document to PUT: the live body with each change (``Change.to_dict()``) applied.
+
+    Read-only fields (``importedCount``, ``secretSet``, ``url``) are dropped; the server ignores
+    them anyway.
+    """
+    spec = SECTIONS[section]
+    result = copy.deepcopy(dict(body))
+    by_kind_rows = {rows.kind.name: rows for rows in spec.rows}
+    by_kind_docs = {doc.kind.name: doc for doc in spec.docs}
+    for change in changes:
+        action = change["action"]
+        ids = change.get("ids") or {}
+        if change["kind"] in by_kind_docs:
+            doc = by_kind_docs[change["kind"]]
+            desired = ids.get("desired") or {}
+            for diff in change.get("diff") or []:
+                attr = diff["path"]
+                if attr not in doc.fields:
+                    continue
+                value = desired.get(attr, diff["after"]) if attr in desired else diff["after"]
+                result[doc.fields[attr]] = _wire(value)
+            continue
+        rows = by_kind_rows[change["kind"]]
+        items: list[dict[str, Any]] = [dict(r) for r in result.get(rows.list_key) or []]
+        live_keys = (ids.get("live") or {}).get("keys")
+        desired_ids = ids.get("desired") or {}
+        if live_keys is not None:
+            items = [r for r in items if [r.get(f) for f in rows.key_fields] != list(live_keys)]
+        if action in ("create", "update"):
+            keys = desired_ids.get("keys") or []
+            row = {f: _wire(k) for f, k in zip(rows.key_fields, keys, strict=True)}
+            row[rows.value_field] = _wire(desired_ids.get(rows.kind.value_attr))
+            items.append(row)
+        result[rows.list_key] = items
+    for name in ("importedCount",):
+        for rows in spec.rows:
+            for item in result.get(rows.list_key) or []:
+                item.pop(name, None)
+    for read_only in ("secretSet", "url"):
+        result.pop(read_only, None)
+    return result
+
+
+def read_table(client: SalesbuildrClient, name: str) -> NameTable | None:
+    """Build one Salesbuildr reference table, or None when the name is not a Salesbuildr table."""
+    if name == t.SB_CATEGORIES:
+        usage = {u.category_id: u for u in client.category_usage()}
+        return NameTable(
+            "Salesbuildr category",
+            [
+                Entry(
+                    id=c.id,
+                    name=c.name,
+                    path=c.path,
+                    extra={
+                        t.PRODUCT_COUNT: usage[c.id].product_count if c.id in usage else 0,
+                    },
+                )
+                for c in client.categories()
+            ],
+            paths=True,
+        )
+    if name == t.SB_COMPANY_TYPES:
+        return NameTable(
+            "Salesbuildr company type",
+            [Entry(id=c.key, name=c.name) for c in client.company_types()],
+        )
+    for table, entity in (
+        (t.SB_COMPANY_DATA_POINTS, "company"),
+        (t.SB_OPPORTUNITY_DATA_POINTS, "opportunity"),
+    ):
+        if name == table:
+            return NameTable(
+                f"{entity} data point",
+                [
+                    Entry(
+                        id=d.id,
+                        name=d.name,
+                        path=d.path,
+                        extra={t.MULTI_SELECT: d.multi_select, "company_types": d.company_types},
+                    )
+                    for d in client.data_points(entity)
+                ],
+                paths=True,
+            )
+    return None
