@@ -8,6 +8,7 @@ a name that does not resolve is reported at its line and column.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from enum import Enum
 from typing import Any
 
 from reconciler.config import LoadedConfig
@@ -40,7 +41,7 @@ def ref(value: Any) -> Any:
     """A reference as the kinds read it: a name, or ``{"id": N}``."""
     if isinstance(value, IdRef):
         return {"id": value.id}
-    if hasattr(value, "value") and not isinstance(value, str):  # enums
+    if isinstance(value, Enum):
         return value.value
     return value
 

@@ -1,0 +1,264 @@
+"""One run against the two systems: connect, read what the YAML needs (concurrently), resolve,
+plan. The CLI calls this; it holds no rendering and no printing.
+
+Reads are minimal: only the sections present in the YAML are read, each reference table once, each
+collection with one bulk query, both systems in parallel (the HTTP client caps each Autotask
+endpoint at 3 requests in flight).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from reconciler import __version__
+from reconciler.config import LoadedConfig
+from reconciler.config.desired import desired_resources, policy_settings
+from reconciler.errors import ConfigError, Diagnostic
+from reconciler.kinds.catalog import Catalog, NameTable
+from reconciler.kinds.registry import kinds_of
+from reconciler.kinds.resolve import resolve_desired
+from reconciler.kinds.webhooks import RECEIVER_URL, WEBHOOK
+from reconciler.plan import Plan, PlanDiagnostic, compute_plan
+from reconciler.providers import autotask_state as at_state
+from reconciler.providers import salesbuildr_state as sb_state
+from reconciler.providers.autotask import AutotaskClient, credentials_from_env
+from reconciler.providers.salesbuildr import SalesbuildrClient, settings_from_env
+from reconciler.state import Resource, SectionSnapshot, State
+
+log = logging.getLogger(__name__)
+
+AUTOTASK_SECTIONS = {
+    "billing_codes",
+    "company_types",
+    "company_udfs",
+    "product_import",
+    "inventory",
+    "opportunity",
+    "purchase_order",
+    "webhooks",
+}
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Connections:
+    """The API clients of one run (either may be absent when no section needs it)."""
+
+    autotask: AutotaskClient | None = None
+    salesbuildr: SalesbuildrClient | None = None
+
+    def close(self) -> None:
+        for client in (self.autotask, self.salesbuildr):
+            if client is not None:
+                client.close()
+
+    def __enter__(self) -> Connections:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def targets(self) -> dict[str, str]:
+        found = {}
+        if self.autotask is not None:
+            found["autotask"] = self.autotask.http.base_url.rstrip("/").removesuffix("/V1.0")
+        if self.salesbuildr is not None:
+            found["salesbuildr"] = self.salesbuildr.http.base_url.rstrip("/")
+        return found
+
+    def calls(self) -> dict[str, int]:
+        counts = {}
+        if self.autotask is not None:
+            counts["autotask"] = self.autotask.calls
+        if self.salesbuildr is not None:
+            counts["salesbuildr"] = self.salesbuildr.calls
+        return counts
+
+
+@dataclass(frozen=True)
+class Transports:
+    """Test seam: injected httpx transports (vcrpy cassettes, MockTransport)."""
+
+    autotask: httpx.BaseTransport | None = None
+    salesbuildr: httpx.BaseTransport | None = None
+
+
+def connect(
+    loaded: LoadedConfig,
+    environ: Mapping[str, str],
+    *,
+    sections: Sequence[str],
+    transports: Transports = Transports(),
+) -> Connections:
+    """Open the clients the sections need; credentials and URLs come from the environment."""
+    config = loaded.config
+    connections = Connections()
+    if any(section in AUTOTASK_SECTIONS for section in sections):
+        credentials = credentials_from_env(environ)
+        url = environ.get("AUTOTASK_API_URL") or (config.autotask.url if config.autotask else None)
+        connections.autotask = AutotaskClient.connect(
+            credentials, url=url, transport=transports.autotask
+        )
+    if sections:
+        url, key = settings_from_env(
+            environ, config.salesbuildr.url if config.salesbuildr else None
+        )
+        connections.salesbuildr = SalesbuildrClient.connect(
+            url, key, transport=transports.salesbuildr
+        )
+    return connections
+
+
+@dataclass
+class LiveRead:
+    catalog: Catalog
+    state: State
+    documents: dict[str, SectionSnapshot] = field(default_factory=dict)
+
+
+def tables_needed(sections: Sequence[str], desired: Sequence[Resource]) -> set[str]:
+    needed: set[str] = set()
+    for section in sections:
+        for kind in kinds_of(section):
+            needed |= kind.tables
+    entities = sorted({str(r.attributes.get("entity")) for r in desired if r.kind == WEBHOOK.name})
+    if "webhooks" in sections:
+        needed |= WEBHOOK.tables_for(entities)
+    return needed
+
+
+def read_live(
+    connections: Connections,
+    sections: Sequence[str],
+    desired: Sequence[Resource],
+    *,
+    progress: Progress | None = None,
+) -> LiveRead:
+    """Read every table and live collection the sections need, concurrently."""
+    at, sb = connections.autotask, connections.salesbuildr
+    tables = sorted(tables_needed(sections, desired))
+    documents = sb_state.documents_for(sections)
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="read") as pool:
+        table_jobs: dict[str, Future[NameTable | None]] = {}
+        for name in tables:
+            if name.startswith("autotask.") and at is not None:
+                table_jobs[name] = pool.submit(at_state.read_table, at, name)
+            elif name.startswith("salesbuildr.") and sb is not None:
+                table_jobs[name] = pool.submit(sb_state.read_table, sb, name)
+        document_jobs = {
+            name: pool.submit(sb.read_section, name) for name in documents if sb is not None
+        }
+        inventory_job = (
+            pool.submit(at_state.read_inventory_locations, at)
+            if at is not None and "inventory" in sections
+            else None
+        )
+        webhook_jobs = (
+            {e: pool.submit(at_state.read_webhooks, at, e) for e in at_state.WEBHOOK_ENTITY_PREFIX}
+            if at is not None and "webhooks" in sections
+            else {}
+        )
+        catalog = Catalog()
+        for name, job in table_jobs.items():
+            table = job.result()
+            if table is not None:
+                catalog.tables[name] = table
+        snapshots = {}
+        for name, doc_job in document_jobs.items():
+            document = doc_job.result()
+            snapshots[name] = SectionSnapshot(name=name, body=document.body, etag=document.etag)
+        if progress is not None:
+            progress(f"read {len(catalog.tables)} reference tables, {len(snapshots)} settings")
+        inventory_rows = inventory_job.result() if inventory_job is not None else []
+        webhook_data = {entity: job.result() for entity, job in webhook_jobs.items()}
+    receiver = snapshots.get("webhook-receiver")
+    if receiver is not None:
+        catalog.facts[RECEIVER_URL] = receiver.body.get("url")
+    live: list[Resource] = []
+    for section in sections:
+        spec = sb_state.SECTIONS.get(section)
+        if spec is not None and spec.name in snapshots:
+            live.extend(sb_state.section_resources(section, snapshots[spec.name].body, catalog))
+    if "inventory" in sections:
+        tracked = (
+            {
+                str(row.get("inventoryLocationId")): bool(row.get("trackStock"))
+                for row in (snapshots["inventory"].body.get("locations") or [])
+            }
+            if "inventory" in snapshots
+            else {}
+        )
+        live.extend(at_state.inventory_resources(inventory_rows, tracked))
+    taken: set[str] = set()
+    for entity, data in webhook_data.items():
+        live.extend(at_state.webhook_resources(entity, data, catalog, taken))
+    return LiveRead(catalog=catalog, state=State.of(live, snapshots.values()), documents=snapshots)
+
+
+def _diagnostic(d: Diagnostic, address: str = "") -> PlanDiagnostic:
+    return PlanDiagnostic(
+        severity=d.severity, message=d.message, address=address, location=d.location, hint=d.hint
+    )
+
+
+@dataclass
+class PlanRun:
+    """A computed plan and what produced it (for apply: the desired state and live read)."""
+
+    plan: Plan
+    desired: State
+    live: LiveRead
+    warnings: list[Diagnostic]
+
+
+def make_plan(
+    loaded: LoadedConfig,
+    connections: Connections,
+    *,
+    rotate_secrets: bool = False,
+    progress: Progress | None = None,
+) -> PlanRun:
+    """Read live state, resolve the YAML against it and compute the plan (no writes)."""
+    config = loaded.config
+    sections = config.present_sections()
+    wanted = desired_resources(loaded)
+    live = read_live(connections, sections, wanted, progress=progress)
+    section_locations = {
+        section: loaded.source.diagnostic((section,), "", key=True).location for section in sections
+    }
+    desired, problems = resolve_desired(
+        wanted, live.catalog, live.state, section_locations=section_locations
+    )
+    errors = [d for d in problems if d.severity == "error"]
+    if errors:
+        raise ConfigError(errors, hint="no API writes were made; fix the names and plan again")
+    warnings = [*loaded.warnings, *[d for d in problems if d.severity != "error"]]
+    plan = compute_plan(
+        desired,
+        live.state,
+        policy_settings(config),
+        sections=sections,
+        rotate_secrets=rotate_secrets,
+    )
+    plan = plan.with_meta(
+        diagnostics=tuple(_diagnostic(w) for w in warnings),
+        api_calls=connections.calls(),
+        targets=connections.targets(),
+        config_sha256=loaded.sha256,
+        config_file=loaded.file,
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        tool_version=__version__,
+    )
+    return PlanRun(plan=plan, desired=desired, live=live, warnings=warnings)
+
+
+def summary_counts(plan: Plan) -> dict[str, Any]:
+    return plan.summary
