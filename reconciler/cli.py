@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
 
 import click
 
-from reconciler import __version__
+from reconciler import __version__, session
 from reconciler.config import load_config
 from reconciler.config.env import run_environment
-from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError
+from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, UsageError
+from reconciler.plan import Plan, Risk
 from reconciler.render.diagnostics import format_diagnostic
+from reconciler.render.json import render_json
+from reconciler.render.text import render_plan
 from reconciler.schema import mappings_schema_text
 
 DEFAULT_FILE = "mappings.yaml"
@@ -68,6 +73,15 @@ class _UsageError(click.UsageError):
 
 class ReconcileGroup(click.Group):
     """Maps errors to exit codes for every command: no traceback unless --debug."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            # The group's own options (`reconcile --bogus`) fail here, before invoke: 1, not 2.
+            # click types exit_code as a ClassVar, but main() reads it from the instance.
+            error.exit_code = EXIT_ERROR  # type: ignore[misc]
+            raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -174,6 +188,159 @@ def schema(out: Path | None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     _err(f"wrote {out}")
+
+
+def _status(message: str) -> None:
+    """Progress on long work: to stderr, only when a person is watching."""
+    if sys.stderr.isatty():
+        _err(message, fg="cyan")
+
+
+def _plan_exit_code(plan: Plan) -> int:
+    if not plan.has_changes:
+        return 0
+    return 3 if plan.risk in (Risk.DESTRUCTIVE, Risk.BLOCKED) else 2
+
+
+def _render(plan: Plan, fmt: str) -> str:
+    data = plan.to_dict()
+    if fmt == "json":
+        return render_json(data)
+    return render_plan(data)
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to show the plan.",
+)
+
+
+@cli.command()
+@file_argument
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan (JSON) for `reconcile apply PLAN`.",
+)
+@format_option
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 no changes, 2 safe changes, 3 destructive or blocked changes (1 error).",
+)
+@click.option(
+    "--rotate-secrets", is_flag=True, help="Re-send every managed secret (they are write-only)."
+)
+def plan(
+    file: Path, out: Path | None, fmt: str, detailed_exitcode: bool, rotate_secrets: bool
+) -> None:
+    """Read live state and show what apply would change to make it match FILE.
+
+    Reads only the sections FILE contains, each collection with one bulk request. Makes no
+    writes. Names that do not resolve are reported with FILE:LINE:COL and the closest valid names.
+    """
+    environ = run_environment()
+    loaded = load_config(file, environ=environ)
+    sections = loaded.config.present_sections()
+    _status(f"Reading live state for {len(sections)} section(s) of {file} ...")
+    with session.connect(loaded, environ, sections=sections) as connections:
+        run = session.make_plan(loaded, connections, rotate_secrets=rotate_secrets)
+    for warning in run.warnings:
+        _err(format_diagnostic(warning), fg="yellow")
+    result = run.plan
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render_json(result.to_dict()), encoding="utf-8")
+        _err(f"Saved the plan to {out}. Apply exactly it with: reconcile apply {out}")
+    click.echo(_render(result, fmt), nl=False)
+    if detailed_exitcode:
+        sys.exit(_plan_exit_code(result))
+
+
+@cli.command()
+@click.option(
+    "--seed",
+    type=click.Choice(["empty", "demo", "large"]),
+    default="demo",
+    show_default=True,
+    help="empty: reference data only; demo: partly configured by hand; large: at scale.",
+)
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added per request.")
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="KIND:RATE",
+    help="Inject faults: 429, 500, 503, timeout or reset-after-commit, at a rate in 0..1.",
+)
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the export lines to this file (complete before 'sandbox ready').",
+)
+@click.option("--port-autotask", type=click.IntRange(0, 65535), default=0, help="0: a free port.")
+@click.option(
+    "--port-salesbuildr", type=click.IntRange(0, 65535), default=0, help="0: a free port."
+)
+def sandbox(
+    seed: str,
+    latency_ms: float,
+    faults: tuple[str, ...],
+    env_file: Path | None,
+    port_autotask: int,
+    port_salesbuildr: int,
+) -> None:
+    """Start local simulators of the Autotask and Salesbuildr APIs on loopback.
+
+    Prints `export NAME='value'` lines for the credentials and URLs, then `sandbox ready`, and
+    serves until Ctrl-C / SIGTERM. In another terminal: `eval "$(cat FILE)"` (with --env-file)
+    and run `reconcile plan examples/mappings.yaml`.
+    """
+    from reconciler.sandbox.common import parse_faults  # noqa: PLC0415 (only this command)
+    from reconciler.sandbox.launch import start_sandbox  # noqa: PLC0415
+
+    try:
+        fault_rates = parse_faults(faults)
+    except ValueError as error:
+        raise UsageError(str(error), hint="e.g. --fault 429:0.1 --fault timeout:0.02") from None
+    try:
+        running = start_sandbox(
+            seed=seed,
+            latency_ms=latency_ms,
+            faults=fault_rates,
+            port_autotask=port_autotask,
+            port_salesbuildr=port_salesbuildr,
+        )
+    except (ValueError, RuntimeError, OSError) as error:
+        raise UsageError(f"cannot start the sandbox: {error}") from None
+    stop = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        lines = running.export_lines()
+        if env_file is not None:
+            temporary = env_file.with_name(env_file.name + ".tmp")
+            temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            temporary.replace(env_file)
+        for line in lines:
+            click.echo(line)
+        click.echo("sandbox ready")
+        sys.stdout.flush()
+        _err(
+            f"Autotask simulator at {running.env['AUTOTASK_API_URL']}, Salesbuildr simulator at "
+            f"{running.env['SALESBUILDR_API_URL']} (seed {seed}). Ctrl-C stops them."
+        )
+        stop.wait()
+    finally:
+        running.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _err("sandbox stopped")
 
 
 def main() -> None:
