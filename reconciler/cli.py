@@ -6,26 +6,37 @@ stderr. A user mistake never shows a traceback (``--debug`` does).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import signal
 import sys
 import threading
 import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from reconciler import __version__, session
+from reconciler.apply import JsonlJournal, apply_plan
 from reconciler.config import load_config
 from reconciler.config.env import run_environment
-from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, UsageError
-from reconciler.plan import Plan, Risk
+from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, RefusedError, UsageError
+from reconciler.plan import FORMAT_VERSION, Plan, Risk
+from reconciler.providers.salesbuildr import (
+    LockHeld,
+    SalesbuildrClient,
+    lock_owner,
+    settings_from_env,
+)
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.render.json import render_json
 from reconciler.render.text import render_plan
 from reconciler.schema import mappings_schema_text
+from reconciler.state import State
 
 DEFAULT_FILE = "mappings.yaml"
 
@@ -59,7 +70,7 @@ def _source_lines(error: ConfigError) -> dict[str, list[str]]:
         try:
             raw = Path(file).read_bytes()
             if len(raw) <= 1024 * 1024:
-                lines[file] = raw.decode("utf-8", errors="replace").splitlines()
+                lines[file] = raw.decode("utf-8-sig", errors="replace").splitlines()
         except OSError:
             continue
     return lines
@@ -259,6 +270,215 @@ def plan(
     click.echo(_render(result, fmt), nl=False)
     if detailed_exitcode:
         sys.exit(_plan_exit_code(result))
+
+
+def _duration(text: str) -> float:
+    """``60s``, ``2m``, ``90`` -> seconds."""
+    value = text.strip().lower()
+    scale = {"s": 1.0, "m": 60.0, "h": 3600.0}.get(value[-1:])
+    number = value[:-1] if scale else value
+    try:
+        seconds = float(number) * (scale or 1.0)
+    except ValueError:
+        raise UsageError(f"--lock-timeout {text!r}: expected a duration like 60s or 2m") from None
+    if seconds < 0:
+        raise UsageError("--lock-timeout must not be negative")
+    return seconds
+
+
+def _read_saved_plan(source: Path) -> Plan | None:
+    """A saved plan is a JSON object with ``format_version``; anything else is a YAML file."""
+    try:
+        raw = source.read_bytes()
+    except OSError:
+        return None
+    if not raw.lstrip().startswith(b"{"):
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or "format_version" not in data:
+        return None
+    if str(data["format_version"]).split(".")[0] != FORMAT_VERSION.split(".")[0]:
+        raise UsageError(
+            f"{source} is a plan of format {data['format_version']}; this reconcile reads "
+            f"{FORMAT_VERSION}",
+            hint="make the plan again with this version of reconcile",
+        )
+    return Plan.from_dict(data)
+
+
+def _apply_summary(plan: Plan, writes: int) -> str:
+    counts = plan.summary
+    return (
+        f"Apply complete: {counts['create']} created, {counts['update']} updated, "
+        f"{counts['deactivate']} deactivated, {counts['delete']} deleted "
+        f"({writes} API write(s)). Verified: the live settings match the plan."
+    )
+
+
+@cli.command()
+@click.argument(
+    "source", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_FILE, required=False
+)
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (pipelines).")
+@click.option("--force", is_flag=True, help="Apply even when a safety threshold is exceeded.")
+@click.option(
+    "--rotate-secrets", is_flag=True, help="Re-send every managed secret (they are write-only)."
+)
+@click.option(
+    "--lock-timeout",
+    default="60s",
+    show_default=True,
+    help="How long to wait for another apply's lock on this tenant.",
+)
+def apply(
+    source: Path, auto_approve: bool, force: bool, rotate_secrets: bool, lock_timeout: str
+) -> None:
+    """Apply a saved plan exactly, or plan SOURCE (a YAML file), confirm, and apply.
+
+    \b
+    reconcile apply plan.json      the reviewed plan; refuses if anything it touches moved
+    reconcile apply mappings.yaml  plan now, show it, ask `Apply these changes? [y/N]`
+
+    Takes the tenant's apply lock, writes in dependency order, journals every write, and
+    verifies the result. Exit 0 applied and verified; 1 error before any write or answered no;
+    3 refused before any write (stale plan, threshold, budget, lock); 4 partial: re-run converges.
+    """
+    wait_s = _duration(lock_timeout)
+    environ = run_environment()
+    saved = _read_saved_plan(source)
+    desired = None
+    if saved is not None:
+        plan_to_apply = saved
+        missing = session.missing_secrets(saved, environ)
+        if missing:
+            raise UsageError(
+                "the plan's writes need secrets that are not set:\n  " + "\n  ".join(missing),
+                hint="export them and run apply again; no write was made",
+            )
+        if saved.config_file and Path(saved.config_file).is_file():
+            digest = hashlib.sha256(Path(saved.config_file).read_bytes()).hexdigest()
+            if digest != saved.config_sha256:
+                _err(
+                    f"note: {saved.config_file} changed since this plan was made; applying the "
+                    "plan as it was reviewed",
+                    fg="yellow",
+                )
+        connections = session.connect_for_plan(saved, environ)
+        journal_path = source.with_name(source.name + ".journal.jsonl")
+        check_stale = True
+    else:
+        loaded = load_config(source, environ=environ)
+        sections = loaded.config.present_sections()
+        _status(f"Reading live state for {len(sections)} section(s) of {source} ...")
+        connections = session.connect(loaded, environ, sections=sections)
+        try:
+            run = session.make_plan(loaded, connections, rotate_secrets=rotate_secrets)
+        except BaseException:
+            connections.close()
+            raise
+        for warning in run.warnings:
+            _err(format_diagnostic(warning), fg="yellow")
+        plan_to_apply = run.plan
+        desired = run.desired
+        click.echo(render_plan(plan_to_apply.to_dict()), nl=False)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        journal_path = Path(".reconcile") / f"journal-{stamp}.jsonl"
+        check_stale = False
+    with connections:
+        if not plan_to_apply.has_changes:
+            if saved is not None:
+                click.echo("No changes in this plan. Nothing to apply.")
+            return
+        if saved is None and not auto_approve:
+            if not sys.stdin.isatty():
+                raise UsageError(
+                    "refusing to apply without confirmation: no terminal to ask on",
+                    hint="review the plan and pass --auto-approve, or apply a saved plan",
+                )
+            if not click.confirm("Apply these changes?", default=False):
+                _err("Not applied.")
+                sys.exit(EXIT_ERROR)
+        _apply_locked(
+            plan_to_apply,
+            connections,
+            environ=environ,
+            desired=desired,
+            journal_path=journal_path,
+            force=force,
+            check_stale=check_stale,
+            wait_s=wait_s,
+        )
+
+
+def _apply_locked(
+    plan_to_apply: Plan,
+    connections: session.Connections,
+    *,
+    environ: dict[str, str],
+    desired: State | None,
+    journal_path: Path,
+    force: bool,
+    check_stale: bool,
+    wait_s: float,
+) -> None:
+    salesbuildr = connections.salesbuildr
+    owner = lock_owner()
+    if salesbuildr is not None:
+        try:
+            salesbuildr.acquire_lock_or_take_over(owner, wait_s=wait_s)
+        except LockHeld as held:
+            raise RefusedError(held.message, hint=held.hint) from None
+    journal = JsonlJournal(journal_path)
+    try:
+        floor = int(plan_to_apply.policy.get("min_remaining_autotask_requests", 0))
+        result = apply_plan(
+            plan_to_apply,
+            session.writer_for(connections, environ, desired),
+            journal=journal,
+            force=force,
+            min_remaining_requests=floor,
+            check_stale=check_stale,
+            progress=lambda message: _err(f"  {message}"),
+        )
+    finally:
+        journal.close()
+        if salesbuildr is not None:
+            try:
+                salesbuildr.release_lock(owner)
+            except ReconcileError as error:
+                _err(f"warning: could not release the apply lock: {error.message}", fg="yellow")
+        if not journal.records:
+            journal_path.unlink(missing_ok=True)
+        else:
+            _err(f"Journal: {journal_path}")
+    click.echo(_apply_summary(plan_to_apply, result.writes))
+
+
+@cli.command("force-unlock")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+def force_unlock(auto_approve: bool) -> None:
+    """Break the apply lock left by a crashed run (names its holder, asks first)."""
+    environ = run_environment()
+    url, key = settings_from_env(environ, None)
+    with SalesbuildrClient.connect(url, key) as client:
+        holder = client.lock_holder()
+        if holder is None:
+            click.echo("No apply holds the lock.")
+            return
+        click.echo(
+            f"The lock is held by {holder.owner} since {holder.acquired_at} "
+            f"(expires {holder.expires_at})."
+        )
+        if not auto_approve:
+            if not sys.stdin.isatty():
+                raise UsageError("no terminal to confirm on", hint="pass --auto-approve")
+            if not click.confirm("Break it? Only do this when that run is dead.", default=False):
+                sys.exit(EXIT_ERROR)
+        client.release_lock(lock_owner(), force=True)
+        click.echo("Lock released.")
 
 
 @cli.command()

@@ -9,6 +9,7 @@ endpoint at 3 requests in flight).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import httpx
 from reconciler import __version__
 from reconciler.config import LoadedConfig
 from reconciler.config.desired import desired_resources, policy_settings
-from reconciler.errors import ConfigError, Diagnostic
+from reconciler.errors import ConfigError, Diagnostic, UsageError
 from reconciler.kinds.catalog import Catalog, NameTable
 from reconciler.kinds.registry import kinds_of
 from reconciler.kinds.resolve import resolve_desired
@@ -29,7 +30,9 @@ from reconciler.plan import Plan, PlanDiagnostic, compute_plan
 from reconciler.providers import autotask_state as at_state
 from reconciler.providers import salesbuildr_state as sb_state
 from reconciler.providers.autotask import AutotaskClient, credentials_from_env
+from reconciler.providers.base import Change as WritableChange
 from reconciler.providers.salesbuildr import SalesbuildrClient, settings_from_env
+from reconciler.providers.writer import Writer
 from reconciler.state import Resource, SectionSnapshot, State
 
 log = logging.getLogger(__name__)
@@ -248,7 +251,13 @@ def make_plan(
         sections=sections,
         rotate_secrets=rotate_secrets,
     )
+    policy = config.policy
     plan = plan.with_meta(
+        policy={
+            "min_remaining_autotask_requests": policy.min_remaining_autotask_requests,
+            "max_change_fraction": policy.max_change_fraction,
+            "max_deletes": policy.max_deletes,
+        },
         diagnostics=tuple(_diagnostic(w) for w in warnings),
         api_calls=connections.calls(),
         targets=connections.targets(),
@@ -262,3 +271,112 @@ def make_plan(
 
 def summary_counts(plan: Plan) -> dict[str, Any]:
     return plan.summary
+
+
+_ENV_REFERENCE = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?\}$")
+
+
+def secret_lookup(
+    environ: Mapping[str, str], desired: State | None = None
+) -> Callable[[WritableChange, str], str]:
+    """Secrets for writes: from the ``${env:NAME}`` reference the plan keeps, or (applying a
+    YAML file directly) from the value read with it. Never stored anywhere else."""
+
+    def lookup(change: WritableChange, path: str) -> str:
+        reference = change.secret_refs.get(path)
+        if reference:
+            match = _ENV_REFERENCE.match(reference)
+            if match and match.group(1) in environ:
+                return environ[match.group(1)]
+            if match and match.group(2) is not None:
+                return match.group(2)
+        if desired is not None:
+            for resource in desired:
+                if resource.address == change.address and path in resource.secrets:
+                    return str(resource.secrets[path].get_secret_value())
+        raise UsageError(
+            f"{change.address}: the secret {reference or path} is not set",
+            hint="export the variable the plan names before applying",
+        )
+
+    return lookup
+
+
+def missing_secrets(plan: Plan, environ: Mapping[str, str]) -> list[str]:
+    """Every ``${env:NAME}`` a saved plan's writes need that the environment lacks."""
+    missing = []
+    for change in plan.pending:
+        needs_secret = change.action.value == "create" or bool(change.sensitive_paths)
+        for reference in change.secret_refs.values() if needs_secret else ():
+            match = _ENV_REFERENCE.match(reference or "")
+            if reference is None:
+                missing.append(f"{change.address}: its secret was written literally in the YAML")
+            elif match and match.group(1) not in environ and match.group(2) is None:
+                missing.append(f"{change.address}: {match.group(1)}")
+    return sorted(set(missing))
+
+
+def live_reader(
+    connections: Connections,
+) -> Callable[[Sequence[str], Sequence[str]], tuple[State, Catalog]]:
+    """Re-read what given sections hold (stale check and verification of apply)."""
+
+    def read(sections: Sequence[str], entities: Sequence[str]) -> tuple[State, Catalog]:
+        stand_ins = [
+            Resource(
+                address=f"webhooks[{entity}]",
+                kind=WEBHOOK.name,
+                section="webhooks",
+                key=entity,
+                attributes={"entity": entity},
+                owner="autotask",
+            )
+            for entity in entities
+        ]
+        live = read_live(connections, sections, stand_ins)
+        return live.state, live.catalog
+
+    return read
+
+
+def writer_for(
+    connections: Connections, environ: Mapping[str, str], desired: State | None = None
+) -> Writer:
+    return Writer(
+        autotask=connections.autotask,
+        salesbuildr=connections.salesbuildr,
+        secret=secret_lookup(environ, desired),
+        read_live=live_reader(connections),
+    )
+
+
+def connect_for_plan(
+    plan: Plan, environ: Mapping[str, str], *, transports: Transports = Transports()
+) -> Connections:
+    """Clients for applying a saved plan: the systems it was made against, and no others."""
+    connections = Connections()
+    target_at = plan.targets.get("autotask")
+    if target_at:
+        url = environ.get("AUTOTASK_API_URL") or target_at
+        if url.rstrip("/").lower() != target_at.rstrip("/").lower():
+            raise UsageError(
+                f"the plan was made against Autotask {target_at}, but AUTOTASK_API_URL is {url}",
+                hint="apply a plan to the tenant it was made for",
+            )
+        connections.autotask = AutotaskClient.connect(
+            credentials_from_env(environ), url=url, transport=transports.autotask
+        )
+    target_sb = plan.targets.get("salesbuildr")
+    if target_sb:
+        url = environ.get("SALESBUILDR_API_URL") or target_sb
+        if url.rstrip("/").lower() != target_sb.rstrip("/").lower():
+            raise UsageError(
+                f"the plan was made against Salesbuildr {target_sb}, but SALESBUILDR_API_URL "
+                f"is {url}",
+                hint="apply a plan to the tenant it was made for",
+            )
+        _, key = settings_from_env({**environ, "SALESBUILDR_API_URL": url}, None)
+        connections.salesbuildr = SalesbuildrClient.connect(
+            url, key, transport=transports.salesbuildr
+        )
+    return connections

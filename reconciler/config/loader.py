@@ -87,7 +87,8 @@ def load_bytes(raw: bytes, *, file: str, environ: Mapping[str, str]) -> SourceDo
         raise ConfigError(
             [
                 Diagnostic(
-                    f"the document is {len(raw) / 1_048_576:.1f} MB; the limit is 1 MB",
+                    f"the document is {len(raw):,} bytes ({len(raw) / 1_048_576:.1f} MB); "
+                    f"the limit is 1 MB ({MAX_DOCUMENT_BYTES:,} bytes)",
                     file=file,
                 )
             ],
@@ -101,7 +102,7 @@ def load_bytes(raw: bytes, *, file: str, environ: Mapping[str, str]) -> SourceDo
     if builder.diagnostics:
         raise ConfigError(builder.diagnostics)
     if not isinstance(data, dict):
-        found = "a list" if isinstance(data, list) else f"a {type(data).__name__} value"
+        found = _describe_root(data)
         raise ConfigError(
             [
                 Diagnostic(
@@ -120,6 +121,19 @@ def load_bytes(raw: bytes, *, file: str, environ: Mapping[str, str]) -> SourceDo
         key_positions=builder.key_positions,
         text=text,
     )
+
+
+def _describe_root(data: Any) -> str:
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, bool):
+        return f"the boolean {str(data).lower()}"
+    if isinstance(data, int | float):
+        return f"the number {data}"
+    if isinstance(data, str):
+        shown = data if len(data) <= 40 else data[:37] + "..."
+        return f"the text '{shown}'"
+    return f"a {type(data).__name__} value"
 
 
 def _decode(raw: bytes, file: str) -> str:
@@ -174,42 +188,9 @@ def _check_tabs(text: str, file: str) -> None:
 
 
 def _compose(text: str, file: str) -> yaml.Node:
-    """Check depth and document count on the event stream (iterative), then compose the tree."""
+    """Check the event stream (iteratively: no recursion), then compose the tree."""
     try:
-        depth = 0
-        documents = 0
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise ConfigError(
-                        [
-                            Diagnostic(
-                                "more than one YAML document in the file",
-                                file=file,
-                                line=_line(event.start_mark),
-                                column=_column(event.start_mark),
-                                hint="keep one document: remove the `---` separator and what "
-                                "follows, or merge it into the first",
-                            )
-                        ]
-                    )
-            elif isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise ConfigError(
-                        [
-                            Diagnostic(
-                                f"nesting deeper than {MAX_DEPTH} levels",
-                                file=file,
-                                line=_line(event.start_mark),
-                                column=_column(event.start_mark),
-                                hint="no section of mappings.yaml nests more than a few levels",
-                            )
-                        ]
-                    )
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
+        _check_events(text, file)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -232,6 +213,67 @@ def _compose(text: str, file: str) -> yaml.Node:
             [Diagnostic("the document is empty", file=file, hint="start with `version: 1`")]
         )
     return node
+
+
+def _check_events(text: str, file: str) -> None:
+    """Refuse a second document, nesting deeper than MAX_DEPTH, and alias bombs.
+
+    The composer shares one node between an anchor and its aliases, so a bomb is cheap to compose
+    and explodes only when turned into data. Counting the nodes the data *would* have (an alias
+    counts as the whole subtree of its anchor) catches it at the alias that crosses the limit.
+    """
+
+    def refuse(event: yaml.Event, message: str, hint: str) -> ConfigError:
+        mark = event.start_mark
+        return ConfigError(
+            [Diagnostic(message, file=file, line=_line(mark), column=_column(mark), hint=hint)]
+        )
+
+    documents = 0
+    total = 0
+    anchor_sizes: dict[str, int] = {}
+    open_collections: list[tuple[str | None, int]] = []  # (anchor, nodes so far) per level
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        size = 0
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise refuse(
+                    event,
+                    "more than one YAML document in the file",
+                    "keep one document: remove the `---` separator and what follows, or merge "
+                    "it into the first",
+                )
+        elif isinstance(event, yaml.CollectionStartEvent):
+            if len(open_collections) >= MAX_DEPTH:
+                raise refuse(
+                    event,
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    "no section of mappings.yaml nests more than a few levels",
+                )
+            open_collections.append((event.anchor, 1))
+            total += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = open_collections.pop()
+            if anchor is not None:
+                anchor_sizes[anchor] = size
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            total += 1
+            if event.anchor is not None:
+                anchor_sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            size = anchor_sizes.get(event.anchor or "", 1)
+            total += size
+        if size and open_collections:  # a finished node counts in its parent's size
+            anchor, so_far = open_collections[-1]
+            open_collections[-1] = (anchor, so_far + size)
+        if total > MAX_NODES:
+            raise refuse(
+                event,
+                f"the document expands to more than {MAX_NODES:,} values",
+                "anchors and aliases (&x / *x) nest too deeply; this looks like an alias bomb",
+            )
 
 
 def _line(mark: Any) -> int:
@@ -262,13 +304,9 @@ class _Builder:
         self.value_positions: dict[PathKey, Position] = {}
         self.key_positions: dict[PathKey, Position] = {}
         self.diagnostics: list[Diagnostic] = []
-        self.nodes = 0
 
     def build(self, root: yaml.Node) -> Any:
-        try:
-            return self._node(root, ())
-        except _TooLargeError:
-            return None
+        return self._node(root, ())
 
     def _mark(self, node: yaml.Node) -> Position:
         return Position(node.start_mark.line + 1, node.start_mark.column + 1)
@@ -280,14 +318,6 @@ class _Builder:
         )
 
     def _node(self, node: yaml.Node, path: PathKey) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            self._problem(
-                node,
-                f"the document expands to more than {MAX_NODES:,} values",
-                "anchors and aliases (&x / *x) nest too deeply; this looks like an alias bomb",
-            )
-            raise _TooLargeError
         self.value_positions[path] = self._mark(node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
@@ -355,7 +385,3 @@ class _Builder:
         if not _ENV_REF.search(text):
             return text
         return TemplateStr(result, text)
-
-
-class _TooLargeError(Exception):
-    pass

@@ -3,6 +3,8 @@
 Every field carries a description and an example: the JSON Schema generated from these models is
 what editors show while a person types. Rules that span several fields and need source positions
 (a data point mapped twice, a webhook without fields...) live in :mod:`reconciler.config.rules`.
+Numbers are strict: YAML reads `yes`/`true` as a boolean, and a safety limit must not silently
+become 1.
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ class Policy(_Model):
     )
     max_change_fraction: float = Field(
         default=0.3,
+        strict=True,
         ge=0,
         le=1,
         description="Largest fraction of a collection (with at least 10 live objects) that one "
@@ -127,12 +130,14 @@ class Policy(_Model):
     )
     max_deletes: int = Field(
         default=10,
+        strict=True,
         ge=0,
         description="Largest number of deletes and deactivations in one run without --force.",
         examples=[5],
     )
     min_remaining_autotask_requests: int = Field(
         default=1000,
+        strict=True,
         ge=0,
         description="Apply refuses to start when fewer Autotask requests remain in the hourly "
         "budget (10,000 per hour, shared with every other integration).",
@@ -287,6 +292,7 @@ class PurchaseOrder(_Model):
     )
     due_date_offset_days: int | None = Field(
         default=None,
+        strict=True,
         ge=0,
         le=365,
         description="Days from approval to the ticket's due date (0..365).",
@@ -310,7 +316,7 @@ class Webhook(_Model):
     entity: WebhookEntity = Field(
         description="The Autotask entity whose changes fire the webhook.", examples=["company"]
     )
-    name: str | None = Field(
+    name: Name | None = Field(
         default=None,
         min_length=1,
         max_length=MAX_WEBHOOK_NAME,
@@ -453,7 +459,7 @@ class Config(_Model):
         description="Salesbuildr's webhook receiver.",
         examples=[{"secret": "${env:SALESBUILDR_WEBHOOK_SECRET}"}],
     )
-    webhooks: dict[str, Webhook] | None = Field(
+    webhooks: dict[Name, Webhook] | None = Field(
         default=None,
         description="Autotask webhooks by name.",
         examples=[{"sb-companies": {"entity": "company", "fields": ["CompanyName"]}}],

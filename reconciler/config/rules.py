@@ -9,7 +9,7 @@ from reconciler.config.loader import PathKey, SourceDocument
 from reconciler.config.models import Config, WebhookEntity
 from reconciler.config.types import MAX_WEBHOOK_NAME, SecretValue
 from reconciler.errors import Diagnostic
-from reconciler.kinds.names import PathSyntaxError, fold, fold_path
+from reconciler.kinds.names import PathSyntaxError, fold, fold_path, join_path
 
 Finding = Callable[[PathKey, str], None]
 
@@ -41,15 +41,32 @@ def check(config: Config, source: SourceDocument) -> tuple[list[Diagnostic], lis
     _inventory(config, error)
     _webhooks(config, error)
     _secrets(config, warn)
+    errors.sort(key=lambda d: (d.line, d.column))
     return errors, warnings
 
 
+def fold_name_path(text: str) -> str:
+    """Comparison form of a category or data point path: ``A/B`` and ``a / b`` are one path.
+
+    A malformed path (reported by its own rule) compares as plain text.
+    """
+    try:
+        return join_path(fold_path(text))
+    except PathSyntaxError:
+        return fold(text)
+
+
 def _unique_names(
-    mapping: Mapping[str, Any], path: PathKey, what: str, error: Callable[..., None]
+    mapping: Mapping[str, Any],
+    path: PathKey,
+    what: str,
+    error: Callable[..., None],
+    *,
+    folder: Callable[[str], str] = fold,
 ) -> None:
     seen: dict[str, str] = {}
     for name in mapping:
-        folded = fold(name)
+        folded = folder(name)
         if folded in seen:
             error(
                 (*path, name),
@@ -65,7 +82,11 @@ def _unique_names(
 def _name_maps(config: Config, error: Callable[..., None]) -> None:
     if config.billing_codes:
         _unique_names(
-            config.billing_codes.categories, ("billing_codes", "categories"), "category", error
+            config.billing_codes.categories,
+            ("billing_codes", "categories"),
+            "category",
+            error,
+            folder=fold_name_path,
         )
     if config.company_types:
         for direction in ("to_salesbuildr", "to_autotask"):
@@ -91,7 +112,13 @@ def _name_maps(config: Config, error: Callable[..., None]) -> None:
     if config.inventory:
         _unique_names(config.inventory.locations, ("inventory", "locations"), "location", error)
     if config.opportunity:
-        _unique_names(config.opportunity.udfs, ("opportunity", "udfs"), "data point", error)
+        _unique_names(
+            config.opportunity.udfs,
+            ("opportunity", "udfs"),
+            "data point",
+            error,
+            folder=fold_name_path,
+        )
 
 
 def _paths(config: Config, error: Callable[..., None]) -> None:
@@ -121,18 +148,20 @@ def _paths(config: Config, error: Callable[..., None]) -> None:
             check_path(data_point, ("opportunity", "udfs", data_point), key=True)
 
 
-def _target_text(value: Any) -> str:
-    return fold(value) if isinstance(value, str) else f"#id:{value.id}"
-
-
 def _duplicate_targets(
-    items: Iterable[tuple[str, Any]], path: PathKey, message: str, error: Callable[..., None]
+    items: Iterable[tuple[str, Any]],
+    path: PathKey,
+    message: str,
+    error: Callable[..., None],
+    *,
+    folder: Callable[[str], str] = fold,
 ) -> None:
     seen: dict[str, str] = {}
     for key, target in items:
-        folded = _target_text(target)
+        folded = folder(target) if isinstance(target, str) else f"#id:{target.id}"
+        shown = target if isinstance(target, str) else f"{{id: {target.id}}}"
         if folded in seen:
-            error((*path, key), message.format(target=target, first=seen[folded]))
+            error((*path, key), message.format(target=shown, first=seen[folded]))
         else:
             seen[folded] = key
 
@@ -146,6 +175,7 @@ def _one_to_one(config: Config, error: Callable[..., None]) -> None:
                 "data point '{target}' is mapped twice for this company type (also from "
                 "'{first}'); each data point takes one UDF",
                 error,
+                folder=fold_name_path,
             )
     if config.opportunity:
         _duplicate_targets(

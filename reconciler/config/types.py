@@ -124,13 +124,17 @@ def is_loopback_host(host: str) -> bool:
 def _url(value: str) -> str:
     if len(value) > MAX_URL:
         raise ValueError(f"a URL is at most {MAX_URL} characters")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError as exc:  # e.g. an unclosed [IPv6 literal
+        raise ValueError(f"{value!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise ValueError(f"{value!r} is not an http(s) URL")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(host):
         raise ValueError(
             f"{value!r} uses http:// on a non-loopback host; use https:// "
-            "(plain http is only allowed for 127.0.0.1, localhost and [::1])"
+            "(plain http is only allowed on loopback: 127.0.0.0/8, localhost and [::1])"
         )
     return value
 

@@ -39,6 +39,7 @@ _EXPECTED = {
     "list_type": "a list",
     "int_type": "a whole number",
     "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
     "float_type": "a number",
     "float_parsing": "a number",
     "bool_type": "true or false",
@@ -190,12 +191,12 @@ def _one(
         return source.diagnostic(
             path, f"{label}: expected {_EXPECTED[kind]}, found {describe(value)}"
         )
-    if kind == "string_too_long":
+    if kind in ("string_too_long", "too_long"):
+        # "too_long" is what a length limit on an Annotated name (validated first) reports.
         limit = ctx.get("max_length")
-        length = len(value) if isinstance(value, str) else "?"
-        return source.diagnostic(
-            path, f"{label}: at most {limit} characters allowed, found {length}"
-        )
+        unit = "characters" if isinstance(value, str) else "items"
+        length = len(value) if isinstance(value, str | list | dict) else "?"
+        return source.diagnostic(path, f"{label}: at most {limit} {unit} allowed, found {length}")
     if kind == "string_too_short":
         return source.diagnostic(path, f"{label}: must not be empty")
     if kind == "too_short":
@@ -212,7 +213,7 @@ def _one(
         )
     if kind == "value_error":
         message = str(ctx.get("error", detail["msg"]))
-        return source.diagnostic(path, f"{label}: {message}")
+        return source.diagnostic(path, f"{label}: {message}", key="[key]" in rest)
     return source.diagnostic(path, f"{label}: {detail['msg']}")
 
 

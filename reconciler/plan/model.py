@@ -166,6 +166,7 @@ class Plan:
     generated_at: str = ""
     tool_version: str = ""
     sections: tuple[str, ...] = ()
+    policy: Mapping[str, Any] = field(default_factory=dict)
     format_version: str = FORMAT_VERSION
 
     @property
@@ -195,6 +196,7 @@ class Plan:
             "config_sha256": self.config_sha256,
             "targets": dict(self.targets),
             "sections": list(self.sections),
+            "policy": dict(self.policy),
             "summary": self.summary,
             "risk": self.risk.value,
             "blocked_reasons": list(self.blocked_reasons),
@@ -242,6 +244,7 @@ class Plan:
             generated_at=str(data.get("generated_at", "")),
             tool_version=str(data.get("tool_version", "")),
             sections=tuple(data.get("sections") or ()),
+            policy=dict(data.get("policy") or {}),
             format_version=str(data.get("format_version", FORMAT_VERSION)),
         )
 

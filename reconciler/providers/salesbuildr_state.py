@@ -31,6 +31,7 @@ from reconciler.kinds.settings import (
     PURCHASE_ORDER,
     WEBHOOK_RECEIVER,
 )
+from reconciler.providers.base import Change
 from reconciler.providers.salesbuildr import SalesbuildrClient
 from reconciler.state import Resource
 
@@ -172,9 +173,9 @@ def _wire(value: Any) -> Any:
 
 
 def apply_changes(
-    section: str, body: Mapping[str, Any], changes: Sequence[Mapping[str, Any]]
+    section: str, body: Mapping[str, Any], changes: Sequence[Change]
 ) -> dict[str, Any]:
-    """The document to PUT: the live body with each change (``Change.to_dict()``) applied.
+    """The document to PUT: the live body with each plan change applied.
 
     Read-only fields (``importedCount``, ``secretSet``, ``url``) are dropped; the server ignores
     them anyway.
@@ -184,19 +185,18 @@ def apply_changes(
     by_kind_rows = {rows.kind.name: rows for rows in spec.rows}
     by_kind_docs = {doc.kind.name: doc for doc in spec.docs}
     for change in changes:
-        action = change["action"]
-        ids = change.get("ids") or {}
-        if change["kind"] in by_kind_docs:
-            doc = by_kind_docs[change["kind"]]
+        action = change.action
+        ids = change.ids or {}
+        if change.kind in by_kind_docs:
+            doc = by_kind_docs[change.kind]
             desired = ids.get("desired") or {}
-            for diff in change.get("diff") or []:
-                attr = diff["path"]
-                if attr not in doc.fields:
+            for diff in change.diff:
+                if diff.path not in doc.fields:
                     continue
-                value = desired.get(attr, diff["after"]) if attr in desired else diff["after"]
-                result[doc.fields[attr]] = _wire(value)
+                value = desired.get(diff.path, diff.after)
+                result[doc.fields[diff.path]] = _wire(value)
             continue
-        rows = by_kind_rows[change["kind"]]
+        rows = by_kind_rows[change.kind]
         items: list[dict[str, Any]] = [dict(r) for r in result.get(rows.list_key) or []]
         live_keys = (ids.get("live") or {}).get("keys")
         desired_ids = ids.get("desired") or {}

@@ -13,7 +13,8 @@ def format_diagnostic(diagnostic: Diagnostic, source_lines: Sequence[str] | None
     head = f"{where}: " if where else ""
     lines = [f"{head}{diagnostic.severity}: {diagnostic.message}"]
     if source_lines and 0 < diagnostic.line <= len(source_lines):
-        text = source_lines[diagnostic.line - 1].rstrip("\n")
+        # A tab shows as one space so the caret stays under the right character.
+        text = source_lines[diagnostic.line - 1].rstrip("\n").replace("\t", " ")
         if len(text) <= 160 and text.isprintable():
             gutter = f"{diagnostic.line:>5} | "
             lines.append(f"{gutter}{text}")

@@ -1,0 +1,278 @@
+"""Who may import whom (ARCHITECTURE.md), enforced by walking every module's imports with `ast`.
+
+A module's layer is its first component under `reconciler` (`reconciler/config/loader.py` ->
+`config`), except that each provider module is its own layer (`providers.http`) and
+`__main__.py` belongs to `cli`. A module may always import from its own package; everyone but
+`sandbox` may import `errors` and the root package (which holds only `__version__`).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PACKAGE = "reconciler"
+ROOT = Path(__file__).resolve().parents[1] / PACKAGE
+
+EVERYTHING = "*"
+ALLOWED: dict[str, frozenset[str]] = {
+    "cli": frozenset({EVERYTHING}),
+    # One run against both systems (connect, read, resolve, plan, wire the writer): the CLI's
+    # wiring, kept out of cli.py so that the CLI stays thin. Not in ARCHITECTURE.md's list.
+    "session": frozenset({"config", "kinds", "plan", "providers", "state"}),
+    "apply": frozenset({"plan", "state", "providers.base"}),
+    "render": frozenset({"plan", "state"}),
+    "plan": frozenset({"state", "kinds"}),
+    "config": frozenset({"state", "kinds"}),
+    "providers": frozenset({"state", "kinds", "providers.http", "providers.base"}),
+    "kinds": frozenset({"state"}),
+    "sandbox": frozenset(),
+    "schema": frozenset({"config"}),  # generates the JSON Schema from the config models
+    "state": frozenset(),
+    "errors": frozenset(),
+    PACKAGE: frozenset(),
+}
+"""Layer -> the layers it may import besides its own package (providers.* share one entry)."""
+
+SHARED = frozenset({"errors", PACKAGE})
+"""Importable by every layer but sandbox."""
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")[1:]
+    if not parts:
+        return PACKAGE
+    if parts[0] == "__main__":
+        return "cli"
+    if parts[0] == "providers" and len(parts) > 1:
+        return f"providers.{parts[1]}"
+    return parts[0]
+
+
+def package_of(layer: str) -> str:
+    return layer.split(".", maxsplit=1)[0]
+
+
+def rules_for(layer: str) -> frozenset[str] | None:
+    return ALLOWED.get(package_of(layer))
+
+
+def allowed(source: str, target: str) -> bool:
+    if package_of(source) == package_of(target):
+        return True
+    rules = rules_for(source)
+    if rules is None:
+        return False
+    if package_of(source) == "sandbox":
+        return False
+    # A rule names a layer ("providers.base") or a whole package ("providers": any provider).
+    return target in SHARED or EVERYTHING in rules or target in rules or package_of(target) in rules
+
+
+@dataclass(frozen=True)
+class Import:
+    line: int
+    target: str
+
+
+def imports_of(
+    module: str, source: str, *, is_package: bool = False, known: frozenset[str] = frozenset()
+) -> Iterator[Import]:
+    """Every `reconciler` module imported anywhere in `source` (relative imports resolved)."""
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if _ours(alias.name):
+                    yield Import(node.lineno, alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base_parts = package.split(".")
+                if node.level > 1:
+                    base_parts = base_parts[: -(node.level - 1)]
+                base = ".".join(base_parts)
+                base = f"{base}.{node.module}" if node.module else base
+            else:
+                base = node.module or ""
+            if not _ours(base):
+                continue
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                yield Import(node.lineno, submodule if submodule in known else base)
+
+
+def _ours(name: str) -> bool:
+    return name == PACKAGE or name.startswith(PACKAGE + ".")
+
+
+def violations(
+    module: str, source: str, *, is_package: bool = False, known: frozenset[str] = frozenset()
+) -> list[str]:
+    layer = layer_of(module)
+    found: list[str] = []
+    for imported in imports_of(module, source, is_package=is_package, known=known):
+        target = layer_of(imported.target)
+        if not allowed(layer, target):
+            may = sorted(rules_for(layer) or ())
+            found.append(
+                f"{module}:{imported.line}: {layer} imports {imported.target} ({target}); "
+                f"ARCHITECTURE.md allows {layer} -> {', '.join(may) or 'nothing of ours'}"
+            )
+    return found
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str
+    path: Path
+    is_package: bool
+
+
+def modules() -> list[Module]:
+    found: list[Module] = []
+    for path in sorted(ROOT.rglob("*.py")):
+        parts = [PACKAGE, *path.relative_to(ROOT).with_suffix("").parts]
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts.pop()
+        found.append(Module(".".join(parts), path, is_package))
+    return found
+
+
+MODULES = modules()
+KNOWN = frozenset(m.name for m in MODULES)
+
+
+def test_the_walk_sees_the_package() -> None:
+    assert {"reconciler", "reconciler.cli", "reconciler.config.loader", "reconciler.errors"} <= (
+        KNOWN
+    )
+    assert len(MODULES) >= 15
+
+
+def test_every_module_belongs_to_a_layer_of_the_architecture() -> None:
+    homeless = sorted(m.name for m in MODULES if rules_for(layer_of(m.name)) is None)
+
+    assert homeless == [], (
+        "these modules are in no layer of ARCHITECTURE.md's 'Who may import whom'; "
+        "add the layer there and in ALLOWED here"
+    )
+
+
+def test_no_module_imports_against_the_architecture() -> None:
+    found: list[str] = []
+    for module in MODULES:
+        if rules_for(layer_of(module.name)) is None:
+            continue  # reported by the test above
+        found += violations(
+            module.name,
+            module.path.read_text(encoding="utf-8"),
+            is_package=module.is_package,
+            known=KNOWN,
+        )
+
+    assert found == [], "\n".join(found)
+
+
+# --------------------------------------------------------------------------------------------
+# The checker itself
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("module", "layer"),
+    [
+        ("reconciler", PACKAGE),
+        ("reconciler.cli", "cli"),
+        ("reconciler.__main__", "cli"),
+        ("reconciler.config", "config"),
+        ("reconciler.config.loader", "config"),
+        ("reconciler.providers", "providers"),
+        ("reconciler.providers.http", "providers.http"),
+        ("reconciler.plan.compute", "plan"),
+        ("reconciler.sandbox.autotask", "sandbox"),
+    ],
+)
+def test_layer_of(module: str, layer: str) -> None:
+    assert layer_of(module) == layer
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "is_package", "expected"),
+    [
+        # the rules, one by one
+        ("reconciler.kinds.webhooks", "from reconciler.plan import Plan\n", False, ["plan"]),
+        ("reconciler.kinds.webhooks", "from reconciler.state import Resource\n", False, []),
+        ("reconciler.kinds.webhooks", "import reconciler.config.models\n", False, ["config"]),
+        ("reconciler.config.rules", "from reconciler.kinds.names import fold\n", False, []),
+        ("reconciler.config.rules", "from reconciler.plan import Plan\n", False, ["plan"]),
+        ("reconciler.render.text", "from reconciler.kinds import names\n", False, ["kinds"]),
+        ("reconciler.render.text", "from reconciler.plan.model import Plan\n", False, []),
+        ("reconciler.apply", "from reconciler.providers.base import P\n", False, []),
+        ("reconciler.apply", "from reconciler.providers.http import C\n", False, ["http"]),
+        ("reconciler.apply", "from reconciler.providers import http\n", False, ["http"]),
+        ("reconciler.apply", "from reconciler.providers.autotask import C\n", False, ["auto"]),
+        ("reconciler.providers.autotask", "from reconciler.providers.http import C\n", False, []),
+        ("reconciler.providers.autotask", "from reconciler.plan import Plan\n", False, ["plan"]),
+        ("reconciler.schema", "from reconciler.config.models import Config\n", False, []),
+        ("reconciler.schema", "from reconciler.kinds import names\n", False, ["kinds"]),
+        ("reconciler.state", "from reconciler.kinds import names\n", False, ["kinds"]),
+        ("reconciler.cli", "from reconciler.sandbox import server\n", False, []),
+        ("reconciler.cli", "from reconciler.providers.autotask import C\n", False, []),
+        # errors and the root package: everyone but sandbox
+        ("reconciler.plan.compute", "from reconciler.errors import ConfigError\n", False, []),
+        ("reconciler.providers.http", "from reconciler import __version__\n", False, []),
+        ("reconciler.sandbox.server", "from reconciler.errors import X\n", False, ["errors"]),
+        ("reconciler.sandbox.server", "import reconciler\n", False, ["reconciler"]),
+        ("reconciler.sandbox.server", "from reconciler.sandbox.common import X\n", False, []),
+        # relative imports are resolved against the module's package
+        ("reconciler.kinds.webhooks", "from ..config import models\n", False, ["config"]),
+        ("reconciler.kinds.webhooks", "from .names import fold\n", False, []),
+        ("reconciler.kinds.webhooks", "from .. import state\n", False, []),
+        ("reconciler.kinds.webhooks", "from .. import plan\n", False, ["plan"]),
+        ("reconciler.kinds", "from .names import fold\n", True, []),
+        ("reconciler.kinds", "from ..render import text\n", True, ["render"]),
+        ("reconciler.sandbox", "from ..errors import X\n", True, ["errors"]),
+        # imports anywhere count, and other packages do not
+        ("reconciler.kinds.x", "def f():\n    from reconciler.plan import P\n", False, ["plan"]),
+        ("reconciler.kinds.x", "import reconcilerx\nimport httpx\nimport os\n", False, []),
+    ],
+)
+def test_checker_catches_violations(
+    module: str, source: str, is_package: bool, expected: list[str]
+) -> None:
+    known = frozenset(
+        {
+            "reconciler.providers.http",
+            "reconciler.kinds.names",
+            "reconciler.state",
+            "reconciler.plan",
+        }
+    )
+
+    found = violations(module, source, is_package=is_package, known=known)
+
+    assert len(found) == len(expected), found
+    for message, word in zip(found, expected, strict=True):
+        assert message.startswith(f"{module}:")
+        assert word in message.split(" imports ", 1)[1]
+
+
+def test_checker_reports_line_and_rule() -> None:
+    source = "import os\n\nfrom reconciler.render.text import render\n"
+
+    [message] = violations("reconciler.kinds.webhooks", source)
+
+    assert message == (
+        "reconciler.kinds.webhooks:3: kinds imports reconciler.render.text (render); "
+        "ARCHITECTURE.md allows kinds -> state"
+    )
+
+
+def test_a_module_outside_every_layer_is_not_allowed_anything() -> None:
+    assert rules_for(layer_of("reconciler.newthing")) is None
+    assert violations("reconciler.newthing", "from reconciler.state import S\n") != []

@@ -1,0 +1,137 @@
+"""Name paths, case-insensitive folding and "did you mean" hints (reconciler.kinds.names)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.kinds.names import (
+    PathSyntaxError,
+    closest,
+    did_you_mean,
+    fold,
+    fold_path,
+    join_path,
+    split_path,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "levels"),
+    [
+        ("Hardware", ("Hardware",)),
+        ("Hardware/Laptops", ("Hardware", "Laptops")),
+        ("Software/Security\\/AV", ("Software", "Security/AV")),
+        ("Back\\\\slash/x", ("Back\\slash", "x")),
+        (" Labor / Engineering ", ("Labor", "Engineering")),
+        ("A/B/C/D", ("A", "B", "C", "D")),
+        ("I\\/O\\/Devices", ("I/O/Devices",)),
+    ],
+)
+def test_split_path(text: str, levels: tuple[str, ...]) -> None:
+    assert split_path(text) == levels
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "has an empty level"),
+        ("   ", "has an empty level"),
+        ("/", "has an empty level"),
+        ("Hardware//Laptops", "'Hardware//Laptops' has an empty level"),
+        ("/Hardware", "has an empty level"),
+        ("Hardware/", "has an empty level"),
+        ("Hardware/ /Laptops", "has an empty level"),
+        ("Hardware\\Laptops", "a backslash must be followed by / (a literal slash) or \\"),
+        ("Hardware\\", "a backslash must be followed by"),
+    ],
+)
+def test_split_path_refuses_malformed_paths(text: str, message: str) -> None:
+    with pytest.raises(PathSyntaxError) as raised:
+        split_path(text)
+    assert message in str(raised.value)
+    assert isinstance(raised.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("levels", "text"),
+    [
+        (["Hardware", "Laptops"], "Hardware/Laptops"),
+        (["Security/AV"], "Security\\/AV"),
+        (["Back\\slash"], "Back\\\\slash"),
+        (["a\\/b"], "a\\\\\\/b"),
+    ],
+)
+def test_join_path(levels: list[str], text: str) -> None:
+    assert join_path(levels) == text
+    assert split_path(text) == tuple(levels)
+
+
+level = st.text(min_size=1, max_size=12).filter(lambda s: s == s.strip() and s != "")
+levels = st.lists(level, min_size=1, max_size=5)
+
+
+@settings(database=None, max_examples=300)
+@given(levels)
+def test_split_inverts_join(parts: list[str]) -> None:
+    assert split_path(join_path(parts)) == tuple(parts)
+
+
+@settings(database=None, max_examples=300)
+@given(levels)
+def test_join_inverts_split_on_well_formed_paths(parts: list[str]) -> None:
+    text = join_path(parts)
+    assert join_path(split_path(text)) == text
+
+
+@settings(database=None, max_examples=200)
+@given(levels)
+def test_space_around_levels_does_not_matter(parts: list[str]) -> None:
+    padded = join_path(f"  {part}  " for part in parts)
+    assert split_path(padded) == tuple(parts)
+    assert fold_path(padded) == fold_path(join_path(parts))
+
+
+@pytest.mark.parametrize(
+    ("name", "folded"),
+    [
+        ("Hardware Sales", "hardware sales"),
+        ("  Hardware \t  SALES \n", "hardware sales"),
+        ("Straße", "strasse"),
+        ("", ""),
+    ],
+)
+def test_fold(name: str, folded: str) -> None:
+    assert fold(name) == folded
+
+
+def test_fold_path_folds_each_level() -> None:
+    assert fold_path(" Sales /  Expected   MARGIN ") == ("sales", "expected margin")
+    assert fold_path("Sales/Expected margin") == fold_path("sales / expected margin")
+    assert fold_path("Security\\/AV") != fold_path("Security/AV")
+
+
+def test_closest_is_case_insensitive_and_keeps_the_spelling_of_the_candidate() -> None:
+    candidates = ["Hardware Sales", "Software Licensing", "Managed Services"]
+    assert closest("HARDWARE  sales", candidates) == ["Hardware Sales"]
+    assert closest("hardwre sales", candidates) == ["Hardware Sales"]
+    assert closest("Payroll", candidates) == []
+
+
+def test_closest_limits_and_deduplicates() -> None:
+    candidates = ["Phone", "phone", "Phone1", "Phone2", "Phone3", "Fax"]
+    found = closest("phone", candidates)
+    assert found[0] == "Phone"
+    assert "phone" not in found
+    assert len(found) == 3
+    assert closest("phone", candidates, limit=1) == ["Phone"]
+
+
+def test_did_you_mean() -> None:
+    assert did_you_mean("webhoks", ["webhooks", "inventory"]) == "did you mean 'webhooks'?"
+    assert did_you_mean("sync_fieldz", ["sync_fields", "sync_full", "import_products"]) == (
+        "did you mean 'sync_fields', 'sync_full'?"
+    )
+    assert did_you_mean("zzz", ["webhooks", "inventory"]) is None
+    assert did_you_mean("webhooks", []) is None
