@@ -157,10 +157,10 @@ def apply_plan(
             writer.write_autotask(change, counting)
             done.add(change.address)
         documents = [c for c in ordered if _phase(c) == 2]
-        if documents:
-            _say(progress, f"writing {len({c.section for c in documents})} Salesbuildr document(s)")
-            writer.write_documents(documents, counting)
-            done.update(c.address for c in documents)
+        _say(progress, "writing Salesbuildr settings")
+        # Always called: Autotask objects may carry Salesbuildr flags the writer deferred.
+        writer.write_documents(documents, counting)
+        done.update(c.address for c in documents)
         for change in (c for c in ordered if _phase(c) == 3):
             _say(progress, f"{change.action.value} {change.address}")
             writer.remove(change, counting)

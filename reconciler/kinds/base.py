@@ -221,6 +221,16 @@ class SingletonKind:
         Callable[[SingletonField, Any, Catalog, Mapping[str, Entry]], Resolved] | None
     ) = None
     extra_tables: frozenset[str] = field(default_factory=frozenset)
+    scoped: frozenset[str] = frozenset()
+    """Fields whose label is unique only within another field (a sub-issue type within its issue
+    type): shown by label alone, since the other field is compared beside it."""
+
+    def _show(self, catalog: Catalog, spec: SingletonField, value: Any) -> str:
+        table = catalog.table(spec.table or "")
+        entry = table.by_id(value)
+        if spec.name in self.scoped and entry is not None:
+            return table.label(entry)
+        return table.display(value)
 
     @property
     def tables(self) -> frozenset[str]:
@@ -256,7 +266,7 @@ class SingletonKind:
                 problems.append(resolution_problem(resource, spec.name, outcome))
                 continue
             resolved_entries[spec.name] = outcome.entry
-            attributes[spec.name] = catalog.table(spec.table).display(outcome.entry.id)
+            attributes[spec.name] = self._show(catalog, spec, outcome.entry.id)
             ids[spec.name] = outcome.entry.id
         if problems:
             return None, problems
@@ -271,7 +281,7 @@ class SingletonKind:
             if spec.table is None or value is None:
                 attributes[spec.name] = value
             else:
-                attributes[spec.name] = catalog.table(spec.table).display(value)
+                attributes[spec.name] = self._show(catalog, spec, value)
                 ids[spec.name] = value
         return Resource(
             address=self.address_text,

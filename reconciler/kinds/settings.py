@@ -68,6 +68,7 @@ PURCHASE_ORDER = SingletonKind(
         SingletonField("due_date_offset_days"),
     ),
     resolve_field=_within_issue_type,
+    scoped=frozenset({"sub_issue_type"}),
 )
 
 WEBHOOK_RECEIVER = SingletonKind(

@@ -87,7 +87,8 @@ class ChangeWriter(Protocol):
         ...
 
     def write_documents(self, changes: Sequence[Change], journal: Journal) -> None:
-        """One PUT per Salesbuildr settings document that ``changes`` touch, with If-Match."""
+        """One PUT per Salesbuildr settings document that ``changes`` touch, with If-Match,
+        including Salesbuildr flags of Autotask objects written before (stock tracking)."""
         ...
 
     def remove(self, change: Change, journal: Journal) -> None:

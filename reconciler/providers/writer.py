@@ -69,6 +69,7 @@ class Writer:
         self.secret = secret
         self.read_live = read_live
         self.location_ids: dict[str, int] = {}
+        self.tracking: list[Change] = []
 
     # -- observation ---------------------------------------------------------------------------
 
@@ -169,6 +170,7 @@ class Writer:
                 ),
             )
             self.location_ids[change.key.casefold()] = item_id
+            self._write_inventory_document([change], journal)
         else:
             raise UsageError(f"{change.kind} is removed with its Salesbuildr document")
 
@@ -213,6 +215,10 @@ class Writer:
                     ),
                 )
         self.location_ids[change.key.casefold()] = item_id
+        if any(d.path == "track_stock" for d in change.diff):
+            # Salesbuildr's tracking flag references the location id: written with the
+            # documents, after every Autotask location exists.
+            self.tracking.append(change)
 
     def _write_webhook(self, change: Change, journal: Journal) -> None:
         client = self._at()
@@ -433,10 +439,11 @@ class Writer:
                 ),
             )
         by_section: dict[str, list[Change]] = {}
-        for change in changes:
+        for change in [*changes, *self.tracking]:
             if change.kind == "webhook_receiver":
                 continue
             by_section.setdefault(change.section, []).append(change)
+        self.tracking = []
         for section, group in by_section.items():
             if section == "inventory":
                 self._write_inventory_document(group, journal)
