@@ -1,0 +1,134 @@
+"""The Autotask simulator's metadata answers and its hourly request counter.
+
+``/entityInformation`` (what an entity allows), ``/entityInformation/fields`` (fields and
+picklists, in the shapes of the recorded real responses) and
+``/entityInformation/userDefinedFields`` (UDFs, which carry ``type`` where fields carry
+``dataType``); and the rolling-hour counter ``ThresholdInformation`` reports.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any, Final
+
+from reconciler.sandbox.autotask_entities import EntityDef
+from reconciler.sandbox.autotask_store import UDF_LIST_TYPES, UDF_VALUE_TYPES, Store
+
+#: Requests per rolling hour per database (shared by all integrations of a tenant).
+HOURLY_THRESHOLD: Final = 10_000
+
+
+class HourlyCounter:
+    """Requests in the rolling hour, plus a preset (``POST /_sandbox/usage``) that lasts an hour."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hits: deque[float] = deque()
+        self._preset = 0
+        self._preset_at = 0.0
+
+    def hit(self) -> int:
+        """Count one request; the count including it."""
+        with self._lock:
+            self._hits.append(time.monotonic())
+            return self._count()
+
+    def count(self) -> int:
+        with self._lock:
+            return self._count()
+
+    def preset(self, count: int) -> None:
+        """Pretend ``count`` requests were made just now (by this or other integrations)."""
+        with self._lock:
+            self._hits.clear()
+            self._preset = count
+            self._preset_at = time.monotonic()
+
+    def _count(self) -> int:
+        now = time.monotonic()
+        while self._hits and self._hits[0] < now - 3600:
+            self._hits.popleft()
+        preset = self._preset if now - self._preset_at < 3600 else 0
+        return preset + len(self._hits)
+
+
+def entity_information(entity: EntityDef) -> dict[str, Any]:
+    """The ``info`` of ``GET …/entityInformation``."""
+
+    def access(allowed: bool) -> str:
+        return "All" if allowed else "None"
+
+    return {
+        "name": entity.info_name,
+        "canCreate": entity.can_create,
+        "canDelete": entity.can_delete,
+        "canQuery": True,
+        "canUpdate": entity.can_update,
+        "userAccessForCreate": access(entity.can_create),
+        "userAccessForDelete": access(entity.can_delete),
+        "userAccessForQuery": access(True),
+        "userAccessForUpdate": access(entity.can_update),
+        "hasUserDefinedFields": entity.has_udfs,
+        "supportsWebhookCallouts": entity.watched_by is not None,
+    }
+
+
+def field_information(store: Store, entity: EntityDef) -> list[dict[str, Any]]:
+    """The ``fields`` of ``GET …/entityInformation/fields``.
+
+    Recorded entities (Tickets, webhooks) keep the recorded order; the others are sorted by name
+    ignoring case, as the recorded responses are.
+    """
+    recorded = entity.name == "Tickets" or (entity.webhook_kind and entity.parent is None)
+    fields = entity.fields if recorded else sorted(entity.fields, key=lambda f: f.name.lower())
+    return [
+        f.metadata(store.picklist(f.picklist) if f.picklist is not None else None) for f in fields
+    ]
+
+
+def udf_information(store: Store, entity: EntityDef) -> list[dict[str, Any]]:
+    """The ``fields`` of ``GET …/entityInformation/userDefinedFields``: the active UDFs."""
+    if entity.udf_type is None:
+        return []
+    webhook = entity.watched_by is not None
+    return [
+        _udf(d, store.udf_list_values.get(d["id"]), webhook=webhook)
+        for d in store.udf_definitions(entity.udf_type)
+    ]
+
+
+def _udf(definition: dict[str, Any], items: list[str] | None, *, webhook: bool) -> dict[str, Any]:
+    data_type = definition["dataType"]
+    value_type = UDF_VALUE_TYPES.get(data_type, "string")
+    is_list = data_type in UDF_LIST_TYPES
+    picklist = [
+        {
+            "value": item,
+            "label": item,
+            "isDefaultValue": False,
+            "sortOrder": i,
+            "parentValue": "",
+            "isActive": True,
+            "isSystem": False,
+        }
+        for i, item in enumerate(items or [])
+    ]
+    return {
+        "name": definition["name"],
+        "label": definition["name"],
+        "type": value_type,
+        "length": 8000 if value_type == "string" else 0,
+        "description": definition["description"],
+        "isRequired": bool(definition["isRequired"]),
+        "isReadOnly": False,
+        "isQueryable": True,
+        "isReference": False,
+        "referenceEntityType": None,
+        "isPickList": is_list,
+        "picklistValues": picklist if is_list else None,
+        "picklistParentValueField": None,
+        "defaultValue": definition["defaultValue"] or "",
+        "isSupportedWebhookField": webhook,
+    }
