@@ -26,6 +26,7 @@ from reconciler.config import load_config
 from reconciler.config.env import run_environment
 from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, RefusedError, UsageError
 from reconciler.plan import FORMAT_VERSION, Plan, Risk
+from reconciler.plan.targeting import narrow, unmatched
 from reconciler.providers.salesbuildr import (
     LockHeld,
     SalesbuildrClient,
@@ -34,6 +35,7 @@ from reconciler.providers.salesbuildr import (
 )
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.render.json import render_json
+from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_plan
 from reconciler.schema import mappings_schema_text
 from reconciler.state import State
@@ -213,17 +215,51 @@ def _plan_exit_code(plan: Plan) -> int:
     return 3 if plan.risk in (Risk.DESTRUCTIVE, Risk.BLOCKED) else 2
 
 
-def _render(plan: Plan, fmt: str) -> str:
+def _render(plan: Plan, fmt: str, *, plan_file: str = "plan.json") -> str:
     data = plan.to_dict()
     if fmt == "json":
         return render_json(data)
+    if fmt == "markdown":
+        return render_markdown(data, plan_file=plan_file)
     return render_plan(data)
+
+
+def _narrow(plan: Plan, targets: tuple[str, ...], excludes: tuple[str, ...]) -> Plan:
+    narrowed = narrow(plan, targets=targets, excludes=excludes)
+    for pattern in unmatched(plan, [*targets, *excludes]):
+        _err(f"warning: --target/--exclude {pattern!r} matches no object of the plan", fg="yellow")
+    return narrowed
+
+
+target_options = [
+    click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="ADDR",
+        help='Only this address or prefix (e.g. webhooks or webhooks["sb-companies"]); * is a '
+        "wildcard. Repeatable.",
+    ),
+    click.option(
+        "--exclude",
+        "excludes",
+        multiple=True,
+        metavar="ADDR",
+        help="Leave out this address or prefix. Repeatable.",
+    ),
+]
+
+
+def with_targets(function: Any) -> Any:
+    for option in reversed(target_options):
+        function = option(function)
+    return function
 
 
 format_option = click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "markdown"]),
     default="text",
     show_default=True,
     help="How to show the plan.",
@@ -246,8 +282,15 @@ format_option = click.option(
 @click.option(
     "--rotate-secrets", is_flag=True, help="Re-send every managed secret (they are write-only)."
 )
+@with_targets
 def plan(
-    file: Path, out: Path | None, fmt: str, detailed_exitcode: bool, rotate_secrets: bool
+    file: Path,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    rotate_secrets: bool,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
 ) -> None:
     """Read live state and show what apply would change to make it match FILE.
 
@@ -262,12 +305,12 @@ def plan(
         run = session.make_plan(loaded, connections, rotate_secrets=rotate_secrets)
     for warning in run.warnings:
         _err(format_diagnostic(warning), fg="yellow")
-    result = run.plan
+    result = _narrow(run.plan, targets, excludes)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render_json(result.to_dict()), encoding="utf-8")
         _err(f"Saved the plan to {out}. Apply exactly it with: reconcile apply {out}")
-    click.echo(_render(result, fmt), nl=False)
+    click.echo(_render(result, fmt, plan_file=str(out or "plan.json")), nl=False)
     if detailed_exitcode:
         sys.exit(_plan_exit_code(result))
 
@@ -333,8 +376,15 @@ def _apply_summary(plan: Plan, writes: int) -> str:
     show_default=True,
     help="How long to wait for another apply's lock on this tenant.",
 )
+@with_targets
 def apply(
-    source: Path, auto_approve: bool, force: bool, rotate_secrets: bool, lock_timeout: str
+    source: Path,
+    auto_approve: bool,
+    force: bool,
+    rotate_secrets: bool,
+    lock_timeout: str,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
 ) -> None:
     """Apply a saved plan exactly, or plan SOURCE (a YAML file), confirm, and apply.
 
@@ -351,6 +401,11 @@ def apply(
     saved = _read_saved_plan(source)
     desired = None
     if saved is not None:
+        if targets or excludes:
+            raise UsageError(
+                "--target/--exclude narrow a plan when it is made, not a saved plan",
+                hint="make the plan with `reconcile plan --target ... --out plan.json`",
+            )
         plan_to_apply = saved
         missing = session.missing_secrets(saved, environ)
         if missing:
@@ -381,7 +436,7 @@ def apply(
             raise
         for warning in run.warnings:
             _err(format_diagnostic(warning), fg="yellow")
-        plan_to_apply = run.plan
+        plan_to_apply = _narrow(run.plan, targets, excludes)
         desired = run.desired
         click.echo(render_plan(plan_to_apply.to_dict()), nl=False)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

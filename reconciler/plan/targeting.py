@@ -1,0 +1,56 @@
+"""``--target`` / ``--exclude``: narrow a plan to some addresses (CLI.md).
+
+An address matches a pattern when they are equal, when the pattern is a prefix ending at a
+boundary of the address (``webhooks`` matches ``webhooks["sb-companies"]``, ``billing_codes``
+matches ``billing_codes.categories["Hardware"]``), or when the pattern's ``*`` (the only
+wildcard; any run of characters) makes them equal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from reconciler.plan.model import Action, Plan, Risk
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    parts = [re.escape(part) for part in text.split("*")]
+    # A prefix match must end where the address continues with `.` or `[` (or ends).
+    return re.compile("^" + ".*".join(parts) + r"(?:$|(?=[.\[]))")
+
+
+def matches(address: str, pattern: str) -> bool:
+    return bool(_pattern(pattern.strip()).match(address))
+
+
+def narrow(plan: Plan, *, targets: Sequence[str] = (), excludes: Sequence[str] = ()) -> Plan:
+    """The plan with only the targeted, not excluded, changes (no-ops likewise)."""
+    if not targets and not excludes:
+        return plan
+    kept = tuple(
+        change
+        for change in plan.changes
+        if (not targets or any(matches(change.address, t) for t in targets))
+        and not any(matches(change.address, e) for e in excludes)
+    )
+    removals = any(c.action in (Action.DELETE, Action.DEACTIVATE) for c in kept)
+    pending = any(c.is_change for c in kept)
+    if plan.blocked_reasons and pending:
+        risk = Risk.BLOCKED
+    elif removals:
+        risk = Risk.DESTRUCTIVE
+    else:
+        risk = Risk.SAFE
+    return replace(
+        plan,
+        changes=kept,
+        risk=risk,
+        blocked_reasons=plan.blocked_reasons if risk is Risk.BLOCKED else (),
+    )
+
+
+def unmatched(plan: Plan, patterns: Sequence[str]) -> list[str]:
+    """Patterns that match no address of the plan (most likely typos)."""
+    return [p for p in patterns if not any(matches(c.address, p) for c in plan.changes)]
