@@ -618,6 +618,10 @@ def sandbox(
         _err("sandbox stopped")
 
 
+# Commands defined in sibling modules register themselves on `cli` when imported.
+from reconciler.cli import adoption, operations  # noqa: E402, F401
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="reconcile")

@@ -1,0 +1,1 @@
+"""Adoption commands: export (live settings as YAML) and drift."""

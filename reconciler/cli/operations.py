@@ -1,0 +1,1 @@
+"""Operations commands: sync, import-products, webhooks status/report/uninstall."""
