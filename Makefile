@@ -23,13 +23,15 @@ pytest: install
 	@$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
 
+LINTED := reconciler tests $(wildcard bench scripts/*.py)
+
 lint: install
-	$(BIN)/ruff check reconciler tests bench
-	$(BIN)/ruff format --check reconciler tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 format: install
-	$(BIN)/ruff check --fix reconciler tests bench
-	$(BIN)/ruff format reconciler tests bench
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
 
 typecheck: install
 	$(BIN)/mypy --strict reconciler
@@ -49,10 +51,10 @@ cassettes: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/providers --record-mode=all -m cassette
 
 bench: install
-	$(BIN)/python -m bench
+	@if [ -d bench ]; then $(BIN)/python -m bench; else echo "bench/: not yet (see the benchmarks issue)"; exit 1; fi
 
 bench-check: install
-	$(BIN)/python -m bench --check
+	@if [ -d bench ]; then $(BIN)/python -m bench --check; else echo "bench/: not yet"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
