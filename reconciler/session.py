@@ -380,3 +380,38 @@ def connect_for_plan(
             url, key, transport=transports.salesbuildr
         )
     return connections
+
+
+def connect_env(
+    environ: Mapping[str, str], *, sections: Sequence[str], transports: Transports = Transports()
+) -> Connections:
+    """Clients from the environment alone (export: there is no YAML yet)."""
+    connections = Connections()
+    if any(section in AUTOTASK_SECTIONS for section in sections):
+        connections.autotask = AutotaskClient.connect(
+            credentials_from_env(environ),
+            url=environ.get("AUTOTASK_API_URL"),
+            transport=transports.autotask,
+        )
+    if sections:
+        url, key = settings_from_env(environ, None)
+        connections.salesbuildr = SalesbuildrClient.connect(
+            url, key, transport=transports.salesbuildr
+        )
+    return connections
+
+
+def read_everything(connections: Connections, sections: Sequence[str]) -> LiveRead:
+    """Every live object of ``sections`` (webhooks of all five entities, with their tables)."""
+    stand_ins = [
+        Resource(
+            address=f"webhooks[{entity}]",
+            kind=WEBHOOK.name,
+            section="webhooks",
+            key=entity,
+            attributes={"entity": entity},
+            owner="autotask",
+        )
+        for entity in at_state.WEBHOOK_ENTITY_PREFIX
+    ]
+    return read_live(connections, sections, stand_ins if "webhooks" in sections else [])

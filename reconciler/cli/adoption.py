@@ -1,1 +1,138 @@
-"""Adoption commands: export (live settings as YAML) and drift."""
+"""Adoption commands: ``export`` (live settings as YAML) and ``drift`` (live vs YAML)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from reconciler import __version__, session
+from reconciler.cli import _err, _status, cli, file_argument
+from reconciler.config import load_config
+from reconciler.config.env import run_environment
+from reconciler.config.models import SECTIONS
+from reconciler.errors import UsageError
+from reconciler.export import export_yaml
+from reconciler.plan import Action, DriftItem, Plan
+from reconciler.render.diagnostics import format_diagnostic
+from reconciler.render.drift import render_drift_markdown, render_drift_text
+from reconciler.render.json import render_json
+
+EXIT_DRIFT = 2
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the YAML here instead of stdout (refuses to overwrite without --force).",
+)
+@click.option(
+    "--section",
+    "sections",
+    multiple=True,
+    type=click.Choice(SECTIONS),
+    help="Only these sections (as named in the YAML). Repeatable. Default: all.",
+)
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
+    """Write the live settings of both systems as a mappings.yaml that plans to zero changes.
+
+    \b
+    reconcile export --out mappings.yaml
+    reconcile export --section webhooks --section billing_codes
+
+    Names, not ids; set-like lists sorted; secrets as ${env:NAME} placeholders (the file's header
+    names every variable to set). Credentials and URLs come from the environment.
+    """
+    if out is not None and out.exists() and not force:
+        raise UsageError(f"{out} exists", hint="pass --force to overwrite it, or choose --out")
+    chosen = list(sections) or list(SECTIONS)
+    environ = run_environment()
+    _status(f"Reading {len(chosen)} section(s) from Autotask and Salesbuildr ...")
+    with session.connect_env(environ, sections=chosen) as connections:
+        live = session.read_everything(connections, chosen)
+        targets = connections.targets()
+        calls = connections.calls()
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    header = [
+        "yaml-language-server: $schema=mappings.schema.json",
+        "(editor completion: `reconcile schema --out mappings.schema.json` beside this file)",
+        f"Exported by reconcile {__version__} on {when} from",
+        *[f"  {system}: {url}" for system, url in sorted(targets.items())],
+        "Every section below is managed additively; see policy.manage to let apply delete.",
+        "",
+    ]
+    text = export_yaml(live.state, live.catalog, sections=chosen, header=header)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        _err(f"Wrote {out} ({len(text.splitlines())} lines, {sum(calls.values())} API calls).")
+        _err(f"Next: set the variables its header names, then `reconcile plan {out}`.")
+
+
+def drift_items(plan: Plan) -> list[DriftItem]:
+    """Every live object that differs from the YAML: pending changes and observed drift."""
+    state = {
+        Action.CREATE: "missing",
+        Action.UPDATE: "differs",
+        Action.DELETE: "unlisted",
+        Action.DEACTIVATE: "unlisted",
+    }
+    items = [
+        DriftItem(
+            address=c.address,
+            kind=c.kind,
+            section=c.section,
+            state=state[c.action],
+            diff=tuple(d for d in c.diff if c.action is Action.UPDATE),
+        )
+        for c in plan.pending
+    ]
+    return [*items, *plan.drift]
+
+
+@cli.command()
+@file_argument
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+def drift(file: Path, fmt: str) -> None:
+    """Show live objects that differ from FILE. Exit 0 none, 2 drift present, 1 error.
+
+    For a scheduled job: `reconcile drift --format markdown` makes an issue or comment body.
+    Makes no writes.
+    """
+    environ = run_environment()
+    loaded = load_config(file, environ=environ)
+    sections = loaded.config.present_sections()
+    _status(f"Reading live state for {len(sections)} section(s) of {file} ...")
+    with session.connect(loaded, environ, sections=sections) as connections:
+        run = session.make_plan(loaded, connections)
+    for warning in run.warnings:
+        _err(format_diagnostic(warning), fg="yellow")
+    items = [item.to_dict() for item in drift_items(run.plan)]
+    report = {
+        "config_file": str(file),
+        "targets": dict(run.plan.targets),
+        "generated_at": run.plan.generated_at,
+        "drift": items,
+        "checked": len(run.plan.changes),
+        "api_calls": dict(run.plan.api_calls),
+    }
+    if fmt == "json":
+        click.echo(render_json(report), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_drift_markdown(report), nl=False)
+    else:
+        click.echo(render_drift_text(report), nl=False)
+    if items:
+        sys.exit(EXIT_DRIFT)

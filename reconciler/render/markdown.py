@@ -34,7 +34,7 @@ def plan_checksum(plan: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
     if value is None:
         text = "—"
     elif value == SENSITIVE:
@@ -76,7 +76,7 @@ def _rows(change: Mapping[str, Any]) -> list[str]:
         first = index == 0 or not rows
         rows.append(
             f"| {action if first else ''} | {address if first else ''} | {diff['path']} | "
-            f"{_cell(before)} → {_cell(after)} |"
+            f"{cell(before)} → {cell(after)} |"
         )
     return rows
 
@@ -181,7 +181,7 @@ def _drift(items: Sequence[Mapping[str, Any]]) -> list[str]:
             state = item["state"] if index == 0 else ""
             lines.append(
                 f"| {address} | {state} | {diff['path']} | "
-                f"{_cell(diff['before'])} → {_cell(diff['after'])} |"
+                f"{cell(diff['before'])} → {cell(diff['after'])} |"
             )
     if len(items) > 200:
         lines.append(f"\n… and {len(items) - 200} more drifted object(s).")
