@@ -31,7 +31,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "providers": frozenset({"state", "kinds", "providers.http", "providers.base"}),
     "kinds": frozenset({"state"}),
     "sandbox": frozenset(),
-    "schema": frozenset({"config"}),  # generates the JSON Schema from the config models
+    "schema": frozenset({"config"}),
+    # Live state -> YAML text (reconcile export): pure, like render, but of a State.
+    "export": frozenset({"state", "kinds"}),  # generates the JSON Schema from the config models
     "state": frozenset(),
     "errors": frozenset(),
     PACKAGE: frozenset(),
