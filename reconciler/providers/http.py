@@ -18,6 +18,7 @@ Both providers talk through :class:`ApiClient`, so both share one set of rules:
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import logging
 import random
 import threading
@@ -38,6 +39,7 @@ from reconciler.errors import (
     RateLimited,
     Unavailable,
     UnknownOutcome,
+    UsageError,
     ValidationFailed,
 )
 
@@ -111,6 +113,31 @@ class _Retryable(Exception):
 EndpointKey = Callable[[str, str], str]
 
 
+def require_secure_url(url: str, system: str) -> None:
+    """https everywhere; plain http only to loopback hosts (the sandbox). TLS certificates are
+    always verified (httpx's default; nothing here turns it off)."""
+    parsed = httpx.URL(url)
+    if parsed.scheme == "https" and parsed.host:
+        return
+    host = parsed.host or ""
+    if parsed.scheme == "http" and _is_loopback(host):
+        return
+    raise UsageError(
+        f"the {system} URL {url!r} must be https:// (plain http is allowed only for loopback "
+        "hosts: 127.0.0.0/8, localhost, [::1])",
+        hint="check AUTOTASK_API_URL / SALESBUILDR_API_URL and the URLs in the YAML",
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _first_segment(method: str, path: str) -> str:
     return path.strip("/").split("/", 1)[0].split("?", 1)[0].lower()
 
@@ -137,6 +164,7 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         on_response: Callable[[httpx.Response], None] | None = None,
     ):
+        require_secure_url(base_url, system)
         self.system = system
         self.retry = retry or RetryPolicy()
         self._max_in_flight = max_in_flight

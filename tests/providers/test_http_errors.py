@@ -17,6 +17,7 @@ from reconciler.errors import (
     RateLimited,
     Unavailable,
     UnknownOutcome,
+    UsageError,
     ValidationFailed,
 )
 from reconciler.providers.http import (
@@ -306,3 +307,24 @@ def test_in_flight_limit_per_endpoint() -> None:
     client.close()
     assert active["max"] == 3
     assert client.calls == 9
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://webservices5.autotask.net/atservicesrest/V1.0", True),
+        ("http://127.0.0.1:8080/x", True),
+        ("http://127.8.9.10/x", True),
+        ("http://localhost:1/x", True),
+        ("http://[::1]:9/x", True),
+        ("http://acme.salesbuildr.com/public-api", False),
+        ("http://10.0.0.5/x", False),
+        ("ftp://example.test/x", False),
+    ],
+)
+def test_only_https_or_loopback(url: str, ok: bool) -> None:
+    if ok:
+        ApiClient(system="autotask", base_url=url, headers={}).close()
+    else:
+        with pytest.raises(UsageError, match="https://"):
+            ApiClient(system="autotask", base_url=url, headers={})
