@@ -19,21 +19,10 @@ import yaml
 from reconciler.kinds import tables as t
 from reconciler.kinds.base import MappingKind
 from reconciler.kinds.catalog import Catalog
-from reconciler.kinds.registry import BY_NAME
+from reconciler.kinds.registry import BY_NAME, SECTIONS
 from reconciler.kinds.webhooks import RECEIVER_URL
 from reconciler.state import Resource, State
 
-SECTION_ORDER = (
-    "billing_codes",
-    "company_types",
-    "company_udfs",
-    "product_import",
-    "inventory",
-    "opportunity",
-    "purchase_order",
-    "webhook_receiver",
-    "webhooks",
-)
 RECEIVER_SECRET_VARIABLE = "SALESBUILDR_WEBHOOK_SECRET"
 _AMBIGUOUS = re.compile(r"^(?P<name>.*) \(#(?P<id>[^)]+)\)$")
 _ADDRESS_KEY = re.compile(r'\["((?:[^"\\]|\\.)*)"\]')
@@ -134,7 +123,7 @@ def export_yaml(
     for line in header:
         w.add(0, f"# {line}" if line else "#")
     w.add(0, "version: 1")
-    chosen = [s for s in SECTION_ORDER if s in sections]
+    chosen = [s for s in SECTIONS if s in sections]
     for section in chosen:
         w.lines.append("")
         _SECTIONS[section](w, state, catalog)

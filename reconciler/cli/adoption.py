@@ -12,9 +12,9 @@ from reconciler import __version__, session
 from reconciler.cli import _err, _status, cli, file_argument
 from reconciler.config import load_config
 from reconciler.config.env import run_environment
-from reconciler.config.models import SECTIONS
 from reconciler.errors import UsageError
 from reconciler.export import export_yaml
+from reconciler.kinds.registry import SECTIONS
 from reconciler.plan import Action, DriftItem, Plan
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.render.drift import render_drift_markdown, render_drift_text

@@ -22,19 +22,7 @@ from reconciler.config.types import (
     SecretValue,
     Url,
 )
-
-SECTIONS = (
-    "billing_codes",
-    "company_types",
-    "company_udfs",
-    "product_import",
-    "inventory",
-    "opportunity",
-    "purchase_order",
-    "webhook_receiver",
-    "webhooks",
-)
-"""The managed sections, in the order the admin pages show them."""
+from reconciler.kinds.registry import SECTIONS
 
 SectionName = Literal[
     "billing_codes",

@@ -22,6 +22,19 @@ from reconciler.kinds.settings import (
 )
 from reconciler.kinds.webhooks import WEBHOOK
 
+SECTIONS = (
+    "billing_codes",
+    "company_types",
+    "company_udfs",
+    "product_import",
+    "inventory",
+    "opportunity",
+    "purchase_order",
+    "webhook_receiver",
+    "webhooks",
+)
+"""The managed sections of the YAML, in the order the admin pages show them."""
+
 KINDS: tuple[Kind, ...] = (
     BILLING_CODE_DEFAULT,
     BILLING_CODE_MAPPING,
