@@ -24,7 +24,8 @@ from reconciler.errors import PartialApplyError, ReconcileError, RefusedError
 from reconciler.plan import Action, Change, Plan, Risk
 from reconciler.providers.base import ChangeWriter, WriteRecord
 
-Progress = Callable[[str], None]
+Progress = Callable[[str, int, int], None]
+"""Called with (what is happening now, changes done so far, changes in all)."""
 
 
 class JsonlJournal:
@@ -149,20 +150,20 @@ def apply_plan(
     try:
         receiver = [c for c in ordered if _phase(c) == 0]
         if receiver:
-            _say(progress, "setting the webhook receiver secret")
+            _say(progress, "setting the webhook receiver secret", len(done), len(ordered))
             writer.write_documents(receiver, counting)
             done.update(c.address for c in receiver)
         for change in (c for c in ordered if _phase(c) == 1):
-            _say(progress, f"{change.action.value} {change.address}")
+            _say(progress, f"{change.action.value} {change.address}", len(done), len(ordered))
             writer.write_autotask(change, counting)
             done.add(change.address)
         documents = [c for c in ordered if _phase(c) == 2]
-        _say(progress, "writing Salesbuildr settings")
+        _say(progress, "writing Salesbuildr settings", len(done), len(ordered))
         # Always called: Autotask objects may carry Salesbuildr flags the writer deferred.
         writer.write_documents(documents, counting)
         done.update(c.address for c in documents)
         for change in (c for c in ordered if _phase(c) == 3):
-            _say(progress, f"{change.action.value} {change.address}")
+            _say(progress, f"{change.action.value} {change.address}", len(done), len(ordered))
             writer.remove(change, counting)
             done.add(change.address)
     except ReconcileError as error:
@@ -178,7 +179,7 @@ def apply_plan(
         ) from error
     result.applied = [c.address for c in ordered]
     result.writes = counting.count
-    _say(progress, "verifying")
+    _say(progress, "verifying", len(ordered), len(ordered))
     result.residual = writer.verify(pending)
     if result.residual:
         raise PartialApplyError(
@@ -199,6 +200,6 @@ class _Counting:
         self.journal(record)
 
 
-def _say(progress: Progress | None, message: str) -> None:
+def _say(progress: Progress | None, message: str, done: int, total: int) -> None:
     if progress is not None:
-        progress(message)
+        progress(message, done, total)

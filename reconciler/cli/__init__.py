@@ -6,6 +6,7 @@ stderr. A user mistake never shows a traceback (``--debug`` does).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -14,6 +15,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -468,6 +470,29 @@ def apply(
         )
 
 
+@contextlib.contextmanager
+def _apply_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on a terminal (rich), plain lines on stderr otherwise (CI logs)."""
+    if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or os.environ.get("CI"):
+
+        def plain(message: str, done: int, total: int) -> None:
+            _err(f"  [{done}/{total}] {message}")
+
+        yield plain
+        return
+    from rich.console import Console  # noqa: PLC0415 (only on a terminal)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("applying", total=None)
+
+        def update(message: str, done: int, total: int) -> None:
+            bar.update(task, description=message[:60], completed=done, total=total)
+
+        yield update
+
+
 def _apply_locked(
     plan_to_apply: Plan,
     connections: session.Connections,
@@ -489,15 +514,16 @@ def _apply_locked(
     journal = JsonlJournal(journal_path)
     try:
         floor = int(plan_to_apply.policy.get("min_remaining_autotask_requests", 0))
-        result = apply_plan(
-            plan_to_apply,
-            session.writer_for(connections, environ, desired),
-            journal=journal,
-            force=force,
-            min_remaining_requests=floor,
-            check_stale=check_stale,
-            progress=lambda message: _err(f"  {message}"),
-        )
+        with _apply_progress() as progress:
+            result = apply_plan(
+                plan_to_apply,
+                session.writer_for(connections, environ, desired),
+                journal=journal,
+                force=force,
+                min_remaining_requests=floor,
+                check_stale=check_stale,
+                progress=progress,
+            )
     finally:
         journal.close()
         if salesbuildr is not None:
