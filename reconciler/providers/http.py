@@ -8,8 +8,10 @@ Both providers talk through :class:`ApiClient`, so both share one set of rules:
   processing) and connection failures before the request was sent. A write that times out, is
   reset, or answers 502/503/504 or an opaque 500 raises :class:`UnknownOutcome`: the apply layer
   looks the object up by its natural key before doing anything else to it.
-* A 400/422, or a 500 whose body carries an ``errors`` list, is the API refusing the input:
-  :class:`ValidationFailed`, never retried, the API's messages verbatim.
+* A 400/422 is the API refusing the input: :class:`ValidationFailed`, never retried, the API's
+  messages verbatim. So is a 500 whose body carries an ``errors`` list where the API reports
+  refused input that way (Autotask, ``validation_500``); elsewhere (Salesbuildr: 422 for input,
+  an ``errors`` list on every error) a 500 is a server fault like any other 5xx.
 * At most ``max_in_flight`` requests per endpoint (Autotask's thread limit is 3 per object
   endpoint), an optional sliding-window request budget (Salesbuildr: 500 per 10 minutes).
 * One log line per request (method, path without query, status, ms); headers are never logged.
@@ -146,7 +148,8 @@ class ApiClient:
     """An httpx client for one system with the retry, concurrency and error rules above.
 
     ``transport`` is the test seam (``httpx.MockTransport``); ``endpoint_key`` maps a request to
-    the endpoint whose in-flight limit it counts against.
+    the endpoint whose in-flight limit it counts against; ``validation_500`` says whether a 500
+    with an ``errors`` list is the API refusing the input (Autotask) or a server fault.
     """
 
     def __init__(
@@ -163,6 +166,7 @@ class ApiClient:
         budget: SlidingWindowBudget | None = None,
         sleep: Callable[[float], None] = time.sleep,
         on_response: Callable[[httpx.Response], None] | None = None,
+        validation_500: bool = True,
     ):
         require_secure_url(base_url, system)
         self.system = system
@@ -172,6 +176,7 @@ class ApiClient:
         self._budget = budget
         self._sleep = sleep
         self._on_response = on_response
+        self._validation_500 = validation_500
         self._semaphores: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
         self.calls = 0
@@ -344,7 +349,7 @@ class ApiClient:
                 retry_after=retry_after_seconds(response),
             )
         has_errors = bool(messages) and _has_errors_list(response)
-        if status in (400, 422) or (status == 500 and has_errors):
+        if status in (400, 422) or (status == 500 and has_errors and self._validation_500):
             return ValidationFailed(f"{self.system} refused the request", **common)
         if status in _RETRYABLE_READ_STATUSES and is_read:
             return _Retryable(

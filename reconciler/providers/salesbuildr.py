@@ -196,6 +196,7 @@ class SalesbuildrClient:
             max_in_flight=4,
             budget=budget or SlidingWindowBudget(CLIENT_BUDGET, RATE_WINDOW_S),
             on_response=_log_remaining,
+            validation_500=False,  # refused input is a 422; a 500 is a server fault
         )
         return cls(http)
 
