@@ -11,7 +11,7 @@ unless ``--debug`` is given.
     ├── ProviderError         an API answered with an error (method, path, the API's message)
     │   ├── AuthError         401/403: credentials refused
     │   ├── NotFoundError     404: no such route or object
-    │   ├── ValidationFailed  400/422/500 with an ``errors`` list: the API refused the input
+    │   ├── ValidationFailed  400/422 (Autotask: also 500 with ``errors``): input refused
     │   ├── ConflictError     409/412: the object changed since it was read, or is locked
     │   ├── RateLimited       429 after the allowed retries
     │   ├── Unavailable       5xx/timeouts/connection errors on a read, after retries

@@ -252,11 +252,16 @@ def discover_zone(
 
 
 def _entity_endpoint(method: str, path: str) -> str:
-    """Thread limits are per object endpoint: the entity segment after /V1.0/."""
+    """Thread limits are per object endpoint: the entity after /V1.0/. A child path
+    (``CompanyWebhooks/{id}/Fields``) is the child's endpoint (``CompanyWebhookFields``), the
+    same one its root query (``CompanyWebhookFields/query``) counts against."""
     parts = [p for p in path.split("/") if p]
     for index, part in enumerate(parts):
         if part.lower() == "v1.0" and index + 1 < len(parts):
-            return parts[index + 1].lower()
+            rest = parts[index + 1 :]
+            if len(rest) >= 3 and rest[1].isdigit() and rest[2].lower() != "query":
+                return (rest[0].removesuffix("s") + rest[2]).lower()
+            return rest[0].lower()
     return parts[0].lower() if parts else ""
 
 
@@ -352,6 +357,16 @@ class AutotaskClient:
             response = self._next_page(str(next_url), body)
 
     def _next_page(self, url: str, body: Mapping[str, Any]) -> httpx.Response:
+        # The credentials travel with every request: follow only pages on our own origin.
+        own, offered = httpx.URL(self.http.base_url), httpx.URL(url)
+        if (offered.scheme, offered.host, offered.port) != (own.scheme, own.host, own.port):
+            raise ProviderError(
+                f"Autotask offered a next page on another origin ({offered.scheme}://"
+                f"{offered.host}); not following it with our credentials",
+                system=SYSTEM,
+                method="GET",
+                path=offered.path,
+            )
         # Clients disagree on whether /query/next is a GET or a POST with the original body; GET
         # is what most send, and a 405 tells us to POST instead.
         response = self.http.request("GET", url, read=True, ok=(405,))

@@ -382,3 +382,37 @@ def test_multi_select_label_variants() -> None:
     assert udf("Multi-Select List").is_multi_select
     assert udf("multi select").is_multi_select
     assert not udf("List").is_multi_select
+
+
+def test_next_page_on_another_origin_is_not_followed_with_credentials() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url.host))
+        return httpx.Response(
+            200,
+            json={
+                "items": [{"id": 1}],
+                "pageDetails": {"nextPageUrl": "https://evil.example/V1.0/Companies/query/next"},
+            },
+        )
+
+    with connect(handler) as client, pytest.raises(ProviderError, match="another origin"):
+        client.query("Companies")
+    assert seen == ["webservices5.autotask.net"]
+
+
+@pytest.mark.parametrize(
+    ("path", "endpoint"),
+    [
+        ("/atservicesrest/V1.0/CompanyWebhooks/query", "companywebhooks"),
+        ("/atservicesrest/V1.0/CompanyWebhooks/77/Fields", "companywebhookfields"),
+        ("/atservicesrest/V1.0/CompanyWebhooks/77/Fields/5", "companywebhookfields"),
+        ("/atservicesrest/V1.0/CompanyWebhookFields/query", "companywebhookfields"),
+        ("/atservicesrest/V1.0/Companies/12", "companies"),
+    ],
+)
+def test_thread_limit_endpoint_of_child_paths(path: str, endpoint: str) -> None:
+    from reconciler.providers.autotask import _entity_endpoint  # noqa: PLC0415
+
+    assert _entity_endpoint("GET", path) == endpoint
