@@ -57,6 +57,9 @@ class Connections:
 
     autotask: AutotaskClient | None = None
     salesbuildr: SalesbuildrClient | None = None
+    tables: dict[str, NameTable] = field(default_factory=dict)
+    """Reference tables already read in this run: reconcile never writes them, so the
+    stale check and the verification after apply reuse them instead of reading them again."""
 
     def close(self) -> None:
         for client in (self.autotask, self.salesbuildr):
@@ -144,14 +147,41 @@ def read_live(
     desired: Sequence[Resource],
     *,
     progress: Progress | None = None,
+    webhook_entities: Sequence[str] | None = None,
 ) -> LiveRead:
-    """Read every table and live collection the sections need, concurrently."""
+    """Read every table and live collection the sections need, concurrently.
+
+    Webhooks are read for ``webhook_entities`` (default: all five entities); reference tables
+    already in ``connections.tables`` are not read again.
+    """
     at, sb = connections.autotask, connections.salesbuildr
-    tables = sorted(tables_needed(sections, desired))
+    cached = connections.tables
+    tables = [name for name in sorted(tables_needed(sections, desired)) if name not in cached]
     documents = sb_state.documents_for(sections)
+    entities = (
+        list(at_state.WEBHOOK_ENTITY_PREFIX)
+        if webhook_entities is None
+        else [e for e in at_state.WEBHOOK_ENTITY_PREFIX if e in webhook_entities]
+    )
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="read") as pool:
+        # The longest chains first (the pool runs 8 jobs at once): webhooks and their children,
+        # then Salesbuildr's lists (100 rows a page), then the rest.
+        webhook_jobs = (
+            {e: pool.submit(at_state.read_webhooks, at, e) for e in entities}
+            if at is not None and "webhooks" in sections
+            else {}
+        )
+        tables.sort(key=lambda name: (not name.startswith("salesbuildr."), name))
         table_jobs: dict[str, Future[NameTable | None]] = {}
+        udf_names = [n for n in tables if n in at_state.UDF_TABLES] if at is not None else []
+        udf_job = (
+            pool.submit(at_state.read_udf_tables, at, udf_names)
+            if at is not None and udf_names
+            else None
+        )
         for name in tables:
+            if name in udf_names:
+                continue
             if name.startswith("autotask.") and at is not None:
                 table_jobs[name] = pool.submit(at_state.read_table, at, name)
             elif name.startswith("salesbuildr.") and sb is not None:
@@ -164,16 +194,17 @@ def read_live(
             if at is not None and "inventory" in sections
             else None
         )
-        webhook_jobs = (
-            {e: pool.submit(at_state.read_webhooks, at, e) for e in at_state.WEBHOOK_ENTITY_PREFIX}
-            if at is not None and "webhooks" in sections
-            else {}
-        )
         catalog = Catalog()
+        for name in sorted(tables_needed(sections, desired)):
+            if name in cached:
+                catalog.tables[name] = cached[name]
+        if udf_job is not None:
+            catalog.tables.update(udf_job.result())
         for name, job in table_jobs.items():
             table = job.result()
             if table is not None:
                 catalog.tables[name] = table
+        cached.update(catalog.tables)
         snapshots = {}
         for name, doc_job in document_jobs.items():
             document = doc_job.result()
@@ -238,7 +269,11 @@ def make_plan(
         section: loaded.source.diagnostic((section,), "", key=True).location for section in sections
     }
     desired, problems = resolve_desired(
-        wanted, live.catalog, live.state, section_locations=section_locations
+        wanted,
+        live.catalog,
+        live.state,
+        section_locations=section_locations,
+        policy=policy_settings(config),
     )
     errors = [d for d in problems if d.severity == "error"]
     if errors:
@@ -257,6 +292,7 @@ def make_plan(
             "min_remaining_autotask_requests": policy.min_remaining_autotask_requests,
             "max_change_fraction": policy.max_change_fraction,
             "max_deletes": policy.max_deletes,
+            "after_apply": [action.value for action in config.after_apply],
         },
         diagnostics=tuple(_diagnostic(w) for w in warnings),
         api_calls=connections.calls(),
@@ -333,7 +369,7 @@ def live_reader(
             )
             for entity in entities
         ]
-        live = read_live(connections, sections, stand_ins)
+        live = read_live(connections, sections, stand_ins, webhook_entities=entities)
         return live.state, live.catalog
 
     return read

@@ -24,6 +24,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # One run against both systems (connect, read, resolve, plan, wire the writer): the CLI's
     # wiring, kept out of cli.py so that the CLI stays thin. Not in ARCHITECTURE.md's list.
     "session": frozenset({"config", "kinds", "plan", "providers", "state"}),
+    # One-off actions and reports (sync, import, webhook status/report/uninstall) over a session.
+    "operations": frozenset({"config", "kinds", "plan", "providers", "state", "session"}),
     "apply": frozenset({"plan", "state", "providers.base"}),
     "render": frozenset({"plan", "state"}),
     "plan": frozenset({"state", "kinds"}),

@@ -448,6 +448,7 @@ def apply(
         if not plan_to_apply.has_changes:
             if saved is not None:
                 click.echo("No changes in this plan. Nothing to apply.")
+            operations.note_after_apply_skipped(plan_to_apply)
             return
         if saved is None and not auto_approve:
             if not sys.stdin.isatty():
@@ -536,6 +537,7 @@ def _apply_locked(
         else:
             _err(f"Journal: {journal_path}")
     click.echo(_apply_summary(plan_to_apply, result.writes))
+    operations.run_after_apply(plan_to_apply, connections)
 
 
 @cli.command("force-unlock")

@@ -13,7 +13,7 @@ from reconciler.kinds.base import Kind, Problem
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.names import fold
 from reconciler.kinds.registry import BY_NAME
-from reconciler.state import Resource, State
+from reconciler.state import DeletePolicy, ManageMode, PolicySettings, Resource, State
 
 
 def parse_location(text: str | None) -> tuple[str, int, int]:
@@ -48,8 +48,12 @@ def resolve_desired(
     *,
     kinds: Mapping[str, Kind] = BY_NAME,
     section_locations: Mapping[str, str] | None = None,
+    policy: PolicySettings | None = None,
 ) -> tuple[State, list[Diagnostic]]:
-    """Resolve every desired resource; run each section's rules; report duplicates."""
+    """Resolve every desired resource; run each section's rules; report duplicates.
+
+    A section's rules see the live objects that will still exist after apply: under
+    ``manage: full`` only those that are never removed (``policy`` says the mode)."""
     resolved: list[Resource] = []
     diagnostics: list[Diagnostic] = []
     seen: dict[tuple[str, str], Resource] = {}
@@ -80,6 +84,12 @@ def resolve_desired(
     for section in sections:
         desired_here = [r for r in resolved if r.section == section]
         live_here = live.in_section(section)
+        if policy is not None and policy.mode(section) is ManageMode.FULL:
+            live_here = [
+                r
+                for r in live_here
+                if r.kind not in kinds or kinds[r.kind].delete_policy is DeletePolicy.NEVER
+            ]
         for kind in {k.name: k for k in kinds.values() if k.section == section}.values():
             for problem in kind.check(desired_here, live_here, catalog):
                 owner = by_address.get(problem.address)

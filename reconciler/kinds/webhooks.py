@@ -11,7 +11,7 @@ from typing import Any
 from reconciler.kinds import tables as t
 from reconciler.kinds.base import Problem, address, resolution_problem, sort_set_like
 from reconciler.kinds.catalog import Catalog
-from reconciler.state import DeletePolicy, Resource
+from reconciler.state import DeletePolicy, Resource, canonical_json
 
 SECTION = "webhooks"
 RECEIVER_URL = "salesbuildr.receiver_url"
@@ -181,11 +181,17 @@ class WebhookKind:
             sensitive=self.sensitive,
             raw={
                 "webhook": dict(row),
-                "fields": [dict(f) for f in fields],
-                "udf_fields": [dict(f) for f in udf_fields],
-                "excluded_resources": [dict(x) for x in excluded],
+                "fields": _by_id(fields),
+                "udf_fields": _by_id(udf_fields),
+                "excluded_resources": _by_id(excluded),
             },
         )
+
+
+def _by_id(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Children in id order: the API lists them in no promised order, and the fingerprint of
+    the webhook must not change when only the listing order does."""
+    return sorted((dict(r) for r in rows), key=lambda r: canonical_json(r.get("id")))
 
 
 WEBHOOK = WebhookKind()

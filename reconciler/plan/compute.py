@@ -56,12 +56,16 @@ def compute_plan(
     changes: list[Change] = []
     drift: list[DriftItem] = []
     matched: set[tuple[str, str]] = set()
+    observed = _observed(live, managed)
     for wanted in sorted(desired, key=lambda r: (managed.index(r.section), r.kind, r.address)):
         kind = kinds[wanted.kind]
         key = _match_key(wanted)
         current = live_by_key.get(key)
         if current is not None:
             matched.add(key)
+            # apply's stale check looks the object up by the change's (YAML) address, which
+            # differs from the live address when names differ in spelling or `name:` is given.
+            observed[wanted.address] = current.fingerprint()
         mode = policy.mode(wanted.section)
         ignored = policy.ignore_fields.get(wanted.section, frozenset())
         change = _compare(kind, wanted, current, ignored, rotate_secrets=rotate_secrets)
@@ -79,7 +83,8 @@ def compute_plan(
         removal = _removal(kind, current) if mode is ManageMode.FULL else None
         if removal is not None:
             changes.append(removal)
-        elif mode is ManageMode.OBSERVE:
+        elif mode is ManageMode.OBSERVE and kind.delete_policy is not DeletePolicy.NEVER:
+            # A singleton always exists; one the YAML does not state is not managed, not drift.
             drift.append(
                 DriftItem(
                     address=current.address,
@@ -95,7 +100,7 @@ def compute_plan(
         risk=risk,
         blocked_reasons=tuple(reasons),
         drift=tuple(drift),
-        observed=_observed(live, managed),
+        observed=observed,
         sections=tuple(managed),
     )
 
@@ -158,6 +163,9 @@ def _compare(
             ids=ids,
         )
     names = ", ".join(d.path for d in diff)
+    # A write-only secret shows in the API only as ``<secret>_set`` (the receiver's secretSet):
+    # a change to that flag sends the secret, so the plan must say it needs it.
+    sent = {d.path for d in diff} | {d.path.removesuffix("_set") for d in diff}
     return Change(
         address=wanted.address,
         kind=wanted.kind,
@@ -168,9 +176,7 @@ def _compare(
         before=dict(live_attrs),
         after=after,
         diff=tuple(diff),
-        sensitive_paths=sensitive
-        if rotate_secrets or any(d.path in sensitive for d in diff)
-        else (),
+        sensitive_paths=sensitive if rotate_secrets or sent & set(sensitive) else (),
         reason=f"{names} differ" if len(diff) > 1 else f"{names} differs",
         ids=ids,
         secret_refs=dict(wanted.secret_refs),

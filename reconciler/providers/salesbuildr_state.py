@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,11 +191,14 @@ def apply_changes(
         if change.kind in by_kind_docs:
             doc = by_kind_docs[change.kind]
             desired = ids.get("desired") or {}
-            for diff in change.diff:
-                if diff.path not in doc.fields:
-                    continue
-                value = desired.get(diff.path, diff.after)
-                result[doc.fields[diff.path]] = _wire(value)
+            after = {d.path: d.after for d in change.diff}
+            paths = [path for path in after if path in doc.fields]
+            if paths:
+                # A scoped field is compared by label, which repeats across its scope (a
+                # sub-issue type under another issue type): send its id with every write.
+                paths += [n for n in sorted(doc.kind.scoped) if n in desired and n not in after]
+            for path in paths:
+                result[doc.fields[path]] = _wire(desired.get(path, after.get(path)))
             continue
         rows = by_kind_rows[change.kind]
         items: list[dict[str, Any]] = [dict(r) for r in result.get(rows.list_key) or []]
@@ -220,7 +224,12 @@ def apply_changes(
 def read_table(client: SalesbuildrClient, name: str) -> NameTable | None:
     """Build one Salesbuildr reference table, or None when the name is not a Salesbuildr table."""
     if name == t.SB_CATEGORIES:
-        usage = {u.category_id: u for u in client.category_usage()}
+        # Two independent paged lists: page through the usage while the categories are read,
+        # so the table costs the longer of the two chains, not their sum.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-usage") as pool:
+            usage_job = pool.submit(client.category_usage)
+            categories = client.categories()
+            usage = {u.category_id: u for u in usage_job.result()}
         return NameTable(
             "Salesbuildr category",
             [
@@ -232,7 +241,7 @@ def read_table(client: SalesbuildrClient, name: str) -> NameTable | None:
                         t.PRODUCT_COUNT: usage[c.id].product_count if c.id in usage else 0,
                     },
                 )
-                for c in client.categories()
+                for c in categories
             ],
             paths=True,
         )

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from reconciler.errors import ConflictError, PartialApplyError, UnknownOutcome, UsageError
 from reconciler.kinds.catalog import Catalog
+from reconciler.kinds.names import fold
 from reconciler.providers import autotask_state as at_state
 from reconciler.providers import salesbuildr_state as sb_state
 from reconciler.providers.autotask import AutotaskClient, eq
@@ -85,9 +86,9 @@ class Writer:
         state = self._fresh(changes)
         fingerprints: dict[str, str] = {}
         attributes: dict[str, Mapping[str, Any]] = {}
-        by_key = {(r.kind, r.key.casefold()): r for r in state}
+        by_key = {(r.kind, fold(r.key)): r for r in state}
         for change in changes:
-            current = by_key.get((change.kind, change.key.casefold()))
+            current = by_key.get((change.kind, fold(change.key)))
             if current is not None:
                 fingerprints[change.address] = current.fingerprint()
                 attributes[change.address] = current.attributes
@@ -102,10 +103,10 @@ class Writer:
 
     def verify(self, changes: Sequence[Change]) -> list[str]:
         state = self._fresh(changes)
-        by_key = {(r.kind, r.key.casefold()): r for r in state}
+        by_key = {(r.kind, fold(r.key)): r for r in state}
         residual: list[str] = []
         for change in changes:
-            current = by_key.get((change.kind, change.key.casefold()))
+            current = by_key.get((change.kind, fold(change.key)))
             if change.action == "delete":
                 if current is not None:
                     residual.append(f"{change.address}: still present")
@@ -484,16 +485,26 @@ class Writer:
         addresses: Sequence[str],
         journal: Journal,
     ) -> None:
-        client = self._sb()
         summary = f"PUT settings/{name} ({len(addresses)} change(s))"
+        try:
+            outcome = self._send_section(name, body, etag)
+        except Exception as error:
+            for address in addresses:
+                journal(WriteRecord(address, "update", summary, "failed", error=str(error)))
+            raise
+        for address in addresses:
+            journal(WriteRecord(address, "update", summary, outcome))
+
+    def _send_section(self, name: str, body: Mapping[str, Any], etag: str) -> str:
+        """PUT a document; on an unknown outcome re-read it: "adopted" when our body is live,
+        sent again when the document did not move; a document that moved is a conflict."""
+        client = self._sb()
         try:
             client.write_section(name, body, etag)
         except UnknownOutcome:
             now = client.read_section(name)
             if _subset(body, now.body):
-                for address in addresses:
-                    journal(WriteRecord(address, "update", summary, "adopted"))
-                return
+                return "adopted"
             if now.etag != etag:
                 raise ConflictError(
                     f"the Salesbuildr settings section '{name}' changed while we wrote it",
@@ -503,8 +514,7 @@ class Writer:
                     status=412,
                 ) from None
             client.write_section(name, body, etag)
-        for address in addresses:
-            journal(WriteRecord(address, "update", summary, "ok"))
+        return "ok"
 
 
 def _norm(value: Any) -> Any:
@@ -549,7 +559,11 @@ def _create(
     try:
         item_id = send()
     except UnknownOutcome as error:
-        found = lookup()
+        try:
+            found = lookup()
+        except Exception as lost:
+            journal(_with(record, outcome="unknown", error=str(lost)))
+            raise
         if len(found) == 1:
             item_id = int(found[0]["id"])
             journal(_with(record, outcome="adopted", item_id=item_id, error=error.message))
@@ -563,7 +577,11 @@ def _create(
                 hint="delete the extra one in Autotask, then apply again",
             ) from None
         log.info("%s: the create did not happen; sending it again", record.address)
-        item_id = send()
+        try:
+            item_id = send()
+        except Exception as again:
+            journal(_with(record, outcome="failed", error=str(again)))
+            raise
     except Exception as error:
         journal(_with(record, outcome="failed", error=str(error)))
         raise
@@ -583,7 +601,12 @@ def _resolved(
     try:
         send()
     except UnknownOutcome as error:
-        if check():
+        try:
+            happened = check()
+        except Exception as lost:
+            journal(_with(record, outcome="unknown", error=str(lost)))
+            raise
+        if happened:
             journal(_with(record, outcome="adopted", error=error.message))
             return
         try:
