@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from reconciler.errors import PartialApplyError, ReconcileError, RefusedError
+from reconciler.errors import PartialApplyError, ReconcileError, RefusedError, UnknownOutcome
 from reconciler.plan import Action, Change, Plan, Risk
 from reconciler.providers.base import ChangeWriter, WriteRecord
 
@@ -167,6 +167,10 @@ def apply_plan(
             writer.remove(change, counting)
             done.add(change.address)
     except ReconcileError as error:
+        if counting.written == 0 and not isinstance(error, UnknownOutcome):
+            # Nothing reached the live systems: an error before any write (exit 1), not a
+            # partial apply. (A lost answer may have been a write: that stays exit 4.)
+            raise
         result.applied = [c.address for c in ordered if c.address in done]
         result.not_done = [c.address for c in ordered if c.address not in done]
         result.writes = counting.count
@@ -194,9 +198,12 @@ class _Counting:
     def __init__(self, journal: Callable[[WriteRecord], None]):
         self.journal = journal
         self.count = 0
+        self.written = 0
 
     def __call__(self, record: WriteRecord) -> None:
         self.count += 1
+        if record.outcome in ("ok", "adopted"):
+            self.written += 1
         self.journal(record)
 
 

@@ -21,7 +21,13 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from reconciler.errors import ConflictError, NotFoundError, ProviderError, UsageError
+from reconciler.errors import (
+    ConflictError,
+    NotFoundError,
+    ProviderError,
+    UnknownOutcome,
+    UsageError,
+)
 from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
 
 log = logging.getLogger(__name__)
@@ -383,13 +389,25 @@ class SalesbuildrClient:
 
     def acquire_lock(self, owner: str, ttl_seconds: int = 900) -> LockHolder:
         """Take the lock, or raise :class:`LockHeld` naming the holder."""
-        response = self.http.request(
-            "PUT",
-            "integration/autotask/lock",
-            json={"owner": owner, "ttlSeconds": ttl_seconds},
-            read=False,
-            ok=(409,),
-        )
+        try:
+            response = self.http.request(
+                "PUT",
+                "integration/autotask/lock",
+                json={"owner": owner, "ttlSeconds": ttl_seconds},
+                read=False,
+                ok=(409,),
+            )
+        except UnknownOutcome as lost:
+            # The answer was lost: whoever holds the lock now is the answer.
+            try:
+                current = self.lock_holder()
+            except ProviderError:
+                raise lost from None
+            if current is not None and current.owner == owner:
+                return current
+            if current is not None:
+                raise LockHeld(current) from None
+            return self.acquire_lock(owner, ttl_seconds)
         holder = _holder(response.json())
         if response.status_code == 409:
             raise LockHeld(holder)
