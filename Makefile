@@ -23,7 +23,7 @@ pytest: install
 	@$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
 
-LINTED := reconciler tests $(wildcard bench scripts/*.py)
+LINTED := reconciler tests ci $(wildcard bench scripts/*.py)
 
 lint: install
 	$(BIN)/ruff check $(LINTED)
