@@ -361,8 +361,11 @@ class _Builder:
 
         def substitute(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
-            if name in self.environ:
-                return self.environ[name]
+            value = self.environ.get(name)
+            # As in the shell, `:-default` also replaces a variable set to the empty string
+            # (CI systems pass an undefined secret as "").
+            if value is not None and (value != "" or default is None):
+                return value
             if default is not None:
                 return default
             missing.append(name)

@@ -400,3 +400,17 @@ def test_run_environment_defaults_to_cwd_and_os_environ(
 
     assert merged["RT_DOTENV_ONLY"] == "1"
     assert merged["RT_BOTH"] == "real"
+
+
+def test_default_replaces_an_empty_variable_like_the_shell() -> None:
+    from reconciler.config import parse_config  # noqa: PLC0415
+
+    raw = (
+        b"version: 1\nsalesbuildr:\n  url: ${env:SB_URL:-https://acme.salesbuildr.com/public-api}\n"
+    )
+    loaded = parse_config(raw, file="m.yaml", environ={"SB_URL": ""})
+    assert loaded.config.salesbuildr is not None
+    assert loaded.config.salesbuildr.url == "https://acme.salesbuildr.com/public-api"
+    set_one = parse_config(raw, file="m.yaml", environ={"SB_URL": "https://x.example/public-api"})
+    assert set_one.config.salesbuildr is not None
+    assert set_one.config.salesbuildr.url == "https://x.example/public-api"
