@@ -151,7 +151,9 @@ def cli(verbose: int, debug: bool) -> None:
     elif verbose >= 2 or debug:
         level = logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(message)s" if verbose < 2 else "%(name)s: %(message)s")
+    )
     logger = logging.getLogger("reconciler")
     logger.handlers[:] = [handler]
     logger.setLevel(level)
