@@ -376,13 +376,18 @@ def live_reader(
 
 
 def writer_for(
-    connections: Connections, environ: Mapping[str, str], desired: State | None = None
+    connections: Connections,
+    environ: Mapping[str, str],
+    desired: State | None = None,
+    documents: Mapping[str, SectionSnapshot] | None = None,
 ) -> Writer:
+    """The writer of one apply; ``documents`` are the settings documents the plan just read."""
     return Writer(
         autotask=connections.autotask,
         salesbuildr=connections.salesbuildr,
         secret=secret_lookup(environ, desired),
         read_live=live_reader(connections),
+        documents=documents,
     )
 
 

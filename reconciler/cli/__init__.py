@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_plan
 from reconciler.schema import mappings_schema_text
-from reconciler.state import State
+from reconciler.state import SectionSnapshot, State
 
 DEFAULT_FILE = "mappings.yaml"
 
@@ -404,6 +404,7 @@ def apply(
     environ = run_environment()
     saved = _read_saved_plan(source)
     desired = None
+    documents = None
     if saved is not None:
         if targets or excludes:
             raise UsageError(
@@ -442,6 +443,7 @@ def apply(
             _err(format_diagnostic(warning), fg="yellow")
         plan_to_apply = _narrow(run.plan, targets, excludes)
         desired = run.desired
+        documents = run.live.documents
         click.echo(render_plan(plan_to_apply.to_dict()), nl=False)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         journal_path = Path(".reconcile") / f"journal-{stamp}.jsonl"
@@ -466,6 +468,7 @@ def apply(
             connections,
             environ=environ,
             desired=desired,
+            documents=documents,
             journal_path=journal_path,
             force=force,
             check_stale=check_stale,
@@ -502,6 +505,7 @@ def _apply_locked(
     *,
     environ: dict[str, str],
     desired: State | None,
+    documents: Mapping[str, SectionSnapshot] | None,
     journal_path: Path,
     force: bool,
     check_stale: bool,
@@ -520,7 +524,7 @@ def _apply_locked(
         with _apply_progress() as progress:
             result = apply_plan(
                 plan_to_apply,
-                session.writer_for(connections, environ, desired),
+                session.writer_for(connections, environ, desired, documents),
                 journal=journal,
                 force=force,
                 min_remaining_requests=floor,

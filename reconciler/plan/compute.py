@@ -65,7 +65,7 @@ def compute_plan(
             matched.add(key)
             # apply's stale check looks the object up by the change's (YAML) address, which
             # differs from the live address when names differ in spelling or `name:` is given.
-            observed[wanted.address] = current.fingerprint()
+            observed[wanted.address] = observed[current.address]
         mode = policy.mode(wanted.section)
         ignored = policy.ignore_fields.get(wanted.section, frozenset())
         change = _compare(kind, wanted, current, ignored, rotate_secrets=rotate_secrets)
@@ -143,7 +143,8 @@ def _compare(
     want = _compared(desired_attrs, keys)
     have = _compared(live_attrs, keys)
     diff: list[FieldDiff] = []
-    if canonical_json(want) != canonical_json(have):
+    # Plain equality first (most pairs are equal); canonical JSON only settles the rest.
+    if want != have and canonical_json(want) != canonical_json(have):
         changed = DeepDiff(have, want, ignore_order=False).affected_root_keys
         diff = [FieldDiff(str(k), have.get(k), want.get(k)) for k in sorted(changed, key=str)]
     if rotate_secrets and sensitive:

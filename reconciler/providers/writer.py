@@ -25,7 +25,7 @@ from reconciler.providers import salesbuildr_state as sb_state
 from reconciler.providers.autotask import AutotaskClient, eq
 from reconciler.providers.base import Change, Journal, Observation, WriteRecord
 from reconciler.providers.salesbuildr import SalesbuildrClient
-from reconciler.state import State
+from reconciler.state import SectionSnapshot, State
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class Writer:
         salesbuildr: SalesbuildrClient | None,
         secret: SecretLookup,
         read_live: LiveReader,
+        documents: Mapping[str, SectionSnapshot] | None = None,
     ):
         self.autotask = autotask
         self.salesbuildr = salesbuildr
@@ -71,6 +72,9 @@ class Writer:
         self.read_live = read_live
         self.location_ids: dict[str, int] = {}
         self.tracking: list[Change] = []
+        # Settings documents as last read in this run (by the plan or the stale check): their
+        # ETag goes into If-Match, so a 412 means "moved since it was read", and no extra GET.
+        self.documents: dict[str, SectionSnapshot] = dict(documents or {})
 
     # -- observation ---------------------------------------------------------------------------
 
@@ -94,7 +98,15 @@ class Writer:
                 attributes[change.address] = current.attributes
         for name, snapshot in state.sections.items():
             fingerprints[f"salesbuildr:{name}"] = f"etag:{snapshot.etag}"
+            self.documents[name] = snapshot
         return Observation(fingerprints=fingerprints, attributes=attributes)
+
+    def _document(self, name: str) -> SectionSnapshot:
+        """The document as last read in this run (read now when it was not)."""
+        if name not in self.documents:
+            read = self._sb().read_section(name)
+            self.documents[name] = SectionSnapshot(name=name, body=read.body, etag=read.etag)
+        return self.documents[name]
 
     def remaining_requests(self) -> int | None:
         if self.autotask is None:
@@ -428,7 +440,7 @@ class Writer:
         receiver = [c for c in changes if c.kind == "webhook_receiver"]
         for change in receiver:
             value = self.secret(change, "secret")
-            current = client.read_section("webhook-receiver")
+            current = self._document("webhook-receiver")
             _resolved(
                 lambda current=current, value=value: client.write_section(  # type: ignore[misc]
                     "webhook-receiver", {"secret": value}, current.etag
@@ -439,6 +451,7 @@ class Writer:
                     change.address, "update", "PUT settings/webhook-receiver (secret)", "ok"
                 ),
             )
+            self.documents.pop("webhook-receiver", None)
         by_section: dict[str, list[Change]] = {}
         for change in [*changes, *self.tracking]:
             if change.kind == "webhook_receiver":
@@ -450,13 +463,12 @@ class Writer:
                 self._write_inventory_document(group, journal)
                 continue
             spec = sb_state.SECTIONS[section]
-            current = client.read_section(spec.name)
+            current = self._document(spec.name)
             body = sb_state.apply_changes(section, current.body, group)
             self._put(spec.name, body, current.etag, [c.address for c in group], journal)
 
     def _write_inventory_document(self, group: Sequence[Change], journal: Journal) -> None:
-        client = self._sb()
-        current = client.read_section("inventory")
+        current = self._document("inventory")
         rows = {
             str(r.get("inventoryLocationId")): dict(r) for r in current.body.get("locations") or []
         }
@@ -499,6 +511,7 @@ class Writer:
         """PUT a document; on an unknown outcome re-read it: "adopted" when our body is live,
         sent again when the document did not move; a document that moved is a conflict."""
         client = self._sb()
+        self.documents.pop(name, None)  # whatever happens, the next write reads it again
         try:
             client.write_section(name, body, etag)
         except UnknownOutcome:

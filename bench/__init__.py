@@ -1,0 +1,23 @@
+"""Benchmarks of reconcile against the sandbox: ``python -m bench`` (``make bench``).
+
+The client runs in this process; both simulators run in a child process (:mod:`bench.sim`) with a
+fixed latency per request (120 ms by default), so the client's CPU time, memory and wall time
+are its own. Workloads (:mod:`bench.workloads`):
+
+* W1 plan, no-op, on the ``large`` seed (the YAML is its export);
+* W2 plan with 1 % drift: 51 objects changed by hand across five sections (:mod:`bench.drift`);
+* W3 apply, cold create: the ``large`` tenant's reference data, no integration settings, to the
+  W1 YAML (run at ``--apply-latency-ms``, 30 ms: its ~1,700 writes are sequential);
+* W4 scale series: webhooks 10 -> 500, categories and mappings 100 -> 20,000, billing codes
+  100 -> 5,000 (plans over HTTP), and ``compute_plan`` alone on hand-built states of 100 ->
+  20,000 objects (:mod:`bench.compute`);
+* W5 the W1 plan on a busy tenant: Autotask's hourly counter preset to 60 %, where every
+  Autotask call is slowed by 0.5 s.
+
+Metrics per workload (one JSON object each): API calls per system against the lower bound
+computed from what the YAML needs and the rows the simulators hold, with the excess per
+endpoint; wall time against the latency floor (:mod:`bench.bounds` has both formulas); CPU time
+of ``compute_plan`` alone; ``tracemalloc`` peak; bytes received with and without
+``IncludeFields``; the most requests the simulators saw in flight on one endpoint; and the naive
+per-object refresh (one GET by id per managed Autotask object) for comparison.
+"""

@@ -1,0 +1,502 @@
+"""Lower bounds on API calls and the latency floor, computed from what a run actually needs.
+
+**What is needed** comes from the YAML: its sections, the reference tables their kinds declare
+(``Kind.tables``), the webhook entities it names. **How many rows** each needed collection holds
+comes from the simulators' stores (:func:`bench.tenants.rows`), never from the client.
+
+Calls (the issue's definition, with ``P = 500`` rows a page for Autotask and ``P = 100`` for
+Salesbuildr, the largest page its API serves):
+
+* a plan: ``Σ max(1, ceil(rows / P))`` per collection read (one call to learn a collection is
+  empty) + one call per metadata endpoint (``{Entity}/entityInformation/fields``) + one GET per
+  Salesbuildr settings document. Webhook children (fields, UDF fields, excluded resources) are one
+  root query per entity whose webhooks exist. The webhook collections are read for the entities
+  the YAML names; under ``manage: full`` or ``observe`` for all five (unlisted webhooks matter).
+* an apply: the plan's reads + one write per Autotask object or child created, changed or
+  deleted + one activation per new active webhook + one PUT per Salesbuildr document touched (the
+  contract has no per-row write) + the verification re-read of the touched collections (rows
+  after the apply) + one ``ThresholdInformation`` + the lock's two calls.
+
+Latency floor. A run is a sequence of phases (plan reads; lock; budget probe; writes; verify;
+unlock). In a phase, every request costs its latency ``L`` (Autotask: ``latency`` + the usage
+penalty), requests that depend on another (the next page of a query, the children of the webhooks
+just listed, a webhook's activation after its fields) form chains, and at most ``THREADS`` run at
+once, at most ``PER_ENDPOINT`` per Autotask endpoint. So::
+
+    floor(phase) = max( longest chain Σ L,                      # dependent rounds
+                        Σ L / THREADS,                          # the worker threads
+                        max over Autotask endpoints Σ L / 3 )   # the thread limit
+    floor(run)   = Σ floor(phase)
+
+Paging is sequential: each page follows the previous one (Autotask's ``nextPageUrl``; for
+Salesbuildr too, as the issue defines it, although ``from``/``size`` would allow parallel pages).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.kinds import tables as t
+from reconciler.kinds.registry import kinds_of
+from reconciler.kinds.webhooks import WEBHOOK
+
+AT = "autotask"
+SB = "salesbuildr"
+AT_PAGE = 500
+SB_PAGE = 100
+THREADS = 8
+PER_ENDPOINT = 3
+
+WEBHOOK_PREFIX = {
+    "company": "Company",
+    "contact": "Contact",
+    "configuration_item": "ConfigurationItem",
+    "ticket": "Ticket",
+    "ticket_note": "TicketNote",
+}
+
+# Reference tables -> (collection entity or None, metadata entity or None).
+AT_TABLES: dict[str, tuple[str | None, str | None]] = {
+    t.AT_BILLING_CODES: ("BillingCodes", None),
+    t.AT_ROLES: ("Roles", None),
+    t.AT_SERVICES: ("Services", None),
+    t.AT_RESOURCES: ("Resources", None),
+    t.AT_COMPANY_TYPES: (None, "Companies"),
+    t.AT_PRODUCT_CATEGORIES: (None, "Products"),
+    t.AT_COMPANY_UDFS: ("UserDefinedFieldDefinitions", "UserDefinedFieldDefinitions"),
+    t.AT_OPPORTUNITY_UDFS: ("UserDefinedFieldDefinitions", "UserDefinedFieldDefinitions"),
+    t.AT_TICKET_QUEUES: (None, "Tickets"),
+    t.AT_TICKET_PRIORITIES: (None, "Tickets"),
+    t.AT_TICKET_ISSUE_TYPES: (None, "Tickets"),
+    t.AT_TICKET_SUB_ISSUE_TYPES: (None, "Tickets"),
+    t.AT_TICKET_CATEGORIES: (None, "Tickets"),
+    t.AT_TICKET_SOURCES: (None, "Tickets"),
+}
+UDF_TABLE_TYPES = {t.AT_COMPANY_UDFS: "company", t.AT_OPPORTUNITY_UDFS: "opportunity"}
+SB_TABLES: dict[str, tuple[str, ...]] = {
+    t.SB_CATEGORIES: ("category", "category-usage"),
+    t.SB_COMPANY_TYPES: ("company-types",),
+    t.SB_COMPANY_DATA_POINTS: ("data-points:company",),
+    t.SB_OPPORTUNITY_DATA_POINTS: ("data-points:opportunity",),
+}
+DOCUMENTS = {
+    "billing_codes": "billing-codes",
+    "company_types": "company-types",
+    "company_udfs": "company-udfs",
+    "product_import": "product-import",
+    "inventory": "inventory",
+    "opportunity": "opportunity-udfs",
+    "purchase_order": "purchase-order",
+    "webhook_receiver": "webhook-receiver",
+}
+
+
+def pages(rows: int, size: int) -> int:
+    return max(1, math.ceil(rows / size))
+
+
+@dataclass(frozen=True)
+class Step:
+    """``requests`` sequential requests to one endpoint, started after ``after`` finished.
+
+    ``endpoint`` is the Autotask entity (its thread-limit group) or a Salesbuildr path;
+    ``kind`` is read, meta, get or write; (endpoint, kind) is what the simulator's per-endpoint
+    counts are compared against.
+    """
+
+    name: str
+    system: str
+    endpoint: str
+    kind: str
+    requests: int = 1
+    after: str | None = None
+
+
+@dataclass
+class Phase:
+    name: str
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def calls(self) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for step in self.steps:
+            counts[step.system] += step.requests
+        return counts
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Seconds per request: Autotask's includes the usage penalty the tenant is under."""
+
+    autotask: float
+    salesbuildr: float
+
+    def of(self, system: str) -> float:
+        return self.autotask if system == AT else self.salesbuildr
+
+
+def phase_floor(phase: Phase, latency: Latency) -> tuple[float, int]:
+    """(seconds, dependent rounds) of one phase; see the module docstring."""
+    steps = {step.name: step for step in phase.steps}
+    memo: dict[str, tuple[float, int]] = {}
+
+    def chain(name: str) -> tuple[float, int]:
+        if name not in memo:
+            step = steps[name]
+            before = chain(step.after) if step.after in steps and step.after else (0.0, 0)
+            cost = step.requests * latency.of(step.system)
+            memo[name] = (before[0] + cost, before[1] + step.requests)
+        return memo[name]
+
+    if not steps:
+        return 0.0, 0
+    longest = max((chain(name) for name in steps), key=lambda item: item[0])
+    total = sum(s.requests * latency.of(s.system) for s in phase.steps)
+    per_endpoint: Counter[str] = Counter()
+    for step in phase.steps:
+        if step.system == AT:
+            per_endpoint[step.endpoint] += step.requests
+    endpoint = max(per_endpoint.values(), default=0) * latency.autotask / PER_ENDPOINT
+    return max(longest[0], total / THREADS, endpoint), longest[1]
+
+
+def run_floor(phases: Sequence[Phase], latency: Latency) -> tuple[float, int]:
+    seconds = 0.0
+    rounds = 0
+    for phase in phases:
+        s, r = phase_floor(phase, latency)
+        seconds += s
+        rounds += r
+    return seconds, rounds
+
+
+def calls(phases: Iterable[Phase]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for phase in phases:
+        total.update(phase.calls)
+    return {AT: total[AT], SB: total[SB]}
+
+
+def by_endpoint(phases: Iterable[Phase]) -> Counter[tuple[str, str, str]]:
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for phase in phases:
+        for step in phase.steps:
+            counts[(step.system, step.endpoint, step.kind)] += step.requests
+    return counts
+
+
+# --- what a YAML needs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Needs:
+    sections: tuple[str, ...]
+    tables: frozenset[str]
+    webhook_entities: tuple[str, ...]
+    """Entities whose webhook collection a plan must read."""
+
+
+def needs_of(
+    sections: Sequence[str], yaml_entities: Iterable[str], webhook_mode: str = "additive"
+) -> Needs:
+    entities = sorted(set(yaml_entities))
+    tables: set[str] = set()
+    for section in sections:
+        for kind in kinds_of(section):
+            tables |= kind.tables
+    if "webhooks" in sections:
+        tables |= WEBHOOK.tables_for(entities)
+    read_entities = list(WEBHOOK_PREFIX) if webhook_mode != "additive" else entities
+    return Needs(
+        sections=tuple(sections),
+        tables=frozenset(tables),
+        webhook_entities=tuple(e for e in WEBHOOK_PREFIX if e in read_entities)
+        if "webhooks" in sections
+        else (),
+    )
+
+
+def _documents(sections: Iterable[str]) -> list[str]:
+    return sorted({DOCUMENTS[s] for s in sections if s in DOCUMENTS})
+
+
+def _webhook_steps(entity: str, rows: Mapping[str, Any], tag: str) -> list[Step]:
+    prefix = WEBHOOK_PREFIX[entity]
+    at_rows = rows["autotask"]
+    hooks = f"{tag}{prefix}Webhooks"
+    steps = [
+        Step(hooks, AT, f"{prefix}Webhooks", "read", pages(at_rows[hooks_key(prefix)], AT_PAGE))
+    ]
+    if at_rows[hooks_key(prefix)] == 0:
+        return steps
+    children = ["Fields", "ExcludedResources"] + ([] if entity == "ticket_note" else ["UdfFields"])
+    for child in children:
+        entity_name = f"{prefix}Webhook{child}"
+        steps.append(
+            Step(
+                f"{tag}{entity_name}",
+                AT,
+                entity_name,
+                "read",
+                pages(at_rows[entity_name.lower()], AT_PAGE),
+                after=hooks,
+            )
+        )
+    return steps
+
+
+def hooks_key(prefix: str) -> str:
+    return f"{prefix}Webhooks".lower()
+
+
+def plan_phase(needs: Needs, rows: Mapping[str, Any], name: str = "plan reads") -> Phase:
+    """The reads of one plan, at their lower bound."""
+    at_rows = rows["autotask"]
+    steps: list[Step] = []
+    collections: set[str] = set()
+    metadata: set[str] = set()
+    udf_types: set[str] = set()
+    for table in sorted(needs.tables):
+        if table in AT_TABLES:
+            collection, meta = AT_TABLES[table]
+            if collection:
+                collections.add(collection)
+            if meta:
+                metadata.add(meta)
+            if table in UDF_TABLE_TYPES:
+                udf_types.add(UDF_TABLE_TYPES[table])
+        elif table in SB_TABLES:
+            for endpoint in SB_TABLES[table]:
+                steps.append(
+                    Step(
+                        endpoint,
+                        SB,
+                        endpoint.split(":")[0],
+                        "read",
+                        pages(rows[SB][endpoint], SB_PAGE),
+                    )
+                )
+        else:
+            for entity, prefix in WEBHOOK_PREFIX.items():
+                if table == t.at_webhook_fields(entity):
+                    metadata.add(f"{prefix}WebhookFields")
+                elif table == t.at_webhook_udf_fields(entity):
+                    metadata.add(f"{prefix}WebhookUdfFields")
+    if "inventory" in needs.sections:
+        collections.add("InventoryLocations")
+    for collection in sorted(collections):
+        if collection == "UserDefinedFieldDefinitions":
+            codes = rows["udf_type_codes"]
+            count = sum(rows["udf_types"].get(codes[kind], 0) for kind in udf_types)
+        else:
+            count = at_rows[collection.lower()]
+        steps.append(Step(collection, AT, collection, "read", pages(count, AT_PAGE)))
+    for meta in sorted(metadata):
+        steps.append(Step(f"meta:{meta}", AT, meta, "meta"))
+    for entity in needs.webhook_entities:
+        steps.extend(_webhook_steps(entity, rows, ""))
+    documents = _documents(needs.sections)
+    if "webhooks" in needs.sections and "webhook-receiver" not in documents:
+        documents.append("webhook-receiver")  # the receiver URL webhooks without a url use
+    for document in documents:
+        steps.append(Step(f"doc:{document}", SB, "settings", "read"))
+    return Phase(name, steps)
+
+
+def naive_phase(plan: Phase, objects: Mapping[str, int]) -> Phase:
+    """A per-resource provider's refresh: the same reference reads, but one GET by id per managed
+    Autotask object (webhooks, their children, inventory locations) instead of the collection
+    queries. Salesbuildr rows have no GET of their own: one GET per document, as ours."""
+    managed = {"InventoryLocations"} | {
+        f"{prefix}{suffix}"
+        for prefix in WEBHOOK_PREFIX.values()
+        for suffix in ("Webhooks", "WebhookFields", "WebhookUdfFields", "WebhookExcludedResources")
+    }
+    steps = [s for s in plan.steps if not (s.system == AT and s.endpoint in managed)]
+    for entity, count in sorted(objects.items()):
+        for i in range(count):
+            steps.append(Step(f"get:{entity}:{i}", AT, entity, "get"))
+    return Phase("naive refresh", steps)
+
+
+# --- apply ------------------------------------------------------------------------------------
+
+
+def _children_wanted(change: Any) -> dict[str, dict[str, tuple[bool, bool]]]:
+    after = change.after or {}
+    desired = (change.ids or {}).get("desired") or {}
+    subscribed = set(after.get("fields") or [])
+    always = set(after.get("always_send") or [])
+    field_ids = {**(desired.get("fields") or {}), **(desired.get("always_send") or {})}
+    return {
+        "Fields": {
+            str(fid): (label in subscribed, label in always) for label, fid in field_ids.items()
+        },
+        "UdfFields": {str(v): (True, False) for v in (desired.get("udf_fields") or {}).values()},
+        "ExcludedResources": {
+            str(v): (True, False) for v in (desired.get("excluded_resources") or {}).values()
+        },
+    }
+
+
+def _children_live(change: Any) -> dict[str, dict[str, tuple[bool, bool]]]:
+    live = ((change.ids or {}).get("live") or {}).get("children") or {}
+    return {
+        "Fields": {
+            k: (bool(v["subscribed"]), bool(v["always"]))
+            for k, v in (live.get("fields") or {}).items()
+        },
+        "UdfFields": {
+            k: (bool(v["subscribed"]), bool(v["always"]))
+            for k, v in (live.get("udf_fields") or {}).items()
+        },
+        "ExcludedResources": {k: (True, False) for k in (live.get("excluded_resources") or {})},
+    }
+
+
+MAIN_WEBHOOK_ATTRIBUTES = {
+    "name",
+    "url",
+    "deactivation_url",
+    "threshold_notification",
+    "notification_email",
+    "events",
+}
+
+
+def write_phase(changes: Sequence[Any]) -> Phase:
+    """The fewest writes that carry out ``changes`` (plan Change objects)."""
+    steps: list[Step] = []
+    documents: set[str] = set()
+    for n, change in enumerate(changes):
+        action = str(change.action.value if hasattr(change.action, "value") else change.action)
+        if change.kind == "webhook":
+            entity = str((change.after or change.before or {})["entity"])
+            prefix = WEBHOOK_PREFIX[entity]
+            hooks = f"{prefix}Webhooks"
+            if action == "delete":
+                steps.append(Step(f"w{n}", AT, hooks, "write"))
+                continue
+            diff = {d.path for d in change.diff}
+            first = f"w{n}"
+            last: str | None = None
+            if action == "create" or diff & MAIN_WEBHOOK_ATTRIBUTES:
+                steps.append(Step(first, AT, hooks, "write"))
+                last = first
+            wanted = _children_wanted(change)
+            live = {} if action == "create" else _children_live(change)
+            for child, rows_wanted in wanted.items():
+                if child == "UdfFields" and entity == "ticket_note":
+                    continue
+                have = live.get(child, {})
+                writes = sum(1 for k in have if k not in rows_wanted)
+                writes += sum(1 for k, v in rows_wanted.items() if have.get(k) != v)
+                for i in range(writes):
+                    name = f"w{n}:{child}:{i}"
+                    steps.append(Step(name, AT, f"{prefix}Webhook{child}", "write", after=first))
+                    last = name
+            want_active = bool((change.after or {}).get("active", True))
+            was_active = bool((change.before or {}).get("active")) if change.before else False
+            if want_active != was_active:
+                steps.append(Step(f"w{n}:activate", AT, hooks, "write", after=last))
+        elif change.kind == "inventory_location":
+            diff = {d.path for d in change.diff}
+            if action == "create" or action == "deactivate" or diff & {"active", "default"}:
+                steps.append(Step(f"w{n}", AT, "InventoryLocations", "write"))
+            if "track_stock" in diff:
+                documents.add("inventory")
+        elif change.owner == "salesbuildr":
+            documents.add(DOCUMENTS.get(change.section, change.section))
+    for document in sorted(documents):
+        steps.append(Step(f"put:{document}", SB, "settings", "write"))
+    return Phase("writes", steps)
+
+
+def verify_phase(changes: Sequence[Any], rows_after: Mapping[str, Any]) -> Phase:
+    """Re-read the touched collections (rows as they are after the apply)."""
+    steps: list[Step] = []
+    entities = sorted(
+        {str((c.after or c.before or {}).get("entity")) for c in changes if c.kind == "webhook"}
+    )
+    for entity in entities:
+        steps.extend(_webhook_steps(entity, rows_after, "verify:"))
+    sections = {c.section for c in changes}
+    if "inventory" in sections:
+        count = rows_after["autotask"]["inventorylocations"]
+        steps.append(
+            Step(
+                "verify:InventoryLocations", AT, "InventoryLocations", "read", pages(count, AT_PAGE)
+            )
+        )
+    for document in _documents(sections):
+        steps.append(Step(f"verify:doc:{document}", SB, "settings", "read"))
+    return Phase("verify", steps)
+
+
+def apply_phases(
+    needs: Needs,
+    rows_before: Mapping[str, Any],
+    rows_after: Mapping[str, Any],
+    changes: Sequence[Any],
+) -> list[Phase]:
+    return [
+        plan_phase(needs, rows_before),
+        Phase("lock", [Step("lock", SB, "lock", "write")]),
+        Phase("budget", [Step("threshold", AT, "ThresholdInformation", "read")]),
+        write_phase(changes),
+        verify_phase(changes, rows_after),
+        Phase("unlock", [Step("unlock", SB, "lock", "write")]),
+    ]
+
+
+# --- the simulators' counts, in the same terms -------------------------------------------------
+
+
+def endpoint_of(system: str, key: str) -> tuple[str, str, str]:
+    """A simulator endpoint key (``POST /V1.0/BillingCodes/query``) as (system, endpoint, kind)."""
+    method, _, path = key.partition(" ")
+    parts = [p for p in path.split("/") if p]
+    if system == AT:
+        rest = parts[parts.index("V1.0") + 1 :] if "V1.0" in parts else parts
+        entity = rest[0] if rest else "?"
+        if len(rest) > 1 and rest[1] == "entityInformation":
+            return system, entity, "meta"
+        if len(rest) > 1 and rest[1] == "query":
+            return system, entity, "read"
+        if entity == "ThresholdInformation":
+            return system, entity, "read"
+        if len(rest) > 2 and rest[1] == "{parentId}":
+            child = f"{entity.removesuffix('s')}{rest[2]}"
+            kind = "get" if method == "GET" else "write"
+            return system, child, kind
+        if method == "GET":
+            return system, entity, "get"
+        return system, entity, "write"
+    tail = [p for p in parts if not p.startswith("{")]
+    endpoint = tail[-1] if tail else "?"
+    return system, endpoint, "read" if method == "GET" else "write"
+
+
+def actual_by_endpoint(stats: Mapping[str, Any]) -> Counter[tuple[str, str, str]]:
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for system in (AT, SB):
+        for key, value in stats[system]["endpoints"].items():
+            counts[endpoint_of(system, key)] += int(value["requests"])
+    return counts
+
+
+def excess(
+    actual: Counter[tuple[str, str, str]], bound: Counter[tuple[str, str, str]]
+) -> dict[str, int]:
+    """``system endpoint kind`` -> actual - bound, where they differ."""
+    found: dict[str, int] = {}
+    for key in sorted(set(actual) | set(bound)):
+        difference = actual[key] - bound[key]
+        if difference:
+            found[" ".join(key)] = difference
+    return found

@@ -1,0 +1,155 @@
+"""The readable table of a benchmark run (the JSON lines hold everything)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def _ratio(calls: Mapping[str, int], bound: Mapping[str, int], system: str) -> str:
+    if not bound.get(system) and not calls.get(system):
+        return "-"
+    have, need = calls.get(system, 0), bound.get(system, 0)
+    return f"{have}/{need} = {have / need:.2f}" if need else f"{have}/0"
+
+
+def _kb(value: int | None) -> str:
+    return "-" if value is None else f"{value / 1000:,.0f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = [
+        "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+        for r in rows
+    ]
+    return [line, rule, *body]
+
+
+def _naive(result: Mapping[str, Any]) -> str:
+    naive = result.get("naive")
+    if not naive:
+        return "-"
+    how = "measured" if naive["wall_measured"] else "est."
+    return f"{naive['calls']:,} ({result['naive_ratio']:.0f}x), {naive['wall_s']:.1f} s {how}"
+
+
+def _bytes(result: Mapping[str, Any]) -> str:
+    received = result["bytes_received"]["autotask"]
+    without = (result.get("bytes_without_include_fields") or {}).get("autotask")
+    return f"{_kb(received)} / {_kb(without)}" if without else _kb(received)
+
+
+def _row(result: Mapping[str, Any], label: str) -> list[str]:
+    calls, bound = result["calls"], result["lower_bound"]
+    wall_ratio = result.get("wall_ratio")
+    peak = result.get("peak_mb")
+    return [
+        label,
+        f"{result['latency_ms']:.0f}"
+        + (
+            f"+{result['autotask_penalty_s'] * 1000:.0f}"
+            if result.get("autotask_penalty_s")
+            else ""
+        ),
+        _ratio(calls, bound, "autotask"),
+        _ratio(calls, bound, "salesbuildr"),
+        f"{result['wall_s']:.2f} ({result['wall_by_phase_s'].get('parse', 0):.2f})",
+        f"{result['floor_s']:.2f} ({result['floor_rounds']})",
+        f"{wall_ratio:.2f}" if wall_ratio else "-",
+        f"{result['compute_plan_cpu_s'] * 1000:.0f} ms / {result['objects']:,}",
+        f"{peak:.0f}" if peak is not None else "-",
+        _bytes(result),
+        f"{result['max_in_flight']['max']} / {result['max_in_flight']['salesbuildr']}",
+        _naive(result),
+    ]
+
+
+HEADER = [
+    "workload",
+    "ms/req",
+    "Autotask calls/LB",
+    "Salesbuildr calls/LB",
+    "wall s (parse)",
+    "floor s (rounds)",
+    "wall/floor",
+    "compute_plan / objects",
+    "peak MB",
+    "AT kB (no IncludeFields)",
+    "in flight AT/SB",
+    "naive per-object refresh",
+]
+
+
+def render(results: Sequence[Mapping[str, Any]], total_s: float) -> str:
+    lines: list[str] = []
+    main = [r for r in results if r["workload"] != "W4"]
+    if main:
+        rows = [_row(r, f"{r['workload']} {r['title']}") for r in main]
+        lines += _table(HEADER, rows)
+    for result in results:
+        if result["workload"] != "W4":
+            continue
+        if lines:
+            lines.append("")
+        lines.append("W4 scale series (plans; naive refresh estimated from its floor):")
+        rows = [
+            _row(p, f"{p['series']} {p['size']:,}")
+            if "error" not in p
+            else [f"{p['series']} {p['size']:,}", "not run*"] + ["-"] * (len(HEADER) - 2)
+            for p in result["points"]
+        ]
+        lines += _table(["point", *HEADER[1:]], rows)
+        for p in result["points"]:
+            if "error" in p:
+                lines.append(
+                    f"* {p['series']} {p['size']:,}: the plan refused the YAML: {p['error']}"
+                )
+        cp = result["compute_plan"]
+        lines.append("")
+        lines.append(
+            "W4 compute_plan alone (hand-built states, CPU best of 3-5, tracemalloc peak):"
+        )
+        rows = [
+            [f"{n:,}", f"{cpu * 1000:.1f}", f"{mb:.1f}", str(ch)]
+            for n, cpu, mb, ch in zip(
+                cp["objects"], cp["cpu_s"], cp["peak_mb"], cp["changes"], strict=True
+            )
+        ]
+        lines += _table(["objects", "CPU ms", "peak MB", "changes"], rows)
+        lines.append(
+            f"fitted exponent ({cp['fit']}): CPU {cp['cpu_exponent']:.2f}, "
+            f"memory {cp['memory_exponent']:.2f}; {cp['mb_per_1k_objects']:.2f} MB per 1k objects"
+        )
+    lines.append("")
+    lines.append("Excess calls over the lower bound, by endpoint:")
+    for result in results:
+        for point in result.get("points", [result]):
+            excess = point.get("excess_by_endpoint") or {}
+            if excess:
+                name = point["workload"] + (
+                    f" {point['series']} {point['size']:,}" if "series" in point else ""
+                )
+                shown = ", ".join(f"{k} {v:+d}" for k, v in excess.items())
+                lines.append(f"  {name}: {shown}")
+    lines.append("")
+    lines.append("Targets:")
+    missed = 0
+    for result in results:
+        for item in result.get("checks", []):
+            verdict = "PASS" if item["ok"] else "MISS"
+            missed += not item["ok"]
+            lines.append(f"  {verdict}  {item['name']}: {item['value']} (target {item['target']})")
+    lines.append("")
+    lines.append(
+        f"{missed} target(s) missed; bench ran {total_s:.0f} s."
+        if missed
+        else f"All targets met; bench ran {total_s:.0f} s."
+    )
+    return "\n".join(lines)
+
+
+def missed(results: Sequence[Mapping[str, Any]]) -> int:
+    return sum(1 for r in results for c in r.get("checks", []) if not c["ok"])
