@@ -216,7 +216,7 @@ def measure_apply(env: Mapping[str, str], text: str) -> Measured:
         try:
             result = apply_plan(
                 run.plan,
-                session.writer_for(connections, env, run.desired),
+                session.writer_for(connections, env, run.desired, run.live.documents),
                 journal=journal,
                 min_remaining_requests=int(
                     run.plan.policy.get("min_remaining_autotask_requests", 0)
