@@ -447,7 +447,9 @@ def apply(
         click.echo(render_plan(plan_to_apply.to_dict()), nl=False)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         journal_path = Path(".reconcile") / f"journal-{stamp}.jsonl"
-        check_stale = False
+        # Re-read what the plan touches once the lock is held: another apply may have run
+        # while this one waited for the lock or for the confirmation.
+        check_stale = True
     with connections:
         if not plan_to_apply.has_changes:
             if saved is not None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from reconciler.config.loader import SourceDocument, load_bytes
+from reconciler.config.loader import MAX_DOCUMENT_BYTES, SourceDocument, load_bytes
 from reconciler.config.models import Config
 from reconciler.config.rules import check
 from reconciler.config.validation import translate
@@ -36,7 +37,15 @@ def load_config(path: str | Path, *, environ: Mapping[str, str]) -> LoadedConfig
     """Read, parse and check a mappings file; raise :class:`ConfigError` listing every problem."""
     file = str(path)
     try:
-        raw = Path(path).read_bytes()
+        if Path(path).exists() and not Path(path).is_file() and not Path(path).is_dir():
+            raise ConfigError(
+                [Diagnostic(f"{file} is not a regular file", file=file)],
+                hint="pass the path of your mappings file",
+            )
+        with Path(path).open("rb") as handle:
+            # Never read more than the limit (+1 to know it was exceeded): /dev/zero never ends.
+            raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+            size = os.fstat(handle.fileno()).st_size
     except FileNotFoundError:
         raise ConfigError(
             [Diagnostic(f"no such file: {file}", file=file)],
@@ -46,12 +55,14 @@ def load_config(path: str | Path, *, environ: Mapping[str, str]) -> LoadedConfig
         raise ConfigError([Diagnostic(f"{file} is a directory, not a file", file=file)]) from None
     except OSError as exc:
         raise ConfigError([Diagnostic(f"cannot read {file}: {exc.strerror}", file=file)]) from None
-    return parse_config(raw, file=file, environ=environ)
+    return parse_config(raw, file=file, environ=environ, size=size)
 
 
-def parse_config(raw: bytes, *, file: str, environ: Mapping[str, str]) -> LoadedConfig:
+def parse_config(
+    raw: bytes, *, file: str, environ: Mapping[str, str], size: int | None = None
+) -> LoadedConfig:
     """Parse and check a document held in memory (see :func:`load_config`)."""
-    source = load_bytes(raw, file=file, environ=environ)
+    source = load_bytes(raw, file=file, environ=environ, size=size)
     try:
         config = Config.model_validate(source.data)
     except ValidationError as exc:

@@ -81,13 +81,19 @@ class SourceDocument:
         return Diagnostic(message, file=self.file, line=pos.line, column=pos.column, hint=hint)
 
 
-def load_bytes(raw: bytes, *, file: str, environ: Mapping[str, str]) -> SourceDocument:
-    """Parse a configuration document from bytes (see the module docstring for what is refused)."""
-    if len(raw) > MAX_DOCUMENT_BYTES:
+def load_bytes(
+    raw: bytes, *, file: str, environ: Mapping[str, str], size: int | None = None
+) -> SourceDocument:
+    """Parse a configuration document from bytes (see the module docstring for what is refused).
+
+    ``size`` is the file's size when only its first bytes were read (a file over the limit).
+    """
+    total = max(size or 0, len(raw))
+    if total > MAX_DOCUMENT_BYTES:
         raise ConfigError(
             [
                 Diagnostic(
-                    f"the document is {len(raw):,} bytes ({len(raw) / 1_048_576:.1f} MB); "
+                    f"the document is {total:,} bytes ({total / 1_048_576:.1f} MB); "
                     f"the limit is 1 MB ({MAX_DOCUMENT_BYTES:,} bytes)",
                     file=file,
                 )

@@ -336,8 +336,9 @@ class AutotaskClient:
         *,
         include_fields: Sequence[str] | None = None,
     ) -> list[Record]:
-        """Every row of ``entity`` matching the filter, all pages."""
-        return list(self.iter_query(entity, filter_, include_fields=include_fields))
+        """Every row of ``entity`` matching the filter, all pages, in id order whatever order the
+        API lists them in (so that everything built from them, plans included, is deterministic)."""
+        return sorted(self.iter_query(entity, filter_, include_fields=include_fields), key=_by_id)
 
     def iter_query(
         self,
@@ -519,6 +520,13 @@ class AutotaskClient:
 
     def delete_child(self, parent: str, parent_id: int, child: str, item_id: int) -> None:
         self.http.request("DELETE", f"{parent}/{parent_id}/{child}/{item_id}", read=False)
+
+
+def _by_id(row: Record) -> tuple[int, int, str]:
+    value = row.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (0, value, "")
+    return (1, 0, str(value))
 
 
 def _query_body(

@@ -23,6 +23,7 @@ import email.utils
 import ipaddress
 import logging
 import random
+import ssl
 import threading
 import time
 from collections import deque
@@ -286,6 +287,18 @@ class ApiClient:
             self.bytes_received += len(response.content)
         except _NOT_SENT as exc:
             log.info("%s %s %s -> connection failed (%s)", self.system, method, shown, exc)
+            untrusted = _certificate_error(exc)
+            if untrusted is not None:
+                # Deterministic: retrying only delays the answer.
+                raise Unavailable(
+                    f"cannot connect to {self.system}: its TLS certificate could not be verified "
+                    f"({untrusted})",
+                    system=self.system,
+                    method=method,
+                    path=shown,
+                    hint="check the URL; if a proxy re-signs TLS traffic, give its CA "
+                    "certificate in SSL_CERT_FILE",
+                ) from None
             raise _Retryable(
                 Unavailable(
                     f"cannot connect to {self.system}",
@@ -369,6 +382,16 @@ _AUTH_HINTS = {
     "AUTOTASK_API_INTEGRATION_CODE (an API-only user with a tracking identifier)",
     "salesbuildr": "check SALESBUILDR_API_KEY",
 }
+
+
+def _certificate_error(exc: BaseException) -> str | None:
+    """The reason, when a connection failed because the server's certificate is not trusted."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _shown_path(client: httpx.Client, url: str) -> str:

@@ -260,17 +260,21 @@ class SalesbuildrClient:
                 parent_id=str(item["parentId"]) if item.get("parentId") is not None else None,
                 path=path_of(cid),
             )
-            for cid, item in raw.items()
+            for cid, item in sorted(raw.items())
         ]
 
+    # Reference lists come back sorted by their id whatever order the API pages them in, so that
+    # everything built from them (names in messages, "did you mean", plans) is deterministic.
+
     def company_types(self) -> list[CompanyType]:
-        return [
+        found = [
             CompanyType(key=str(item["key"]), name=str(item["name"]))
             for item in self._pages("integration/autotask/company-types")
         ]
+        return sorted(found, key=lambda c: c.key)
 
     def data_points(self, entity: str) -> list[DataPoint]:
-        return [
+        found = [
             DataPoint(
                 id=str(item["id"]),
                 name=str(item.get("name") or ""),
@@ -282,9 +286,10 @@ class SalesbuildrClient:
             )
             for item in self._pages("integration/autotask/data-points", {"entity": entity})
         ]
+        return sorted(found, key=lambda d: d.id)
 
     def category_usage(self) -> list[CategoryUsage]:
-        return [
+        found = [
             CategoryUsage(
                 category_id=str(item["categoryId"]),
                 product_count=int(item.get("productCount") or 0),
@@ -292,6 +297,7 @@ class SalesbuildrClient:
             )
             for item in self._pages("integration/autotask/category-usage")
         ]
+        return sorted(found, key=lambda u: u.category_id)
 
     # -- settings --
 

@@ -68,8 +68,8 @@ def _payload(body: bytes) -> dict[str, Any] | str:
         return "the body is not valid UTF-8"
     try:
         payload = json.loads(text)
-    except ValueError:
-        return "the body is not JSON"
+    except (ValueError, RecursionError):  # deeply nested JSON exhausts the parser's stack
+        return "the body is not JSON (or nests too deeply)"
     if not isinstance(payload, dict):
         return "the body is not a JSON object"
     return payload

@@ -1,0 +1,211 @@
+"""4. Two applies at once against one tenant, as two real processes: the apply lock lets one write;
+the other refuses at once (exit 3, naming the holder) or waits for the lock and then refuses its
+plan as stale; the live state ends as exactly one of the two configurations, nothing duplicated.
+A lock whose owner is a dead process on this host is taken over (see also test_kill_and_resume);
+a lock held from another host is waited for or refused until its TTL ends.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from reliability_support import (
+    EXTRA_SECRETS,
+    Rig,
+    Run,
+    journal_lines,
+    lock_holder,
+    natural_key_duplicates,
+    wait_for,
+)
+from scenario_world import LOCK
+
+from reconciler import session
+from reconciler.apply import JsonlJournal, apply_plan
+from reconciler.config import load_config
+
+pytestmark = pytest.mark.slow
+
+CONFIG_A = """\
+version: 1
+billing_codes:
+  default: Hardware Sales
+inventory:
+  locations:
+    Main Warehouse: {active: true, default: true, track_stock: true}
+webhook_receiver:
+  secret: ${env:SALESBUILDR_WEBHOOK_SECRET}
+webhooks:
+  sb-companies:
+    entity: company
+    fields: [CompanyName, CompanyType, Phone]
+"""
+CONFIG_B = (
+    CONFIG_A.replace("default: Hardware Sales", "default: Software Licensing")
+    .replace("[CompanyName, CompanyType, Phone]", "[CompanyName, Phone]")
+    .replace("track_stock: true}\n", "track_stock: true}\n    Service Van 2: {active: true}\n")
+)
+
+
+def race(rig: Rig, a: tuple[str, ...], b: tuple[str, ...]) -> tuple[Run, Run]:
+    """Start both commands at once with slow requests; wait for both."""
+    rig.autotask.set_faults({}, latency_ms=25)
+    rig.salesbuildr.set_faults({}, latency_ms=25)
+    first, second = rig.reconcile.start(*a), rig.reconcile.start(*b)
+    runs = first.wait(), second.wait()
+    rig.autotask.set_faults({}, latency_ms=0)
+    rig.salesbuildr.set_faults({}, latency_ms=0)
+    return runs
+
+
+def owner_pid(run: Run, rig: Rig) -> int:
+    return next(p.pid for p in rig.reconcile.processes if p.args == run.args)
+
+
+def assert_one_config_is_live(rig: Rig, winner: str, loser: str) -> None:
+    assert rig.replan_is_empty(rig.workdir / winner)
+    assert not rig.replan_is_empty(rig.workdir / loser)
+    assert natural_key_duplicates(rig.world) == []
+    assert lock_holder(rig.world) is None
+
+
+@pytest.mark.parametrize("wait", ["0s", "60s"], ids=["refuse-at-once", "wait-then-stale"])
+def test_two_saved_plans_applied_at_once(rig: Rig, wait: str) -> None:
+    rig.write(CONFIG_A, "a.yaml")
+    rig.write(CONFIG_B, "b.yaml")
+    rig.plan(rig.workdir / "a.yaml", out="a.json")
+    rig.plan(rig.workdir / "b.yaml", out="b.json")
+
+    run_a, run_b = race(
+        rig,
+        ("-v", "apply", "a.json", "--lock-timeout", wait),
+        ("-v", "apply", "b.json", "--lock-timeout", wait),
+    )
+
+    codes = sorted((run_a.returncode, run_b.returncode))
+    assert codes == [0, 3], (run_a.output, run_b.output)
+    winner, loser = (run_a, run_b) if run_a.returncode == 0 else (run_b, run_a)
+    winner_pid = owner_pid(winner, rig)
+    if wait == "0s":
+        assert "another apply holds the lock" in loser.stderr, loser.output
+        assert f"@{socket.gethostname()}:{winner_pid}" in loser.stderr  # the holder, named
+    else:
+        assert f"lock held by {getpass.getuser()}@{socket.gethostname()}:{winner_pid}" in (
+            loser.stderr
+        )
+        assert "Saved plan is stale" in loser.stderr, loser.output
+    loser_plan = loser.args[2]
+    assert journal_lines(rig.workdir / f"{loser_plan}.journal.jsonl") == []
+    names = {"a.json": "a.yaml", "b.json": "b.yaml"}
+    assert_one_config_is_live(rig, names[winner.args[2]], names[loser_plan])
+
+
+def apply_in_process(rig: Rig, config: str) -> None:
+    """Plan and apply ``config`` through the functions the CLI calls (no lock of its own: the
+    test holds the lock for it, as another host's run would)."""
+    environ = {**rig.sandbox.env, **EXTRA_SECRETS}
+    loaded = load_config(rig.workdir / config, environ=environ)
+    sections = loaded.config.present_sections()
+    journal = JsonlJournal(rig.workdir / "other-host.journal.jsonl")
+    try:
+        with session.connect(loaded, environ, sections=sections) as connections:
+            run = session.make_plan(loaded, connections)
+            apply_plan(
+                run.plan,
+                session.writer_for(connections, environ, run.desired),
+                journal=journal,
+                check_stale=False,
+            )
+    finally:
+        journal.close()
+        logging.getLogger("reconciler").handlers.clear()
+
+
+def test_an_apply_file_that_waited_for_the_lock_does_not_write_its_old_plan(rig: Rig) -> None:
+    """`apply FILE --auto-approve` plans, then waits for the lock another run holds; that run
+    applies another configuration meanwhile. The waiting run must not write the plan it made
+    before: it refuses it as stale (exit 3); the live state is the other configuration."""
+    rig.write(CONFIG_A, "a.yaml")
+    rig.write(CONFIG_B, "b.yaml")
+    other = "deploy@other-host.example:4242"
+    taken = rig.world.salesbuildr.put(LOCK, json={"owner": other, "ttlSeconds": 120})
+    assert taken.status_code == 201, taken.text
+    waiting = rig.reconcile.start(
+        "-v", "apply", "b.yaml", "--auto-approve", "--lock-timeout", "60s"
+    )
+    wait_for(
+        lambda: f"lock held by {other}; waiting" in waiting.stderr_path.read_text(),
+        what="the second apply to plan and wait for the lock",
+    )
+
+    apply_in_process(rig, "a.yaml")  # the lock holder's run
+    released = rig.world.salesbuildr.delete(LOCK, headers={"X-Lock-Owner": other})
+    assert released.status_code == 204, released.text
+    writes = rig.world.writes(), rig.stats("autotask")["writes"]
+    late = waiting.wait()
+
+    assert late.returncode == 3, late.output
+    assert "stale" in late.stderr
+    assert (rig.world.writes(), rig.stats("autotask")["writes"]) == writes
+    assert_one_config_is_live(rig, "a.yaml", "b.yaml")
+
+
+def dead_pid() -> int:
+    """The pid of a process that has just ended (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize(
+    "owner",
+    [
+        f"ci-runner@build-host-2.example:{os.getpid()}",
+        "ci-runner@build-host-2.example:{dead}",
+        "{user}@{host}:{alive}",
+    ],
+    ids=["other-host", "other-host-dead-pid", "this-host-live-process"],
+)
+def test_a_lock_that_is_not_a_dead_local_run_is_waited_for_until_its_ttl(
+    rig: Rig, owner: str
+) -> None:
+    """Only a dead process on this host is taken over; any other holder is refused at once or
+    waited for until its lock expires."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        owner = owner.format(
+            dead=dead_pid(),
+            user=getpass.getuser(),
+            host=socket.gethostname(),
+            alive=sleeper.pid,
+        )
+        rig.plan(rig.write(CONFIG_A))
+        taken = rig.world.salesbuildr.put(LOCK, json={"owner": owner, "ttlSeconds": 3})
+        assert taken.status_code == 201, taken.text
+        before = rig.world.writes()
+
+        refused = rig.reconcile("apply", "plan.json", "--lock-timeout", "0s")
+        assert refused.returncode == 3, refused.output
+        assert f"another apply holds the lock: {owner}" in refused.stderr
+        assert "taking over" not in refused.stderr
+        assert rig.world.writes() == before
+        assert rig.stats("autotask")["writes"] == 0
+        assert lock_holder(rig.world)["owner"] == owner  # type: ignore[index]
+
+        started = time.monotonic()
+        waited = rig.reconcile("-v", "apply", "plan.json", "--lock-timeout", "30s")
+        assert waited.returncode == 0, waited.output
+        assert f"lock held by {owner}; waiting" in waited.stderr
+        assert time.monotonic() - started >= 1.0
+        assert lock_holder(rig.world) is None
+    finally:
+        sleeper.send_signal(signal.SIGKILL)
+        sleeper.wait()

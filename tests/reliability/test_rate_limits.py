@@ -1,0 +1,198 @@
+"""5. 429 storms: Autotask's thread limit and Salesbuildr's request budget. Retries back off with a
+cap (Retry-After honoured, and capped too), never more than 3 requests are in flight per Autotask
+endpoint (the simulator counts them), and the plan is the plan a calm run makes. A write answered
+429 was refused before it was processed, so it is simply sent again: no duplicates."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from reliability_support import (
+    SECRETS,
+    Rig,
+    live_object_ids,
+    natural_key_duplicates,
+    plan_shape,
+    wait_for,
+)
+
+from reconciler.errors import RateLimited
+from reconciler.providers.autotask import AutotaskClient, AutotaskCredentials
+from reconciler.providers.http import ApiClient, RetryPolicy
+from reconciler.sandbox.salesbuildr_state import RollingRateLimit
+
+STORM_S = 1.2
+"""Shorter than the first three backoff waits together (0.25 + 0.5 + 1.0 s at the least), so
+every request that meets the storm gets through by its 4th attempt of 5."""
+
+
+def baseline(rig: Rig) -> list[dict[str, Any]]:
+    calm = rig.reconcile("plan", str(rig.example()), "--format", "json")
+    assert calm.returncode == 0, calm.output
+    for simulator in (rig.autotask, rig.salesbuildr):
+        simulator.reset("empty")  # zero the counters
+    return plan_shape(json.loads(calm.stdout))
+
+
+def autotask_in_flight(rig: Rig) -> dict[str, int]:
+    return {
+        key: int(counters["max_in_flight"])
+        for key, counters in rig.stats("autotask")["endpoints"].items()
+    }
+
+
+@pytest.mark.slow
+def test_autotask_429_storm_gives_the_calm_plan(rig: Rig) -> None:
+    expected = baseline(rig)
+    rig.autotask.set_faults({"429": 1.0})
+    stormy = rig.reconcile.start("-v", "plan", "mappings.yaml", "--format", "json")
+    wait_for(lambda: rig.autotask.stats()["requests"] > 0, what="the first Autotask request")
+    time.sleep(STORM_S)
+    rig.autotask.set_faults({})
+    run = stormy.wait()
+
+    assert run.returncode == 0, run.output
+    assert plan_shape(json.loads(run.stdout)) == expected
+    assert run.stderr.count(" -> 429 ") >= 10, run.stderr  # the storm was real
+    assert max(autotask_in_flight(rig).values()) <= 3
+    assert run.seconds < 30
+
+
+@pytest.mark.slow
+def test_salesbuildr_budget_spent_gives_the_calm_plan(rig: Rig) -> None:
+    expected = baseline(rig)
+    rig.salesbuildr.rate_limit = RollingRateLimit(5, 1.0)  # 5 requests per rolling second
+
+    run = rig.reconcile("-v", "plan", "mappings.yaml", "--format", "json")
+
+    assert run.returncode == 0, run.output
+    assert plan_shape(json.loads(run.stdout)) == expected
+    limited = [line for line in run.stderr.splitlines() if "salesbuildr" in line and "429" in line]
+    assert len(limited) >= 3, run.stderr
+    assert run.seconds >= 1.0  # it waited as Retry-After said
+    assert run.seconds < 30
+
+
+SOME_WRITES = """\
+version: 1
+inventory:
+  locations:
+    Main Warehouse: {active: true, default: true}
+webhook_receiver:
+  secret: ${env:SALESBUILDR_WEBHOOK_SECRET}
+webhooks:
+  sb-companies:
+    entity: company
+    fields: [CompanyName, CompanyType, Phone]
+"""
+
+
+@pytest.mark.slow
+def test_writes_answered_429_are_sent_again_without_duplicates(rig: Rig) -> None:
+    """Every Autotask write is first refused with 429 (as the thread limit does): each is sent
+    once more, nothing is created twice, the apply verifies."""
+    mappings = rig.write(SOME_WRITES)
+    rig.plan(mappings)
+
+    def first_attempt_of_each_write(key: str, n: int) -> bool:
+        method = key.split(" ", 1)[0]
+        return method in ("POST", "PATCH", "DELETE") and "/query" not in key and n % 2 == 1
+
+    faults = rig.targeted("autotask").arm("429", first_attempt_of_each_write)
+    applied = rig.reconcile("-v", "apply", "plan.json")
+    faults.disarm()
+
+    assert applied.returncode == 0, applied.output
+    # Each write was refused once and committed once: a location, a webhook, three fields and
+    # the activation; 6 writes, 12 requests.
+    assert len(faults.hits) == 6
+    assert rig.stats("autotask")["writes"] == 12
+    assert natural_key_duplicates(rig.world) == []
+    assert len(live_object_ids(rig.world)) == 5
+    assert rig.replan_is_empty(mappings)
+    assert max(autotask_in_flight(rig).values()) <= 3
+
+
+def test_backoff_is_exponential_and_capped(rig: Rig) -> None:
+    """Without Retry-After (Autotask): exponential with jitter, each wait capped; then the
+    error. With Retry-After (Salesbuildr's budget): the indicated wait, capped at the same
+    maximum. The waits are recorded, not slept."""
+    env = rig.sandbox.env
+    waits: list[float] = []
+    policy = RetryPolicy(attempts=6, initial_wait=0.5, max_wait=2.0)
+    rig.autotask.set_faults({"429": 1.0})
+    autotask = ApiClient(
+        system="autotask",
+        base_url=env["AUTOTASK_API_URL"] + "/V1.0",
+        headers={
+            "ApiIntegrationCode": SECRETS.autotask_integration_code,
+            "UserName": SECRETS.autotask_username,
+            "Secret": SECRETS.autotask_secret,
+        },
+        retry=policy,
+        sleep=waits.append,
+    )
+    with autotask, pytest.raises(RateLimited):
+        autotask.request("GET", "ThresholdInformation")
+    assert rig.autotask.stats()["requests"] == 6
+    nominal = [0.5, 1.0, 2.0, 2.0, 2.0]
+    assert len(waits) == len(nominal)
+    for wait, cap in zip(waits, nominal, strict=True):
+        assert cap / 2 <= wait <= cap
+
+    waits.clear()
+    rig.salesbuildr.rate_limit = RollingRateLimit(1, 600.0)  # the next 429 says: 600 s
+    salesbuildr = ApiClient(
+        system="salesbuildr",
+        base_url=env["SALESBUILDR_API_URL"],
+        headers={"api-key": SECRETS.salesbuildr_api_key},
+        retry=RetryPolicy(attempts=3, initial_wait=0.5, max_wait=2.0),
+        sleep=waits.append,
+        validation_500=False,
+    )
+    with salesbuildr:
+        salesbuildr.request("GET", "integration/autotask/company-types")
+        with pytest.raises(RateLimited) as raised:
+            salesbuildr.request("GET", "integration/autotask/company-types")
+    assert waits == [2.0, 2.0]  # Retry-After: 600, capped
+    assert "retry after" in raised.value.message
+    default = RetryPolicy()
+    assert (default.attempts, default.max_wait) == (5, 30.0)
+
+
+def test_never_more_than_three_in_flight_per_autotask_endpoint(rig: Rig) -> None:
+    """Twelve threads query one endpoint at once through one client. With the simulator's own
+    thread limit switched off, its counter shows what the client really does: 3 at most."""
+    rig.autotask.middleware.thread_limit = None
+    rig.autotask.set_faults({}, latency_ms=50)
+    credentials = AutotaskCredentials(
+        username=SECRETS.autotask_username,
+        secret=SecretStr(SECRETS.autotask_secret),
+        integration_code=SecretStr(SECRETS.autotask_integration_code),
+    )
+    with AutotaskClient.connect(credentials, url=rig.sandbox.env["AUTOTASK_API_URL"]) as client:
+        start = threading.Barrier(12)
+        errors: list[BaseException] = []
+
+        def query() -> None:
+            start.wait()
+            try:
+                client.query("Companies")
+                client.query("CompanyWebhookFields")
+            except BaseException as error:  # pragma: no cover - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=query) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    endpoints = rig.autotask.stats()["endpoints"]
+    assert endpoints["POST /V1.0/Companies/query"] == {"requests": 12, "max_in_flight": 3}
+    assert endpoints["POST /V1.0/CompanyWebhookFields/query"]["max_in_flight"] == 3
