@@ -105,6 +105,17 @@ def compute_plan(
     )
 
 
+def _identity(resource: Resource) -> dict[str, Any]:
+    """The fields a Change takes from the object it is about."""
+    return {
+        "address": resource.address,
+        "kind": resource.kind,
+        "key": resource.key,
+        "section": resource.section,
+        "owner": resource.owner,
+    }
+
+
 def _compared(attributes: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     return {key: attributes.get(key) for key in keys}
 
@@ -124,11 +135,7 @@ def _compare(
         for path in sensitive:
             after[path] = SENSITIVE
         return Change(
-            address=wanted.address,
-            kind=wanted.kind,
-            key=wanted.key,
-            section=wanted.section,
-            owner=wanted.owner,
+            **_identity(wanted),
             action=Action.CREATE,
             before=None,
             after=after,
@@ -153,11 +160,7 @@ def _compare(
     ids = {"live": dict(current.ids), "desired": dict(wanted.ids)}
     if not diff:
         return Change(
-            address=wanted.address,
-            kind=wanted.kind,
-            key=wanted.key,
-            section=wanted.section,
-            owner=wanted.owner,
+            **_identity(wanted),
             action=Action.NO_OP,
             before=dict(live_attrs),
             after=after,
@@ -168,11 +171,7 @@ def _compare(
     # a change to that flag sends the secret, so the plan must say it needs it.
     sent = {d.path for d in diff} | {d.path.removesuffix("_set") for d in diff}
     return Change(
-        address=wanted.address,
-        kind=wanted.kind,
-        key=wanted.key,
-        section=wanted.section,
-        owner=wanted.owner,
+        **_identity(wanted),
         action=Action.UPDATE,
         before=dict(live_attrs),
         after=after,
@@ -187,11 +186,7 @@ def _compare(
 def _removal(kind: Kind, current: Resource) -> Change | None:
     policy = kind.delete_policy
     common: dict[str, Any] = {
-        "address": current.address,
-        "kind": current.kind,
-        "key": current.key,
-        "section": current.section,
-        "owner": current.owner,
+        **_identity(current),
         "before": dict(current.attributes),
         "ids": {"live": dict(current.ids)},
     }
