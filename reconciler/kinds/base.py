@@ -96,8 +96,20 @@ EntryRule = Callable[[Entry], str | None]
 """A rule on a resolved entry: a message when the entry may not be used here."""
 
 
+class KindDefaults:
+    """What most kinds do: compare attributes as they are, and no rule over the whole section."""
+
+    def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(attributes)
+
+    def check(
+        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
+    ) -> list[Problem]:
+        return []
+
+
 @dataclass(frozen=True)
-class MappingKind:
+class MappingKind(KindDefaults):
     """One row of a Salesbuildr section: ``<section>.<table>["<key>"] = <value>``.
 
     ``key_tables`` resolve each key level (two for company UDFs: company type, then UDF);
@@ -127,14 +139,6 @@ class MappingKind:
 
     def natural_key(self, keys: Sequence[str]) -> str:
         return join_path(keys) if len(keys) > 1 else keys[0]
-
-    def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(attributes)
-
-    def check(
-        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
-    ) -> list[Problem]:
-        return []
 
     def resolve(
         self, resource: Resource, catalog: Catalog
@@ -206,7 +210,7 @@ class SingletonField:
 
 
 @dataclass(frozen=True)
-class SingletonKind:
+class SingletonKind(KindDefaults):
     """A settings document that always exists; only the attributes the YAML sets are managed."""
 
     name: str
@@ -235,14 +239,6 @@ class SingletonKind:
     @property
     def tables(self) -> frozenset[str]:
         return frozenset(f.table for f in self.fields if f.table) | self.extra_tables
-
-    def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(attributes)
-
-    def check(
-        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
-    ) -> list[Problem]:
-        return []
 
     def resolve(
         self, resource: Resource, catalog: Catalog

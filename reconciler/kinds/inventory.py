@@ -3,11 +3,11 @@ Salesbuildr stock-tracking flag beside them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.kinds.base import Problem, address
+from reconciler.kinds.base import KindDefaults, Problem, address
 from reconciler.kinds.catalog import Catalog
 from reconciler.state import DeletePolicy, Resource
 
@@ -15,7 +15,7 @@ SECTION = "inventory"
 
 
 @dataclass(frozen=True)
-class InventoryLocationKind:
+class InventoryLocationKind(KindDefaults):
     name: str = "inventory_location"
     section: str = SECTION
     owner: str = "autotask"
@@ -26,14 +26,6 @@ class InventoryLocationKind:
 
     def address_of(self, location_name: str) -> str:
         return address(f"{SECTION}.locations", location_name)
-
-    def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(attributes)
-
-    def check(
-        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
-    ) -> list[Problem]:
-        return []
 
     def resolve(
         self, resource: Resource, catalog: Catalog

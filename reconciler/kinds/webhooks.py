@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.kinds import tables as t
-from reconciler.kinds.base import Problem, address, resolution_problem, sort_set_like
+from reconciler.kinds.base import KindDefaults, Problem, address, resolution_problem, sort_set_like
 from reconciler.kinds.catalog import Catalog
 from reconciler.state import DeletePolicy, Resource, canonical_json
 
@@ -29,7 +29,7 @@ def natural_key(entity: str, name: str) -> str:
 
 
 @dataclass(frozen=True)
-class WebhookKind:
+class WebhookKind(KindDefaults):
     name: str = "webhook"
     section: str = SECTION
     owner: str = "autotask"
@@ -50,11 +50,6 @@ class WebhookKind:
 
     def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
         return sort_set_like(attributes, self.set_like)
-
-    def check(
-        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
-    ) -> list[Problem]:
-        return []
 
     def resolve(
         self, resource: Resource, catalog: Catalog
