@@ -8,6 +8,7 @@ unless ``--debug`` is given.
     ReconcileError                      exit 1 unless stated
     ├── ConfigError           the YAML document is wrong (carries every Diagnostic at once)
     ├── UsageError            a command-line argument or environment variable is wrong
+    │   └── PlanFileError     a saved plan is unreadable, malformed, altered or unverifiable
     ├── ProviderError         an API answered with an error (method, path, the API's message)
     │   ├── AuthError         401/403: credentials refused
     │   ├── NotFoundError     404: no such route or object
@@ -87,6 +88,11 @@ class ConfigError(ReconcileError):
 
 class UsageError(ReconcileError):
     """A command-line argument, option or environment variable is missing or wrong."""
+
+
+class PlanFileError(UsageError):
+    """A saved plan is not exactly a reviewed plan: not JSON, off the schema, its checksum or
+    signature does not hold, or a write lacks what the stale check compares. Nothing is sent."""
 
 
 class ProviderError(ReconcileError):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import signal
@@ -27,7 +26,9 @@ from reconciler.apply import JsonlJournal, apply_plan
 from reconciler.config import load_config
 from reconciler.config.env import run_environment
 from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, RefusedError, UsageError
-from reconciler.plan import FORMAT_VERSION, Plan, Risk
+from reconciler.plan import Plan, Risk
+from reconciler.plan.integrity import SIGNING_KEY_VARIABLE, seal
+from reconciler.plan.saved import load_saved_plan, looks_like_plan
 from reconciler.plan.targeting import narrow, unmatched
 from reconciler.providers.salesbuildr import (
     LockHeld,
@@ -35,6 +36,7 @@ from reconciler.providers.salesbuildr import (
     lock_owner,
     settings_from_env,
 )
+from reconciler.providers.salesbuildr_state import documents_touched
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
@@ -219,8 +221,8 @@ def _plan_exit_code(plan: Plan) -> int:
     return 3 if plan.risk in (Risk.DESTRUCTIVE, Risk.BLOCKED) else 2
 
 
-def _render(plan: Plan, fmt: str, *, plan_file: str = "plan.json") -> str:
-    data = plan.to_dict()
+def _render(data: Mapping[str, Any], fmt: str, *, plan_file: str = "plan.json") -> str:
+    """One view of the plan's dict form (for ``plan``: the sealed form ``--out`` saves)."""
     if fmt == "json":
         return render_json(data)
     if fmt == "markdown":
@@ -310,11 +312,13 @@ def plan(
     for warning in run.warnings:
         _err(format_diagnostic(warning), fg="yellow")
     result = _narrow(run.plan, targets, excludes)
+    # Every view shows the checksum of exactly the file --out saves.
+    sealed = seal(result.to_dict(), _signing_key())
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render_json(result.to_dict()), encoding="utf-8")
+        out.write_text(render_json(sealed), encoding="utf-8")
         _err(f"Saved the plan to {out}. Apply exactly it with: reconcile apply {out}")
-    click.echo(_render(result, fmt, plan_file=str(out or "plan.json")), nl=False)
+    click.echo(_render(sealed, fmt, plan_file=str(out or "plan.json")), nl=False)
     if detailed_exitcode:
         sys.exit(_plan_exit_code(result))
 
@@ -333,27 +337,25 @@ def _duration(text: str) -> float:
     return seconds
 
 
+def _signing_key() -> str | None:
+    """The plan signing key, from the real environment only: never from a reviewed file."""
+    return os.environ.get(SIGNING_KEY_VARIABLE) or None
+
+
 def _read_saved_plan(source: Path) -> Plan | None:
-    """A saved plan is a JSON object with ``format_version``; anything else is a YAML file."""
+    """The verified saved plan (plan/saved.py), or None: SOURCE is a YAML file."""
     try:
         raw = source.read_bytes()
     except OSError:
         return None
-    if not raw.lstrip().startswith(b"{"):
+    if not looks_like_plan(raw, source.name):
         return None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or "format_version" not in data:
-        return None
-    if str(data["format_version"]).split(".")[0] != FORMAT_VERSION.split(".")[0]:
-        raise UsageError(
-            f"{source} is a plan of format {data['format_version']}; this reconcile reads "
-            f"{FORMAT_VERSION}",
-            hint="make the plan again with this version of reconcile",
-        )
-    return Plan.from_dict(data)
+    return load_saved_plan(
+        raw,
+        source=str(source),
+        signing_key=_signing_key(),
+        documents_touched=documents_touched,
+    )
 
 
 def _apply_summary(plan: Plan, writes: int) -> str:

@@ -138,6 +138,17 @@ also read a document (tracking flags; the receiver URL): see :data:`EXTRA_DOCUME
 EXTRA_DOCUMENTS = {"inventory": ("inventory",), "webhooks": ("webhook-receiver",)}
 
 
+def documents_touched(change: Change) -> tuple[str, ...]:
+    """The settings documents the writer PUTs for ``change`` (``Writer.write_documents``)."""
+    if change.kind == "webhook_receiver":
+        return ("webhook-receiver",)
+    if change.section == "inventory":
+        # Autotask locations; their Salesbuildr stock-tracking flag lives in this document.
+        return ("inventory",) if any(d.path == "track_stock" for d in change.diff) else ()
+    spec = SECTIONS.get(change.section)
+    return (spec.name,) if spec is not None and change.owner == "salesbuildr" else ()
+
+
 def documents_for(sections: Sequence[str]) -> list[str]:
     names: list[str] = []
     for section in sections:

@@ -9,11 +9,10 @@ counts, pointing at the JSON artifact.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler.plan.integrity import plan_checksum
 from reconciler.render.text import SENSITIVE
 
 MARKER = "<!-- reconcile-plan -->"
@@ -25,13 +24,6 @@ ACTION_LABEL = {
     "deactivate": "⏸️ deactivate",
 }
 RISK_LABEL = {"safe": "safe", "destructive": "⚠️ destructive", "blocked": "⛔ blocked"}
-
-
-def plan_checksum(plan: Mapping[str, Any]) -> str:
-    """sha256 over what the plan will do and what it observed (not when it was made)."""
-    core = {k: plan.get(k) for k in ("changes", "observed", "config_sha256", "targets")}
-    canonical = json.dumps(core, sort_keys=True, separators=(",", ":"), default=str)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def cell(value: Any) -> str:
@@ -139,6 +131,7 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") ->
         by_section.setdefault(change["section"], []).append(change)
     drift = _drift(plan.get("drift") or [])
     diagnostics = _diagnostics(plan.get("diagnostics") or [])
+    # Recomputed, never copied: it is the `checksum` field `plan --out` saved for this plan.
     checksum = plan_checksum(plan)
     foot = [
         "",

@@ -14,7 +14,8 @@ from reconciler.cli import _plan_exit_code
 from reconciler.plan import SENSITIVE, Action, Change, DriftItem, FieldDiff, Plan, Risk
 from reconciler.plan.targeting import matches, narrow, unmatched
 from reconciler.render.json import render_json
-from reconciler.render.markdown import LIMIT, MARKER, plan_checksum, render_markdown
+from reconciler.plan.integrity import plan_checksum, seal
+from reconciler.render.markdown import LIMIT, MARKER, render_markdown
 from reconciler.render.text import render_plan
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -177,11 +178,14 @@ def test_markdown_has_marker_checksum_and_apply_command() -> None:
     assert "<details>" in markdown and "Drift in observed sections" in markdown
 
 
-def test_checksum_ignores_generation_time_but_not_changes() -> None:
+def test_markdown_shows_the_checksum_the_saved_plan_carries() -> None:
+    """The footer a reviewer reads is the `checksum` field of the file `plan --out` saved."""
     data = sample_plan().to_dict()
+    saved = seal(data, None)
+    assert f"Plan checksum `{saved['checksum']}`" in render_markdown(saved)
+    assert f"Plan checksum `{saved['checksum']}`" in render_markdown(data)
     later = {**data, "generated_at": "2027-01-01T00:00:00Z"}
-    assert plan_checksum(data) == plan_checksum(later)
-    assert plan_checksum(data) != plan_checksum({**data, "changes": data["changes"][:1]})
+    assert saved["checksum"] not in render_markdown(later)
 
 
 def test_a_very_large_plan_stays_under_the_limit_and_points_at_the_json() -> None:

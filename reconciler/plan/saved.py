@@ -1,0 +1,169 @@
+"""Reading a saved plan for ``apply PLAN``: refuse anything but exactly the reviewed plan.
+
+In order, each step stopping at the first that fails, before any API call:
+
+1. the bytes are UTF-8 JSON (a syntax error or a truncated file is reported as FILE:LINE:COL);
+2. the format's major version is this tool's;
+3. the document matches the plan JSON Schema (shipped in the package: ``reconciler/data``);
+4. the checksum matches, and the signature too when the operator set the signing key;
+5. every update, delete and deactivation has the fingerprint the stale check compares, and every
+   Salesbuildr settings document the plan writes has the ETag it was read with. (A create needs
+   neither: the stale check looks the object up by its natural key and requires it absent.)
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from reconciler.errors import PlanFileError
+from reconciler.plan.integrity import seal_problems
+from reconciler.plan.model import FORMAT_VERSION, Action, Change, Plan
+
+DocumentsTouched = Callable[[Change], Sequence[str]]
+"""The Salesbuildr settings documents a change writes (``providers.salesbuildr_state``)."""
+
+FINGERPRINTED = (Action.UPDATE, Action.DELETE, Action.DEACTIVATE)
+MAX_PROBLEMS = 20
+REMAKE = "make the plan again with `reconcile plan --out`, review it, and apply that file"
+
+
+@functools.cache
+def plan_schema() -> dict[str, Any]:
+    """The plan JSON Schema as shipped in the package (``schemas/plan.schema.json`` is a copy)."""
+    text = resources.files("reconciler").joinpath("data/plan.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def looks_like_plan(raw: bytes, name: str) -> bool:
+    """A JSON object that names a ``format_version`` (or a ``.json`` file that does not parse).
+
+    Anything else goes to the YAML loader: a mappings file may be written as JSON, too.
+    """
+    if not raw.lstrip().startswith(b"{"):
+        return False
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return name.endswith(".json") or b'"format_version"' in raw
+    return isinstance(data, dict) and "format_version" in data
+
+
+def load_saved_plan(
+    raw: bytes,
+    *,
+    source: str,
+    signing_key: str | None,
+    documents_touched: DocumentsTouched,
+) -> Plan:
+    """The plan in ``raw`` (the file ``source``), or :class:`PlanFileError` naming each problem."""
+    data = _parse(raw, source)
+    version = str(data.get("format_version"))
+    if version.partition(".")[0] != FORMAT_VERSION.partition(".")[0]:
+        raise PlanFileError(
+            f"{source} is a plan of format {_shown(version)}; this reconcile reads "
+            f"{FORMAT_VERSION}",
+            hint="make the plan again with this version of reconcile",
+        )
+    _refuse(source, "does not match the plan format", schema_problems(data))
+    _refuse(source, "is not the plan `reconcile plan` wrote", seal_problems(data, signing_key))
+    try:
+        plan = Plan.from_dict(data)
+    except (KeyError, TypeError, ValueError) as error:  # the schema should have said it
+        _refuse(source, "does not match the plan format", [f"{type(error).__name__}: {error}"])
+        raise  # pragma: no cover (_refuse raised)
+    _refuse(source, "cannot be checked for staleness", unverifiable(plan, documents_touched))
+    return plan
+
+
+def schema_problems(data: Mapping[str, Any]) -> list[str]:
+    """Each place where ``data`` breaks the plan JSON Schema, located by its JSON path."""
+    validator = jsonschema.Draft202012Validator(plan_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    return [f"{_where(data, list(e.absolute_path))}: {_shown(e.message)}" for e in errors]
+
+
+def unverifiable(plan: Plan, documents_touched: DocumentsTouched) -> list[str]:
+    """The writes whose stale check would have nothing to compare with."""
+    problems: list[str] = []
+    missing_documents: dict[str, str] = {}
+    for change in plan.pending:
+        fingerprint = plan.observed.get(change.address, "")
+        if change.action in FINGERPRINTED and not fingerprint.startswith("sha256:"):
+            problems.append(
+                f"{_shown(change.address)}: a {change.action.value} without a fingerprint "
+                f"(`observed[{_shown(json.dumps(change.address))}]` is missing)"
+            )
+        for document in documents_touched(change):
+            etag = plan.observed.get(f"salesbuildr:{document}", "")
+            if not etag.removeprefix("etag:"):
+                missing_documents.setdefault(document, change.address)
+    problems.extend(
+        f"{_shown(address)}: writes the Salesbuildr document {document!r} without its ETag "
+        f'(`observed["salesbuildr:{document}"]` is missing)'
+        for document, address in sorted(missing_documents.items())
+    )
+    return problems
+
+
+def _parse(raw: bytes, source: str) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise PlanFileError(
+            f"{source}:{line}:{column}: the saved plan is not UTF-8 text", hint=REMAKE
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        ends_early = error.pos >= len(text.rstrip())
+        raise PlanFileError(
+            f"{source}:{error.lineno}:{error.colno}: the saved plan is not valid JSON: "
+            + ("the file ends early (truncated?)" if ends_early else error.msg),
+            hint="download the plan artifact again, or " + REMAKE,
+        ) from None
+    if not isinstance(data, dict):
+        raise PlanFileError(f"{source}: the saved plan is not a JSON object", hint=REMAKE)
+    return data
+
+
+def _refuse(source: str, what: str, problems: Sequence[str]) -> None:
+    if not problems:
+        return
+    shown = list(problems[:MAX_PROBLEMS])
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(f"... and {len(problems) - MAX_PROBLEMS} more")
+    raise PlanFileError(
+        f"{source} {what}; nothing was applied, no API call was made:\n  - " + "\n  - ".join(shown),
+        hint=REMAKE,
+    )
+
+
+def _where(data: Mapping[str, Any], path: Sequence[Any]) -> str:
+    """``changes[2].after.queue`` (with the change's address), or ``the plan`` at the top."""
+    if not path:
+        return "the plan"
+    text = str(path[0])
+    for part in path[1:]:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    changes = data.get("changes")
+    if path[0] == "changes" and len(path) > 1 and isinstance(changes, list):
+        index = path[1]
+        change = changes[index] if isinstance(index, int) and index < len(changes) else None
+        if isinstance(change, dict) and isinstance(change.get("address"), str):
+            text += f" ({change['address']})"
+    return _shown(text)
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """Text from the file as a message may show it: no control or invisible characters, short."""
+    visible = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+    return visible if len(visible) <= limit else visible[: limit - 1] + "…"
