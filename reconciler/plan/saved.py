@@ -86,7 +86,7 @@ def schema_problems(data: Mapping[str, Any]) -> list[str]:
     """Each place where ``data`` breaks the plan JSON Schema, located by its JSON path."""
     validator = jsonschema.Draft202012Validator(plan_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    return [f"{_where(data, list(e.absolute_path))}: {_shown(e.message)}" for e in errors]
+    return [f"{_where(data, list(e.absolute_path))}: {_message(e)}" for e in errors]
 
 
 def unverifiable(plan: Plan, documents_touched: DocumentsTouched) -> list[str]:
@@ -97,7 +97,7 @@ def unverifiable(plan: Plan, documents_touched: DocumentsTouched) -> list[str]:
         fingerprint = plan.observed.get(change.address, "")
         if change.action in FINGERPRINTED and not fingerprint.startswith("sha256:"):
             problems.append(
-                f"{_shown(change.address)}: a {change.action.value} without a fingerprint "
+                f"{_shown(change.address)}: {_article(change.action)} without a fingerprint "
                 f"(`observed[{_shown(json.dumps(change.address))}]` is missing)"
             )
         for document in documents_touched(change):
@@ -112,6 +112,18 @@ def unverifiable(plan: Plan, documents_touched: DocumentsTouched) -> list[str]:
     return problems
 
 
+def _article(action: Action) -> str:
+    return ("an " if action is Action.UPDATE else "a ") + action.value
+
+
+def _message(error: Any) -> str:
+    """The schema's message, with the offending value (its first words) cut short."""
+    message, value = str(error.message), repr(error.instance)
+    if message.startswith(value) and len(value) > 60:
+        message = value[:59] + "…" + message[len(value) :]
+    return _shown(message)
+
+
 def _parse(raw: bytes, source: str) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
@@ -124,10 +136,16 @@ def _parse(raw: bytes, source: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        ends_early = error.pos >= len(text.rstrip())
+        content = text.rstrip()
+        # An unterminated string always runs to the end of the file (JSON has no raw newlines).
+        if error.pos >= len(content) or error.msg.startswith("Unterminated string"):
+            line = content.count("\n") + 1
+            column = len(content) - (content.rfind("\n") + 1) + 1
+            where, what = f"{line}:{column}", "the file ends early (truncated?)"
+        else:
+            where, what = f"{error.lineno}:{error.colno}", error.msg
         raise PlanFileError(
-            f"{source}:{error.lineno}:{error.colno}: the saved plan is not valid JSON: "
-            + ("the file ends early (truncated?)" if ends_early else error.msg),
+            f"{source}:{where}: the saved plan is not valid JSON: {what}",
             hint="download the plan artifact again, or " + REMAKE,
         ) from None
     if not isinstance(data, dict):
@@ -153,7 +171,10 @@ def _where(data: Mapping[str, Any], path: Sequence[Any]) -> str:
         return "the plan"
     text = str(path[0])
     for part in path[1:]:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:  # an address is a key of `observed`: `observed["webhooks[\"x\"]"]`
+            text += f".{part}" if str(part).isidentifier() else f"[{json.dumps(part)}]"
     changes = data.get("changes")
     if path[0] == "changes" and len(path) > 1 and isinstance(changes, list):
         index = path[1]

@@ -12,9 +12,9 @@ import pytest
 
 from reconciler.cli import _plan_exit_code
 from reconciler.plan import SENSITIVE, Action, Change, DriftItem, FieldDiff, Plan, Risk
+from reconciler.plan.integrity import plan_checksum, seal
 from reconciler.plan.targeting import matches, narrow, unmatched
 from reconciler.render.json import render_json
-from reconciler.plan.integrity import plan_checksum, seal
 from reconciler.render.markdown import LIMIT, MARKER, render_markdown
 from reconciler.render.text import render_plan
 
