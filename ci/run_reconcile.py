@@ -54,7 +54,12 @@ CI_VARIABLES = (
     "SALESBUILDR_API_URL",
     "SALESBUILDR_API_KEY",
     "SALESBUILDR_WEBHOOK_SECRET",
+    "RECONCILE_PLAN_SIGNING_KEY",
 )
+SIGNING_KEY = "RECONCILE_PLAN_SIGNING_KEY"
+SIGNING_KEY_INPUT = "INPUT_PLAN_SIGNING_KEY"
+"""The Action's ``plan-signing-key`` input: a secret, so it travels in the environment (never in
+an argument list, which other processes can read); reconcile reads it as :data:`SIGNING_KEY`."""
 APPLY_MEANING = {
     0: "applied and verified",
     1: "error before any write",
@@ -149,8 +154,12 @@ class Result:
 
 
 def clean_environment(env: Mapping[str, str], log: IO[str]) -> dict[str, str]:
-    """The environment for reconcile: :data:`CI_VARIABLES` that are set but empty are removed."""
+    """The environment for reconcile: the ``plan-signing-key`` input, when given, becomes
+    :data:`SIGNING_KEY`; :data:`CI_VARIABLES` that are set but empty are removed."""
     cleaned = dict(env)
+    key_input = cleaned.pop(SIGNING_KEY_INPUT, "")
+    if key_input.strip():
+        cleaned[SIGNING_KEY] = key_input
     for name in CI_VARIABLES:
         if name in cleaned and not cleaned[name].strip():
             del cleaned[name]

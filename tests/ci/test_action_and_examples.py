@@ -181,6 +181,22 @@ def test_scripts_the_action_names_exist(action: dict[str, Any]) -> None:
             assert (REPO / script).is_file(), script
 
 
+def test_the_signing_key_input_reaches_reconcile_only_through_the_environment(
+    action: dict[str, Any],
+) -> None:
+    """A secret in an argument list is visible to every process on the runner."""
+    spec = action["inputs"]["plan-signing-key"]
+    assert spec["default"] == "" and spec.get("required") is False
+    assert run_reconcile.SIGNING_KEY in spec["description"]
+    run = next(step for step in action["runs"]["steps"] if step.get("id") == "run")
+    assert run["env"][run_reconcile.SIGNING_KEY_INPUT] == "${{ inputs.plan-signing-key }}"
+    assert run_reconcile.SIGNING_KEY_INPUT not in run["run"]
+    assert "signing" not in run["run"].lower()
+    for step in action["runs"]["steps"]:
+        if step.get("id") != "run":
+            assert "plan-signing-key" not in str(step), step["name"]
+
+
 # -- examples/github -----------------------------------------------------------------------------
 
 
@@ -252,6 +268,22 @@ def test_apply_workflow_applies_the_approved_plan_of_the_same_run() -> None:
     assert "environment" not in plan_job
 
 
+def test_apply_workflow_signs_and_verifies_with_one_secret_and_pr_plans_hold_no_key() -> None:
+    apply_workflow = load(GITHUB / "apply.yml")
+    steps = action_steps(apply_workflow)
+    assert [step["with"]["command"] for step in steps] == ["plan", "apply"]
+    for step in steps:
+        assert step["with"]["plan-signing-key"] == "${{ secrets.RECONCILE_PLAN_SIGNING_KEY }}"
+    plan_workflow = load(GITHUB / "plan.yml")
+    for step in action_steps(plan_workflow):
+        assert "plan-signing-key" not in step["with"], step
+    for job in plan_workflow["jobs"].values():
+        assert run_reconcile.SIGNING_KEY not in (job.get("env") or {})
+    readme = (GITHUB / "README.md").read_text(encoding="utf-8")
+    assert "`RECONCILE_PLAN_SIGNING_KEY` | secret, optional" in readme
+    assert "## Signing the plan" in readme
+
+
 def test_examples_use_only_declared_action_inputs(action: dict[str, Any]) -> None:
     for name in ("plan.yml", "apply.yml"):
         for step in action_steps(load(GITHUB / name)):
@@ -306,3 +338,15 @@ def test_gitlab_example_inlines_no_credential() -> None:
         assert secret not in variables, secret
         assert secret in text, f"{secret}: the header says where to set it"
     assert "CI_JOB_TOKEN cannot write merge-request notes" in text
+
+
+def test_gitlab_example_takes_the_signing_key_from_a_protected_variable() -> None:
+    """GitLab passes CI/CD variables to every job's environment; protected ones only on
+    protected branches, so merge-request plans (never applied) never see the key."""
+    text = GITLAB.read_text(encoding="utf-8")
+    assert run_reconcile.SIGNING_KEY not in load(GITLAB)["variables"]
+    header = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    assert f"{run_reconcile.SIGNING_KEY} (optional, recommended; masked AND protected)" in header
+    readme = (GITLAB.parent / "README.md").read_text(encoding="utf-8")
+    assert run_reconcile.SIGNING_KEY in readme and "masked and protected" in readme
+    assert run_reconcile.SIGNING_KEY in run_reconcile.CI_VARIABLES  # empty means unset

@@ -321,6 +321,39 @@ def test_empty_ci_variables_are_treated_as_unset() -> None:
     assert "SALESBUILDR_API_URL is set but empty" in log.getvalue()
 
 
+def test_the_signing_key_input_becomes_the_variable_reconcile_reads() -> None:
+    log = io.StringIO()
+    key, job = "input-signing-key-7f3a", "job-env-signing-key-7f3a"
+    clean = run_reconcile.clean_environment
+    given = {"INPUT_PLAN_SIGNING_KEY": key, "RECONCILE_PLAN_SIGNING_KEY": job}
+    assert clean(given, log) == {"RECONCILE_PLAN_SIGNING_KEY": key}
+    from_job = {"INPUT_PLAN_SIGNING_KEY": "", "RECONCILE_PLAN_SIGNING_KEY": job}
+    assert clean(from_job, log) == {"RECONCILE_PLAN_SIGNING_KEY": job}
+    undefined = {"INPUT_PLAN_SIGNING_KEY": "", "RECONCILE_PLAN_SIGNING_KEY": ""}
+    assert clean(undefined, log) == {}  # an undefined secret: no key, plans stay unsigned
+    assert key not in log.getvalue() and job not in log.getvalue()
+
+
+def test_a_plan_signed_by_the_plan_step_applies_only_with_the_same_key(
+    sandbox: Sandbox, workdir: Path, tmp_path: Path
+) -> None:
+    signing = {**sandbox.env, "INPUT_PLAN_SIGNING_KEY": "ci-plan-signing-key-1d2e"}
+    env = github_env(tmp_path, signing)
+    assert step(["--command", "plan"], env, tmp_path)[0] == 0
+    saved = json.loads((workdir / "plan.json").read_text())
+    assert saved["signature"].startswith("hmac-sha256:")
+
+    other = github_env(tmp_path, {**signing, "INPUT_PLAN_SIGNING_KEY": "another-key-9f8e"})
+    status, outputs = step(["--command", "apply", "--plan-file", "plan.json"], other, tmp_path)
+    assert (status, outputs["exitcode"]) == (1, "1")
+    body = Path(outputs["comment-file"]).read_text()
+    assert "field `signature` does not verify with RECONCILE_PLAN_SIGNING_KEY" in body
+    assert sandbox.salesbuildr.stats()["writes"] == 0
+
+    status, outputs = step(["--command", "apply", "--plan-file", "plan.json"], env, tmp_path)
+    assert (status, outputs["exitcode"]) == (0, "0")
+
+
 def test_github_output_and_dotenv_files(tmp_path: Path) -> None:
     outputs = {"exitcode": "2", "has-changes": "true", "risk": "", "artifact-paths": "/a\n/b"}
     github = tmp_path / "out"
