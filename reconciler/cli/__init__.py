@@ -27,7 +27,7 @@ from reconciler.config import load_config
 from reconciler.config.env import run_environment
 from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, RefusedError, UsageError
 from reconciler.plan import Plan, Risk
-from reconciler.plan.integrity import SIGNING_KEY_VARIABLE, seal
+from reconciler.plan.integrity import SIGNATURE_FIELD, SIGNING_KEY_VARIABLE, seal
 from reconciler.plan.saved import load_saved_plan, looks_like_plan
 from reconciler.plan.targeting import narrow, unmatched
 from reconciler.providers.salesbuildr import (
@@ -317,7 +317,8 @@ def plan(
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render_json(sealed), encoding="utf-8")
-        _err(f"Saved the plan to {out}. Apply exactly it with: reconcile apply {out}")
+        signed = " (signed)" if SIGNATURE_FIELD in sealed else ""
+        _err(f"Saved the plan to {out}{signed}. Apply exactly it with: reconcile apply {out}")
     click.echo(_render(sealed, fmt, plan_file=str(out or "plan.json")), nl=False)
     if detailed_exitcode:
         sys.exit(_plan_exit_code(result))
@@ -350,12 +351,15 @@ def _read_saved_plan(source: Path) -> Plan | None:
         return None
     if not looks_like_plan(raw, source.name):
         return None
-    return load_saved_plan(
+    saved = load_saved_plan(
         raw,
         source=str(source),
         signing_key=_signing_key(),
         documents_touched=documents_touched,
     )
+    for warning in saved.warnings:
+        _err(f"warning: {warning}", fg="yellow")
+    return saved.plan
 
 
 def _apply_summary(plan: Plan, writes: int) -> str:

@@ -38,7 +38,9 @@ def canonical_bytes(plan: Mapping[str, Any]) -> bytes:
     """What the checksum and the signature cover: every field but the two seal fields."""
     covered = {k: v for k, v in as_json_data(plan).items() if k not in SEAL_FIELDS}
     text = json.dumps(covered, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8")
+    # A lone surrogate ("\ud800" in the JSON) has no UTF-8 form: kept as its code point's bytes,
+    # so a checksum is always computed (and never matches an edit) instead of failing.
+    return text.encode("utf-8", "surrogatepass")
 
 
 def plan_checksum(plan: Mapping[str, Any]) -> str:
@@ -48,7 +50,8 @@ def plan_checksum(plan: Mapping[str, Any]) -> str:
 
 def plan_signature(plan: Mapping[str, Any], key: str) -> str:
     """``hmac-sha256:<hex>`` of :func:`canonical_bytes`, keyed with ``key`` (UTF-8)."""
-    digest = hmac.new(key.encode("utf-8"), canonical_bytes(plan), hashlib.sha256).hexdigest()
+    secret = key.encode("utf-8", "surrogateescape")  # os.environ's form of non-UTF-8 bytes
+    digest = hmac.new(secret, canonical_bytes(plan), hashlib.sha256).hexdigest()
     return SIGNATURE_PREFIX + digest
 
 

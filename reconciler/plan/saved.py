@@ -16,13 +16,14 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import jsonschema
 
 from reconciler.errors import PlanFileError
-from reconciler.plan.integrity import seal_problems
+from reconciler.plan.integrity import SIGNATURE_FIELD, SIGNING_KEY_VARIABLE, seal_problems
 from reconciler.plan.model import FORMAT_VERSION, Action, Change, Plan
 
 DocumentsTouched = Callable[[Change], Sequence[str]]
@@ -31,6 +32,14 @@ DocumentsTouched = Callable[[Change], Sequence[str]]
 FINGERPRINTED = (Action.UPDATE, Action.DELETE, Action.DEACTIVATE)
 MAX_PROBLEMS = 20
 REMAKE = "make the plan again with `reconcile plan --out`, review it, and apply that file"
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A verified saved plan, and what the operator should know about how it was verified."""
+
+    plan: Plan
+    warnings: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -50,7 +59,7 @@ def looks_like_plan(raw: bytes, name: str) -> bool:
         return False
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return name.endswith(".json") or b'"format_version"' in raw
     return isinstance(data, dict) and "format_version" in data
 
@@ -61,7 +70,7 @@ def load_saved_plan(
     source: str,
     signing_key: str | None,
     documents_touched: DocumentsTouched,
-) -> Plan:
+) -> SavedPlan:
     """The plan in ``raw`` (the file ``source``), or :class:`PlanFileError` naming each problem."""
     data = _parse(raw, source)
     version = str(data.get("format_version"))
@@ -79,7 +88,13 @@ def load_saved_plan(
         _refuse(source, "does not match the plan format", [f"{type(error).__name__}: {error}"])
         raise  # pragma: no cover (_refuse raised)
     _refuse(source, "cannot be checked for staleness", unverifiable(plan, documents_touched))
-    return plan
+    warnings: tuple[str, ...] = ()
+    if data.get(SIGNATURE_FIELD) and not signing_key:
+        warnings = (
+            f"{source} is signed, but {SIGNING_KEY_VARIABLE} is not set: its signature was not "
+            "checked (only its checksum)",
+        )
+    return SavedPlan(plan, warnings)
 
 
 def schema_problems(data: Mapping[str, Any]) -> list[str]:
@@ -134,7 +149,17 @@ def _parse(raw: bytes, source: str) -> dict[str, Any]:
             f"{source}:{line}:{column}: the saved plan is not UTF-8 text", hint=REMAKE
         ) from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as error:
+        raise PlanFileError(
+            f"{source}: the saved plan has the key {_shown(json.dumps(error.key))} twice in one "
+            "object (JSON readers disagree on which one counts)",
+            hint=REMAKE,
+        ) from None
+    except RecursionError:
+        raise PlanFileError(
+            f"{source}: the saved plan is nested too deeply to be a plan", hint=REMAKE
+        ) from None
     except json.JSONDecodeError as error:
         content = text.rstrip()
         # An unterminated string always runs to the end of the file (JSON has no raw newlines).
@@ -150,6 +175,21 @@ def _parse(raw: bytes, source: str) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise PlanFileError(f"{source}: the saved plan is not a JSON object", hint=REMAKE)
+    return data
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKey(key)
+        data[key] = value
     return data
 
 

@@ -228,6 +228,31 @@ def test_a_json_syntax_error_is_located(rig: Rig, planned: dict[str, Any]) -> No
     assert "not valid JSON: Expecting ':' delimiter" in run.stderr
 
 
+def test_a_duplicated_key_is_refused(rig: Rig, planned: dict[str, Any]) -> None:
+    """One reader would apply the first `risk`, another the last: neither is the reviewed one."""
+    text = json.dumps(planned, indent=2, sort_keys=True)
+    doubled = text.replace('"risk": ', '"risk": "safe",\n  "risk": ', 1)
+
+    run = refused(rig, doubled)
+
+    assert 'has the key "risk" twice in one object' in run.stderr
+
+
+def test_a_deeply_nested_plan_is_refused_without_a_traceback(rig: Rig) -> None:
+    run = refused(rig, '{"format_version": "1.0", "x": ' + "[" * 200_000 + "]" * 200_000 + "}")
+
+    assert "nested too deeply" in run.stderr
+
+
+def test_an_edit_to_text_without_a_utf8_form_is_refused(rig: Rig, planned: dict[str, Any]) -> None:
+    tampered = copy.deepcopy(planned)
+    first_change(tampered, "update", section="billing_codes")["after"]["billing_code"] = "\ud800"
+
+    run = refused(rig, json.dumps(tampered, indent=2))  # escaped: the file itself is ASCII
+
+    assert "field `checksum` does not match" in run.stderr
+
+
 def _without_observed(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != "observed"}
 
@@ -383,15 +408,19 @@ def test_a_signed_plan_with_updates_deletes_and_deactivations_applies(rig: Rig) 
     applied = rig.reconcile("apply", "plan.json", "--force", env={SIGNING: KEY})
 
     assert applied.returncode == 0, applied.output
+    assert "signature was not checked" not in applied.stderr
     assert "Apply complete" in applied.stdout
     assert api_requests(rig) != before
     assert rig.replan_is_empty(rig.workdir / "changed.yaml")
 
 
-def test_an_unsigned_plan_applies_when_no_key_is_set(rig: Rig) -> None:
-    converge_and_plan_changes(rig)
+def test_without_the_key_the_checksum_alone_is_checked_and_a_signature_is_noted(
+    rig: Rig,
+) -> None:
+    converge_and_plan_changes(rig, key=KEY)
 
     applied = rig.reconcile("apply", "plan.json", "--force")
 
     assert applied.returncode == 0, applied.output
+    assert f"plan.json is signed, but {SIGNING} is not set" in applied.stderr
     assert rig.replan_is_empty(rig.workdir / "changed.yaml")
