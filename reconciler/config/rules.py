@@ -222,7 +222,12 @@ def _webhooks(config: Config, error: Callable[..., None]) -> None:
                 key=True,
             )
         natural_key = (hook.entity.value, fold(name))
-        if natural_key in seen:
+        # Spelled differently but folding alike is allowed: plan matches each to the live
+        # webhook spelled exactly so (export writes such pairs), and refuses it otherwise.
+        if (
+            natural_key in seen
+            and (config.webhooks[seen[natural_key]].name or seen[natural_key]) == name
+        ):
             error(
                 path,
                 f"two {hook.entity.value} webhooks are named '{name}' (also '{seen[natural_key]}')",
