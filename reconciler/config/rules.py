@@ -110,7 +110,15 @@ def _name_maps(config: Config, error: Callable[..., None]) -> None:
                 getattr(config.product_import, table), ("product_import", table), what, error
             )
     if config.inventory:
-        _unique_names(config.inventory.locations, ("inventory", "locations"), "location", error)
+        # Locations are live objects' own names: two that fold alike but are spelled
+        # differently may both exist; plan matches each exactly (and refuses anything else).
+        _unique_names(
+            config.inventory.locations,
+            ("inventory", "locations"),
+            "location",
+            error,
+            folder=str.strip,
+        )
     if config.opportunity:
         _unique_names(
             config.opportunity.udfs,
