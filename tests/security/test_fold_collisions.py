@@ -163,7 +163,7 @@ def _export(tenant: Tenant) -> tuple[Path, dict[str, Any]]:
     )
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
-    document: dict[str, Any] = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader
+    document: dict[str, Any] = yaml.load(text, Loader=_UniqueKeyLoader)
     return out, document
 
 
