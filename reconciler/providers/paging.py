@@ -72,7 +72,7 @@ class PageGuard:
         """Before following ``url``: refuse one this collection has already followed."""
         if url in self._seen_urls:
             raise self._error(
-                f"the server offered the same next page again after {self.pages} page(s); "
+                f"the server offered the same next page again after {_pages(self.pages)}; "
                 "stopped reading, as following it would loop for ever",
                 "this is a server fault: report it to the vendor",
             )
@@ -85,7 +85,7 @@ class PageGuard:
         self.pages += 1
         if self.pages > self.max_pages:
             raise self._error(
-                f"stopped after {self.max_pages} pages without reaching the end",
+                f"stopped after {_pages(self.max_pages)} without reaching the end",
                 CEILING_HINT,
             )
         fresh: list[Any] = []
@@ -111,9 +111,13 @@ class PageGuard:
 
     def _error(self, message: str, hint: str) -> ServerMisbehaved:
         return ServerMisbehaved(
-            f"{self.system.capitalize()} paging of {self.path}: {message}",
+            f"{self.system.capitalize()} paging: {message}",
             system=self.system,
             method=self.method,
             path=self.path,
             hint=hint,
         )
+
+
+def _pages(count: int) -> str:
+    return f"{count} page" if count == 1 else f"{count} pages"
