@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.errors import AmbiguousMatch
+from reconciler.errors import AmbiguousMatch, UsageError
 from reconciler.kinds.catalog import Entry, NameTable
 from reconciler.kinds.matching import index_live, lookup, match_key, pick
 from reconciler.kinds.names import (
@@ -18,6 +18,7 @@ from reconciler.kinds.names import (
     join_path,
     split_path,
 )
+from reconciler.operations import InstalledWebhook, select_webhooks
 from reconciler.state import Resource
 
 
@@ -213,3 +214,16 @@ def test_matching_prefers_the_exact_spelling_and_refuses_to_guess() -> None:
         pick(hook("A B", 0), index[match_key(wanted)])
     assert "id 11" in raised.value.message and "id 12" in raised.value.message
     assert raised.value.hint is not None and "'a  b' or 'a b'" in raised.value.hint
+
+
+def test_uninstall_names_pick_the_exact_spelling_of_fold_twins() -> None:
+    def installed(name: str, ident: int) -> InstalledWebhook:
+        return InstalledWebhook("company", ident, name, None, None, True, True)
+
+    twins = [installed("Acme", 1), installed("Ａcme", 2)]
+
+    assert [h.id for h in select_webhooks(twins, ["Ａcme"])] == [2]
+    assert [h.id for h in select_webhooks(twins, ["company/Acme"])] == [1]
+    with pytest.raises(UsageError) as raised:
+        select_webhooks(twins, ["ACME"])
+    assert raised.value.hint == "write one of company/Acme, company/Ａcme"
