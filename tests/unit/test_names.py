@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from reconciler.errors import AmbiguousMatch, UsageError
 from reconciler.kinds.catalog import Entry, NameTable
+from reconciler.kinds.inventory import INVENTORY_LOCATION
 from reconciler.kinds.matching import index_live, lookup, match_key, pick
 from reconciler.kinds.names import (
     PathSyntaxError,
@@ -19,7 +20,8 @@ from reconciler.kinds.names import (
     split_path,
 )
 from reconciler.operations import InstalledWebhook, select_webhooks
-from reconciler.state import Resource
+from reconciler.plan.compute import compute_plan
+from reconciler.state import ManageMode, PolicySettings, Resource, State
 
 
 @pytest.mark.parametrize(
@@ -227,3 +229,32 @@ def test_uninstall_names_pick_the_exact_spelling_of_fold_twins() -> None:
     with pytest.raises(UsageError) as raised:
         select_webhooks(twins, ["ACME"])
     assert raised.value.hint == "write one of company/Acme, company/Ａcme"
+
+
+def _location(name: str, ident: int, active: bool) -> Resource:
+    row = {"id": ident, "locationName": name, "isActive": active, "isDefault": False}
+    return INVENTORY_LOCATION.live(row, False, raw=row)
+
+
+def test_compute_plan_matches_the_exact_twin_and_leaves_the_other_alone() -> None:
+    live = State.of([_location("a  b", 11, True), _location("a b", 12, False)])
+    wanted = State.of([_location("a b", 0, False)])
+    full = PolicySettings(manage={"inventory": ManageMode.FULL})
+
+    additive = compute_plan(wanted, live, PolicySettings(), sections=["inventory"])
+    managed = compute_plan(wanted, live, full, sections=["inventory"])
+
+    assert [c.action for c in additive.changes if c.is_change] == []
+    (removal,) = [c for c in managed.changes if c.is_change]
+    assert removal.key == "a  b" and removal.ids["live"]["id"] == 11
+
+
+def test_compute_plan_refuses_to_guess_between_fold_twins() -> None:
+    live = State.of([_location("a  b", 11, True), _location("a b", 12, False)])
+
+    with pytest.raises(AmbiguousMatch) as raised:
+        compute_plan(
+            State.of([_location("A B", 0, True)]), live, PolicySettings(), sections=["inventory"]
+        )
+
+    assert "id 11" in raised.value.message and "id 12" in raised.value.message
