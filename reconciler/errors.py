@@ -16,7 +16,10 @@ unless ``--debug`` is given.
     │   ├── ConflictError     409/412: the object changed since it was read, or is locked
     │   ├── RateLimited       429 after the allowed retries
     │   ├── Unavailable       5xx/timeouts/connection errors on a read, after retries
-    │   └── UnknownOutcome    a write was sent but its outcome is unknown (timeout, reset, 503)
+    │   ├── UnknownOutcome    a write was sent but its outcome is unknown (timeout, reset, 503)
+    │   └── ServerMisbehaved  an answer that cannot be right: paging that never ends or loops,
+    │                         a category that is its own ancestor
+    ├── AmbiguousMatch        two live objects match one name after folding, neither exactly
     ├── RefusedError          exit 3: apply refused before any write (stale plan, threshold,
     │                         hourly budget, lock held)
     └── PartialApplyError     exit 4: some writes done, or the re-plan is not empty
@@ -152,6 +155,16 @@ class UnknownOutcome(ProviderError):
 
     The apply layer resolves it (look up by natural key, re-read and compare) before retrying.
     """
+
+
+class ServerMisbehaved(ProviderError):
+    """The API answered something impossible (a next page that repeats, pages that never end,
+    a parent cycle): reading stops at once instead of looping or growing without bound."""
+
+
+class AmbiguousMatch(ReconcileError):
+    """Two or more live objects of one kind are equal to a desired name after folding (case,
+    Unicode compatibility forms, spacing) and none is spelled exactly like it."""
 
 
 class RefusedError(ReconcileError):

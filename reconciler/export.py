@@ -18,13 +18,14 @@ import yaml
 
 from reconciler.kinds import tables as t
 from reconciler.kinds.base import MappingKind
-from reconciler.kinds.catalog import Catalog
+from reconciler.kinds.catalog import PINNED, Catalog
+from reconciler.kinds.names import fold
 from reconciler.kinds.registry import BY_NAME, SECTIONS
 from reconciler.kinds.webhooks import RECEIVER_URL
 from reconciler.state import Resource, State
 
 RECEIVER_SECRET_VARIABLE = "SALESBUILDR_WEBHOOK_SECRET"
-_AMBIGUOUS = re.compile(r"^(?P<name>.*) \(#(?P<id>[^)]+)\)$")
+_AMBIGUOUS = PINNED
 _ADDRESS_KEY = re.compile(r'\["((?:[^"\\]|\\.)*)"\]')
 
 
@@ -264,22 +265,19 @@ def _webhooks(w: _Writer, state: State, catalog: Catalog) -> None:
         return
     w.add(0, "webhooks:")
     receiver = catalog.facts.get(RECEIVER_URL)
-    names: dict[str, int] = {}
-    for hook in hooks:
-        folded = str(hook.attributes["name"]).casefold()
-        names[folded] = names.get(folded, 0) + 1
-    for hook in hooks:
+    keys = _webhook_keys(hooks)
+    for hook, key in zip(hooks, keys, strict=True):
         a = hook.attributes
         name = str(a["name"])
-        shared = names[name.casefold()] > 1
-        key = f"{name}-{a['entity']}" if shared else name
         w.add(
             1,
             f"{scalar(key)}:",
-            "shares its name with another entity's webhook" if shared else None,
+            "shares its name with another webhook (after folding case and spacing)"
+            if key != name
+            else None,
         )
         w.add(2, f"entity: {a['entity']}")
-        if shared or len(key) > 50:
+        if key != name or len(key) > 50:
             w.add(2, f"name: {scalar(name)}")
         if a.get("url") != receiver:
             w.add(2, f"url: {scalar(a.get('url'))}")
@@ -308,6 +306,29 @@ def _webhooks(w: _Writer, state: State, catalog: Catalog) -> None:
             w.add(2, f"notification_email: {scalar(a['notification_email'])}")
         if a.get("threshold_notification"):
             w.add(2, "threshold_notification: true")
+
+
+def _webhook_keys(hooks: Sequence[Resource]) -> list[str]:
+    """One YAML key per webhook, unique even after folding: the name; ``name-entity`` when
+    webhooks share a name after folding; ``name-entity-id`` when that is taken too (the
+    ``name:`` attribute then says the real name)."""
+    counts: dict[str, int] = {}
+    for hook in hooks:
+        folded = fold(str(hook.attributes["name"]))
+        counts[folded] = counts.get(folded, 0) + 1
+    used: set[str] = set()
+    keys: list[str] = []
+    for hook in hooks:
+        name, entity = str(hook.attributes["name"]), str(hook.attributes["entity"])
+        candidates = [] if counts[fold(name)] > 1 else [name]
+        candidates += [f"{name}-{entity}", f"{name}-{entity}-{hook.ids.get('id')}"]
+        key = next((c for c in candidates if fold(c) not in used), None)
+        serial = 2
+        while key is None or fold(key) in used:
+            key, serial = f"{candidates[-1]}-{serial}", serial + 1
+        used.add(fold(key))
+        keys.append(key)
+    return keys
 
 
 def _item(value: Any) -> str:

@@ -524,6 +524,8 @@ def select_webhooks(
         if entity in at_state.WEBHOOK_ENTITY_PREFIX and rest:
             scoped = [h for h in installed if h.entity == entity and fold(h.name) == fold(rest)]
             hits = scoped or hits
+        spelled = [h for h in hits if text in (h.name, h.label)]  # the exact spelling wins
+        hits = spelled if len(spelled) == 1 else hits
         if len(hits) > 1:
             problems.append(
                 f"{len(hits)} webhooks are named {text!r}: " + ", ".join(h.label for h in hits)

@@ -23,6 +23,7 @@ import click
 
 from reconciler import __version__, session
 from reconciler.apply import JsonlJournal, apply_plan
+from reconciler.cli.limits import max_pages_option, use_max_pages
 from reconciler.config import load_config
 from reconciler.config.env import run_environment
 from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, RefusedError, UsageError
@@ -135,8 +136,10 @@ def _debug(ctx: click.Context) -> bool:
 )
 @click.option("-v", "--verbose", count=True, help="-v: one log line per API request; -vv: more.")
 @click.option("--debug", is_flag=True, help="Show a traceback for every error.")
+@max_pages_option
 @click.version_option(__version__, prog_name="reconcile")
-def cli(verbose: int, debug: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, debug: bool, max_pages: int | None) -> None:
     """Salesbuildr <-> Autotask integration settings as code.
 
     Keep the settings of the seven Admin > Integrations > Autotask pages in one YAML file
@@ -160,6 +163,7 @@ def cli(verbose: int, debug: bool) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
+    use_max_pages(ctx, max_pages)
 
 
 file_argument = click.argument(

@@ -110,7 +110,15 @@ def _name_maps(config: Config, error: Callable[..., None]) -> None:
                 getattr(config.product_import, table), ("product_import", table), what, error
             )
     if config.inventory:
-        _unique_names(config.inventory.locations, ("inventory", "locations"), "location", error)
+        # Locations are live objects' own names: two that fold alike but are spelled
+        # differently may both exist; plan matches each exactly (and refuses anything else).
+        _unique_names(
+            config.inventory.locations,
+            ("inventory", "locations"),
+            "location",
+            error,
+            folder=str.strip,
+        )
     if config.opportunity:
         _unique_names(
             config.opportunity.udfs,
@@ -222,7 +230,12 @@ def _webhooks(config: Config, error: Callable[..., None]) -> None:
                 key=True,
             )
         natural_key = (hook.entity.value, fold(name))
-        if natural_key in seen:
+        # Spelled differently but folding alike is allowed: plan matches each to the live
+        # webhook spelled exactly so (export writes such pairs), and refuses it otherwise.
+        if (
+            natural_key in seen
+            and (config.webhooks[seen[natural_key]].name or seen[natural_key]) == name
+        ):
             error(
                 path,
                 f"two {hook.entity.value} webhooks are named '{name}' (also '{seen[natural_key]}')",

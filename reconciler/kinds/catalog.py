@@ -8,11 +8,22 @@ sides of a comparison spell a reference the same way).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.kinds.names import PathSyntaxError, did_you_mean, fold, fold_path, join_path
+from reconciler.kinds.names import (
+    PathSyntaxError,
+    did_you_mean,
+    fold,
+    fold_path,
+    join_path,
+    split_path,
+)
+
+PINNED = re.compile(r"^(?P<name>.*) \(#(?P<id>[^)]+)\)$")
+"""A shared name pinned to one object, ``Name (#id)``."""
 
 Ref = str | Mapping[str, Any]
 """A reference as written in the YAML: a name, or ``{"id": N}``."""
@@ -79,6 +90,9 @@ class NameTable:
                 return Resolved(None, f"no {self.what} has id {ref.get('id')}")
             return self._check_active(entry, allow_inactive)
         text = str(ref)
+        pinned = self._pinned(text)
+        if pinned is not None:
+            return self._check_active(pinned, allow_inactive)
         try:
             key = fold_path(text) if self.paths else (fold(text),)
         except PathSyntaxError as exc:
@@ -91,6 +105,11 @@ class NameTable:
                 hint = "valid names: " + ", ".join(f"'{n}'" for n in sorted(names))
             return Resolved(None, f"unknown {self.what} '{text}'", hint)
         if len(matches) > 1:
+            # Equal after folding: the one spelled exactly as written wins, then the only
+            # active one; otherwise the YAML must say which by id.
+            exact = [m for m in matches if self._spelled(m) == self._written(text)]
+            if len(exact) == 1:
+                return self._check_active(exact[0], allow_inactive)
             active = [m for m in matches if m.active]
             if len(active) == 1:
                 return Resolved(active[0])
@@ -101,6 +120,21 @@ class NameTable:
                 f"write {{id: {matches[0].id}}} to say which one",
             )
         return self._check_active(matches[0], allow_inactive)
+
+    def _pinned(self, text: str) -> Entry | None:
+        """``Name (#id)``, as :meth:`display` and ``export`` write a shared name: that entry,
+        when the id exists and its name folds like ``Name`` (else it is read as a name)."""
+        match = PINNED.match(text)
+        entry = self.by_id(match.group("id")) if match else None
+        if match is None or entry is None:
+            return None
+        return entry if fold(self.label(entry)) == fold(match.group("name")) else None
+
+    def _spelled(self, entry: Entry) -> tuple[str, ...]:
+        return tuple(entry.levels) if self.paths else (entry.name,)
+
+    def _written(self, text: str) -> tuple[str, ...]:
+        return split_path(text) if self.paths else (text.strip(),)
 
     def _check_active(self, entry: Entry, allow_inactive: bool) -> Resolved:
         if entry.active or allow_inactive:

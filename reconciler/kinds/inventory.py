@@ -30,7 +30,8 @@ class InventoryLocationKind(KindDefaults):
     def resolve(
         self, resource: Resource, catalog: Catalog
     ) -> tuple[Resource | None, list[Problem]]:
-        name = " ".join(resource.key.split())
+        # Spelled as written: two live locations may differ only in spacing (matching folds).
+        name = resource.key.strip()
         return replace(resource, key=name, address=self.address_of(name)), []
 
     def live(self, row: Mapping[str, Any], track_stock: bool, raw: Any) -> Resource:

@@ -1,13 +1,16 @@
 """Names as people write them: path syntax, case-insensitive matching, "did you mean".
 
 A name path uses ``/`` between levels (``Hardware/Laptops``, data point ``Group/Name``); a literal
-slash inside a level is written ``\\/``. Names are compared case-insensitively with surrounding and
-repeated whitespace folded, because that is how a person reads the admin UIs.
+slash inside a level is written ``\\/``. Names are compared in one folded form (:func:`fold`):
+Unicode compatibility forms unified (NFKC: a full-width ``Ａ`` is an ``A``), case folded, and
+whitespace collapsed and trimmed, because that is how a person reads the admin UIs. Where two
+objects fold alike, the one spelled exactly as written wins; otherwise it is an ambiguity.
 """
 
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 
 
@@ -49,8 +52,12 @@ def join_path(levels: Iterable[str]) -> str:
 
 
 def fold(name: str) -> str:
-    """The comparison form of a name: case-folded, whitespace collapsed."""
-    return " ".join(name.split()).casefold()
+    """The comparison form of a name: NFKC, ``casefold()``, whitespace collapsed and trimmed.
+
+    The one folding function: everything that compares names calls it. NFKC runs again after
+    casefolding, as casefolding can produce text that is not in normal form."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(folded.split())
 
 
 def fold_path(text: str) -> tuple[str, ...]:

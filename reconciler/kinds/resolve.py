@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from reconciler.errors import Diagnostic
+from reconciler.errors import AmbiguousMatch, Diagnostic
 from reconciler.kinds.base import Kind, Problem
 from reconciler.kinds.catalog import Catalog
-from reconciler.kinds.names import fold
+from reconciler.kinds.matching import exact_match, index_live, match_key, pick
 from reconciler.kinds.registry import BY_NAME
 from reconciler.state import DeletePolicy, ManageMode, PolicySettings, Resource, State
 
@@ -58,13 +58,26 @@ def resolve_desired(
     diagnostics: list[Diagnostic] = []
     seen: dict[tuple[str, str], Resource] = {}
     by_address = {r.address: r for r in resources}
+    live_index = index_live(live)
     for resource in resources:
         outcome, problems = kinds[resource.kind].resolve(resource, catalog)
         diagnostics.extend(diagnostic_for(p, resource) for p in problems)
         if outcome is None:
             continue
-        key = (outcome.kind, fold(outcome.key))
-        if key in seen:
+        key = match_key(outcome)
+        candidates = live_index.get(key, [])
+        try:
+            pick(outcome, candidates)
+        except AmbiguousMatch as error:
+            problem = Problem(resource.address, error.message, error.hint)
+            diagnostics.append(diagnostic_for(problem, resource))
+            continue
+        # Two desired objects may fold alike only when each is spelled like a live one.
+        if key in seen and not (
+            seen[key].key != outcome.key
+            and exact_match(seen[key].key, candidates) is not None
+            and exact_match(outcome.key, candidates) is not None
+        ):
             first = seen[key]
             diagnostics.append(
                 diagnostic_for(

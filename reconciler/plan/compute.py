@@ -14,7 +14,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler.kinds.base import Kind
-from reconciler.kinds.names import fold
+from reconciler.kinds.matching import index_live, match_key, pick
 from reconciler.kinds.registry import BY_NAME
 from reconciler.plan.model import (
     SENSITIVE,
@@ -37,10 +37,6 @@ from reconciler.state import (
 MIN_COLLECTION_FOR_FRACTION = 10
 
 
-def _match_key(resource: Resource) -> tuple[str, str]:
-    return resource.kind, fold(resource.key)
-
-
 def compute_plan(
     desired: State,
     live: State,
@@ -52,17 +48,17 @@ def compute_plan(
 ) -> Plan:
     """Every object of the managed ``sections`` compared; see the module docstring."""
     managed = list(sections)
-    live_by_key = {_match_key(r): r for r in live if r.section in managed}
+    live_by_key = index_live(r for r in live if r.section in managed)
     changes: list[Change] = []
     drift: list[DriftItem] = []
-    matched: set[tuple[str, str]] = set()
+    matched: set[int] = set()  # id() of each live object matched (addresses may repeat)
     observed = _observed(live, managed)
     for wanted in sorted(desired, key=lambda r: (managed.index(r.section), r.kind, r.address)):
         kind = kinds[wanted.kind]
-        key = _match_key(wanted)
-        current = live_by_key.get(key)
+        # Equal after folding: the exact spelling wins, else AmbiguousMatch (never a guess).
+        current = pick(wanted, live_by_key.get(match_key(wanted), []))
         if current is not None:
-            matched.add(key)
+            matched.add(id(current))
             # apply's stale check looks the object up by the change's (YAML) address, which
             # differs from the live address when names differ in spelling or `name:` is given.
             observed[wanted.address] = observed[current.address]
@@ -75,9 +71,8 @@ def compute_plan(
             changes.append(_no_op(change, current, wanted))
             continue
         changes.append(change)
-    for key, current in sorted(live_by_key.items(), key=lambda item: item[1].address):
-        if key in matched:
-            continue
+    unmatched = (r for group in live_by_key.values() for r in group if id(r) not in matched)
+    for current in sorted(unmatched, key=lambda r: r.address):
         kind = kinds[current.kind]
         mode = policy.mode(current.section)
         removal = _removal(kind, current) if mode is ManageMode.FULL else None

@@ -3,8 +3,9 @@
 * Auth: the headers ``ApiIntegrationCode``, ``UserName`` and ``Secret`` on every call.
 * Zone: ``GET /V1.0/ZoneInformation?user=`` on the generic host unless a URL is configured.
 * Reads: ``POST /{Entity}/query`` with a filter, ``IncludeFields`` (always with ``id``) and
-  ``MaxRecords`` 500, following ``pageDetails.nextPageUrl`` to the end; child collections by one
-  root query (``CompanyWebhookFields/query`` with ``webhookID in [...]``), never per parent.
+  ``MaxRecords`` 500, following ``pageDetails.nextPageUrl`` to the end (guarded: a repeated URL,
+  a page of nothing new or the page ceiling stops the read); child collections by one root query
+  (``CompanyWebhookFields/query`` with ``webhookID in [...]``), never per parent.
 * Writes: ``POST /{Entity}`` -> ``itemId``; ``PATCH /{Entity}`` with the id in the body; ``DELETE``
   where the document allows it; children through ``/{Parent}/{parentId}/{Child}``.
 * Metadata (``entityInformation/fields`` and ``/userDefinedFields``) once per client, cached.
@@ -23,6 +24,7 @@ from pydantic import SecretStr
 
 from reconciler.errors import NotFoundError, ProviderError, UsageError
 from reconciler.providers.http import ApiClient, RetryPolicy
+from reconciler.providers.paging import PageGuard, page_ceiling
 
 log = logging.getLogger(__name__)
 
@@ -279,8 +281,10 @@ class _MetadataCache:
 class AutotaskClient:
     """Typed access to the Autotask entities reconcile reads and writes."""
 
-    def __init__(self, http: ApiClient):
+    def __init__(self, http: ApiClient, *, max_pages: int | None = None):
         self.http = http
+        self.max_pages = max_pages
+        """Pages per collection before a read stops (None: the process's ceiling)."""
         self._metadata = _MetadataCache()
 
     @classmethod
@@ -348,13 +352,19 @@ class AutotaskClient:
         include_fields: Sequence[str] | None = None,
     ) -> Iterator[Record]:
         body = _query_body(filter_, include_fields)
+        ceiling = self.max_pages or page_ceiling()
+        guard = PageGuard(SYSTEM, "POST", f"/V1.0/{entity}/query", max_pages=ceiling)
         response = self.http.request("POST", f"{entity}/query", json=body, read=True)
         while True:
             page = response.json()
-            yield from page.get("items") or []
+            items = page.get("items") or []
+            yield from guard.page(items)
             next_url = (page.get("pageDetails") or {}).get("nextPageUrl")
             if not next_url:
                 return
+            if not items:
+                raise guard.empty_page_with_more()
+            guard.next_url(str(next_url))
             response = self._next_page(str(next_url), body)
 
     def _next_page(self, url: str, body: Mapping[str, Any]) -> httpx.Response:

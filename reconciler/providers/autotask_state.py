@@ -13,6 +13,7 @@ from typing import Any
 from reconciler.kinds import tables as t
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
 from reconciler.kinds.inventory import INVENTORY_LOCATION
+from reconciler.kinds.names import fold
 from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.providers.autotask import AutotaskClient, UdfDefinition, in_
 from reconciler.state import Resource
@@ -241,8 +242,7 @@ def webhook_resources(
     for row in data.get("webhooks", []):
         children = by_parent.get(str(row["id"]), {})
         name = str(row.get("name") or "")
-        key = name if name not in taken else f"{name}@{entity}"
-        taken.add(key)
+        key = _unique_address_key(name, entity, row.get("id"), taken)
         resources.append(
             WEBHOOK.live(
                 entity=entity,
@@ -257,8 +257,19 @@ def webhook_resources(
     return resources
 
 
+def _unique_address_key(name: str, entity: str, ident: Any, taken: set[str]) -> str:
+    """``name``; ``name@entity`` when another entity's webhook folds alike; ``name@entity#id``
+    when one of the same entity does too. ``taken`` holds the folded keys given so far."""
+    for key in (name, f"{name}@{entity}", f"{name}@{entity}#{ident}"):
+        if fold(key) not in taken:
+            taken.add(fold(key))
+            return key
+    return f"{name}@{entity}#{ident}"
+
+
 def find_webhook(client: AutotaskClient, entity: str, name: str) -> list[dict[str, Any]]:
     """Webhooks of ``entity`` named ``name`` (natural-key lookup after an unknown outcome)."""
     prefix = WEBHOOK_ENTITY_PREFIX[entity]
     rows = client.query(f"{prefix}Webhooks", in_("name", [name]), include_fields=WEBHOOK_FIELDS)
-    return [r for r in rows if str(r.get("name", "")).casefold() == name.casefold()]
+    exact = [r for r in rows if str(r.get("name", "")) == name]
+    return exact or [r for r in rows if fold(str(r.get("name", ""))) == fold(name)]

@@ -28,7 +28,9 @@ from reconciler.errors import (
     UnknownOutcome,
     UsageError,
 )
+from reconciler.providers.category_tree import category_paths
 from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
+from reconciler.providers.paging import PageGuard, page_ceiling
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +180,9 @@ def settings_from_env(environ: Mapping[str, str], url: str | None) -> tuple[str,
 class SalesbuildrClient:
     """Reference data, settings sections, actions, reports and the apply lock."""
 
-    def __init__(self, http: ApiClient):
+    def __init__(self, http: ApiClient, *, max_pages: int | None = None):
         self.http = http
+        self.max_pages = max_pages  # pages per listing; None: the process's ceiling
 
     @classmethod
     def connect(
@@ -224,12 +227,15 @@ class SalesbuildrClient:
     def _pages(
         self, path: str, params: Mapping[str, Any] | None = None
     ) -> Iterator[dict[str, Any]]:
+        """Every row of a listing, offset by offset; a listing that never ends (no total, or
+        a total that is never reached) or repeats itself stops at the page guard."""
+        guard = PageGuard(SYSTEM, "GET", f"/{path}", max_pages=self.max_pages or page_ceiling())
         start = 0
         while True:
             query = {**(params or {}), "from": start, "size": PAGE_SIZE}
             body = self.http.request("GET", path, params=query).json()
             results = body.get("results") or []
-            yield from results
+            yield from guard.page(results)
             start += len(results)
             total = body.get("total")
             if not results or (isinstance(total, int) and start >= total):
@@ -238,27 +244,13 @@ class SalesbuildrClient:
     def categories(self) -> list[Category]:
         """Every category, with its path of names built from ``parentId``."""
         raw = {str(item["id"]): item for item in self._pages("category")}
-        paths: dict[str, tuple[str, ...]] = {}
-
-        def path_of(category_id: str, seen: frozenset[str] = frozenset()) -> tuple[str, ...]:
-            if category_id in paths:
-                return paths[category_id]
-            item = raw[category_id]
-            parent = item.get("parentId")
-            name = str(item.get("name") or "")
-            if parent is None or str(parent) not in raw or category_id in seen:
-                result: tuple[str, ...] = (name,)
-            else:
-                result = (*path_of(str(parent), seen | {category_id}), name)
-            paths[category_id] = result
-            return result
-
+        paths = category_paths(raw)
         return [
             Category(
                 id=cid,
                 name=str(item.get("name") or ""),
                 parent_id=str(item["parentId"]) if item.get("parentId") is not None else None,
-                path=path_of(cid),
+                path=paths[cid],
             )
             for cid, item in sorted(raw.items())
         ]

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from reconciler.errors import ConflictError, PartialApplyError, UnknownOutcome, UsageError
 from reconciler.kinds.catalog import Catalog
+from reconciler.kinds.matching import index_live, lookup
 from reconciler.kinds.names import fold
 from reconciler.providers import autotask_state as at_state
 from reconciler.providers import salesbuildr_state as sb_state
@@ -90,9 +91,9 @@ class Writer:
         state = self._fresh(changes)
         fingerprints: dict[str, str] = {}
         attributes: dict[str, Mapping[str, Any]] = {}
-        by_key = {(r.kind, fold(r.key)): r for r in state}
+        by_key = index_live(state)
         for change in changes:
-            current = by_key.get((change.kind, fold(change.key)))
+            current = lookup(by_key, change.kind, change.key)
             if current is not None:
                 fingerprints[change.address] = current.fingerprint()
                 attributes[change.address] = current.attributes
@@ -115,10 +116,10 @@ class Writer:
 
     def verify(self, changes: Sequence[Change]) -> list[str]:
         state = self._fresh(changes)
-        by_key = {(r.kind, fold(r.key)): r for r in state}
+        by_key = index_live(state)
         residual: list[str] = []
         for change in changes:
-            current = by_key.get((change.kind, fold(change.key)))
+            current = lookup(by_key, change.kind, change.key)
             if change.action == "delete":
                 if current is not None:
                     residual.append(f"{change.address}: still present")
@@ -182,7 +183,7 @@ class Writer:
                     change.address, "deactivate", "PATCH InventoryLocations", "ok", item_id
                 ),
             )
-            self.location_ids[change.key.casefold()] = item_id
+            self.location_ids[change.key] = item_id
             self._write_inventory_document([change], journal)
         else:
             raise UsageError(f"{change.kind} is removed with its Salesbuildr document")
@@ -227,7 +228,7 @@ class Writer:
                         change.address, "update", "PATCH InventoryLocations", "ok", item_id
                     ),
                 )
-        self.location_ids[change.key.casefold()] = item_id
+        self.location_ids[change.key] = item_id
         if any(d.path == "track_stock" for d in change.diff):
             # Salesbuildr's tracking flag references the location id: written with the
             # documents, after every Autotask location exists.
@@ -476,9 +477,9 @@ class Writer:
         for change in group:
             if not any(d.path == "track_stock" for d in change.diff):
                 continue
-            location_id = self.location_ids.get(change.key.casefold()) or (
-                change.ids.get("live") or {}
-            ).get("id")
+            location_id = self.location_ids.get(change.key) or (change.ids.get("live") or {}).get(
+                "id"
+            )
             if location_id is None:
                 raise PartialApplyError(f"{change.address}: the Autotask location id is unknown")
             track = bool((change.after or {}).get("track_stock"))
@@ -534,7 +535,7 @@ def _norm(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return sorted((_norm(v) for v in value), key=str)
     if isinstance(value, str):
-        return " ".join(value.split()).casefold()
+        return fold(value)
     return value
 
 

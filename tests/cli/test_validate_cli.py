@@ -828,13 +828,13 @@ RULE_CASES = [
                 entity: company
                 fields: [CompanyName]
               sb-companies-2:
-                name: SB-Companies
+                name: sb-companies
                 entity: company
                 fields: [Phone]
         """),
         7,
         3,
-        "two company webhooks are named 'SB-Companies' (also 'sb-companies')",
+        "two company webhooks are named 'sb-companies' (also 'sb-companies')",
         "a webhook is identified by entity and name; give one a different `name:`",
     ),
     Bad(

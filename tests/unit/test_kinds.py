@@ -35,6 +35,7 @@ from reconciler.kinds.base import Problem, address
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
 from reconciler.kinds.inventory import INVENTORY_LOCATION
 from reconciler.kinds.mappings import BILLING_CODE_MAPPING, COMPANY_UDF_MAPPING
+from reconciler.kinds.matching import match_key
 from reconciler.kinds.registry import BY_NAME, KINDS, kinds_of
 from reconciler.kinds.settings import PURCHASE_ORDER
 from reconciler.kinds.webhooks import RECEIVER_URL, WEBHOOK
@@ -569,7 +570,9 @@ def test_webhook_receiver_is_write_only() -> None:
 # --- inventory ---------------------------------------------------------------------------------
 
 
-def test_inventory_location_names_are_whitespace_normalised() -> None:
+def test_inventory_location_names_keep_their_spelling_and_match_folded() -> None:
+    # Spelled as written (trimmed): two live locations may differ only in spacing, and the
+    # YAML must be able to name each (issue 15 item 8); matching folds the spacing.
     state, diagnostics = desired(
         """
         version: 1
@@ -580,11 +583,11 @@ def test_inventory_location_names_are_whitespace_normalised() -> None:
     )
     assert not diagnostics
     (main,) = state
-    assert main.address == 'inventory.locations["Main Warehouse"]'
-    assert main.key == "Main Warehouse"
+    assert main.address == 'inventory.locations["Main   Warehouse"]'
+    assert main.key == "Main   Warehouse"
     assert main.attributes == {"active": True, "default": True, "track_stock": True}
     live = location("Main Warehouse", 5, default=True, track_stock=True)
-    assert live.address == main.address
+    assert match_key(live) == match_key(main)
     assert live.attributes == main.attributes
     assert live.ids == {"id": 5}
 
