@@ -5,7 +5,6 @@ bound of limits-and-reliability.md A2)."""
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -505,13 +504,13 @@ def test_reset_after_commit_is_an_unknown_outcome_and_the_write_happened(
 
 def test_timeout_on_a_write_is_an_unknown_outcome(sandbox: Sandbox, client: AutotaskClient) -> None:
     name = "Timed Out Depot"
-    with connect(sandbox, timeout=0.3) as writer, faults(sandbox, {"timeout": 1.0}, hold_s=5.0):
-        started = time.monotonic()
+    # Held for ten minutes: "timed out" (not "cut off") says the client gave up, not the
+    # simulator, on any machine.
+    with connect(sandbox, timeout=0.3) as writer, faults(sandbox, {"timeout": 1.0}, hold_s=600):
         with pytest.raises(UnknownOutcome, match="timed out"):
             writer.create("InventoryLocations", {"locationName": name, "isActive": True})
         with pytest.raises(Unavailable, match="timed out"):
             writer.get("InventoryLocations", 29688001)
-        assert time.monotonic() - started < 4.0, "the client gave up, not the simulator"
     assert client.query("InventoryLocations", eq("locationName", name)) == []
 
 
