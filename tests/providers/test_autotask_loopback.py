@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from held_requests import held_until_in_flight
 from pydantic import SecretStr
 
 from reconciler.errors import (
@@ -319,13 +320,13 @@ def test_udf_definitions_resolve_types_and_multi_select(client: AutotaskClient) 
 
 
 def test_concurrent_reads_never_exceed_three_in_flight(sandbox: Sandbox) -> None:
-    sandbox.autotask.set_faults(None, latency_ms=100)
-    try:
-        with connect(sandbox) as reader, ThreadPoolExecutor(max_workers=8) as pool:
-            results = list(pool.map(lambda _: reader.query("Services"), range(8)))
-            assert reader.calls == 8, "no 429 from the thread limit, so no retry"
-    finally:
-        sandbox.autotask.set_faults(None, latency_ms=0)
+    with (
+        held_until_in_flight(sandbox.autotask.middleware, 3),
+        connect(sandbox) as reader,
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
+        results = list(pool.map(lambda _: reader.query("Services"), range(8)))
+        assert reader.calls == 8, "no 429 from the thread limit, so no retry"
     assert all(len(r) == len(results[0]) for r in results)
     services = stats(sandbox)["endpoints"]["POST /V1.0/Services/query"]
     assert services["max_in_flight"] == 3

@@ -7,7 +7,6 @@ a lock held from another host is waited for or refused until its TTL ends.
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import logging
 import os
@@ -16,10 +15,9 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
+from held_requests import held_until
 from reliability_support import (
     EXTRA_SECRETS,
     Rig,
@@ -30,7 +28,7 @@ from reliability_support import (
     wait_for,
 )
 from scenario_world import LOCK
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope
 
 from reconciler import session
 from reconciler.apply import JsonlJournal, apply_plan
@@ -59,34 +57,17 @@ CONFIG_B = (
 )
 
 
-@contextmanager
-def lock_release_held(rig: Rig) -> Iterator[threading.Event]:
-    """Hold every release of the apply lock (``DELETE`` on the lock) at the Salesbuildr simulator
-    until the event is set, without blocking its other requests: the run that holds the lock
-    cannot finish before the test has seen the other run meet it, however the two are
-    scheduled on a busy machine."""
-    middleware = rig.salesbuildr.middleware
-    app = middleware.app
-    release = threading.Event()
-
-    async def held(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] == "DELETE" and scope["path"] == "/public-api" + LOCK:
-            while not release.is_set():
-                await asyncio.sleep(0.02)
-        await app(scope, receive, send)
-
-    middleware.app = held
-    try:
-        yield release
-    finally:
-        release.set()
-        middleware.app = app
+def is_lock_release(scope: Scope) -> bool:
+    return bool(scope["method"] == "DELETE" and scope["path"] == "/public-api" + LOCK)
 
 
 def race(rig: Rig, a: tuple[str, ...], b: tuple[str, ...], *, waiting: bool) -> tuple[Run, Run]:
     """Start both commands at once; once one has met the lock the other holds (refused and
-    exited, or ``waiting`` for it), let the holder release it; wait for both."""
-    with lock_release_held(rig) as release:
+    exited, or ``waiting`` for it), let the holder release it; wait for both. The release is
+    held at the simulator until then, so the holder cannot finish first however the two are
+    scheduled on a busy machine."""
+    release = threading.Event()
+    with held_until(rig.salesbuildr.middleware, release, is_lock_release):
         first, second = rig.reconcile.start(*a), rig.reconcile.start(*b)
 
         def met_the_lock() -> bool:

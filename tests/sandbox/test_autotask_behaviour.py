@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from autotask_fixtures import CREDENTIALS, HEADERS, Running, concurrently, running, webhook_body
+from held_requests import held_until
 
 from reconciler.sandbox import tenant
 from reconciler.sandbox.autotask import AutotaskSimulator
@@ -521,15 +523,31 @@ def test_webhook_field_picklists(demo: Running) -> None:
 
 
 def test_thread_limit_is_three_per_object_endpoint() -> None:
-    with running(latency_ms=400) as at:
+    """The first three requests hold their slots (inside the simulator) until the other three
+    were refused, so all six overlap however slowly a busy machine starts the threads."""
+    with running() as at:
         body = {"filter": [{"op": "exist", "field": "id"}], "MaxRecords": 1}
+        answered: list[int] = []
 
         def call(i: int) -> int:
             if i % 2:
-                return at.client.post("/V1.0/Companies/query", json=body).status_code
-            return at.client.get(f"/V1.0/Companies/{29684500 + i}").status_code
+                status = at.client.post("/V1.0/Companies/query", json=body).status_code
+            else:
+                status = at.client.get(f"/V1.0/Companies/{29684500 + i}").status_code
+            answered.append(status)
+            return status
 
-        statuses = concurrently(6, call)
+        with held_until(at.sim.middleware, threading.Event()) as release:
+            statuses: list[int] = []
+            waiting = threading.Thread(target=lambda: statuses.extend(concurrently(6, call)))
+            waiting.start()
+            deadline = time.monotonic() + 60
+            while len(answered) < 3:
+                assert time.monotonic() < deadline, f"only {answered} answered"
+                time.sleep(0.01)
+            assert answered == [429, 429, 429]
+            release.set()
+            waiting.join(120)
         assert statuses.count(200) == 3 and statuses.count(429) == 3, statuses
         stats = at.sim.stats()["endpoints"]
         assert all(e["max_in_flight"] <= 3 for e in stats.values())
