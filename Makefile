@@ -5,8 +5,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# pytest-xdist workers: one per core (auto); PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= auto
+# make test-busy: how many CPU-bound processes occupy the machine, and for how long at most.
+BUSY_PROCESSES ?= 2
+BUSY_MAX_S     ?= 3600
 
-.PHONY: install test pytest lint format typecheck check schema demo cassettes bench bench-check clean
+.PHONY: install test test-busy pytest lint format typecheck check schema demo cassettes bench bench-check clean
 
 install: $(STAMP)
 
@@ -20,8 +25,24 @@ $(STAMP): pyproject.toml
 test: install lint typecheck pytest
 
 pytest: install
-	@$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
+	@$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$rc
+
+## test-busy: the whole suite (make pytest) while two CPU-bound processes occupy both cores,
+##   as on a busy CI runner; they are stopped when it ends, however it ends. No test may depend
+##   on the machine's speed (speed is measured in bench/), so this passes as make pytest does.
+test-busy: install
+	@hogs=""; \
+	  trap 'kill $$hogs 2>/dev/null; wait $$hogs 2>/dev/null' EXIT; \
+	  trap 'exit 130' HUP INT TERM; \
+	  for i in $$(seq $(BUSY_PROCESSES)); do \
+	    timeout $(BUSY_MAX_S) $(BIN)/python -c 'while True: pass' & hogs="$$hogs $$!"; \
+	  done; \
+	  echo "test-busy: $(BUSY_PROCESSES) CPU-bound processes ($$hogs ) occupy the cores"; \
+	  started=$$(date +%s); \
+	  $(MAKE) --no-print-directory pytest; rc=$$?; \
+	  echo "test-busy: make pytest exited $$rc after $$(( $$(date +%s) - started )) s"; \
+	  exit $$rc
 
 LINTED := reconciler tests ci $(wildcard bench scripts/*.py)
 

@@ -85,7 +85,7 @@ HEADER = [
 
 def render(results: Sequence[Mapping[str, Any]], total_s: float) -> str:
     lines: list[str] = []
-    main = [r for r in results if r["workload"] != "W4"]
+    main = [r for r in results if r["workload"] not in ("W4", "W6")]
     if main:
         rows = [_row(r, f"{r['workload']} {r['title']}") for r in main]
         lines += _table(HEADER, rows)
@@ -123,6 +123,13 @@ def render(results: Sequence[Mapping[str, Any]], total_s: float) -> str:
             f"fitted exponent ({cp['fit']}): CPU {cp['cpu_exponent']:.2f}, "
             f"memory {cp['memory_exponent']:.2f}; {cp['mb_per_1k_objects']:.2f} MB per 1k objects"
         )
+    for result in results:
+        if result["workload"] == "W6":
+            if lines:
+                lines.append("")
+            lines.append(f"W6 sandbox startup (best of {result['best_of']}):")
+            rows = [[name, f"{s:.2f}"] for name, s in result["startup_s"].items()]
+            lines += _table(["what", "seconds"], rows)
     lines.append("")
     lines.append("Excess calls over the lower bound, by endpoint:")
     for result in results:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench import bounds, compute, drift, measure
+from bench import bounds, compute, drift, measure, startup
 from bench.sim import Simulators
 from reconciler.config.desired import desired_resources, policy_settings
 from reconciler.errors import ConfigError
@@ -433,6 +433,7 @@ WORKLOADS: dict[str, Callable[[Options], dict[str, Any]]] = {
     "W3": w3,
     "W4": w4,
     "W5": w5,
+    "W6": lambda options: startup.w6(options.quick, check),
 }
 
 

@@ -16,7 +16,9 @@ wire. Layout of the URL space, mirroring ``https://acme.salesbuildr.com``:
 ``/_sandbox/...``
     the control surface of every simulator (``GET stats``, ``POST reset``) plus
     ``POST /_sandbox/fail-next-job`` ``{"error": "..."}``: the next job created fails with that
-    error (once).
+    error (once), and ``POST /_sandbox/expire-lock``: the apply lock's TTL ends now (200 with the
+    holder it had, 404 when none), so a test can hold a lock far longer than it needs and still
+    see it expire without waiting for the clock.
 
 Beyond the contract document, and proposed as part of it:
 
@@ -172,6 +174,7 @@ class SalesbuildrSimulator:
             routes=[
                 *control_routes(stats=self.stats_counter, reset=self.reset),
                 Route(CONTROL_PREFIX + "fail-next-job", self._fail_next_job, methods=["POST"]),
+                Route(CONTROL_PREFIX + "expire-lock", self._expire_lock, methods=["POST"]),
             ]
         )
         self._receiver_route = Router(
@@ -459,3 +462,8 @@ class SalesbuildrSimulator:
         with self._guard:
             self.jobs.fail_next = error
         return JSONResponse({"error": error})
+
+    async def _expire_lock(self, request: Request) -> Response:
+        with self._guard:
+            expired = self.apply_lock.expire(self.clock())
+        return JSONResponse({"expired": expired}) if expired else message(404, "no lock is held")

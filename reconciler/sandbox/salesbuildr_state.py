@@ -115,6 +115,14 @@ class ApplyLock:
         self._holder = None
         return None
 
+    def expire(self, now: float) -> dict[str, Any] | None:
+        """End the held lock's TTL at ``now`` (as if it had run out); the holder's body as it was,
+        or None when no lock is held. Lets a test expire a long TTL without waiting for it."""
+        current = self.holder(now)
+        if self._holder is not None:
+            self._holder.expires_at = now
+        return current
+
     def clear(self) -> None:
         self._holder = None
 

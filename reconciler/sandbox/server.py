@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 
 LOOPBACK = "127.0.0.1"
+START_TIMEOUT_S = 60.0  # generous: a busy machine starts a thread late, never wrongly
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -38,9 +39,24 @@ class RunningServer:
         self._thread.join(timeout)
 
 
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (the kernel picks a free port when 0), handed to uvicorn
+    as it is: no window between finding a free port and binding it in which another process
+    (a parallel test worker, any outgoing connection) could take it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(f"the sandbox server cannot listen on {host}:{port}: {exc}") from None
+    return sock
+
+
 def serve_in_thread(app: Any, *, port: int = 0, host: str = LOOPBACK) -> RunningServer:
     """Start ``app`` on ``host:port`` (a free port when 0); return once it accepts connections."""
-    chosen = port or free_port(host)
+    sock = _listening_socket(host, port)
+    chosen: int = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
         host=host,
@@ -51,13 +67,19 @@ def serve_in_thread(app: Any, *, port: int = 0, host: str = LOOPBACK) -> Running
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"sandbox-{chosen}", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"sandbox-{chosen}", daemon=True
+    )
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + START_TIMEOUT_S
     while not server.started:
         if not thread.is_alive():
+            sock.close()
             raise RuntimeError(f"the sandbox server on {host}:{chosen} failed to start")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the sandbox server on {host}:{chosen} did not start in 10 s")
+            server.should_exit = True
+            raise RuntimeError(
+                f"the sandbox server on {host}:{chosen} did not start in {START_TIMEOUT_S:.0f} s"
+            )
         time.sleep(0.01)
     return RunningServer(url=f"http://{host}:{chosen}", port=chosen, _server=server, _thread=thread)

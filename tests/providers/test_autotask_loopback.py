@@ -5,7 +5,6 @@ bound of limits-and-reliability.md A2)."""
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from held_requests import held_until_in_flight
 from pydantic import SecretStr
 
 from reconciler.errors import (
@@ -320,13 +320,13 @@ def test_udf_definitions_resolve_types_and_multi_select(client: AutotaskClient) 
 
 
 def test_concurrent_reads_never_exceed_three_in_flight(sandbox: Sandbox) -> None:
-    sandbox.autotask.set_faults(None, latency_ms=100)
-    try:
-        with connect(sandbox) as reader, ThreadPoolExecutor(max_workers=8) as pool:
-            results = list(pool.map(lambda _: reader.query("Services"), range(8)))
-            assert reader.calls == 8, "no 429 from the thread limit, so no retry"
-    finally:
-        sandbox.autotask.set_faults(None, latency_ms=0)
+    with (
+        held_until_in_flight(sandbox.autotask.middleware, 3),
+        connect(sandbox) as reader,
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
+        results = list(pool.map(lambda _: reader.query("Services"), range(8)))
+        assert reader.calls == 8, "no 429 from the thread limit, so no retry"
     assert all(len(r) == len(results[0]) for r in results)
     services = stats(sandbox)["endpoints"]["POST /V1.0/Services/query"]
     assert services["max_in_flight"] == 3
@@ -505,13 +505,13 @@ def test_reset_after_commit_is_an_unknown_outcome_and_the_write_happened(
 
 def test_timeout_on_a_write_is_an_unknown_outcome(sandbox: Sandbox, client: AutotaskClient) -> None:
     name = "Timed Out Depot"
-    with connect(sandbox, timeout=0.3) as writer, faults(sandbox, {"timeout": 1.0}, hold_s=5.0):
-        started = time.monotonic()
+    # Held for ten minutes: "timed out" (not "cut off") says the client gave up, not the
+    # simulator, on any machine.
+    with connect(sandbox, timeout=0.3) as writer, faults(sandbox, {"timeout": 1.0}, hold_s=600):
         with pytest.raises(UnknownOutcome, match="timed out"):
             writer.create("InventoryLocations", {"locationName": name, "isActive": True})
         with pytest.raises(Unavailable, match="timed out"):
             writer.get("InventoryLocations", 29688001)
-        assert time.monotonic() - started < 4.0, "the client gave up, not the simulator"
     assert client.query("InventoryLocations", eq("locationName", name)) == []
 
 

@@ -14,9 +14,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 
 import pytest
+from held_requests import held_until
 from reliability_support import (
     EXTRA_SECRETS,
     Rig,
@@ -27,6 +28,7 @@ from reliability_support import (
     wait_for,
 )
 from scenario_world import LOCK
+from starlette.types import Scope
 
 from reconciler import session
 from reconciler.apply import JsonlJournal, apply_plan
@@ -55,15 +57,30 @@ CONFIG_B = (
 )
 
 
-def race(rig: Rig, a: tuple[str, ...], b: tuple[str, ...]) -> tuple[Run, Run]:
-    """Start both commands at once with slow requests; wait for both."""
-    rig.autotask.set_faults({}, latency_ms=25)
-    rig.salesbuildr.set_faults({}, latency_ms=25)
-    first, second = rig.reconcile.start(*a), rig.reconcile.start(*b)
-    runs = first.wait(), second.wait()
-    rig.autotask.set_faults({}, latency_ms=0)
-    rig.salesbuildr.set_faults({}, latency_ms=0)
-    return runs
+def is_lock_release(scope: Scope) -> bool:
+    return bool(scope["method"] == "DELETE" and scope["path"] == "/public-api" + LOCK)
+
+
+def race(rig: Rig, a: tuple[str, ...], b: tuple[str, ...], *, waiting: bool) -> tuple[Run, Run]:
+    """Start both commands at once; once one has met the lock the other holds (refused and
+    exited, or ``waiting`` for it), let the holder release it; wait for both. The release is
+    held at the simulator until then, so the holder cannot finish first however the two are
+    scheduled on a busy machine."""
+    release = threading.Event()
+    with held_until(rig.salesbuildr.middleware, release, is_lock_release):
+        first, second = rig.reconcile.start(*a), rig.reconcile.start(*b)
+
+        def met_the_lock() -> bool:
+            if waiting:
+                return any(
+                    "; waiting" in p.stderr_path.read_text(errors="replace")
+                    for p in (first, second)
+                )
+            return first.popen.poll() is not None or second.popen.poll() is not None
+
+        wait_for(met_the_lock, what="one apply to meet the other's lock")
+        release.set()
+        return first.wait(), second.wait()
 
 
 def owner_pid(run: Run, rig: Rig) -> int:
@@ -77,7 +94,7 @@ def assert_one_config_is_live(rig: Rig, winner: str, loser: str) -> None:
     assert lock_holder(rig.world) is None
 
 
-@pytest.mark.parametrize("wait", ["0s", "60s"], ids=["refuse-at-once", "wait-then-stale"])
+@pytest.mark.parametrize("wait", ["0s", "10m"], ids=["refuse-at-once", "wait-then-stale"])
 def test_two_saved_plans_applied_at_once(rig: Rig, wait: str) -> None:
     rig.write(CONFIG_A, "a.yaml")
     rig.write(CONFIG_B, "b.yaml")
@@ -88,6 +105,7 @@ def test_two_saved_plans_applied_at_once(rig: Rig, wait: str) -> None:
         rig,
         ("-v", "apply", "a.json", "--lock-timeout", wait),
         ("-v", "apply", "b.json", "--lock-timeout", wait),
+        waiting=wait != "0s",
     )
 
     codes = sorted((run_a.returncode, run_b.returncode))
@@ -136,10 +154,10 @@ def test_an_apply_file_that_waited_for_the_lock_does_not_write_its_old_plan(rig:
     rig.write(CONFIG_A, "a.yaml")
     rig.write(CONFIG_B, "b.yaml")
     other = "deploy@other-host.example:4242"
-    taken = rig.world.salesbuildr.put(LOCK, json={"owner": other, "ttlSeconds": 120})
+    taken = rig.world.salesbuildr.put(LOCK, json={"owner": other, "ttlSeconds": 3600})
     assert taken.status_code == 201, taken.text
     waiting = rig.reconcile.start(
-        "-v", "apply", "b.yaml", "--auto-approve", "--lock-timeout", "60s"
+        "-v", "apply", "b.yaml", "--auto-approve", "--lock-timeout", "10m"
     )
     wait_for(
         lambda: f"lock held by {other}; waiting" in waiting.stderr_path.read_text(),
@@ -178,8 +196,10 @@ def test_a_lock_that_is_not_a_dead_local_run_is_waited_for_until_its_ttl(
     rig: Rig, owner: str
 ) -> None:
     """Only a dead process on this host is taken over; any other holder is refused at once or
-    waited for until its lock expires."""
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    waited for until its lock expires. The lock is taken for far longer than the test needs and
+    expired through the sandbox's control surface while the second run is seen waiting, so no
+    TTL has to outlast how long a loaded machine takes to start `reconcile`."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     try:
         owner = owner.format(
             dead=dead_pid(),
@@ -188,7 +208,7 @@ def test_a_lock_that_is_not_a_dead_local_run_is_waited_for_until_its_ttl(
             alive=sleeper.pid,
         )
         rig.plan(rig.write(CONFIG_A))
-        taken = rig.world.salesbuildr.put(LOCK, json={"owner": owner, "ttlSeconds": 3})
+        taken = rig.world.salesbuildr.put(LOCK, json={"owner": owner, "ttlSeconds": 3600})
         assert taken.status_code == 201, taken.text
         before = rig.world.writes()
 
@@ -200,11 +220,20 @@ def test_a_lock_that_is_not_a_dead_local_run_is_waited_for_until_its_ttl(
         assert rig.stats("autotask")["writes"] == 0
         assert lock_holder(rig.world)["owner"] == owner  # type: ignore[index]
 
-        started = time.monotonic()
-        waited = rig.reconcile("-v", "apply", "plan.json", "--lock-timeout", "30s")
+        waiting = rig.reconcile.start("-v", "apply", "plan.json", "--lock-timeout", "10m")
+        wait_for(
+            lambda: f"lock held by {owner}; waiting" in waiting.stderr_path.read_text(),
+            what="the second apply to wait for the lock",
+        )
+        assert rig.world.writes() == before, "nothing is written while it waits"
+        assert lock_holder(rig.world)["owner"] == owner  # type: ignore[index]
+        expired = rig.world.salesbuildr.post(rig.control("salesbuildr") + "/_sandbox/expire-lock")
+        assert expired.status_code == 200, expired.text
+        waited = waiting.wait()
+
         assert waited.returncode == 0, waited.output
-        assert f"lock held by {owner}; waiting" in waited.stderr
-        assert time.monotonic() - started >= 1.0
+        assert "taking over" not in waited.stderr
+        assert rig.world.writes() != before
         assert lock_holder(rig.world) is None
     finally:
         sleeper.send_signal(signal.SIGKILL)

@@ -4,7 +4,9 @@ and memory, and without a traceback; the receiver records each as a failed deliv
 serving.
 
 The loader runs as a real `reconcile validate` process, measured with ``wait4`` (its own peak RSS
-and wall time). The receiver runs in this process, measured with ``tracemalloc``.
+and CPU time). The receiver runs in this process, measured with ``tracemalloc`` and this
+process's CPU time. "Bounded time" is CPU time, which other work on a busy machine does not
+inflate the way it does wall time.
 """
 
 from __future__ import annotations
@@ -24,13 +26,12 @@ from reliability_support import SECRETS, Rig, base_environment
 from reconciler.sandbox.launch import Sandbox
 from reconciler.sandbox.salesbuildr_receiver import signature
 
-MAX_SECONDS = 20.0
+MAX_CPU_SECONDS = 20.0
 MAX_EXTRA_RSS_MB = 64  # over a `reconcile validate` of a one-line file
 
 
 def measured_validate(sandbox: Sandbox, document: Path) -> tuple[int, str, float, float]:
-    """(exit code, stderr, seconds, peak RSS in MB) of `reconcile validate DOCUMENT`."""
-    started = time.monotonic()
+    """(exit code, stderr, CPU seconds, peak RSS in MB) of `reconcile validate DOCUMENT`."""
     process = subprocess.Popen(
         [sys.executable, "-m", "reconciler", "validate", document.name],
         cwd=document.parent,
@@ -43,7 +44,8 @@ def measured_validate(sandbox: Sandbox, document: Path) -> tuple[int, str, float
     process.stderr.close()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, stderr, time.monotonic() - started, usage.ru_maxrss / 1024
+    cpu_seconds = usage.ru_utime + usage.ru_stime
+    return process.returncode, stderr, cpu_seconds, usage.ru_maxrss / 1024
 
 
 def huge_sparse(path: Path) -> str:
@@ -123,7 +125,7 @@ def test_the_loader_refuses_hostile_documents_in_bounded_time_and_memory(
     assert "Traceback" not in stderr and "internal error" not in stderr, stderr
     assert stderr.startswith("mappings.yaml"), stderr  # located
     assert expected in stderr, stderr
-    assert seconds < MAX_SECONDS, seconds
+    assert seconds < MAX_CPU_SECONDS, seconds
     assert rss - baseline_rss < MAX_EXTRA_RSS_MB, (rss, baseline_rss)
 
 
@@ -176,14 +178,14 @@ def test_the_receiver_refuses_huge_and_garbage_bodies_and_records_them(
     url = receiver_url(rig)
     tracemalloc.start()
     try:
-        started = time.monotonic()
+        started = time.process_time()
         declared = receiving.post(url, content=b"{" * 5_000_000, headers=signed(b"{" * 5_000_000))
         streamed = receiving.post(url, content=stream(50 * 1024 * 1024))
         bad_utf8 = receiving.post(
             url, content=b'{"Action": "caf\xe9"}', headers=signed(b'{"Action": "caf\xe9"}')
         )
         unsigned = receiving.post(url, content=b"\x00\xff garbage")
-        seconds = time.monotonic() - started
+        seconds = time.process_time() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -191,7 +193,7 @@ def test_the_receiver_refuses_huge_and_garbage_bodies_and_records_them(
     assert (declared.status_code, streamed.status_code) == (413, 413)
     assert bad_utf8.status_code == 400
     assert unsigned.status_code == 401
-    assert seconds < MAX_SECONDS
+    assert seconds < MAX_CPU_SECONDS
     assert peak < 32 * 1024 * 1024, peak  # never the whole 50 MB stream
     recorded = deliveries(rig)
     assert [d["status"] for d in recorded] == ["failed", "failed", "failed", "bad_signature"]

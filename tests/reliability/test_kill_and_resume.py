@@ -2,14 +2,20 @@
 re-plan shows exactly the work left, the re-run finishes it (taking over the dead run's lock), and
 nothing is duplicated.
 
-Writes are slowed down by the sandbox's latency so that the test can kill the process when its
-journal has k lines (each line is fsynced as the write returns).
+The simulators hold every write that arrives once the journal has k lines (each line is fsynced
+as its write returns, and writes go one at a time), so the test kills the process when its
+journal has k lines however a busy machine schedules the two; the held write is then dropped
+without reaching the application.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,27 +29,57 @@ from reliability_support import (
     pending,
     wait_for,
 )
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from reconciler.sandbox.common import drop_connection
 
 pytestmark = pytest.mark.slow
 
-LATENCY_MS = 80
+
+@contextmanager
+def writes_held_after(rig: Rig, k: int, journal: Path) -> Iterator[threading.Event]:
+    """In both simulators, hold each write that arrives once ``journal`` has ``k`` lines until the
+    event is set (the run is dead), then drop it unprocessed; other requests pass."""
+    dead = threading.Event()
+    saved = []
+    for simulator in (rig.autotask, rig.salesbuildr):
+        middleware = simulator.middleware
+
+        def holding(app: ASGIApp, middleware: Any) -> ASGIApp:
+            async def held(scope: Scope, receive: Receive, send: Send) -> None:
+                is_write = not middleware.is_read(scope["method"], scope["path"])
+                if is_write and len(journal_lines(journal)) >= k:
+                    while not dead.is_set():
+                        await asyncio.sleep(0.02)
+                    await drop_connection(send)
+                    return
+                await app(scope, receive, send)
+
+            return held
+
+        saved.append((middleware, middleware.app))
+        middleware.app = holding(middleware.app, middleware)
+    try:
+        yield dead
+    finally:
+        dead.set()
+        for middleware, app in saved:
+            middleware.app = app
 
 
 def kill_after(rig: Rig, k: int, journal: Path) -> tuple[int, list[dict[str, Any]]]:
-    """Start `apply plan.json` with slow writes, SIGKILL it once its journal has k lines."""
-    rig.autotask.set_faults({}, latency_ms=LATENCY_MS)
-    rig.salesbuildr.set_faults({}, latency_ms=LATENCY_MS)
-    process = rig.reconcile.start("apply", "plan.json")
+    """Start `apply plan.json`, SIGKILL it once its journal has k lines (its next write held)."""
+    with writes_held_after(rig, k, journal) as dead:
+        process = rig.reconcile.start("apply", "plan.json")
 
-    def reached() -> bool:
-        assert process.popen.poll() is None, "the apply ended before it could be killed"
-        return len(journal_lines(journal)) >= k
+        def reached() -> bool:
+            assert process.popen.poll() is None, "the apply ended before it could be killed"
+            return len(journal_lines(journal)) >= k
 
-    wait_for(reached, timeout=60, what=f"{k} journal lines")
-    process.kill()
-    killed = process.wait()
-    rig.autotask.set_faults({}, latency_ms=0)
-    rig.salesbuildr.set_faults({}, latency_ms=0)
+        wait_for(reached, timeout=120, what=f"{k} journal lines")
+        process.kill()
+        killed = process.wait()
+        dead.set()
     assert killed.returncode == -signal.SIGKILL
     return process.pid, journal_lines(journal)
 

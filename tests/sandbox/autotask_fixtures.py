@@ -55,7 +55,7 @@ def running(**options: Any) -> Iterator[Running]:
     options.setdefault("seed", "demo")
     sim = AutotaskSimulator(credentials=CREDENTIALS, **options)
     server = serve_in_thread(sim.app)
-    client = httpx.Client(base_url=server.url, headers=HEADERS, timeout=10)
+    client = httpx.Client(base_url=server.url, headers=HEADERS, timeout=30)
     try:
         yield Running(sim, server, client)
     finally:

@@ -53,7 +53,7 @@ class Receiver:
     received: list[ReceivedRequest] = field(default_factory=list)
     _arrived: threading.Condition = field(default_factory=threading.Condition)
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedRequest]:
+    def wait_for(self, count: int, timeout: float = 60.0) -> list[ReceivedRequest]:
         """Wait until at least ``count`` requests arrived; return them all."""
         with self._arrived:
             self._arrived.wait_for(lambda: len(self.received) >= count, timeout)

@@ -202,7 +202,7 @@ def _collection_path(entity: EntityDef, parent_id: int | None) -> str:
 def world() -> Iterator[World]:
     sim = AutotaskSimulator(credentials=CREDENTIALS, seed="demo")
     server = serve_in_thread(sim.app)
-    client = httpx.Client(base_url=server.url, headers=HEADERS, timeout=10)
+    client = httpx.Client(base_url=server.url, headers=HEADERS, timeout=30)
     world = World(sim, server, client)
     try:
         for entity in sim.catalog.entities.values():

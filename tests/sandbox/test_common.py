@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -155,7 +157,9 @@ def test_stats_count_requests_writes_and_in_flight() -> None:
 class TinyApp:
     """One resource behind SandboxMiddleware: GET reads, POST appends (a committed write)."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, gate: threading.Event | None = None, **options: Any) -> None:
+        """``gate``: when given, every ``/things`` request waits for it inside the app (holding
+        its in-flight slot, without blocking the server's other requests)."""
         self.items: list[int] = []
         self.resets: list[str] = []
         self.stats = RequestStats()
@@ -164,6 +168,8 @@ class TinyApp:
         self.router.add("POST", "/things", _nothing)
 
         async def things(request: Request) -> Response:
+            while gate is not None and not gate.is_set():
+                await asyncio.sleep(0.01)
             if request.method == "POST":
                 self.items.append(len(self.items))
             return JSONResponse({"items": self.items})
@@ -202,28 +208,34 @@ def tiny(serve: Callable[[Any], RunningServer]) -> Iterator[Callable[..., tuple[
         app.app.close()
 
 
-def _concurrently(count: int, call: Callable[[], int]) -> list[int]:
+def test_thread_limit_rejects_beyond_the_limit(tiny: Callable[..., tuple[TinyApp, str]]) -> None:
+    """Two requests hold their slots (at a gate) until the other three were refused, so all
+    five overlap however slowly a busy machine starts the threads."""
+    gate = threading.Event()
+    _app, url = tiny(gate=gate, thread_limit=2)
     results: list[int] = []
     lock = threading.Lock()
+    with httpx.Client(base_url=url, timeout=120) as client:
 
-    def run() -> None:
-        status = call()
-        with lock:
-            results.append(status)
+        def call() -> None:
+            status = client.get("/things").status_code
+            with lock:
+                results.append(status)
 
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(results)
-
-
-def test_thread_limit_rejects_beyond_the_limit(tiny: Callable[..., tuple[TinyApp, str]]) -> None:
-    _app, url = tiny(latency_ms=300, thread_limit=2)
-    with httpx.Client(base_url=url) as client:
-        statuses = _concurrently(5, lambda: client.get("/things").status_code)
-        assert statuses.count(200) >= 2 and 429 in statuses
+        threads = [threading.Thread(target=call) for _ in range(5)]
+        for thread in threads:
+            thread.start()
+        try:
+            deadline = time.monotonic() + 60
+            while len(results) < 3:
+                assert time.monotonic() < deadline, f"only {results} answered"
+                time.sleep(0.01)
+            assert results == [429, 429, 429]
+        finally:
+            gate.set()
+            for thread in threads:
+                thread.join(120)
+        assert sorted(results) == [200, 200, 429, 429, 429]
         assert (
             client.get("/_sandbox/stats").json()["endpoints"]["GET /things"]["max_in_flight"] == 2
         )
@@ -258,22 +270,25 @@ def test_reset_after_commit_commits_then_drops(tiny: Callable[..., tuple[TinyApp
 
 
 def test_timeout_holds_until_the_client_gives_up(tiny: Callable[..., tuple[TinyApp, str]]) -> None:
-    app, url = tiny(faults={"timeout": 1.0}, timeout_hold_s=0.3)
+    # A hold far beyond the client's read timeout, then a client far more patient than the hold:
+    # which side ends first never depends on how promptly a busy machine runs either.
+    app, url = tiny(faults={"timeout": 1.0}, timeout_hold_s=600)
     with httpx.Client(base_url=url) as client:
         with pytest.raises(httpx.ReadTimeout):
-            client.get("/things", timeout=0.1)
+            client.get("/things", timeout=httpx.Timeout(30, read=0.1))
+        app.app.timeout_hold_s = 0.3
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-            client.get("/things", timeout=5)
+            client.get("/things", timeout=120)
         app.app.faults = {}
         assert client.get("/things").status_code == 200
 
 
 def test_callouts_go_to_loopback_only(receiver: Any) -> None:
-    sender = CalloutSender(timeout_s=2)
+    sender = CalloutSender(timeout_s=30)
     try:
         sender.submit("https://hooks.example.com/x", b'{"a":1}', {})
         sender.submit(receiver.url + "/ok", b'{"b":2}', {"X-Test": "1"})
-        assert sender.wait_idle()
+        assert sender.wait_idle(60)
         records = sender.records()
         assert records[0]["delivered"] is False and "never contacted" in records[0]["error"]
         assert records[1]["delivered"] is True and records[1]["status"] == 200
@@ -282,7 +297,7 @@ def test_callouts_go_to_loopback_only(receiver: Any) -> None:
         assert [r.path for r in got] == ["/ok"] and got[0].headers["x-test"] == "1"
         receiver.status = 500
         sender.submit(receiver.url + "/fail", b"{}", {})
-        assert sender.wait_idle()
+        assert sender.wait_idle(60)
         assert sender.records()[-1]["delivered"] is False
         assert sender.records()[-1]["error"] == "HTTP 500"
     finally:

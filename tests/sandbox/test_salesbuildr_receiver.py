@@ -66,7 +66,7 @@ def served() -> Iterator[tuple[SalesbuildrSimulator, str, FakeClock]]:
 @pytest.fixture
 def http(served: tuple[SalesbuildrSimulator, str, FakeClock]) -> Iterator[httpx.Client]:
     served[0].reset("demo")
-    with httpx.Client(base_url=served[1], headers={"api-key": API_KEY}, timeout=5) as client:
+    with httpx.Client(base_url=served[1], headers={"api-key": API_KEY}, timeout=30) as client:
         yield client
 
 

@@ -123,7 +123,7 @@ def client(
     sim: SalesbuildrSimulator, served: tuple[SalesbuildrSimulator, RunningServer]
 ) -> Iterator[httpx.Client]:
     with httpx.Client(
-        base_url=served[1].url + "/public-api", headers={"api-key": API_KEY}, timeout=5
+        base_url=served[1].url + "/public-api", headers={"api-key": API_KEY}, timeout=30
     ) as http:
         yield http
 

@@ -40,12 +40,12 @@ def world(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
             "UserName": env["AUTOTASK_API_USERNAME"],
             "Secret": env["AUTOTASK_API_SECRET"],
         },
-        timeout=10,
+        timeout=30,
     )
     salesbuildr = httpx.Client(
         base_url=env["SALESBUILDR_API_URL"],
         headers={"api-key": env["SALESBUILDR_API_KEY"]},
-        timeout=10,
+        timeout=30,
     )
     try:
         yield World(sandbox, autotask, salesbuildr, tmp_path)
