@@ -10,7 +10,7 @@ unless ``--debug`` is given.
     ├── UsageError            a command-line argument or environment variable is wrong
     │   └── PlanFileError     a saved plan is unreadable, malformed, altered or unverifiable
     ├── ProviderError         an API answered with an error (method, path, the API's message)
-    │   ├── AuthError         401/403: credentials refused
+    │   ├── AuthError         401/403 (Autotask: also a 500 naming a credential): refused
     │   ├── NotFoundError     404: no such route or object
     │   ├── ValidationFailed  400/422 (Autotask: also 500 with ``errors``): input refused
     │   ├── ConflictError     409/412: the object changed since it was read, or is locked
@@ -127,7 +127,8 @@ class ProviderError(ReconcileError):
 
 
 class AuthError(ProviderError):
-    """The API refused the credentials (401/403)."""
+    """The API refused the credentials: 401/403, or an Autotask 500 whose message says which
+    credential (see :mod:`reconciler.providers.autotask_auth`); the hint names it."""
 
 
 class NotFoundError(ProviderError):

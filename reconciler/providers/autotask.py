@@ -23,6 +23,7 @@ import httpx
 from pydantic import SecretStr
 
 from reconciler.errors import NotFoundError, ProviderError, UsageError
+from reconciler.providers.autotask_auth import auth_failure_hint
 from reconciler.providers.http import ApiClient, RetryPolicy
 from reconciler.providers.paging import PageGuard, page_ceiling
 
@@ -238,18 +239,16 @@ def discover_zone(
         transport=transport,
         retry=retry,
         max_in_flight=None,
+        auth_hint=auth_failure_hint,
     ) as client:
         response = client.request("GET", "ZoneInformation", params={"user": username})
     body = response.json()
     url = body.get("url") if isinstance(body, dict) else None
     if not url:
-        raise ProviderError(
-            "ZoneInformation did not name a zone for the API user",
-            system=SYSTEM,
-            method="GET",
-            path="/V1.0/ZoneInformation",
-            hint="check AUTOTASK_API_USERNAME, or set AUTOTASK_API_URL",
-        )
+        message = "ZoneInformation did not name a zone for the API user"
+        hint = "check AUTOTASK_API_USERNAME, or set AUTOTASK_API_URL"
+        path = "/V1.0/ZoneInformation"
+        raise ProviderError(message, system=SYSTEM, method="GET", path=path, hint=hint)
     return normalise_zone_url(str(url))
 
 
@@ -315,6 +314,7 @@ class AutotaskClient:
             timeout=timeout,
             max_in_flight=3,
             endpoint_key=_entity_endpoint,
+            auth_hint=auth_failure_hint,
         )
         return cls(http)
 

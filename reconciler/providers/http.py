@@ -150,7 +150,9 @@ class ApiClient:
 
     ``transport`` is the test seam (``httpx.MockTransport``); ``endpoint_key`` maps a request to
     the endpoint whose in-flight limit it counts against; ``validation_500`` says whether a 500
-    with an ``errors`` list is the API refusing the input (Autotask) or a server fault.
+    with an ``errors`` list is the API refusing the input (Autotask) or a server fault;
+    ``auth_hint(status, messages)`` names the credential to check when an answer is a refusal of
+    the credentials (it runs before every other rule).
     """
 
     def __init__(
@@ -168,6 +170,7 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         on_response: Callable[[httpx.Response], None] | None = None,
         validation_500: bool = True,
+        auth_hint: Callable[[int, list[str]], str | None] | None = None,
     ):
         require_secure_url(base_url, system)
         self.system = system
@@ -178,6 +181,7 @@ class ApiClient:
         self._sleep = sleep
         self._on_response = on_response
         self._validation_500 = validation_500
+        self._auth_hint = auth_hint
         self._semaphores: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
         self.calls = 0
@@ -346,6 +350,10 @@ class ApiClient:
             "status": status,
             "api_messages": messages,
         }
+        # First: Autotask refuses some credentials with a 500 that would read as refused input.
+        hint = self._auth_hint(status, messages) if self._auth_hint is not None else None
+        if hint is not None:
+            return AuthError(f"{self.system} refused the credentials", hint=hint, **common)
         if status in (401, 403):
             return AuthError(
                 f"{self.system} refused the credentials",

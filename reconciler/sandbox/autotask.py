@@ -13,9 +13,12 @@ verbs (others: 405), under ``/V1.0/…`` and ``/ATServicesRest/V1.0/…``, paths
   only what is sent, PUT nulls the writable fields left out); ``DELETE …/{id}`` where documented;
   a rejected write is HTTP 500 ``{"errors": [...]}``, a malformed query HTTP 400 with the same;
 * metadata: ``…/entityInformation``, ``/fields`` (picklists), ``/userDefinedFields``;
-* ``ZoneInformation`` (no auth, no thread limit), ``ThresholdInformation``, ``Version``,
+* ``ZoneInformation`` (no auth, no thread limit; ``url`` ends in ``/``; an unknown user is a 500),
+  ``ThresholdInformation``, ``Version``,
   ``/VersionInformation``;
-* auth by the ``ApiIntegrationCode``, ``UserName`` and ``Secret`` headers (401 otherwise);
+* auth by the ``ApiIntegrationCode``, ``UserName`` and ``Secret`` headers: a wrong secret is 401,
+  an unknown user or a wrong integration code 500 (:mod:`reconciler.sandbox.autotask_auth`);
+* ids in paths must be int64, else 400;
 * 3 requests in flight per object endpoint (entity) per integration: a 4th gets 429;
 * an hourly request counter (10,000 per rolling hour; at 50 % and 75 % each call is slowed by
   ``usage_delays_s``; past the limit calls get 429 except ``ThresholdInformation``);
@@ -36,7 +39,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -45,6 +47,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reconciler.sandbox.autotask_auth import (
+    AutotaskCredentials,
+    bad_path_id,
+    refusal,
+    zone_answer,
+)
 from reconciler.sandbox.autotask_entities import EntityDef, catalog
 from reconciler.sandbox.autotask_metadata import (
     HOURLY_THRESHOLD,
@@ -85,15 +93,6 @@ _ALL_METHODS: Final = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS
 __all__ = ["AutotaskCredentials", "AutotaskSimulator"]
 
 
-@dataclass(frozen=True)
-class AutotaskCredentials:
-    """The API user's credentials the simulator accepts (compared exactly)."""
-
-    username: str
-    secret: str
-    integration_code: str
-
-
 class AutotaskSimulator:
     """The Autotask REST simulator; serve :attr:`app` (e.g. with ``serve_in_thread``).
 
@@ -130,7 +129,8 @@ class AutotaskSimulator:
         self._sequence: dict[tuple[str, int], int] = {}
         self._seq_lock = threading.Lock()
         self.store = self._seeded(seed)
-        self.router = TemplateRouter(case_insensitive=True)
+        # Ids match any segment so that a non-int64 id is a 400 (bad_path_id), not a missing route.
+        self.router = TemplateRouter(case_insensitive=True, int_params=())
         self._groups: dict[str, str | None] = {}
         self._add_routes()
         self.stats_counter = RequestStats()
@@ -306,8 +306,9 @@ class AutotaskSimulator:
         if found is None:
             return _errors(404, f"No HTTP resource was found that matches {request.url.path}.")
         if found.route.template != ZONE_TEMPLATE:
-            if not self._authenticated(request):
-                return _errors(401, "Unable to authenticate: the API credentials are not valid.")
+            refused = refusal(request.headers, self.credentials)
+            if refused is not None:
+                return refused
             count = self.usage.hit()
             if count > HOURLY_THRESHOLD and found.route.template != THRESHOLD_TEMPLATE:
                 return _errors(
@@ -315,6 +316,9 @@ class AutotaskSimulator:
                     f"Request threshold of {HOURLY_THRESHOLD} requests per hour exceeded; "
                     "calls are blocked until usage drops.",
                 )
+            bad_id = bad_path_id(found.params)
+            if bad_id is not None:
+                return bad_id
         try:
             return await found.route.handler(request, found.params)
         except QueryError as exc:
@@ -322,23 +326,10 @@ class AutotaskSimulator:
         except WriteError as exc:
             return JSONResponse({"errors": exc.messages}, status_code=500)
 
-    def _authenticated(self, request: Request) -> bool:
-        headers = request.headers  # case-insensitive
-        return (
-            headers.get("apiintegrationcode") == self.credentials.integration_code
-            and headers.get("username") == self.credentials.username
-            and headers.get("secret") == self.credentials.secret
-        )
-
     # --- meta endpoints ---------------------------------------------------------------------------
 
     async def _zone(self, request: Request, params: dict[str, str]) -> Response:
-        if not request.query_params.get("user"):
-            return _errors(400, "The user parameter is required.")
-        base = str(request.base_url).rstrip("/")
-        return JSONResponse(
-            {"zoneName": "Sandbox", "url": f"{base}/ATServicesRest", "webUrl": f"{base}/", "ci": 0}
-        )
+        return zone_answer(request, self.credentials)
 
     async def _threshold(self, request: Request, params: dict[str, str]) -> Response:
         return JSONResponse(
