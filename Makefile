@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install test pytest lint format typecheck check schema demo cassettes bench bench-check clean
+.PHONY: mutation
 
 install: $(STAMP)
 
@@ -55,6 +56,13 @@ bench: install
 
 bench-check: install
 	@if [ -d bench ]; then $(BIN)/python -m bench --check; else echo "bench/: not yet"; exit 1; fi
+
+## mutation: mutation-test the pure core (plan/, kinds/, config/rules.py) with tests/unit; not in `make test`
+mutation: install
+	@$(BIN)/python -m pip install --quiet 'mutmut==3.8.1'
+	@rm -rf mutants
+	@$(BIN)/mutmut run --max-children $${MUTATION_JOBS:-2} > mutants.log 2>&1 || { tail -c 2000 mutants.log; exit 1; }
+	@$(BIN)/python scripts/mutation_score.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
