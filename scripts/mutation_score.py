@@ -45,6 +45,10 @@ def main(floor: float = 90.0) -> int:
         print(_line(name, counts))
         total.update(counts)
     print(_line("pure core", total))
+    reached = total["killed"] + total["survived"]
+    print(
+        f"killed of the mutants tests/unit reaches: {100 * total['killed'] / max(1, reached):.1f} %"
+    )
     score = 100 * total["killed"] / max(1, sum(total.values()))
     if score < floor:
         print(f"mutation score {score:.1f} % is below {floor:.0f} %", file=sys.stderr)
