@@ -432,3 +432,34 @@ def test_every_literal_secret_warns_where_it_is_written() -> None:
     ]
     assert all(w.hint == "write ${env:NAME} and keep the value out of git" for w in warnings)
     assert all(w.file == "m.yaml" and w.column > 0 for w in warnings)
+
+
+def test_webhook_rules_say_what_to_do_at_the_key() -> None:
+    problems = diagnostics(
+        """
+        RECEIVER
+        webhooks:
+          silent: {entity: company}
+          notes: {entity: ticket_note, fields: [Title], udf_fields: [X]}
+          external: {entity: company, url: "https://hooks.example/x", fields: [Phone]}
+          stray: {entity: company, secret: "${env:MONITOR_SECRET}", fields: [Phone]}
+          kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk: {entity: company, fields: [Phone]}
+        """
+    )
+    assert [(d.line, d.column, d.hint) for d in problems] == [
+        (5, 3, "list at least one field whose change should fire it, e.g. fields: [CompanyName]"),
+        (6, 49, "remove udf_fields from this webhook"),
+        (7, 3, "add secret: ${env:NAME} (Autotask signs every callout with it)"),
+        (
+            8,
+            28,
+            "webhooks without url post to Salesbuildr's receiver and use webhook_receiver.secret; "
+            "remove this secret or add the url it belongs to",
+        ),
+        (9, 3, "shorten the key, or keep it and set a shorter `name:`"),
+    ]
+    (no_receiver,) = diagnostics("webhooks:\n  sb: {entity: company, fields: [Phone]}\n")
+    assert no_receiver.hint == (
+        "add webhook_receiver: {secret: ${env:SALESBUILDR_WEBHOOK_SECRET}} so the webhook can be "
+        "signed with the secret Salesbuildr verifies"
+    )
