@@ -12,6 +12,7 @@ BUSY_PROCESSES ?= 2
 BUSY_MAX_S     ?= 3600
 
 .PHONY: install test test-busy pytest lint format typecheck check schema demo cassettes bench bench-check clean
+.PHONY: mutation
 
 install: $(STAMP)
 
@@ -76,6 +77,15 @@ bench: install
 
 bench-check: install
 	@if [ -d bench ]; then $(BIN)/python -m bench --check; else echo "bench/: not yet"; exit 1; fi
+
+## mutation: mutation-test the pure core (plan/, kinds/, config/rules.py) with tests/unit; not in `make test`
+mutation: install
+	@$(BIN)/python -m pip install --quiet 'mutmut==3.8.1'
+	@rm -rf mutants && mkdir -p .mutmut-cache
+	@echo "mutmut: mutating the pure core, killing with tests/unit (15-30 minutes on two cores)..."
+	@$(BIN)/mutmut run --max-children $${MUTATION_JOBS:-2} > .mutmut-cache/run.log 2>&1 \
+	  || { tail -c 2000 .mutmut-cache/run.log; exit 1; }
+	@$(BIN)/python scripts/mutation_score.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
