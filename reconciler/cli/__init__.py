@@ -70,7 +70,7 @@ def _report(error: ReconcileError) -> None:
         # Messages embed live names; the lines the tool broke stay, each one escaped.
         _err(f"error: {terminal_lines(error.message)}", fg="red", bold=True)
     if error.hint:
-        _err(f"  hint: {terminal_lines(error.hint)}")
+        _err(f"  hint: {terminal(error.hint)}")  # hints are one line: a break is data
 
 
 def _source_lines(error: ConfigError) -> dict[str, list[str]]:

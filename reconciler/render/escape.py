@@ -69,8 +69,17 @@ def terminal(text: object) -> str:
 
 
 def terminal_lines(text: str) -> str:
-    """A message of several lines the tool itself broke: each line as :func:`terminal` shows it."""
-    return "\n".join(terminal(line) for line in text.split("\n"))
+    """A message the tool may have broke into lines, each continuation indented two spaces
+    (``"...:\\n  item"``): those breaks stay, every other one and every hidden character is
+    escaped. The items are escaped where the message is built; this is the backstop."""
+    lines = text.split("\n")
+    kept = [terminal(lines[0])]
+    for line in lines[1:]:
+        if line.startswith("  "):
+            kept.append("\n" + terminal(line))
+        else:
+            kept[-1] += "\\n" + terminal(line)
+    return "".join(kept)
 
 
 def text_value(text: str) -> str:
