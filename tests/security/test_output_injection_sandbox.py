@@ -219,4 +219,3 @@ def test_webhooks_status_and_errors_keep_their_structure(tenant: Tenant) -> None
         "error: n",
         "  hint: ",
     ], missing.stderr
-
