@@ -327,3 +327,16 @@ def test_rich_markup_in_progress_is_escaped(monkeypatch: pytest.MonkeyPatch) -> 
     with _apply_progress() as progress:
         progress('create webhooks["[bold]x\x1b[2J"]', 1, 2)
     assert seen == ['  [1/2] create webhooks["[bold]x\\x1b[2J"]']
+
+
+def test_ci_failure_comment_fences_stderr_so_no_line_can_close_the_block() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ci"))
+    from run_reconcile import _fenced  # noqa: PLC0415
+
+    body = _fenced("error: x\n````\n  ```\n<details>")
+    fence = body.split("\n")[0]
+    assert set(fence) == {"`"} and len(fence) == 5
+    assert body.split("\n")[-1] == fence
+    inner = body.split("\n")[1:-1]
+    assert not any(line.strip().startswith(fence) for line in inner)
+    assert "\u200b" not in body
