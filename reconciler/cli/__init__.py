@@ -128,6 +128,13 @@ class ReconcileGroup(click.Group):
             ctx.exit(EXIT_ERROR)
 
 
+class _TerminalFormatter(logging.Formatter):
+    """Log lines quote vendor messages and paths: shown as the terminal view shows data."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_lines(super().format(record))
+
+
 def _debug(ctx: click.Context) -> bool:
     root = ctx.find_root()
     return bool(root.params.get("debug"))
@@ -160,7 +167,7 @@ def cli(ctx: click.Context, verbose: int, debug: bool, max_pages: int | None) ->
         level = logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        logging.Formatter("%(message)s" if verbose < 2 else "%(name)s: %(message)s")
+        _TerminalFormatter("%(message)s" if verbose < 2 else "%(name)s: %(message)s")
     )
     logger = logging.getLogger("reconciler")
     logger.handlers[:] = [handler]

@@ -16,6 +16,7 @@ import contextlib
 import html
 import io
 import json
+import logging
 import re
 import sys
 from pathlib import Path
@@ -340,3 +341,12 @@ def test_ci_failure_comment_fences_stderr_so_no_line_can_close_the_block() -> No
     inner = body.split("\n")[1:-1]
     assert not any(line.strip().startswith(fence) for line in inner)
     assert "\u200b" not in body
+
+
+def test_log_lines_show_hidden_characters_as_escapes() -> None:
+    from reconciler.cli import _TerminalFormatter  # noqa: PLC0415
+
+    record = logging.LogRecord(
+        "reconciler", logging.INFO, __file__, 1, "GET %s", ("/x\x1b[2J",), None
+    )
+    assert _TerminalFormatter("%(message)s").format(record) == "GET /x\\x1b[2J"
