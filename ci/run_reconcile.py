@@ -196,7 +196,10 @@ def _fenced(text: str, limit: int = STDERR_LIMIT) -> str:
     text = text.strip("\n")
     if len(text) > limit:
         text = "…\n" + text[-limit:]
-    return "```\n" + text.replace("```", "`\u200b``") + "\n```"
+    # A fence longer than any run of backticks in the text: no line of it can close the block.
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"
 
 
 def failure_body(marker: str, title: str, completed: Completed | None, message: str = "") -> str:

@@ -31,6 +31,7 @@ from reconciler.providers import autotask_state as at_state
 from reconciler.providers.autotask import AutotaskClient, in_
 from reconciler.providers.base import ChangeWriter, Journal
 from reconciler.providers.salesbuildr import Category, Job, SalesbuildrClient
+from reconciler.render.escape import terminal
 from reconciler.session import Connections, LiveRead, make_plan, read_live
 from reconciler.state import Resource
 
@@ -180,7 +181,7 @@ def resolve_categories(table: NameTable, paths: Sequence[str]) -> list[Entry]:
         message, hint = problems[0]
         raise UsageError(f"--category: {message}", hint=hint)
     if problems:
-        lines = [f"{m} ({h})" if h else m for m, h in problems]
+        lines = [terminal(f"{m} ({h})" if h else m) for m, h in problems]
         raise UsageError(
             f"--category: {len(problems)} paths name no Salesbuildr category:\n  "
             + "\n  ".join(lines),
@@ -528,14 +529,15 @@ def select_webhooks(
         hits = spelled if len(spelled) == 1 else hits
         if len(hits) > 1:
             problems.append(
-                f"{len(hits)} webhooks are named {text!r}: " + ", ".join(h.label for h in hits)
+                f"{len(hits)} webhooks are named {text!r}: "
+                + ", ".join(terminal(h.label) for h in hits)
             )
-            hints.append(f"write one of {', '.join(h.label for h in hits)}")
+            hints.append(f"write one of {', '.join(terminal(h.label) for h in hits)}")
         elif not hits:
             problems.append(f"no installed webhook is named {text!r}")
             hint = did_you_mean(text, [h.name for h in installed] + [h.label for h in installed])
             if hint:
-                hints.append(hint)
+                hints.append(terminal(hint))
         elif hits[0] not in chosen:
             chosen.append(hits[0])
     if problems:
@@ -611,9 +613,11 @@ def remove_webhooks(
         except ReconcileError as error:
             if not done:
                 raise
+            left = [c.address for c in changes if c.address not in done]
             raise PartialApplyError(
-                f"uninstall stopped: {error.message}\n  deleted: {', '.join(done)}\n  "
-                f"not deleted: {', '.join(c.address for c in changes if c.address not in done)}",
+                f"uninstall stopped: {terminal(error.message)}\n"
+                f"  deleted: {terminal(', '.join(done))}\n"
+                f"  not deleted: {terminal(', '.join(left))}",
                 hint="every delete is in the journal; run the command again to finish",
             ) from error
         done.append(change.address)
@@ -632,7 +636,7 @@ def leftovers(client: AutotaskClient, hooks: Sequence[InstalledWebhook]) -> list
         if not ids:
             continue
         for row in client.query(f"{prefix}Webhooks", in_("id", ids), include_fields=["name"]):
-            found.append(f"{entity}/{row.get('name')} (id {row['id']}) still exists")
+            found.append(terminal(f"{entity}/{row.get('name')} (id {row['id']}) still exists"))
         for child in CHILD_COLLECTIONS:
             if entity == "ticket_note" and child == "WebhookUdfFields":
                 continue

@@ -25,7 +25,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # wiring, kept out of cli.py so that the CLI stays thin. Not in ARCHITECTURE.md's list.
     "session": frozenset({"config", "kinds", "plan", "providers", "state"}),
     # One-off actions and reports (sync, import, webhook status/report/uninstall) over a session.
-    "operations": frozenset({"config", "kinds", "plan", "providers", "state", "session"}),
+    # ... and the reports' messages quote live names through render.escape's terminal().
+    "operations": frozenset({"config", "kinds", "plan", "providers", "state", "session", "render"}),
     "apply": frozenset({"plan", "state", "providers.base"}),
     "render": frozenset({"plan", "state"}),
     "plan": frozenset({"state", "kinds"}),

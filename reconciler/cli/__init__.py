@@ -39,6 +39,7 @@ from reconciler.providers.salesbuildr import (
 )
 from reconciler.providers.salesbuildr_state import documents_touched
 from reconciler.render.diagnostics import format_diagnostic
+from reconciler.render.escape import terminal, terminal_lines
 from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_plan
@@ -63,11 +64,13 @@ def _report(error: ReconcileError) -> None:
             _err(format_diagnostic(diagnostic, lines.get(diagnostic.file)))
         files = sorted({d.file for d in error.diagnostics if d.file})
         where = f" in {', '.join(files)}" if files else ""
-        _err(f"{error.message.split(' in the')[0]}{where}", fg="red", bold=True)
+        head = terminal_lines(error.message.split(" in the")[0])
+        _err(f"{head}{terminal(where)}", fg="red", bold=True)
     else:
-        _err(f"error: {error.message}", fg="red", bold=True)
+        # Messages embed live names; the lines the tool broke stay, each one escaped.
+        _err(f"error: {terminal_lines(error.message)}", fg="red", bold=True)
     if error.hint:
-        _err(f"  hint: {error.hint}")
+        _err(f"  hint: {terminal(error.hint)}")  # hints are one line: a break is data
 
 
 def _source_lines(error: ConfigError) -> dict[str, list[str]]:
@@ -120,9 +123,16 @@ class ReconcileGroup(click.Group):
         except Exception as error:
             if _debug(ctx):
                 raise
-            _err(f"internal error: {type(error).__name__}: {error}", fg="red", bold=True)
+            _err(f"internal error: {type(error).__name__}: {terminal(error)}", fg="red", bold=True)
             _err("  hint: this is a bug in reconcile; run with --debug for the traceback")
             ctx.exit(EXIT_ERROR)
+
+
+class _TerminalFormatter(logging.Formatter):
+    """Log lines quote vendor messages and paths: shown as the terminal view shows data."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_lines(super().format(record))
 
 
 def _debug(ctx: click.Context) -> bool:
@@ -157,7 +167,7 @@ def cli(ctx: click.Context, verbose: int, debug: bool, max_pages: int | None) ->
         level = logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        logging.Formatter("%(message)s" if verbose < 2 else "%(name)s: %(message)s")
+        _TerminalFormatter("%(message)s" if verbose < 2 else "%(name)s: %(message)s")
     )
     logger = logging.getLogger("reconciler")
     logger.handlers[:] = [handler]
@@ -362,7 +372,7 @@ def _read_saved_plan(source: Path) -> Plan | None:
         documents_touched=documents_touched,
     )
     for warning in saved.warnings:
-        _err(f"warning: {warning}", fg="yellow")
+        _err(f"warning: {terminal(warning)}", fg="yellow")
     return saved.plan
 
 
@@ -432,8 +442,8 @@ def apply(
             digest = hashlib.sha256(Path(saved.config_file).read_bytes()).hexdigest()
             if digest != saved.config_sha256:
                 _err(
-                    f"note: {saved.config_file} changed since this plan was made; applying the "
-                    "plan as it was reviewed",
+                    f"note: {terminal(saved.config_file)} changed since this plan was made; "
+                    "applying the plan as it was reviewed",
                     fg="yellow",
                 )
         connections = session.connect_for_plan(saved, environ)
@@ -494,11 +504,12 @@ def _apply_progress() -> Iterator[Callable[[str, int, int], None]]:
     if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or os.environ.get("CI"):
 
         def plain(message: str, done: int, total: int) -> None:
-            _err(f"  [{done}/{total}] {message}")
+            _err(f"  [{done}/{total}] {terminal(message)}")
 
         yield plain
         return
     from rich.console import Console  # noqa: PLC0415 (only on a terminal)
+    from rich.markup import escape as rich_escape  # noqa: PLC0415
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -506,7 +517,8 @@ def _apply_progress() -> Iterator[Callable[[str, int, int], None]]:
         task = bar.add_task("applying", total=None)
 
         def update(message: str, done: int, total: int) -> None:
-            bar.update(task, description=message[:60], completed=done, total=total)
+            shown = rich_escape(terminal(message[:60]))
+            bar.update(task, description=shown, completed=done, total=total)
 
         yield update
 
@@ -549,7 +561,10 @@ def _apply_locked(
             try:
                 salesbuildr.release_lock(owner)
             except ReconcileError as error:
-                _err(f"warning: could not release the apply lock: {error.message}", fg="yellow")
+                _err(
+                    f"warning: could not release the apply lock: {terminal(error.message)}",
+                    fg="yellow",
+                )
         if not journal.records:
             journal_path.unlink(missing_ok=True)
         else:
@@ -570,8 +585,8 @@ def force_unlock(auto_approve: bool) -> None:
             click.echo("No apply holds the lock.")
             return
         click.echo(
-            f"The lock is held by {holder.owner} since {holder.acquired_at} "
-            f"(expires {holder.expires_at})."
+            f"The lock is held by {terminal(holder.owner)} since {terminal(holder.acquired_at)} "
+            f"(expires {terminal(holder.expires_at)})."
         )
         if not auto_approve:
             if not sys.stdin.isatty():

@@ -19,6 +19,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.status import Status
 
 from reconciler import operations as ops
@@ -45,6 +46,7 @@ from reconciler.providers.salesbuildr import (
     lock_owner,
     settings_from_env,
 )
+from reconciler.render.escape import terminal
 
 AFTER_APPLY_TIMEOUT_S = 600.0
 AFTER_APPLY_COMMANDS = {
@@ -130,7 +132,12 @@ def _echo_json(data: Any) -> None:
 def _table(
     header: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[int] = ()
 ) -> str:
-    """A plain aligned table (two spaces between columns, numbers right-aligned)."""
+    """A plain aligned table (two spaces between columns, numbers right-aligned).
+
+    Every cell is live data: each goes through :func:`terminal`, so none holds a control
+    sequence or a line break."""
+    header = [terminal(h) for h in header]
+    rows = [[terminal(c) for c in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
     lines = []
     for row in [header, *rows]:
@@ -178,10 +185,12 @@ class _JobProgress:
 
     def __call__(self, job: Job) -> None:
         elapsed = time.monotonic() - self.started
+        status, job_id = terminal(job.status), terminal(job.id)
         if self._status is not None:
-            self._status.update(f"{self.title}: {job.status} ({elapsed:.0f} s, job {job.id})")
+            shown = rich_escape(f"{self.title}: {status} ({elapsed:.0f} s, job {job_id})")
+            self._status.update(shown)
         elif job.status != self.last:
-            _err(f"{self.title}: {job.status} ({elapsed:.1f} s, job {job.id})")
+            _err(f"{self.title}: {status} ({elapsed:.1f} s, job {job_id})")
         self.last = job.status
 
     def __exit__(self, *exc: object) -> None:
@@ -203,7 +212,7 @@ def _job_dict(job: Job, **extra: Any) -> dict[str, Any]:
 
 def _sync_text(mode: str, job: Job) -> str:
     rows = [[_words(k), str(v)] for k, v in job.counts.items()]
-    text = f"{SYNC_TITLES[mode]} succeeded (job {job.id})."
+    text = f"{SYNC_TITLES[mode]} succeeded (job {terminal(job.id)})."
     if rows:
         text += "\n" + _table(["item", "count"], rows, right=[1])
     return text
@@ -211,7 +220,10 @@ def _sync_text(mode: str, job: Job) -> str:
 
 def _import_text(scope: str, job: Job, lines: Sequence[ops.ImportLine]) -> str:
     total = ops.import_total(job.counts)
-    text = f"Product import ({scope}) succeeded (job {job.id}): {total} item(s) imported."
+    text = (
+        f"Product import ({terminal(scope)}) succeeded (job {terminal(job.id)}): "
+        f"{total} item(s) imported."
+    )
     rows = [[line.kind, line.name or f"#{line.id}", str(line.imported)] for line in lines]
     if rows:
         rows.append(["total", "", str(total)])
@@ -235,7 +247,8 @@ def _import_names(
                 tables = read_tables()
             except ReconcileError as error:
                 _err(
-                    f"warning: could not read Autotask names ({error.message}): showing ids",
+                    f"warning: could not read Autotask names ({terminal(error.message)}): "
+                    "showing ids",
                     fg="yellow",
                 )
     return ops.import_lines(job.counts, tables)
@@ -254,7 +267,8 @@ def _tables_reader(targets: _Targets, job: Job) -> Callable[[], dict[str, NameTa
 
 def _job_failed(what: str, job: Job, command: str) -> ReconcileError:
     return ReconcileError(
-        f"{what} failed (job {job.id}): {job.error or 'Salesbuildr gave no reason'}",
+        f"{what} failed (job {terminal(job.id)}): "
+        f"{terminal(job.error or 'Salesbuildr gave no reason')}",
         hint=f"see the Synchronize page in Salesbuildr; run `{command}` again when fixed",
     )
 
@@ -381,7 +395,7 @@ def run_after_apply(plan: Plan, connections: session.Connections) -> None:
     try:
         client = _Targets(None).salesbuildr()
     except ReconcileError as error:
-        raise _after_apply_error(actions[0], error.message, actions[1:]) from error
+        raise _after_apply_error(actions[0], terminal(error.message), actions[1:]) from error
     with client:
         _run_actions(actions, client, connections.autotask)
 
@@ -399,9 +413,9 @@ def _run_actions(
                 AFTER_APPLY_TIMEOUT_S,
             )
         except ReconcileError as error:
-            raise _after_apply_error(action, error.message, rest) from error
+            raise _after_apply_error(action, terminal(error.message), rest) from error
         if job.status != "succeeded":
-            raise _after_apply_error(action, f"job {job.id}: {job.error}", rest)
+            raise _after_apply_error(action, f"job {terminal(job.id)}: {terminal(job.error)}", rest)
         kind, mode = ops.AFTER_APPLY[action]
         if kind == "sync" and mode:
             click.echo(_sync_text(mode, job))
@@ -426,7 +440,7 @@ def note_after_apply_skipped(plan: Plan) -> None:
     """after_apply runs after an apply that wrote something; say so when nothing was."""
     actions = [str(a) for a in plan.policy.get("after_apply") or []]
     if actions:
-        _err(f"after_apply ({', '.join(actions)}) not run: nothing was applied")
+        _err(f"after_apply ({terminal(', '.join(actions))}) not run: nothing was applied")
 
 
 # --- reconcile webhooks ---------------------------------------------------------------------------
@@ -537,7 +551,7 @@ def webhooks_status(ctx: click.Context, file: Path, fmt: str) -> None:
     if loaded is not None:
         states = [s.match.state for s in statuses if s.match is not None]
         summary += (
-            f"; compared with {file}: {states.count('yes')} match, "
+            f"; compared with {terminal(file)}: {states.count('yes')} match, "
             f"{states.count('differs')} differ, {states.count('not in YAML')} not in it, "
             f"{states.count('not installed')} not installed"
         )
@@ -618,7 +632,7 @@ def webhooks_report(since: str, fmt: str, config_file: Path) -> None:
         )
         return
     noun = "delivery" if len(deliveries) == 1 else "deliveries"
-    click.echo(f"{len(deliveries)} {noun} since {since_text} (receiver {receiver}).")
+    click.echo(f"{len(deliveries)} {noun} since {since_text} (receiver {terminal(receiver)}).")
     if not groups:
         return
     rows = [
@@ -703,7 +717,7 @@ def webhooks_uninstall(
         else:
             chosen, absent = ops.select_managed(installed, managed)
             if absent:
-                _err(f"not installed (nothing to delete): {', '.join(absent)}")
+                _err(f"not installed (nothing to delete): {terminal(', '.join(absent))}")
         if not chosen:
             click.echo("No webhooks to delete.")
             return
@@ -745,14 +759,17 @@ def _uninstall_locked(
             session.writer_for(connections, environ),
             changes,
             journal,
-            progress=lambda message: _err(f"  {message}"),
+            progress=lambda message: _err(f"  {terminal(message)}"),
         )
     finally:
         journal.close()
         try:
             salesbuildr.release_lock(owner)
         except ReconcileError as error:
-            _err(f"warning: could not release the apply lock: {error.message}", fg="yellow")
+            _err(
+                f"warning: could not release the apply lock: {terminal(error.message)}",
+                fg="yellow",
+            )
         if not journal.records:
             journal_path.unlink(missing_ok=True)
         else:
@@ -760,7 +777,8 @@ def _uninstall_locked(
     remaining = ops.leftovers(autotask, chosen)
     if remaining:
         raise PartialApplyError(
-            "the webhooks were deleted, but a re-read finds:\n  " + "\n  ".join(remaining),
+            "the webhooks were deleted, but a re-read finds:\n  "
+            + "\n  ".join(terminal(line) for line in remaining),
             hint="run `reconcile webhooks uninstall` again; it deletes what is left",
         )
     click.echo(

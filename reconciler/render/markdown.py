@@ -13,6 +13,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.plan.integrity import plan_checksum
+from reconciler.render.escape import (
+    ELLIPSIS,
+    VALUE_LIMIT,
+    is_shortened,
+    markdown_code,
+    markdown_text,
+)
 from reconciler.render.text import SENSITIVE
 
 MARKER = "<!-- reconcile-plan -->"
@@ -26,18 +33,34 @@ ACTION_LABEL = {
 RISK_LABEL = {"safe": "safe", "destructive": "⚠️ destructive", "blocked": "⛔ blocked"}
 
 
-def cell(value: Any) -> str:
-    if value is None:
-        text = "—"
-    elif value == SENSITIVE:
-        text = "*(sensitive)*"
-    elif isinstance(value, bool):
-        text = f"`{str(value).lower()}`"
-    elif isinstance(value, list | tuple):
-        text = "`[" + ", ".join(str(v) for v in value) + "]`" if value else "`[]`"
-    else:
-        text = f"`{value}`"
-    return text.replace("|", "\\|").replace("\n", " ")
+class Cells:
+    """Table cells of data values, each through :func:`markdown_code`; remembers whether any
+    value was shortened, so the comment can say where the full value is."""
+
+    def __init__(self) -> None:
+        self.shortened = False
+
+    def code(self, text: Any) -> str:
+        self.shortened = self.shortened or is_shortened(text)
+        return markdown_code(text)
+
+    def __call__(self, value: Any) -> str:
+        if value is None:
+            return "—"
+        if value == SENSITIVE:
+            return "*(sensitive)*"
+        if isinstance(value, bool):
+            return self.code(str(value).lower())
+        if isinstance(value, list | tuple):
+            return self.code("[" + ", ".join(str(v) for v in value) + "]")
+        return self.code(value)
+
+    @staticmethod
+    def note(where: str) -> str:
+        return (
+            f"Values longer than {VALUE_LIMIT} characters are shortened here ({ELLIPSIS}); "
+            f"{where} has each in full."
+        )
 
 
 def _counts(changes: Sequence[Mapping[str, Any]]) -> str:
@@ -48,9 +71,9 @@ def _counts(changes: Sequence[Mapping[str, Any]]) -> str:
     return ", ".join(f"{counts[a]} to {a}" for a in order if counts.get(a))
 
 
-def _rows(change: Mapping[str, Any]) -> list[str]:
-    action = ACTION_LABEL.get(change["action"], change["action"])
-    address = f"`{change['address']}`".replace("|", "\\|")
+def _rows(change: Mapping[str, Any], cell: Cells) -> list[str]:
+    action = ACTION_LABEL.get(change["action"]) or markdown_text(change["action"])
+    address = cell.code(change["address"])
     sensitive = set(change.get("sensitive_paths") or ())
     rows: list[str] = []
     diffs = change.get("diff") or [{"path": "", "before": None, "after": None}]
@@ -67,20 +90,22 @@ def _rows(change: Mapping[str, Any]) -> list[str]:
         )
         first = index == 0 or not rows
         rows.append(
-            f"| {action if first else ''} | {address if first else ''} | {diff['path']} | "
+            f"| {action if first else ''} | {address if first else ''} | "
+            f"{markdown_text(diff['path'])} | "
             f"{cell(before)} → {cell(after)} |"
         )
     return rows
 
 
 def _section_block(
-    section: str, changes: Sequence[Mapping[str, Any]], *, full: bool, plan_file: str
+    section: str, changes: Sequence[Mapping[str, Any]], *, full: bool, plan_file: str, cell: Cells
 ) -> str:
-    summary = f"<summary><b>{section}</b>: {_counts(changes)}</summary>"
+    summary = f"<summary><b>{markdown_text(section)}</b>: {_counts(changes)}</summary>"
     if not full:
         return (
             f"<details>{summary}\n\n{len(changes)} change(s), too many to list here: see "
-            f"the JSON plan (`{plan_file}`, the CI artifact) for every field.\n\n</details>"
+            f"the JSON plan ({markdown_code(plan_file)}, the CI artifact) for every field."
+            "\n\n</details>"
         )
     lines = [
         f"<details>{summary}",
@@ -89,7 +114,7 @@ def _section_block(
         "|---|---|---|---|",
     ]
     for change in changes:
-        lines.extend(_rows(change))
+        lines.extend(_rows(change, cell))
     lines.extend(["", "</details>"])
     return "\n".join(lines)
 
@@ -98,13 +123,13 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") ->
     """The whole comment; always under :data:`LIMIT` characters."""
     summary = plan["summary"]
     pending = [c for c in plan["changes"] if c["action"] != "no-op"]
-    risk = RISK_LABEL.get(plan.get("risk", "safe"), plan.get("risk", "safe"))
-    file = plan.get("config_file") or "mappings.yaml"
+    risk = RISK_LABEL.get(plan.get("risk", "safe")) or markdown_text(plan.get("risk"))
+    file = markdown_code(plan.get("config_file") or "mappings.yaml")
     head = [MARKER]
     if not pending:
         head.append("### reconcile plan: no changes")
         head.append("")
-        head.append(f"Live settings match `{file}`.")
+        head.append(f"Live settings match {file}.")
     else:
         head.append(
             f"### reconcile plan: {summary['create']} to create, {summary['update']} to update, "
@@ -112,12 +137,16 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") ->
         )
     targets = plan.get("targets") or {}
     where = " and ".join(
-        f"{system.capitalize()} `{url}`" for system, url in sorted(targets.items())
+        f"{markdown_text(str(system).capitalize())} {markdown_code(url)}"
+        for system, url in sorted(targets.items())
     )
-    calls = ", ".join(f"{s} {n}" for s, n in sorted((plan.get("api_calls") or {}).items()))
+    calls = ", ".join(
+        f"{markdown_text(s)} {markdown_text(n)}"
+        for s, n in sorted((plan.get("api_calls") or {}).items())
+    )
     head.append("")
     head.append(
-        f"`{file}`"
+        file
         + (f" against {where}" if where else "")
         + f" · {summary['no_op']} unchanged object(s) checked"
         + (f" · API calls: {calls}" if calls else "")
@@ -125,39 +154,56 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") ->
     if plan.get("blocked_reasons"):
         head.append("")
         head.append("**Blocked** — apply refuses without `--force`:")
-        head.extend(f"- {reason}" for reason in plan["blocked_reasons"])
+        head.extend(f"- {markdown_text(reason)}" for reason in plan["blocked_reasons"])
     by_section: dict[str, list[Mapping[str, Any]]] = {}
     for change in pending:
         by_section.setdefault(change["section"], []).append(change)
-    drift = _drift(plan.get("drift") or [])
+    cell = Cells()
+    drift = _drift(plan.get("drift") or [], cell)
     diagnostics = _diagnostics(plan.get("diagnostics") or [])
     # Recomputed, never copied: it is the `checksum` field `plan --out` saved for this plan.
     checksum = plan_checksum(plan)
     foot = [
         "",
         "---",
-        f"Plan checksum `{checksum}` · apply exactly this plan: `reconcile apply {plan_file}`",
+        f"Plan checksum `{checksum}` · apply exactly this plan: "
+        f"{markdown_code('reconcile apply ' + plan_file, limit=LIMIT)}",
     ]
     full = {section: True for section in by_section}
     while True:
         blocks = [
-            _section_block(s, changes, full=full[s], plan_file=plan_file)
+            _section_block(s, changes, full=full[s], plan_file=plan_file, cell=cell)
             for s, changes in by_section.items()
         ]
-        body = "\n\n".join(blocks)
-        text = "\n".join([*head, "", body, *drift, *diagnostics, *foot]) + "\n"
+        note = ["", cell.note(f"the JSON plan ({markdown_code(plan_file)})")]
+        body = [*head, "", "\n\n".join(blocks), *drift, *diagnostics]
+        text = "\n".join([*body, *(note if cell.shortened else []), *foot]) + "\n"
         if len(text) <= LIMIT or not any(full.values()):
             break
         largest = max((s for s in full if full[s]), key=lambda s: len(by_section[s]))
         full[largest] = False
     if len(text) > LIMIT:
-        text = (
-            text[: LIMIT - 200] + f"\n\n… truncated; see `{plan_file}`.\n" + "\n".join(foot) + "\n"
-        )
+        text = _cut("\n".join(body), plan_file=plan_file, foot=[*note, *foot])
     return text
 
 
-def _drift(items: Sequence[Mapping[str, Any]]) -> list[str]:
+def _cut(body: str, *, plan_file: str, foot: Sequence[str]) -> str:
+    """The first whole lines of ``body`` that fit, any open ``<details>`` closed, then the foot."""
+    end = [f"… truncated; see {markdown_code(plan_file)}.", *foot]
+    room = LIMIT - len("\n".join(end)) - 100
+    kept: list[str] = []
+    size = 0
+    for line in body.split("\n"):
+        if size + len(line) + 1 > room:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    shown = "\n".join(kept)
+    opened = shown.count("<details>") - shown.count("</details>")
+    return "\n".join([*kept, *(["", "</details>"] * opened), "", *end]) + "\n"
+
+
+def _drift(items: Sequence[Mapping[str, Any]], cell: Cells) -> list[str]:
     if not items:
         return []
     lines = [
@@ -170,10 +216,10 @@ def _drift(items: Sequence[Mapping[str, Any]]) -> list[str]:
     for item in items[:200]:
         diffs = item.get("diff") or [{"path": "", "before": None, "after": None}]
         for index, diff in enumerate(diffs):
-            address = f"`{item['address']}`" if index == 0 else ""
-            state = item["state"] if index == 0 else ""
+            address = cell.code(item["address"]) if index == 0 else ""
+            state = markdown_text(item["state"]) if index == 0 else ""
             lines.append(
-                f"| {address} | {state} | {diff['path']} | "
+                f"| {address} | {state} | {markdown_text(diff['path'])} | "
                 f"{cell(diff['before'])} → {cell(diff['after'])} |"
             )
     if len(items) > 200:
@@ -186,6 +232,6 @@ def _diagnostics(items: Sequence[Mapping[str, Any]]) -> list[str]:
         return []
     lines = ["", "#### Warnings", ""]
     for item in items[:50]:
-        where = f"`{item['location']}` " if item.get("location") else ""
-        lines.append(f"- {where}{item['message']}")
+        where = f"{markdown_code(item['location'])} " if item.get("location") else ""
+        lines.append(f"- {where}{markdown_text(item['message'], limit=2 * VALUE_LIMIT)}")
     return lines

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler.render.escape import terminal, text_value
+
 SYMBOL = {"create": "+", "update": "~", "delete": "-", "deactivate": "!"}
 SENSITIVE = "(sensitive)"
 
@@ -22,10 +24,10 @@ def value_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"'
+        return text_value(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(value_text(v) for v in value) + "]"
-    return str(value)
+    return terminal(value)
 
 
 def field_lines(change: Mapping[str, Any], indent: str = "      ") -> list[str]:
@@ -34,16 +36,17 @@ def field_lines(change: Mapping[str, Any], indent: str = "      ") -> list[str]:
     sensitive = set(change.get("sensitive_paths") or ())
     for diff in change.get("diff") or []:
         path = diff["path"]
+        shown = terminal(path)
         before = SENSITIVE if path in sensitive and diff["before"] is not None else diff["before"]
         after = SENSITIVE if path in sensitive and diff["after"] is not None else diff["after"]
         if action == "create":
             if after is None or after == []:
                 continue  # quiet: an empty attribute of a new object says nothing
-            lines.append(f"{indent}{path} = {value_text(after)}")
+            lines.append(f"{indent}{shown} = {value_text(after)}")
         elif action == "delete":
-            lines.append(f"{indent}{path} = {value_text(before)}")
+            lines.append(f"{indent}{shown} = {value_text(before)}")
         else:
-            lines.append(f"{indent}{path}: {value_text(before)} -> {value_text(after)}")
+            lines.append(f"{indent}{shown}: {value_text(before)} -> {value_text(after)}")
     return lines
 
 
@@ -57,7 +60,8 @@ def summary_line(summary: Mapping[str, int]) -> str:
 def api_calls_line(api_calls: Mapping[str, int]) -> str:
     if not api_calls:
         return "API calls: none."
-    parts = ", ".join(f"{system} {count}" for system, count in sorted(api_calls.items()))
+    counts = sorted(api_calls.items())
+    parts = ", ".join(f"{terminal(system)} {terminal(n)}" for system, n in counts)
     return f"API calls: {parts}."
 
 
@@ -71,10 +75,14 @@ def render_changes(plan: Mapping[str, Any], *, verbose: bool = False) -> list[st
             current_section = change["section"]
             if lines:
                 lines.append("")
-            lines.append(f"{current_section}:")
+            lines.append(f"{terminal(current_section)}:")
         symbol = SYMBOL.get(change["action"], " ")
-        reason = f"  ({change['reason']})" if change["action"] in ("delete", "deactivate") else ""
-        lines.append(f"  {symbol} {change['address']}{reason}")
+        reason = (
+            f"  ({terminal(change['reason'])})"
+            if change["action"] in ("delete", "deactivate")
+            else ""
+        )
+        lines.append(f"  {symbol} {terminal(change['address'])}{reason}")
         lines.extend(field_lines(change))
     return lines
 
@@ -84,12 +92,18 @@ def render_drift(drift: Sequence[Mapping[str, Any]]) -> list[str]:
         return []
     lines = ["", "Drift in observed sections (never written):"]
     for item in drift:
-        lines.append(f"  * {item['address']}: {item['state']}")
-        lines.extend(
-            f"      {d['path']}: live {value_text(d['before'])}, YAML {value_text(d['after'])}"
-            for d in item.get("diff") or []
-        )
+        lines.append(f"  * {terminal(item['address'])}: {terminal(item['state'])}")
+        lines.extend(drift_diff_lines(item))
     return lines
+
+
+def drift_diff_lines(item: Mapping[str, Any]) -> list[str]:
+    """``path: live "x", YAML "y"`` for each field of a drifted object."""
+    return [
+        f"      {terminal(d['path'])}: live {value_text(d['before'])}, "
+        f"YAML {value_text(d['after'])}"
+        for d in item.get("diff") or []
+    ]
 
 
 def render_plan(plan: Mapping[str, Any], *, verbose: bool = False) -> str:
@@ -99,7 +113,7 @@ def render_plan(plan: Mapping[str, Any], *, verbose: bool = False) -> str:
     pending = sum(summary[k] for k in ("create", "update", "delete", "deactivate"))
     lines: list[str] = []
     if pending == 0:
-        lines.append(f"No changes. Live settings match {file}.")
+        lines.append(f"No changes. Live settings match {terminal(file)}.")
     else:
         lines.extend(render_changes(plan, verbose=verbose))
         lines.append("")
@@ -108,7 +122,7 @@ def render_plan(plan: Mapping[str, Any], *, verbose: bool = False) -> str:
     if plan.get("blocked_reasons"):
         lines.append("")
         lines.append("Blocked: apply will refuse without --force:")
-        lines.extend(f"  - {reason}" for reason in plan["blocked_reasons"])
+        lines.extend(f"  - {terminal(reason)}" for reason in plan["blocked_reasons"])
     checked = summary["no_op"]
     lines.append(
         f"{checked} unchanged object(s) checked. {api_calls_line(plan.get('api_calls') or {})}"

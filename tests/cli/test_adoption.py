@@ -104,4 +104,4 @@ def test_drift_after_a_change_made_through_the_api(sandbox: Sandbox, tmp_path: P
     markdown = runner.invoke(cli, ["drift", str(config), "--format", "markdown"], env=sandbox.env)
     assert markdown.exit_code == 2
     assert markdown.stdout.startswith("<!-- reconcile-drift -->")
-    assert "`Labor` → `Software Licensing`" in markdown.stdout
+    assert "<code>Labor</code> → <code>Software Licensing</code>" in markdown.stdout

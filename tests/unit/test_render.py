@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -14,6 +15,7 @@ from reconciler.cli import _plan_exit_code
 from reconciler.plan import SENSITIVE, Action, Change, DriftItem, FieldDiff, Plan, Risk
 from reconciler.plan.integrity import plan_checksum, seal
 from reconciler.plan.targeting import matches, narrow, unmatched
+from reconciler.render.escape import markdown_code
 from reconciler.render.json import render_json
 from reconciler.render.markdown import LIMIT, MARKER, render_markdown
 from reconciler.render.text import render_plan
@@ -132,7 +134,8 @@ def test_the_three_views_agree_on_what_changes() -> None:
     markdown = render_markdown(data)
     shown_text = set(re.findall(r"^  [+~\-!] (.+?)(?:  \(.*)?$", text, re.M))
     changes_part = markdown.split("#### Drift")[0]
-    shown_md = set(re.findall(r"^\| [^|]+ \| `([^`]+)` \|", changes_part, re.M))
+    codes = re.findall(r"^\| [^|]+ \| <code>(.+?)</code> \|", changes_part, re.M)
+    shown_md = {html.unescape(code) for code in codes}
     shown_json = {
         c["address"] for c in json.loads(render_json(data))["changes"] if c["action"] != "no-op"
     }
@@ -174,7 +177,7 @@ def test_markdown_has_marker_checksum_and_apply_command() -> None:
     markdown = render_markdown(data, plan_file="artifacts/plan.json")
     assert markdown.startswith(MARKER)
     assert plan_checksum(data) in markdown
-    assert "`reconcile apply artifacts/plan.json`" in markdown
+    assert markdown_code("reconcile apply artifacts/plan.json") in markdown
     assert "<details>" in markdown and "Drift in observed sections" in markdown
 
 
@@ -206,7 +209,7 @@ def test_a_very_large_plan_stays_under_the_limit_and_points_at_the_json() -> Non
     markdown = render_markdown(data)
     assert len(markdown) <= LIMIT
     assert "see the JSON plan" in markdown
-    assert "`purchase_order`" in markdown  # small sections keep their detail
+    assert markdown_code("purchase_order") in markdown  # small sections keep their detail
     assert "20000 to create" in markdown
 
 
