@@ -3,8 +3,10 @@
 Pure: it turns the live :class:`~reconciler.state.State` and the catalog of one read into YAML text.
 Names, not ids; a stable key order (sections as in CONFIG.md, keys sorted case-insensitively);
 set-like lists sorted. A name the catalog finds twice is written ``{id: N}`` with a comment.
-Webhooks that post to Salesbuildr's receiver are written without ``url``/``secret``; any other
-secret becomes a ``${env:NAME}`` placeholder with a comment naming the variable to set.
+Webhooks that post to Salesbuildr's receiver are written without ``url``. No secret is written,
+not even as a ``${env:NAME}`` placeholder: secrets are write-only, and a secret the file does not
+state is kept as it is live, so the file plans to zero with no variable set. Comments say how to
+add one (to rotate it).
 """
 
 from __future__ import annotations
@@ -67,7 +69,6 @@ def row_problem(row: Resource, catalog: Catalog) -> str | None:
 @dataclass
 class _Writer:
     lines: list[str] = field(default_factory=list)
-    variables: list[str] = field(default_factory=list)
     catalog: Catalog = field(default_factory=Catalog)
 
     def add(self, indent: int, text: str, comment: str | None = None) -> None:
@@ -128,12 +129,6 @@ def export_yaml(
     for section in chosen:
         w.lines.append("")
         _SECTIONS[section](w, state, catalog)
-    if w.variables:
-        w.lines[len(header) : len(header)] = [
-            "# Set these variables before `reconcile plan` (secrets are write-only: Autotask and",
-            "# Salesbuildr never return them, so this file cannot contain them):",
-            *[f"#   export {name}=..." for name in w.variables],
-        ]
     return "\n".join(w.lines) + "\n"
 
 
@@ -249,13 +244,9 @@ def _webhook_receiver(w: _Writer, state: State, catalog: Catalog) -> None:
         w.add(0, "# webhook_receiver: Salesbuildr's receiver has no secret yet; add")
         w.add(0, "#   webhook_receiver: {secret: ${env:" + RECEIVER_SECRET_VARIABLE + "}}")
         return
-    w.add(0, "webhook_receiver:")
-    w.add(1, f"secret: ${{env:{RECEIVER_SECRET_VARIABLE}}}", "write-only: set the variable")
-    w.variables.append(RECEIVER_SECRET_VARIABLE)
-
-
-def _variable_for(name: str) -> str:
-    return "WEBHOOK_SECRET_" + re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+    # Left out, the receiver's write-only secret is kept as it is live (nothing to set).
+    w.add(0, "# webhook_receiver: Salesbuildr's receiver has a secret (kept as it is); to rotate")
+    w.add(0, "#   it, add webhook_receiver: {secret: ${env:" + RECEIVER_SECRET_VARIABLE + "}}")
 
 
 def _webhooks(w: _Writer, state: State, catalog: Catalog) -> None:
@@ -283,9 +274,7 @@ def _webhooks(w: _Writer, state: State, catalog: Catalog) -> None:
             w.add(2, f"url: {scalar(a.get('url'))}")
             if a.get("deactivation_url") != a.get("url"):
                 w.add(2, f"deactivation_url: {scalar(a.get('deactivation_url'))}")
-            variable = _variable_for(key)
-            w.add(2, f"secret: ${{env:{variable}}}", "write-only: set the variable")
-            w.variables.append(variable)
+            # No secret: write-only, and unstated means the live one is kept.
         elif a.get("deactivation_url") != a.get("url"):
             w.add(2, f"deactivation_url: {scalar(a.get('deactivation_url'))}")
         w.add(2, f"active: {scalar(bool(a.get('active')))}")

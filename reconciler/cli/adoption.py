@@ -72,7 +72,7 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
         _err(f"Wrote {out} ({len(text.splitlines())} lines, {sum(calls.values())} API calls).")
-        _err(f"Next: set the variables its header names, then `reconcile plan {out}`.")
+        _err(f"Next: `reconcile plan {out}` (no secrets needed: unstated ones are kept).")
 
 
 def drift_items(plan: Plan) -> list[DriftItem]:

@@ -33,7 +33,7 @@ from reconciler.kinds.settings import (
     PURCHASE_ORDER,
     WEBHOOK_RECEIVER,
 )
-from reconciler.kinds.webhooks import WEBHOOK, natural_key
+from reconciler.kinds.webhooks import WEBHOOK, natural_key, stated
 from reconciler.state import ManageMode, PolicySettings, Resource
 
 
@@ -248,6 +248,7 @@ def _webhook(b: _Builder, key: str, hook: Any, config: Config) -> Resource:
         "notification_email": hook.notification_email,
         "threshold_notification": hook.threshold_notification,
     }
+    attributes = stated(attributes, hook.model_fields_set)  # unstated: kept as live
     return Resource(
         address=address("webhooks", key),
         kind=WEBHOOK.name,

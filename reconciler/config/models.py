@@ -217,7 +217,9 @@ class ProductImport(_Model):
 class InventoryLocation(_Model):
     """An Autotask inventory location and whether Salesbuildr tracks stock there."""
 
-    active: bool = Field(default=True, description="Active in Autotask.", examples=[True])
+    active: bool = Field(
+        default=True, description="Active in Autotask. Omitted: true.", examples=[True]
+    )
     default: bool = Field(
         default=False, description="The default location (at most one).", examples=[True]
     )
@@ -299,7 +301,10 @@ class WebhookReceiver(_Model):
 
 
 class Webhook(_Model):
-    """An Autotask webhook; the YAML key is its name unless `name:` says otherwise."""
+    """An Autotask webhook; the YAML key is its name unless `name:` says otherwise. Only what
+    the file states is managed: entity, name, url, active, events and fields always (with the
+    defaults below); any other attribute left out keeps its live value, and a new webhook gets the
+    default each description names."""
 
     entity: WebhookEntity = Field(
         description="The Autotask entity whose changes fire the webhook.", examples=["company"]
@@ -314,56 +319,68 @@ class Webhook(_Model):
     )
     url: Url | None = Field(
         default=None,
-        description="Where Autotask posts callouts. Omitted: Salesbuildr's receiver.",
+        description="Where Autotask posts callouts. Omitted: Salesbuildr's receiver (signed "
+        "with webhook_receiver.secret).",
         examples=["https://monitor.acme.example/autotask"],
     )
     deactivation_url: Url | None = Field(
         default=None,
-        description="Called when the webhook is deactivated or deleted. Default: url.",
+        description="Called when the webhook is deactivated or deleted. Omitted: kept as it is "
+        "live; a new webhook gets url.",
         examples=["https://monitor.acme.example/autotask/deactivated"],
     )
     secret: SecretValue | None = Field(
         default=None,
-        description="Shared secret for the X-Hook-Signature. Required with url; omitted: the "
-        "webhook_receiver secret.",
+        description="Shared secret for the X-Hook-Signature (write-only). Only with url. "
+        "Omitted: a webhook with url keeps its live secret (a new one cannot be created without "
+        "a secret: plan refuses it); one without url uses webhook_receiver.secret, or keeps its "
+        "live secret when webhook_receiver is absent. --rotate-secrets re-sends only secrets the "
+        "file states.",
         examples=["${env:MONITORING_WEBHOOK_SECRET}"],
     )
-    active: bool = Field(default=True, description="Active in Autotask.", examples=[True])
+    active: bool = Field(
+        default=True, description="Active in Autotask. Omitted: true.", examples=[True]
+    )
     events: list[WebhookEvent] = Field(
         default_factory=lambda: [WebhookEvent.CREATE, WebhookEvent.UPDATE, WebhookEvent.DELETE],
         min_length=1,
-        description="Which events fire the webhook.",
+        description="Which events fire the webhook. Omitted: all three.",
         examples=[["create", "update", "delete"]],
     )
     fields: list[Name] = Field(
         default_factory=list,
         description="Webhook field labels (the fieldID picklist of {Entity}WebhookFields) whose "
-        "change fires the webhook.",
+        "change fires the webhook. Omitted: none.",
         examples=[["CompanyName", "CompanyType", "Phone"]],
     )
     always_send: list[Name] = Field(
         default_factory=list,
-        description="Field labels always included in the payload.",
+        description="Field labels always included in the payload. Omitted: kept as live; a "
+        "new webhook gets none.",
         examples=[["CompanyNumber"]],
     )
     udf_fields: list[Name] = Field(
         default_factory=list,
-        description="UDF names whose change fires the webhook (none exist for ticket_note).",
+        description="UDF names whose change fires the webhook (none exist for ticket_note). "
+        "Omitted: kept as live; a new webhook gets none.",
         examples=[["Contract Tier"]],
     )
     excluded_resources: list[NameOrId] = Field(
         default_factory=list,
-        description="Autotask resources whose changes do not fire the webhook.",
+        description="Autotask resources whose changes do not fire the webhook. Omitted: kept "
+        "as live; a new webhook gets none.",
         examples=[["Salesbuildr API"]],
     )
     notification_email: Email | None = Field(
         default=None,
-        description="Where Autotask sends notices about the webhook.",
+        description="Where Autotask sends notices about the webhook. Omitted: kept as live; "
+        "a new webhook gets none; null clears it.",
         examples=["ops@acme.example"],
     )
     threshold_notification: bool = Field(
         default=False,
-        description="E-mail a notice when the request threshold is exceeded.",
+        description="E-mail a notice when the request threshold is exceeded. Omitted: kept "
+        "as live; a new webhook gets false.",
         examples=[True],
     )
 

@@ -258,13 +258,8 @@ def _webhooks(config: Config, error: Callable[..., None]) -> None:
                 "remove udf_fields from this webhook",
                 key=True,
             )
-        if hook.url is not None and hook.secret is None:
-            error(
-                path,
-                f"webhook '{key}' has a url but no secret",
-                "add secret: ${env:NAME} (Autotask signs every callout with it)",
-                key=True,
-            )
+        # A url without a secret is fine: the live secret is kept (secrets are write-only);
+        # only a create needs one, which plan checks against the live webhooks.
         if hook.url is None and hook.secret is not None:
             error(
                 (*path, "secret"),
@@ -275,15 +270,7 @@ def _webhooks(config: Config, error: Callable[..., None]) -> None:
             )
         if hook.url is None and hook.deactivation_url is not None:
             pass  # the receiver gets the callouts, another endpoint the deactivation notice: fine
-        if hook.url is None and config.webhook_receiver is None:
-            error(
-                path,
-                f"webhook '{key}' posts to Salesbuildr's receiver, but webhook_receiver is not "
-                "in the file",
-                "add webhook_receiver: {secret: ${env:SALESBUILDR_WEBHOOK_SECRET}} so the webhook "
-                "can be signed with the secret Salesbuildr verifies",
-                key=True,
-            )
+        # Without url and without webhook_receiver the live secret is kept too (as above).
         for index, field_name in enumerate(hook.fields):
             if fold(field_name) in {fold(f) for f in hook.fields[:index]}:
                 error((*path, "fields", index), f"field '{field_name}' is listed twice")

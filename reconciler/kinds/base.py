@@ -73,6 +73,11 @@ class Kind(Protocol):
         """Rules over the whole section (e.g. every category with products has a billing code)."""
         ...
 
+    def with_defaults(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        """What a create writes: the desired attributes plus defaults for those left unstated
+        (an update leaves unstated attributes as they are live)."""
+        ...
+
 
 def sort_set_like(attributes: Mapping[str, Any], set_like: Iterable[str]) -> dict[str, Any]:
     result = dict(attributes)
@@ -101,6 +106,9 @@ class KindDefaults:
 
     def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
         return dict(attributes)
+
+    def with_defaults(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        return self.normalise(attributes)
 
     def check(
         self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog

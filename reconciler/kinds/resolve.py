@@ -53,7 +53,8 @@ def resolve_desired(
     """Resolve every desired resource; run each section's rules; report duplicates.
 
     A section's rules see the live objects that will still exist after apply: under
-    ``manage: full`` only those that are never removed (``policy`` says the mode)."""
+    ``manage: full`` only those that are never removed or that the YAML lists (``policy`` says
+    the mode)."""
     resolved: list[Resource] = []
     diagnostics: list[Diagnostic] = []
     seen: dict[tuple[str, str], Resource] = {}
@@ -98,10 +99,13 @@ def resolve_desired(
         desired_here = [r for r in resolved if r.section == section]
         live_here = live.in_section(section)
         if policy is not None and policy.mode(section) is ManageMode.FULL:
+            wanted = {match_key(r) for r in desired_here}
             live_here = [
                 r
                 for r in live_here
-                if r.kind not in kinds or kinds[r.kind].delete_policy is DeletePolicy.NEVER
+                if r.kind not in kinds
+                or kinds[r.kind].delete_policy is DeletePolicy.NEVER
+                or match_key(r) in wanted  # matched: updated, not removed
             ]
         for kind in {k.name: k for k in kinds.values() if k.section == section}.values():
             for problem in kind.check(desired_here, live_here, catalog):

@@ -1,6 +1,12 @@
 """Autotask webhooks, matched on (entity, name), with their fields, UDF fields and excluded
 resources compared as part of the webhook. The secret is write-only: never read back, so it is
-sent when the webhook is created and re-sent only with --rotate-secrets."""
+sent when the webhook is created and re-sent only with --rotate-secrets.
+
+Only what the YAML states is managed: ``entity``, ``name``, ``url`` (unstated: Salesbuildr's
+receiver), ``fields``, ``events`` and ``active`` always are (CONFIG documents their defaults); any
+other attribute the YAML leaves out keeps its live value, and a new webhook gets
+:data:`CREATE_DEFAULTS`. A webhook whose secret the YAML does not state keeps its live secret;
+only a create needs one (:meth:`WebhookKind.check`)."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from typing import Any
 from reconciler.kinds import tables as t
 from reconciler.kinds.base import KindDefaults, Problem, address, resolution_problem, sort_set_like
 from reconciler.kinds.catalog import Catalog
+from reconciler.kinds.matching import index_live, match_key
 from reconciler.state import DeletePolicy, Resource, canonical_json
 
 SECTION = "webhooks"
@@ -22,6 +29,25 @@ LIST_TABLES = {
     "always_send": t.at_webhook_fields,
     "udf_fields": t.at_webhook_udf_fields,
 }
+
+ALWAYS_MANAGED = frozenset({"entity", "name", "url", "active", "events", "fields"})
+"""Attributes compared even when the YAML leaves them out (the model's defaults apply)."""
+
+CREATE_DEFAULTS: Mapping[str, Any] = {
+    "always_send": [],
+    "udf_fields": [],
+    "excluded_resources": [],
+    "notification_email": None,
+    "threshold_notification": False,
+}
+"""What a new webhook gets for an attribute the YAML does not state (``deactivation_url``: the
+url, as Autotask requires one)."""
+
+
+def stated(attributes: Mapping[str, Any], given: frozenset[str] | set[str]) -> dict[str, Any]:
+    """The attributes of a YAML webhook that are managed: the always-managed ones and those the
+    document states (``given``); the rest is left as it is live."""
+    return {k: v for k, v in attributes.items() if k in ALWAYS_MANAGED or k in given}
 
 
 def natural_key(entity: str, name: str) -> str:
@@ -69,9 +95,11 @@ class WebhookKind(KindDefaults):
                     )
                 )
             attributes["url"] = receiver
-        if attributes.get("deactivation_url") is None:
+        if "deactivation_url" in attributes and attributes["deactivation_url"] is None:
             attributes["deactivation_url"] = attributes["url"]
         for attr, table_of in LIST_TABLES.items():
+            if attr not in attributes:
+                continue  # unstated: unmanaged, so neither resolved nor written
             table = catalog.table(table_of(entity))
             shown: list[str] = []
             resolved_ids: dict[str, Any] = {}
@@ -85,22 +113,58 @@ class WebhookKind(KindDefaults):
                 resolved_ids[label] = outcome.entry.id
             attributes[attr] = shown
             ids[attr] = resolved_ids
-        people = catalog.table(t.AT_RESOURCES)
-        excluded: list[str] = []
-        excluded_ids: dict[str, Any] = {}
-        for ref in attributes.get("excluded_resources") or []:
-            outcome = people.resolve(ref)
-            if outcome.entry is None:
-                problems.append(resolution_problem(resource, "excluded_resources", outcome))
-                continue
-            label = people.display(outcome.entry.id)
-            excluded.append(label)
-            excluded_ids[label] = outcome.entry.id
-        attributes["excluded_resources"] = excluded
-        ids["excluded_resources"] = excluded_ids
+        if "excluded_resources" in attributes:
+            people = catalog.table(t.AT_RESOURCES)
+            excluded: list[str] = []
+            excluded_ids: dict[str, Any] = {}
+            for ref in attributes["excluded_resources"] or []:
+                outcome = people.resolve(ref)
+                if outcome.entry is None:
+                    problems.append(resolution_problem(resource, "excluded_resources", outcome))
+                    continue
+                label = people.display(outcome.entry.id)
+                excluded.append(label)
+                excluded_ids[label] = outcome.entry.id
+            attributes["excluded_resources"] = excluded
+            ids["excluded_resources"] = excluded_ids
         if problems:
             return None, problems
         return replace(resource, attributes=self.normalise(attributes), ids=ids), []
+
+    def with_defaults(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        """A create writes every attribute: the unstated ones get :data:`CREATE_DEFAULTS`."""
+        created = {**CREATE_DEFAULTS, **attributes}
+        if created.get("deactivation_url") is None:
+            created["deactivation_url"] = created.get("url")
+        return self.normalise(created)
+
+    def check(
+        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
+    ) -> list[Problem]:
+        """A webhook to create needs a secret (Autotask signs every callout with it); one that
+        exists keeps its live secret when the YAML states none."""
+        existing = index_live(r for r in live if r.kind == self.name)
+        problems: list[Problem] = []
+        for resource in desired:
+            if resource.kind != self.name or "secret" in resource.secret_refs:
+                continue
+            if existing.get(match_key(resource)):
+                continue
+            to_receiver = resource.attributes.get("url") == catalog.facts.get(RECEIVER_URL)
+            name = resource.attributes.get("name")
+            problems.append(
+                Problem(
+                    resource.address,
+                    f"webhook '{name}' does not exist in Autotask yet, and a new webhook "
+                    "needs a secret (Autotask signs every callout with it); the file states none",
+                    "add webhook_receiver: {secret: ${env:SALESBUILDR_WEBHOOK_SECRET}} (this "
+                    "webhook posts to Salesbuildr's receiver)"
+                    if to_receiver
+                    else "add secret: ${env:NAME} to this webhook",
+                    attribute="secret",
+                )
+            )
+        return problems
 
     def live(
         self,

@@ -126,7 +126,7 @@ def _compare(
     desired_attrs = kind.normalise(wanted.attributes)
     sensitive = tuple(sorted(kind.sensitive & set(wanted.secret_refs)))
     if current is None:
-        after = dict(desired_attrs)
+        after = kind.with_defaults(desired_attrs)
         for path in sensitive:
             after[path] = SENSITIVE
         return Change(

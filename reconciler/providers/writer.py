@@ -323,23 +323,30 @@ class Writer:
         desired_ids: Mapping[str, Any],
         live_children: Mapping[str, Any],
     ) -> None:
-        """Make the webhook's children what the plan says: add, re-flag, remove."""
+        """Make the webhook's children what the plan says: add, re-flag, remove. A list the
+        YAML does not state (no desired ids for it) is unmanaged: its live children stay."""
         field_ids: dict[str, Any] = {
             **(desired_ids.get("fields") or {}),
             **(desired_ids.get("always_send") or {}),
         }
         subscribed = set(after.get("fields") or [])
         always = set(after.get("always_send") or [])
+        live_fields: Mapping[str, Any] = live_children.get("fields") or {}
+        wanted = {
+            str(field_ids[label]): (label in subscribed, label in always) for label in field_ids
+        }
+        if "always_send" not in desired_ids:
+            kept = {k: bool(v["always"]) for k, v in live_fields.items()}
+            wanted = {k: (sub, kept.get(k, False)) for k, (sub, _) in wanted.items()}
+            wanted.update({k: (False, True) for k, on in kept.items() if on and k not in wanted})
         self._sync_flag_children(
             hook,
             "Fields",
             "fieldID",
-            wanted={
-                str(field_ids[label]): (label in subscribed, label in always) for label in field_ids
-            },
-            live=live_children.get("fields") or {},
+            wanted={k: flags for k, flags in wanted.items() if any(flags)},
+            live=live_fields,
         )
-        if hook.collection != "TicketNoteWebhooks":
+        if hook.collection != "TicketNoteWebhooks" and "udf_fields" in desired_ids:
             udf_ids = desired_ids.get("udf_fields") or {}
             self._sync_flag_children(
                 hook,
@@ -348,6 +355,8 @@ class Writer:
                 wanted={str(udf_id): (True, False) for udf_id in udf_ids.values()},
                 live=live_children.get("udf_fields") or {},
             )
+        if "excluded_resources" not in desired_ids:
+            return
         excluded_wanted = {str(v) for v in (desired_ids.get("excluded_resources") or {}).values()}
         excluded_live: Mapping[str, Any] = live_children.get("excluded_resources") or {}
         for resource_id, child_id in excluded_live.items():

@@ -757,21 +757,6 @@ LENGTH_AND_URL_CASES = [
 
 RULE_CASES = [
     Bad(
-        "url-without-secret",
-        y("""
-            version: 1
-            webhooks:
-              monitoring:
-                entity: ticket
-                url: https://monitor.acme.example/autotask
-                fields: [Status]
-        """),
-        3,
-        3,
-        "webhook 'monitoring' has a url but no secret",
-        "add secret: ${env:NAME}",
-    ),
-    Bad(
         "secret-without-url",
         hook("fields: [CompanyName]\nsecret: ${env:RT_SECRET}\n"),
         7,
@@ -802,21 +787,6 @@ RULE_CASES = [
         5,
         "ticket_note webhooks have no UDF fields in Autotask",
         "remove udf_fields from this webhook",
-    ),
-    Bad(
-        "webhook-without-receiver",
-        y("""
-            version: 1
-            webhooks:
-              sb-companies:
-                entity: company
-                fields: [CompanyName]
-        """),
-        3,
-        3,
-        "webhook 'sb-companies' posts to Salesbuildr's receiver, but webhook_receiver is not in "
-        "the file",
-        "add webhook_receiver: {secret: ${env:SALESBUILDR_WEBHOOK_SECRET}}",
     ),
     Bad(
         "two-webhooks-same-entity-and-name",
@@ -1367,7 +1337,6 @@ def test_every_rule_error_is_reported_at_once_in_file_order(workdir: Path) -> No
         [
             ("5:30", "'Service Van 1' is marked default"),
             ("9:19", "opportunity UDF 'Quote Margin' is targeted twice"),
-            ("11:3", "has a url but no secret"),
             ("14:5", "ticket_note webhooks have no UDF fields"),
         ],
     )

@@ -106,7 +106,7 @@ def test_no_secret_in_any_output_file_or_cassette(rig: Rig, tmp_path: Path) -> N
         assert not secrets_in(run.stdout + run.stderr), run.output
 
     exported = (rig.workdir / "exported.yaml").read_text()
-    assert "${env:WEBHOOK_SECRET_SB_EXTERNAL}" in exported or "${env:WEBHOOK_SECRET_" in exported
+    assert "sb-external:" in exported and "WEBHOOK_SECRET_" not in exported  # secrets: kept
     journals = list(rig.workdir.glob("*.journal.jsonl"))
     assert len(journals) >= 2
     assert any(f.suffix == ".json" for f in iter_files(rig.workdir))

@@ -681,7 +681,13 @@ def test_demo_seed_drifts_in_the_sections_the_example_manages(world: World) -> N
     assert by_address["webhook_receiver"]["action"] == "no-op"
     hook = by_address['webhooks["sb-companies"]']
     assert hook["action"] == "update"
-    assert {d["path"] for d in hook["diff"]} == {"events", "fields", "threshold_notification"}
+    # The example states sb-companies' e-mail: managed now that it has no ignore_fields.
+    assert {d["path"] for d in hook["diff"]} == {
+        "events",
+        "fields",
+        "notification_email",
+        "threshold_notification",
+    }
     software = by_address['billing_codes.categories["Software"]']
     assert software["diff"] == [
         {"path": "billing_code", "before": "Labor", "after": "Software Licensing"}

@@ -174,6 +174,7 @@ def test_errors_come_in_file_order() -> None:
         webhooks:
           b-hook:
             entity: ticket_note
+            fields: [Title, Title]
             url: https://monitor.acme.example/autotask
             udf_fields: [X]
         inventory:
@@ -183,10 +184,10 @@ def test_errors_come_in_file_order() -> None:
     """)
 
     assert found == [
-        "3:3 webhook 'b-hook' has a url but no secret",
-        "6:5 ticket_note webhooks have no UDF fields in Autotask",
-        "10:18 'B' is marked default, and so is 'A'; Autotask has one default inventory location",
-        "10:32 'B' is the default location but inactive",
+        "5:21 field 'Title' is listed twice",
+        "7:5 ticket_note webhooks have no UDF fields in Autotask",
+        "11:18 'B' is marked default, and so is 'A'; Autotask has one default inventory location",
+        "11:32 'B' is the default location but inactive",
     ]
 
 

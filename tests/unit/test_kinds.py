@@ -628,7 +628,8 @@ def test_webhook_resolves_labels_and_sorts_set_like_lists() -> None:
     assert hook.attributes["udf_fields"] == ["Contract Tier"]
     assert hook.attributes["excluded_resources"] == ["Jane Admin", "Salesbuildr API"]
     assert hook.attributes["url"] == RECEIVER
-    assert hook.attributes["deactivation_url"] == RECEIVER
+    assert "deactivation_url" not in hook.attributes  # unstated: kept as live
+    assert WEBHOOK.with_defaults(hook.attributes)["deactivation_url"] == RECEIVER
     assert hook.ids["fields"] == {"CompanyName": "7", "CompanyType": "24", "Phone": "14"}
     assert hook.ids["excluded_resources"] == {
         "Salesbuildr API": SALESBUILDR_API,
@@ -685,7 +686,8 @@ def test_webhook_with_an_explicit_url_keeps_it() -> None:
     assert hook is not None
     assert hook.key == "ticket/Monitoring Tickets"
     assert hook.attributes["url"] == "https://monitor.acme.example/autotask"
-    assert hook.attributes["deactivation_url"] == "https://monitor.acme.example/autotask"
+    created = WEBHOOK.with_defaults(hook.attributes)
+    assert created["deactivation_url"] == "https://monitor.acme.example/autotask"
     assert hook.secret_refs == {"secret": "${env:MONITOR_SECRET}"}
 
 
