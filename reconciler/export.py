@@ -257,9 +257,12 @@ def _webhooks(w: _Writer, state: State, catalog: Catalog) -> None:
     w.add(0, "webhooks:")
     receiver = catalog.facts.get(RECEIVER_URL)
     keys = _webhook_keys(hooks)
+    heading = len(w.lines) - 1
+    listed = 0
     for hook, key in zip(hooks, keys, strict=True):
         a = hook.attributes
         name = str(a["name"])
+        start = len(w.lines)
         w.add(
             1,
             f"{scalar(key)}:",
@@ -282,12 +285,6 @@ def _webhooks(w: _Writer, state: State, catalog: Catalog) -> None:
         for attr in ("fields", "always_send", "udf_fields"):
             if a.get(attr):
                 w.add(2, f"{attr}: {_flow(a[attr])}")
-        if not a.get("fields") and not a.get("udf_fields"):
-            w.add(
-                2,
-                "fields: []",
-                "Autotask never fires a webhook without fields: add some or remove it",
-            )
         excluded = a.get("excluded_resources") or []
         if excluded:
             w.add(2, f"excluded_resources: {_flow(excluded)}")
@@ -295,6 +292,22 @@ def _webhooks(w: _Writer, state: State, catalog: Catalog) -> None:
             w.add(2, f"notification_email: {scalar(a['notification_email'])}")
         if a.get("threshold_notification"):
             w.add(2, "threshold_notification: true")
+        if not a.get("fields") and not a.get("udf_fields"):
+            # A file may not list it (validate refuses a webhook Autotask never fires), so it is
+            # kept out of the managed file (additive: left alone) but shown, so it is not lost.
+            w.lines[start:] = [
+                "  # live, but Autotask never fires it (no fields): add fields or remove it",
+                *(_commented(line) for line in w.lines[start:]),
+            ]
+        else:
+            listed += 1
+    if not listed:
+        w.lines[heading] = "webhooks: {}"
+
+
+def _commented(line: str) -> str:
+    body = line.lstrip(" ")
+    return " " * (len(line) - len(body)) + "# " + body
 
 
 def _webhook_keys(hooks: Sequence[Resource]) -> list[str]:

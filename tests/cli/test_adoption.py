@@ -106,3 +106,44 @@ def test_drift_after_a_change_made_through_the_api(sandbox: Sandbox, tmp_path: P
     assert markdown.exit_code == 2
     assert markdown.stdout.startswith("<!-- reconcile-drift -->")
     assert "<code>Labor</code> → <code>Software Licensing</code>" in markdown.stdout
+
+
+@pytest.mark.parametrize("sandbox", ["demo"], indirect=True)
+def test_a_webhook_without_fields_is_exported_as_a_comment(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A live webhook with no fields cannot be listed (validate refuses a webhook Autotask never
+    fires), so export keeps it out as a comment and the file still plans to zero."""
+    env = sandbox.env
+    headers = {
+        "ApiIntegrationCode": env["AUTOTASK_API_INTEGRATION_CODE"],
+        "UserName": env["AUTOTASK_API_USERNAME"],
+        "Secret": env["AUTOTASK_API_SECRET"],
+    }
+    body = {
+        "name": "silent-hook",
+        "webhookUrl": "https://hooks.example.com/silent",
+        "deactivationUrl": "https://hooks.example.com/silent",
+        "secretKey": "a-planted-secret-key",
+        "isActive": False,
+        "isSubscribedToCreateEvents": True,
+        "isSubscribedToUpdateEvents": False,
+        "isSubscribedToDeleteEvents": False,
+        "sendThresholdExceededNotification": False,
+        "isReady": False,
+    }
+    with httpx.Client(headers=headers) as client:
+        created = client.post(
+            env["AUTOTASK_API_URL"].rstrip("/") + "/V1.0/CompanyWebhooks", json=body
+        )
+        assert created.status_code == 200, created.text
+    runner = CliRunner()
+    out = tmp_path / "mappings.yaml"
+    exported = runner.invoke(cli, ["export", "--out", str(out), "--section", "webhooks"], env=env)
+    assert exported.exit_code == 0, exported.output
+    text = out.read_text()
+    assert "  # silent-hook:" in text and "# live, but Autotask never fires it" in text
+    assert "silent-hook" not in yaml.safe_load(text)["webhooks"]
+    assert runner.invoke(cli, ["validate", str(out)], env=env).exit_code == 0
+    plan = runner.invoke(cli, ["plan", str(out), "--detailed-exitcode"], env=env)
+    assert plan.exit_code == 0, plan.output
