@@ -196,6 +196,9 @@ def registry() -> Iterator[None]:
     redact.clear()
 
 
+BASIC_PAIR = f"{CREDENTIALS.autotask_username}:{CREDENTIALS.autotask_secret}"
+
+
 def test_every_registered_form_is_replaced(registry: None) -> None:
     redact.register_environment(
         {
@@ -212,11 +215,8 @@ def test_every_registered_form_is_replaced(registry: None) -> None:
         [
             json.dumps({"secret": CREDENTIALS.salesbuildr_webhook_secret}),
             json.dumps({"secret": EXTRA["WEBHOOK_SECRET_SB_EXTERNAL"]}),
-            "https://x.example/?key="
-            + quote_plus(CREDENTIALS.salesbuildr_api_key),
-            "Authorization: Basic "
-            + base64.b64encode(f"{CREDENTIALS.autotask_username}:{CREDENTIALS.autotask_secret}".encode())
-            .decode(),
+            "https://x.example/?key=" + quote_plus(CREDENTIALS.salesbuildr_api_key),
+            "Authorization: Basic " + base64.b64encode(BASIC_PAIR.encode()).decode(),
             f"token {EXTRA['GITHUB_TOKEN']} and {CREDENTIALS.autotask_secret}",
             "home is /home/someone-long-enough",
         ]
