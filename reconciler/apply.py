@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from reconciler.errors import PartialApplyError, ReconcileError, RefusedError, UnknownOutcome
+from reconciler.files import open_append_only
 from reconciler.plan import Action, Change, Plan, Risk
 from reconciler.providers.base import ChangeWriter, WriteRecord
+from reconciler.redact import redact
 
 Progress = Callable[[str, int, int], None]
 """Called with (what is happening now, changes done so far, changes in all)."""
@@ -30,12 +32,14 @@ Progress = Callable[[str, int, int], None]
 
 class JsonlJournal:
     """Append-only journal: one JSON line per write, flushed and synced as it happens, so a
-    killed process leaves a truthful record."""
+    killed process leaves a truthful record. Opened without following links, mode 0600, never
+    replaced (files.open_append_only); every line passes the redactor."""
 
     def __init__(self, path: Path):
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = path.open("a", encoding="utf-8")
+        self._file: IO[str] = open_append_only(path)
+        self.created = os.fstat(self._file.fileno()).st_size == 0
+        """Whether this run started the file (an empty, unused one may be removed)."""
         self.records: list[WriteRecord] = []
 
     def __call__(self, record: WriteRecord) -> None:
@@ -50,7 +54,7 @@ class JsonlJournal:
         }
         if record.error:
             line["error"] = record.error
-        self._file.write(json.dumps(line, sort_keys=True) + "\n")
+        self._file.write(redact(json.dumps(line, sort_keys=True)) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
 

@@ -93,6 +93,11 @@ class UsageError(ReconcileError):
     """A command-line argument, option or environment variable is missing or wrong."""
 
 
+class UnsafePathError(UsageError):
+    """A file the tool would write is a symbolic link (or not a regular file): never written
+    through."""
+
+
 class PlanFileError(UsageError):
     """A saved plan is not exactly a reviewed plan: not JSON, off the schema, its checksum or
     signature does not hold, or a write lacks what the stale check compares. Nothing is sent."""

@@ -7,7 +7,12 @@ depend on what an earlier run found and wrote to disk.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import HealthCheck, settings
+
+from reconciler import redact
 
 settings.register_profile(
     "reconcile",
@@ -16,3 +21,11 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("reconcile")
+
+
+@pytest.fixture(autouse=True)
+def _forget_learned_secrets() -> Iterator[None]:
+    """The redactor is process-wide (a process never un-learns a secret); in the suite, one
+    test's secrets must not redact another test's output."""
+    yield
+    redact.clear()

@@ -3,7 +3,8 @@
 A module's layer is its first component under `reconciler` (`reconciler/config/loader.py` ->
 `config`), except that each provider module is its own layer (`providers.http`) and
 `__main__.py` belongs to `cli`. A module may always import from its own package; everyone but
-`sandbox` may import `errors` and the root package (which holds only `__version__`).
+`sandbox` may import `errors`, the one redactor (`redact`), the one safe file writer (`files`)
+and the root package (which holds only `__version__`).
 """
 
 from __future__ import annotations
@@ -39,11 +40,14 @@ ALLOWED: dict[str, frozenset[str]] = {
     "export": frozenset({"state", "kinds"}),  # generates the JSON Schema from the config models
     "state": frozenset(),
     "errors": frozenset(),
+    # The one redactor and the one safe file writer: leaves everyone may use (see SHARED).
+    "redact": frozenset(),
+    "files": frozenset(),
     PACKAGE: frozenset(),
 }
 """Layer -> the layers it may import besides its own package (providers.* share one entry)."""
 
-SHARED = frozenset({"errors", PACKAGE})
+SHARED = frozenset({"errors", "redact", "files", PACKAGE})
 """Importable by every layer but sandbox."""
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
 import signal
 import sys
@@ -24,9 +23,11 @@ import click
 from reconciler import __version__, session
 from reconciler.apply import JsonlJournal, apply_plan
 from reconciler.cli.limits import max_pages_option, use_max_pages
+from reconciler.cli.redacting import configure_logging, install_redacting_streams
 from reconciler.config import load_config
 from reconciler.config.env import run_environment
 from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, RefusedError, UsageError
+from reconciler.files import PUBLIC_MODE, refuse_unsafe_target, write_text_atomically
 from reconciler.plan import Plan, Risk
 from reconciler.plan.integrity import SIGNATURE_FIELD, SIGNING_KEY_VARIABLE, seal
 from reconciler.plan.saved import load_saved_plan, looks_like_plan
@@ -38,6 +39,7 @@ from reconciler.providers.salesbuildr import (
     settings_from_env,
 )
 from reconciler.providers.salesbuildr_state import documents_touched
+from reconciler.redact import redact_data
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.render.escape import terminal, terminal_lines
 from reconciler.render.json import render_json
@@ -128,13 +130,6 @@ class ReconcileGroup(click.Group):
             ctx.exit(EXIT_ERROR)
 
 
-class _TerminalFormatter(logging.Formatter):
-    """Log lines quote vendor messages and paths: shown as the terminal view shows data."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return terminal_lines(super().format(record))
-
-
 def _debug(ctx: click.Context) -> bool:
     root = ctx.find_root()
     return bool(root.params.get("debug"))
@@ -160,19 +155,8 @@ def cli(ctx: click.Context, verbose: int, debug: bool, max_pages: int | None) ->
       reconcile sandbox                 local simulators of both APIs (prints export lines)
       reconcile validate mappings.yaml  check the file offline
     """
-    level = logging.WARNING
-    if verbose == 1:
-        level = logging.INFO
-    elif verbose >= 2 or debug:
-        level = logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        _TerminalFormatter("%(message)s" if verbose < 2 else "%(name)s: %(message)s")
-    )
-    logger = logging.getLogger("reconciler")
-    logger.handlers[:] = [handler]
-    logger.setLevel(level)
-    logger.propagate = False
+    install_redacting_streams()  # idempotent: main() did it for the console script
+    configure_logging(verbose, debug)
     use_max_pages(ctx, max_pages)
 
 
@@ -218,8 +202,7 @@ def schema(out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    write_text_atomically(out, text, mode=PUBLIC_MODE)
     _err(f"wrote {out}")
 
 
@@ -317,6 +300,8 @@ def plan(
     Reads only the sections FILE contains, each collection with one bulk request. Makes no
     writes. Names that do not resolve are reported with FILE:LINE:COL and the closest valid names.
     """
+    if out is not None:
+        refuse_unsafe_target(out)  # before any request, not after the reads
     environ = run_environment()
     loaded = load_config(file, environ=environ)
     sections = loaded.config.present_sections()
@@ -327,10 +312,10 @@ def plan(
         _err(format_diagnostic(warning), fg="yellow")
     result = _narrow(run.plan, targets, excludes)
     # Every view shows the checksum of exactly the file --out saves.
-    sealed = seal(result.to_dict(), _signing_key())
+    # Redacted before sealing, so the saved file, every view and the checksum agree.
+    sealed = seal(redact_data(result.to_dict()), _signing_key())
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render_json(sealed), encoding="utf-8")
+        write_text_atomically(out, render_json(sealed))
         signed = " (signed)" if SIGNATURE_FIELD in sealed else ""
         _err(f"Saved the plan to {out}{signed}. Apply exactly it with: reconcile apply {out}")
     click.echo(_render(sealed, fmt, plan_file=str(out or "plan.json")), nl=False)
@@ -537,12 +522,13 @@ def _apply_locked(
 ) -> None:
     salesbuildr = connections.salesbuildr
     owner = lock_owner()
+    journal = JsonlJournal(journal_path)  # first: a refused journal path leaves no lock behind
     if salesbuildr is not None:
         try:
             salesbuildr.acquire_lock_or_take_over(owner, wait_s=wait_s)
         except LockHeld as held:
+            journal.close()
             raise RefusedError(held.message, hint=held.hint) from None
-    journal = JsonlJournal(journal_path)
     try:
         floor = int(plan_to_apply.policy.get("min_remaining_autotask_requests", 0))
         with _apply_progress() as progress:
@@ -565,8 +551,8 @@ def _apply_locked(
                     f"warning: could not release the apply lock: {terminal(error.message)}",
                     fg="yellow",
                 )
-        if not journal.records:
-            journal_path.unlink(missing_ok=True)
+        if not journal.records and journal.created:
+            journal_path.unlink(missing_ok=True)  # never an earlier run's journal
         else:
             _err(f"Journal: {journal_path}")
     click.echo(_apply_summary(plan_to_apply, result.writes))
@@ -660,9 +646,8 @@ def sandbox(
     try:
         lines = running.export_lines()
         if env_file is not None:
-            temporary = env_file.with_name(env_file.name + ".tmp")
-            temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            temporary.replace(env_file)
+            # The sandbox's own (fake) credentials: mode 0600, never through a link.
+            write_text_atomically(env_file, "\n".join(lines) + "\n")
         for line in lines:
             click.echo(line)
         click.echo("sandbox ready")
@@ -684,7 +669,8 @@ from reconciler.cli import adoption, operations  # noqa: E402, F401
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: nothing is printed before the streams redact."""
+    install_redacting_streams()
     cli(prog_name="reconcile")
 
 

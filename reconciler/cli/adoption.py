@@ -14,6 +14,7 @@ from reconciler.config import load_config
 from reconciler.config.env import run_environment
 from reconciler.errors import UsageError
 from reconciler.export import export_yaml
+from reconciler.files import PUBLIC_MODE, refuse_unsafe_target, write_text_atomically
 from reconciler.kinds.registry import SECTIONS
 from reconciler.plan import Action, DriftItem, Plan
 from reconciler.render.diagnostics import format_diagnostic
@@ -47,6 +48,8 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
     Names, not ids; set-like lists sorted; secrets as ${env:NAME} placeholders (the file's header
     names every variable to set). Credentials and URLs come from the environment.
     """
+    if out is not None:
+        refuse_unsafe_target(out)  # a planted link is refused before any request
     if out is not None and out.exists() and not force:
         raise UsageError(f"{out} exists", hint="pass --force to overwrite it, or choose --out")
     chosen = list(sections) or list(SECTIONS)
@@ -69,8 +72,8 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        # Committed beside the YAML: no secret in it (placeholders; redacted), umask applies.
+        write_text_atomically(out, text, mode=PUBLIC_MODE)
         _err(f"Wrote {out} ({len(text.splitlines())} lines, {sum(calls.values())} API calls).")
         _err(f"Next: `reconcile plan {out}` (no secrets needed: unstated ones are kept).")
 

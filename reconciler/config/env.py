@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from reconciler.redact import register_environment
+
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
@@ -36,4 +38,5 @@ def run_environment(
     """``.env`` of ``cwd`` overlaid by the real environment."""
     base = read_dotenv((cwd or Path.cwd()) / ".env")
     base.update(os.environ if environ is None else environ)
+    register_environment(base)  # the redactor hides every credential it holds, .env's included
     return base

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from reconciler.errors import ConfigError, Diagnostic
+from reconciler.redact import register_reference
 
 MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_DEPTH = 50
@@ -385,6 +386,7 @@ class _Builder:
         def substitute(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
             value = self.environ.get(name)
+            register_reference(name, value)  # the redactor hides it in every output
             # As in the shell, `:-default` also replaces a variable set to the empty string
             # (CI systems pass an undefined secret as "").
             if value is not None and (value != "" or default is None):

@@ -344,9 +344,9 @@ def test_ci_failure_comment_fences_stderr_so_no_line_can_close_the_block() -> No
 
 
 def test_log_lines_show_hidden_characters_as_escapes() -> None:
-    from reconciler.cli import _TerminalFormatter  # noqa: PLC0415
+    from reconciler.cli.redacting import RedactingFormatter  # noqa: PLC0415
 
     record = logging.LogRecord(
         "reconciler", logging.INFO, __file__, 1, "GET %s", ("/x\x1b[2J",), None
     )
-    assert _TerminalFormatter("%(message)s").format(record) == "GET /x\\x1b[2J"
+    assert RedactingFormatter("%(message)s").format(record) == "GET /x\\x1b[2J"

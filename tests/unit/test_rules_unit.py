@@ -361,7 +361,6 @@ def test_webhook_shape_rules() -> None:
     assert problems == [
         "5:3 webhook 'silent' has neither fields nor udf_fields, so Autotask never fires it",
         "6:49 ticket_note webhooks have no UDF fields in Autotask",
-        "7:3 webhook 'external' has a url but no secret",
         "8:28 webhook 'stray' has a secret but no url",
         "9:59 field 'phone' is listed twice",
         "9:66 field 'PHONE' is listed twice",
@@ -378,21 +377,16 @@ def test_udf_fields_alone_fire_a_webhook() -> None:
     )
 
 
-def test_receiver_webhooks_need_the_receiver_section() -> None:
-    problems = found(
+def test_unstated_secrets_are_not_an_offline_error() -> None:
+    """A url without secret, or a receiver webhook without webhook_receiver, keeps the live
+    secret (issue 16): only a create needs one, and that is refused at plan time."""
+    assert not accepted(
         """
         webhooks:
           sb: {entity: company, fields: [Phone]}
-          own:
-            entity: company
-            url: https://hooks.example/x
-            secret: ${env:MONITOR_SECRET}
-            fields: [Phone]
+          own: {entity: company, url: https://hooks.example/x, fields: [Phone]}
         """
     )
-    assert problems == [
-        "3:3 webhook 'sb' posts to Salesbuildr's receiver, but webhook_receiver is not in the file"
-    ]
 
 
 def test_a_deactivation_url_without_url_is_fine() -> None:
@@ -449,7 +443,6 @@ def test_webhook_rules_say_what_to_do_at_the_key() -> None:
     assert [(d.line, d.column, d.hint) for d in problems] == [
         (5, 3, "list at least one field whose change should fire it, e.g. fields: [CompanyName]"),
         (6, 49, "remove udf_fields from this webhook"),
-        (7, 3, "add secret: ${env:NAME} (Autotask signs every callout with it)"),
         (
             8,
             28,
@@ -458,8 +451,3 @@ def test_webhook_rules_say_what_to_do_at_the_key() -> None:
         ),
         (9, 3, "shorten the key, or keep it and set a shorter `name:`"),
     ]
-    (no_receiver,) = diagnostics("webhooks:\n  sb: {entity: company, fields: [Phone]}\n")
-    assert no_receiver.hint == (
-        "add webhook_receiver: {secret: ${env:SALESBUILDR_WEBHOOK_SECRET}} so the webhook can be "
-        "signed with the secret Salesbuildr verifies"
-    )
