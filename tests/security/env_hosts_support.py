@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 TESTS = Path(__file__).resolve().parents[1]
 for helper_dir in ("reliability", "scenarios", "cli", "providers"):
@@ -91,9 +90,7 @@ class Recorder:
     def credentials_sent(self) -> list[str]:
         """Hosts that received a credential header."""
         names = ("secret", "apiintegrationcode", "api-key")
-        return [
-            r.url.host for r in self.requests if any(h.lower() in names for h in r.headers.keys())
-        ]
+        return [r.url.host for r in self.requests if any(h.lower() in names for h in r.headers)]
 
 
 def zone_answer(url: str) -> Callable[[httpx.Request], httpx.Response]:
@@ -105,10 +102,3 @@ def zone_answer(url: str) -> Callable[[httpx.Request], httpx.Response]:
         return httpx.Response(200, json={"items": [], "pageDetails": {"count": 0}})
 
     return answer
-
-
-def json_of(run: Run) -> dict[str, Any]:
-    import json
-
-    data: dict[str, Any] = json.loads(run.stdout)
-    return data

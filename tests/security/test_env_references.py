@@ -13,6 +13,7 @@ import json
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from env_hosts_support import (
@@ -35,7 +36,7 @@ from reconciler.envvars import (
 from reconciler.errors import ConfigError
 from reconciler.sandbox.launch import Sandbox, start_sandbox
 from reconciler.schema import mappings_schema
-from reconciler.session import missing_secrets, secret_lookup
+from reconciler.session import secret_lookup
 
 PLANTED = "${env:AUTOTASK_API_SECRET}"
 
@@ -218,13 +219,10 @@ def test_defaults_mean_the_same_to_the_loader_and_to_apply() -> None:
     assert loaded.config.webhook_receiver is not None
     assert loaded.config.webhook_receiver.secret.get_secret_value() == "fallback-secret"
 
-    class Change:
-        address = "webhook_receiver"
-        secret_refs = {"secret": "${env:RT_EMPTY:-fallback-secret}"}
-
-    lookup = secret_lookup({"RT_EMPTY": ""})
-    assert lookup(Change(), "secret") == "fallback-secret"  # type: ignore[arg-type]
-    assert callable(missing_secrets)
+    change = SimpleNamespace(
+        address="webhook_receiver", secret_refs={"secret": "${env:RT_EMPTY:-fallback-secret}"}
+    )
+    assert secret_lookup({"RT_EMPTY": ""})(change, "secret") == "fallback-secret"  # type: ignore[arg-type]
 
 
 # --- .env ---------------------------------------------------------------------------------------
