@@ -12,6 +12,7 @@ shown with it. Pure: the callers check before their first request.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -53,6 +54,14 @@ def shown(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+_USERINFO_IN_TEXT = re.compile(r"(?<=://)[^/\s@'\"]+@")
+
+
+def mask_userinfo(text: str) -> str:
+    """``text`` (a source line shown under a diagnostic) with every URL's user-info masked."""
+    return _USERINFO_IN_TEXT.sub("<user-info>@", text)
+
+
 def refuse_userinfo(url: str, *, what: str) -> None:
     """A URL that carries ``user:pass@`` would send a credential no one reviewed: refused."""
     try:
@@ -61,8 +70,8 @@ def refuse_userinfo(url: str, *, what: str) -> None:
         has_userinfo = "@" in url
     if has_userinfo:
         raise UsageError(
-            f"{what} {shown(url)!r} carries user-info (user:password@); it is refused and not "
-            "shown",
+            f"{what} {shown(url)!r} carries user-info (user:password@), which is refused and "
+            "not shown",
             hint="remove the user-info from the URL; credentials come from their own variables",
         )
 

@@ -129,6 +129,11 @@ def _url(value: str) -> str:
         host = parts.hostname
     except ValueError as exc:  # e.g. an unclosed [IPv6 literal
         raise ValueError(f"{value!r} is not a valid URL ({exc})") from None
+    if "@" in parts.netloc:  # never echoed: the user-info may be a password
+        raise ValueError(
+            "the URL carries user-info (user:password@), which is refused and not shown; "
+            "remove it (credentials come from their own variables)"
+        )
     if parts.scheme not in ("http", "https") or not host:
         raise ValueError(f"{value!r} is not an http(s) URL")
     if parts.scheme == "http" and not is_loopback_host(host):
