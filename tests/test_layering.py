@@ -29,7 +29,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "apply": frozenset({"plan", "state", "providers.base"}),
     "render": frozenset({"plan", "state"}),
     "plan": frozenset({"state", "kinds"}),
-    "config": frozenset({"state", "kinds", "envvars"}),
+    "config": frozenset({"state", "kinds", "envvars", "hosts"}),
     "providers": frozenset(
         {"state", "kinds", "providers.http", "providers.base", "envvars", "hosts"}
     ),

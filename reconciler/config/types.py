@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from reconciler.config.loader import TemplateStr
+from reconciler.hosts import is_loopback_host
 
 MAX_URL = 500
 MAX_EMAIL = 150
@@ -109,16 +109,6 @@ class SecretValue:
             "minLength": 1,
             "maxLength": MAX_SECRET,
         }
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for 127.0.0.0/8, ``localhost`` and ``::1``: the hosts where plain http is allowed."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _url(value: str) -> str:
