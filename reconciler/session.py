@@ -124,11 +124,11 @@ def connect(
     # pure; the Autotask one may ask ZoneInformation, after its own pure checks).
     if sections:
         sb_url, key = settings_from_env(
-            environ, _salesbuildr_url(sb_yaml, f"salesbuildr.url in {loaded.file}", environ)
+            environ, salesbuildr_url(sb_yaml, f"salesbuildr.url in {loaded.file}", environ)
         )
     if needs_autotask:
         credentials = credentials_from_env(environ)
-        at_url = _autotask_url(at_yaml, f"autotask.url in {loaded.file}", environ, transports)
+        at_url = autotask_url(at_yaml, f"autotask.url in {loaded.file}", environ, transports)
     if needs_autotask:
         connections.autotask = AutotaskClient.connect(
             credentials, url=at_url, transport=transports.autotask
@@ -140,8 +140,11 @@ def connect(
     return connections
 
 
-def _autotask_url(
-    reviewed: str | None, source: str, environ: Mapping[str, str], transports: Transports
+def autotask_url(
+    reviewed: str | None,
+    source: str,
+    environ: Mapping[str, str],
+    transports: Transports = Transports(),
 ) -> str:
     """The Autotask zone to send the credentials to.
 
@@ -170,7 +173,7 @@ def _autotask_url(
     return reviewed or zone
 
 
-def _salesbuildr_url(reviewed: str | None, source: str, environ: Mapping[str, str]) -> str | None:
+def salesbuildr_url(reviewed: str | None, source: str, environ: Mapping[str, str]) -> str | None:
     """SALESBUILDR_API_URL, else the reviewed URL once its host is allowed."""
     own = environ.get("SALESBUILDR_API_URL")
     if own:
@@ -464,7 +467,7 @@ def connect_for_plan(
                 f"SALESBUILDR_API_URL is {shown(url)}",
                 hint="apply a plan to the tenant it was made for",
             )
-        sb_url = _salesbuildr_url(target_sb, "plan's Salesbuildr target", environ)
+        sb_url = salesbuildr_url(target_sb, "plan's Salesbuildr target", environ)
         _, key = settings_from_env({**environ, "SALESBUILDR_API_URL": url}, None)
     if target_at:
         url = environ.get("AUTOTASK_API_URL") or target_at
@@ -475,7 +478,7 @@ def connect_for_plan(
                 hint="apply a plan to the tenant it was made for",
             )
         credentials = credentials_from_env(environ)
-        at_url = _autotask_url(target_at, "plan's Autotask target", environ, transports)
+        at_url = autotask_url(target_at, "plan's Autotask target", environ, transports)
     if at_url:
         connections.autotask = AutotaskClient.connect(
             credentials, url=at_url, transport=transports.autotask
@@ -496,11 +499,11 @@ def connect_env(
         credentials = credentials_from_env(environ)
         connections.autotask = AutotaskClient.connect(
             credentials,
-            url=_autotask_url(None, "", environ, transports),
+            url=autotask_url(None, "", environ, transports),
             transport=transports.autotask,
         )
     if sections:
-        url, key = settings_from_env(environ, _salesbuildr_url(None, "", environ))
+        url, key = settings_from_env(environ, salesbuildr_url(None, "", environ))
         connections.salesbuildr = SalesbuildrClient.connect(
             url, key, transport=transports.salesbuildr
         )
