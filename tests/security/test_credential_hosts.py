@@ -288,3 +288,22 @@ def test_the_sandbox_env_file_still_drives_a_run(rig: Rig) -> None:
     run = rig.reconcile("plan", str(rig.example()))
     assert run.returncode in (0, 2), run.output
     assert api_requests(rig) != (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("args", "document"),
+    [
+        (("webhooks", "status"), webhooks_yaml(autotask=f"https://{ATTACKER}/atservicesrest")),
+        (
+            ("webhooks", "status"),
+            f"version: 1\nautotask:\n  url: https://{ATTACKER}/atservicesrest\n",
+        ),
+    ],
+    ids=["with-webhooks", "without-webhooks"],
+)
+def test_other_commands_check_the_yaml_url_too(
+    rig: Rig, args: tuple[str, ...], document: str
+) -> None:
+    mappings = rig.write(document)
+    stderr = refused_run(rig, *args, str(mappings))
+    assert f"names the host {ATTACKER}" in stderr, stderr
