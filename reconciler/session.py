@@ -22,15 +22,7 @@ from reconciler.config import LoadedConfig
 from reconciler.config.desired import desired_resources, policy_settings
 from reconciler.envvars import parse_reference, resolve_reference
 from reconciler.errors import ConfigError, Diagnostic, UsageError
-from reconciler.hosts import (
-    ALLOWED_HOSTS_VARIABLE,
-    allowed_hosts,
-    check_reviewed_url,
-    host_of,
-    is_autotask_zone,
-    refuse_userinfo,
-    shown,
-)
+from reconciler.hosts import shown
 from reconciler.kinds.catalog import Catalog, NameTable
 from reconciler.kinds.registry import kinds_of
 from reconciler.kinds.resolve import resolve_desired
@@ -38,9 +30,10 @@ from reconciler.kinds.webhooks import RECEIVER_URL, WEBHOOK
 from reconciler.plan import Plan, PlanDiagnostic, compute_plan
 from reconciler.providers import autotask_state as at_state
 from reconciler.providers import salesbuildr_state as sb_state
-from reconciler.providers.autotask import AutotaskClient, credentials_from_env, discover_zone
+from reconciler.providers.autotask import AutotaskClient, credentials_from_env
 from reconciler.providers.base import Change as WritableChange
 from reconciler.providers.salesbuildr import SalesbuildrClient, settings_from_env
+from reconciler.providers.targets import autotask_url, salesbuildr_url
 from reconciler.providers.writer import Writer
 from reconciler.state import Resource, SectionSnapshot, State
 
@@ -128,7 +121,9 @@ def connect(
         )
     if needs_autotask:
         credentials = credentials_from_env(environ)
-        at_url = autotask_url(at_yaml, f"autotask.url in {loaded.file}", environ, transports)
+        at_url = autotask_url(
+            at_yaml, f"autotask.url in {loaded.file}", environ, transports.autotask
+        )
     if needs_autotask:
         connections.autotask = AutotaskClient.connect(
             credentials, url=at_url, transport=transports.autotask
@@ -138,50 +133,6 @@ def connect(
             sb_url, key, transport=transports.salesbuildr
         )
     return connections
-
-
-def autotask_url(
-    reviewed: str | None,
-    source: str,
-    environ: Mapping[str, str],
-    transports: Transports = Transports(),
-) -> str:
-    """The Autotask zone to send the credentials to.
-
-    ``reviewed`` is a URL from a file the pull request can change (the YAML, a saved plan): it
-    must name a host the environment allows, or be the zone ZoneInformation names for the API
-    user (asked on Autotask's fixed discovery host, which receives the user name only)."""
-    own = environ.get("AUTOTASK_API_URL")
-    if own:
-        refuse_userinfo(own, what="AUTOTASK_API_URL")
-    allowed = allowed_hosts("autotask", environ)
-    if reviewed and (own or allowed.allows(reviewed) or not is_autotask_zone(reviewed)):
-        check_reviewed_url(reviewed, system="autotask", source=source, allowed=allowed)
-    if own:
-        return own
-    if reviewed and allowed.allows(reviewed):
-        return reviewed
-    username = credentials_from_env(environ).username
-    zone = discover_zone(username, transport=transports.autotask)
-    if reviewed and host_of(zone) != host_of(reviewed):
-        raise UsageError(
-            f"the {source} names the host {host_of(reviewed)}, but ZoneInformation names "
-            f"{host_of(zone)} for the API user; the credentials were not sent",
-            hint=f"remove the url (the zone is discovered), or set {ALLOWED_HOSTS_VARIABLE}="
-            f"{host_of(reviewed)} in the real environment if it is right",
-        )
-    return reviewed or zone
-
-
-def salesbuildr_url(reviewed: str | None, source: str, environ: Mapping[str, str]) -> str | None:
-    """SALESBUILDR_API_URL, else the reviewed URL once its host is allowed."""
-    own = environ.get("SALESBUILDR_API_URL")
-    if own:
-        refuse_userinfo(own, what="SALESBUILDR_API_URL")
-    if reviewed:
-        allowed = allowed_hosts("salesbuildr", environ)
-        check_reviewed_url(reviewed, system="salesbuildr", source=source, allowed=allowed)
-    return own or reviewed
 
 
 @dataclass
@@ -478,7 +429,7 @@ def connect_for_plan(
                 hint="apply a plan to the tenant it was made for",
             )
         credentials = credentials_from_env(environ)
-        at_url = autotask_url(target_at, "plan's Autotask target", environ, transports)
+        at_url = autotask_url(target_at, "plan's Autotask target", environ, transports.autotask)
     if at_url:
         connections.autotask = AutotaskClient.connect(
             credentials, url=at_url, transport=transports.autotask
@@ -499,7 +450,7 @@ def connect_env(
         credentials = credentials_from_env(environ)
         connections.autotask = AutotaskClient.connect(
             credentials,
-            url=autotask_url(None, "", environ, transports),
+            url=autotask_url(None, "", environ, transports.autotask),
             transport=transports.autotask,
         )
     if sections:

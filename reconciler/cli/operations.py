@@ -45,6 +45,7 @@ from reconciler.providers.salesbuildr import (
     lock_owner,
     settings_from_env,
 )
+from reconciler.providers.targets import autotask_url, salesbuildr_url
 
 AFTER_APPLY_TIMEOUT_S = 600.0
 AFTER_APPLY_COMMANDS = {
@@ -103,9 +104,7 @@ class _Targets:
         config = self.config()
         url = config.salesbuildr.url if config and config.salesbuildr else None
         where = f"salesbuildr.url in {self.file}"  # checked even when the environment overrides it
-        chosen, key = settings_from_env(
-            self.environ, session.salesbuildr_url(url, where, self.environ)
-        )
+        chosen, key = settings_from_env(self.environ, salesbuildr_url(url, where, self.environ))
         return SalesbuildrClient.connect(chosen, key)
 
     def has_autotask(self) -> bool:
@@ -119,7 +118,7 @@ class _Targets:
         credentials = credentials_from_env(self.environ)
         config = self.config()
         yaml_url = config.autotask.url if config and config.autotask else None
-        url = session.autotask_url(yaml_url, f"autotask.url in {self.file}", self.environ)
+        url = autotask_url(yaml_url, f"autotask.url in {self.file}", self.environ)
         return AutotaskClient.connect(credentials, url=url)
 
 
@@ -492,7 +491,7 @@ def webhooks_status(ctx: click.Context, file: Path, fmt: str) -> None:
     if loaded is not None:
         connections = session.connect(loaded, environ, sections=loaded.config.present_sections())
     else:
-        url = session.autotask_url(yaml_url, f"autotask.url in {file}", environ)
+        url = autotask_url(yaml_url, f"autotask.url in {file}", environ)
         connections = session.Connections(
             autotask=AutotaskClient.connect(credentials_from_env(environ), url=url)
         )
