@@ -22,14 +22,14 @@ from typing import Any
 
 import yaml
 
+from reconciler.config.references import PathKey as _PathKey
+from reconciler.config.references import ReferenceFields, reference_problems
 from reconciler.envvars import (
     ENV_REFERENCE,
     ENV_START,
     LITERAL_DOLLAR_BRACE,
     Reference,
-    VariableRole,
     resolve_reference,
-    role_of,
 )
 from reconciler.errors import ConfigError, Diagnostic
 
@@ -37,39 +37,7 @@ MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_DEPTH = 50
 MAX_NODES = 100_000
 
-PathKey = tuple[str | int, ...]
-
-ANY_KEY = "*"
-"""In a :class:`ReferenceFields` path: any key of a name-keyed map (``webhooks.*.secret``)."""
-
-
-@dataclass(frozen=True)
-class ReferenceFields:
-    """Where ``${env:...}`` may stand: secret fields, and URL fields (which alone may hold a
-    system's URL variable, since the host check reviews them)."""
-
-    secrets: tuple[PathKey, ...]
-    urls: tuple[PathKey, ...]
-
-    def kind_of(self, path: PathKey) -> str | None:
-        """ "secret", "url", or None where no reference may stand."""
-        for kind, patterns in (("secret", self.secrets), ("url", self.urls)):
-            if any(_path_matches(pattern, path) for pattern in patterns):
-                return kind
-        return None
-
-    def describe(self) -> str:
-        return ", ".join(_dotted(p) for p in (*self.secrets, *self.urls))
-
-
-def _path_matches(pattern: PathKey, path: PathKey) -> bool:
-    return len(pattern) == len(path) and all(
-        want in (ANY_KEY, part) for want, part in zip(pattern, path, strict=True)
-    )
-
-
-def _dotted(path: PathKey) -> str:
-    return ".".join(str(part) for part in path)
+PathKey = _PathKey
 
 
 class TemplateStr(str):
@@ -451,7 +419,10 @@ class _Builder:
             )
         if not references:
             return LITERAL_DOLLAR_BRACE[1:].join(pieces)
-        if not self._references_allowed(node, path, references):
+        refusals = reference_problems(self.reference_fields, path, references)
+        for message, hint in refusals:
+            self._problem(node, message, hint)
+        if refusals:
             return ""  # refused: the variables are never read
         missing: list[str] = []
 
@@ -470,40 +441,3 @@ class _Builder:
                 f"export {name}=... (or put it in .env), or give a default: ${{env:{name}:-value}}",
             )
         return TemplateStr(result, text)
-
-    def _references_allowed(
-        self, node: yaml.Node, path: PathKey, references: list[Reference]
-    ) -> bool:
-        """Refuse references to reconcile's own variables, and references where none may stand."""
-        allowed = True
-        kind = self.reference_fields.kind_of(path) if self.reference_fields else "any"
-        where = _dotted(path)
-        for reference in references:
-            role = role_of(reference.name)
-            if role is VariableRole.URL and kind not in ("url", "any"):
-                self._problem(
-                    node,
-                    f"{where}: ${{env:{reference.name}}} is a URL variable; it may stand only in "
-                    "a connection url field (autotask.url, salesbuildr.url)",
-                    "write the value here, or move the reference to the url field",
-                )
-                allowed = False
-            elif role not in (VariableRole.OTHER, VariableRole.URL):
-                self._problem(
-                    node,
-                    f"{where}: ${{env:{reference.name}}} names a {role.value} reconcile reads "
-                    "itself; it cannot be referenced from the YAML",
-                    "reference a variable of your own (e.g. ${env:MY_WEBHOOK_SECRET}); for a "
-                    "literal ${ write $${",
-                )
-                allowed = False
-        if kind is None and allowed:
-            fields = self.reference_fields.describe() if self.reference_fields else ""
-            self._problem(
-                node,
-                f"{where}: ${{env:...}} may stand only in secret fields and connection urls "
-                f"({fields})",
-                "write the value itself; for a literal ${ write $${",
-            )
-            allowed = False
-        return allowed

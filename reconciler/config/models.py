@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.config.loader import ANY_KEY, ReferenceFields
+from reconciler.config.references import ANY_KEY, ReferenceFields
 from reconciler.config.types import (
     MAX_WEBHOOK_NAME,
     Email,
