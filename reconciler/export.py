@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.envvars import escape_literal
 from reconciler.kinds import tables as t
 from reconciler.kinds.base import MappingKind
 from reconciler.kinds.catalog import PINNED, Catalog
@@ -37,7 +38,10 @@ def address_keys(address: str) -> list[str]:
 
 
 def scalar(value: Any) -> str:
-    """One YAML scalar, quoted only when YAML needs it."""
+    """One YAML scalar, quoted only when YAML needs it. Live text is data, never a reference:
+    every ``${`` in it is written ``$${``, which the loader reads back as ``${`` unexpanded."""
+    if isinstance(value, str):
+        value = escape_literal(value)
     text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10_000)
     return text.strip().removesuffix("...").strip()
 

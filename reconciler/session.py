@@ -9,7 +9,6 @@ endpoint at 3 requests in flight).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +20,9 @@ import httpx
 from reconciler import __version__
 from reconciler.config import LoadedConfig
 from reconciler.config.desired import desired_resources, policy_settings
+from reconciler.envvars import parse_reference, resolve_reference
 from reconciler.errors import ConfigError, Diagnostic, UsageError
+from reconciler.hosts import shown
 from reconciler.kinds.catalog import Catalog, NameTable
 from reconciler.kinds.registry import kinds_of
 from reconciler.kinds.resolve import resolve_desired
@@ -32,6 +33,7 @@ from reconciler.providers import salesbuildr_state as sb_state
 from reconciler.providers.autotask import AutotaskClient, credentials_from_env
 from reconciler.providers.base import Change as WritableChange
 from reconciler.providers.salesbuildr import SalesbuildrClient, settings_from_env
+from reconciler.providers.targets import autotask_url, salesbuildr_url
 from reconciler.providers.writer import Writer
 from reconciler.state import Resource, SectionSnapshot, State
 
@@ -104,21 +106,31 @@ def connect(
     sections: Sequence[str],
     transports: Transports = Transports(),
 ) -> Connections:
-    """Open the clients the sections need; credentials and URLs come from the environment."""
+    """Open the clients the sections need; credentials and URLs come from the environment, and
+    a URL in the YAML must name a host the environment allows (:mod:`reconciler.hosts`)."""
     config = loaded.config
     connections = Connections()
-    if any(section in AUTOTASK_SECTIONS for section in sections):
+    needs_autotask = any(section in AUTOTASK_SECTIONS for section in sections)
+    at_yaml = config.autotask.url if config.autotask else None
+    sb_yaml = config.salesbuildr.url if config.salesbuildr else None
+    # Every URL is checked before the first request of either system (the Salesbuildr check is
+    # pure; the Autotask one may ask ZoneInformation, after its own pure checks).
+    if sections:
+        sb_url, key = settings_from_env(
+            environ, salesbuildr_url(sb_yaml, f"salesbuildr.url in {loaded.file}", environ)
+        )
+    if needs_autotask:
         credentials = credentials_from_env(environ)
-        url = environ.get("AUTOTASK_API_URL") or (config.autotask.url if config.autotask else None)
+        at_url = autotask_url(
+            at_yaml, f"autotask.url in {loaded.file}", environ, transports.autotask
+        )
+    if needs_autotask:
         connections.autotask = AutotaskClient.connect(
-            credentials, url=url, transport=transports.autotask
+            credentials, url=at_url, transport=transports.autotask
         )
     if sections:
-        url, key = settings_from_env(
-            environ, config.salesbuildr.url if config.salesbuildr else None
-        )
         connections.salesbuildr = SalesbuildrClient.connect(
-            url, key, transport=transports.salesbuildr
+            sb_url, key, transport=transports.salesbuildr
         )
     return connections
 
@@ -309,9 +321,6 @@ def summary_counts(plan: Plan) -> dict[str, Any]:
     return plan.summary
 
 
-_ENV_REFERENCE = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?\}$")
-
-
 def secret_lookup(
     environ: Mapping[str, str], desired: State | None = None
 ) -> Callable[[WritableChange, str], str]:
@@ -320,12 +329,11 @@ def secret_lookup(
 
     def lookup(change: WritableChange, path: str) -> str:
         reference = change.secret_refs.get(path)
-        if reference:
-            match = _ENV_REFERENCE.match(reference)
-            if match and match.group(1) in environ:
-                return environ[match.group(1)]
-            if match and match.group(2) is not None:
-                return match.group(2)
+        parsed = parse_reference(reference) if reference else None
+        if parsed is not None:
+            value = resolve_reference(parsed, environ)
+            if value is not None:
+                return value
         if desired is not None:
             for resource in desired:
                 if resource.address == change.address and path in resource.secrets:
@@ -344,11 +352,11 @@ def missing_secrets(plan: Plan, environ: Mapping[str, str]) -> list[str]:
     for change in plan.pending:
         needs_secret = change.action.value == "create" or bool(change.sensitive_paths)
         for reference in change.secret_refs.values() if needs_secret else ():
-            match = _ENV_REFERENCE.match(reference or "")
+            parsed = parse_reference(reference or "")
             if reference is None:
                 missing.append(f"{change.address}: its secret was written literally in the YAML")
-            elif match and match.group(1) not in environ and match.group(2) is None:
-                missing.append(f"{change.address}: {match.group(1)}")
+            elif parsed is not None and resolve_reference(parsed, environ) is None:
+                missing.append(f"{change.address}: {parsed.name}")
     return sorted(set(missing))
 
 
@@ -394,31 +402,41 @@ def writer_for(
 def connect_for_plan(
     plan: Plan, environ: Mapping[str, str], *, transports: Transports = Transports()
 ) -> Connections:
-    """Clients for applying a saved plan: the systems it was made against, and no others."""
+    """Clients for applying a saved plan: the systems it was made against, and no others.
+
+    A saved plan is a file a pull request (or a swapped artifact) can change: its ``targets``
+    are checked like the YAML's URLs before any request."""
     connections = Connections()
     target_at = plan.targets.get("autotask")
-    if target_at:
-        url = environ.get("AUTOTASK_API_URL") or target_at
-        if url.rstrip("/").lower() != target_at.rstrip("/").lower():
-            raise UsageError(
-                f"the plan was made against Autotask {target_at}, but AUTOTASK_API_URL is {url}",
-                hint="apply a plan to the tenant it was made for",
-            )
-        connections.autotask = AutotaskClient.connect(
-            credentials_from_env(environ), url=url, transport=transports.autotask
-        )
     target_sb = plan.targets.get("salesbuildr")
+    at_url = sb_url = None
     if target_sb:
         url = environ.get("SALESBUILDR_API_URL") or target_sb
         if url.rstrip("/").lower() != target_sb.rstrip("/").lower():
             raise UsageError(
-                f"the plan was made against Salesbuildr {target_sb}, but SALESBUILDR_API_URL "
-                f"is {url}",
+                f"the plan was made against Salesbuildr {shown(target_sb)}, but "
+                f"SALESBUILDR_API_URL is {shown(url)}",
                 hint="apply a plan to the tenant it was made for",
             )
+        sb_url = salesbuildr_url(target_sb, "plan's Salesbuildr target", environ)
         _, key = settings_from_env({**environ, "SALESBUILDR_API_URL": url}, None)
+    if target_at:
+        url = environ.get("AUTOTASK_API_URL") or target_at
+        if url.rstrip("/").lower() != target_at.rstrip("/").lower():
+            raise UsageError(
+                f"the plan was made against Autotask {shown(target_at)}, but AUTOTASK_API_URL "
+                f"is {shown(url)}",
+                hint="apply a plan to the tenant it was made for",
+            )
+        credentials = credentials_from_env(environ)
+        at_url = autotask_url(target_at, "plan's Autotask target", environ, transports.autotask)
+    if at_url:
+        connections.autotask = AutotaskClient.connect(
+            credentials, url=at_url, transport=transports.autotask
+        )
+    if sb_url:
         connections.salesbuildr = SalesbuildrClient.connect(
-            url, key, transport=transports.salesbuildr
+            sb_url, key, transport=transports.salesbuildr
         )
     return connections
 
@@ -429,13 +447,14 @@ def connect_env(
     """Clients from the environment alone (export: there is no YAML yet)."""
     connections = Connections()
     if any(section in AUTOTASK_SECTIONS for section in sections):
+        credentials = credentials_from_env(environ)
         connections.autotask = AutotaskClient.connect(
-            credentials_from_env(environ),
-            url=environ.get("AUTOTASK_API_URL"),
+            credentials,
+            url=autotask_url(None, "", environ, transports.autotask),
             transport=transports.autotask,
         )
     if sections:
-        url, key = settings_from_env(environ, None)
+        url, key = settings_from_env(environ, salesbuildr_url(None, "", environ))
         connections.salesbuildr = SalesbuildrClient.connect(
             url, key, transport=transports.salesbuildr
         )

@@ -24,21 +24,29 @@ ALLOWED: dict[str, frozenset[str]] = {
     "cli": frozenset({EVERYTHING}),
     # One run against both systems (connect, read, resolve, plan, wire the writer): the CLI's
     # wiring, kept out of cli.py so that the CLI stays thin. Not in ARCHITECTURE.md's list.
-    "session": frozenset({"config", "kinds", "plan", "providers", "state"}),
+    "session": frozenset({"config", "kinds", "plan", "providers", "state", "envvars", "hosts"}),
     # One-off actions and reports (sync, import, webhook status/report/uninstall) over a session.
     # ... and the reports' messages quote live names through render.escape's terminal().
     "operations": frozenset({"config", "kinds", "plan", "providers", "state", "session", "render"}),
     "apply": frozenset({"plan", "state", "providers.base"}),
     "render": frozenset({"plan", "state"}),
     "plan": frozenset({"state", "kinds"}),
-    "config": frozenset({"state", "kinds"}),
-    "providers": frozenset({"state", "kinds", "providers.http", "providers.base"}),
+    "config": frozenset({"state", "kinds", "envvars", "hosts"}),
+    "providers": frozenset(
+        {"state", "kinds", "providers.http", "providers.base", "envvars", "hosts"}
+    ),
     "kinds": frozenset({"state"}),
     "sandbox": frozenset(),
     "schema": frozenset({"config"}),
     # Live state -> YAML text (reconcile export): pure, like render, but of a State.
-    "export": frozenset({"state", "kinds"}),  # generates the JSON Schema from the config models
+    "export": frozenset(
+        {"state", "kinds", "envvars"}
+    ),  # generates the JSON Schema from the config models
     "state": frozenset(),
+    # The variables reconcile reads itself and the ${env:} syntax: one table, pure.
+    "envvars": frozenset(),
+    # Which hosts may receive a system's credentials: pure, from the real environment.
+    "hosts": frozenset({"envvars"}),
     "errors": frozenset(),
     # The one redactor and the one safe file writer: leaves everyone may use (see SHARED).
     "redact": frozenset(),

@@ -28,6 +28,7 @@ from reconciler.config import load_config
 from reconciler.config.env import run_environment
 from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, RefusedError, UsageError
 from reconciler.files import PUBLIC_MODE, refuse_unsafe_target, write_text_atomically
+from reconciler.hosts import mask_userinfo
 from reconciler.plan import Plan, Risk
 from reconciler.plan.integrity import SIGNATURE_FIELD, SIGNING_KEY_VARIABLE, seal
 from reconciler.plan.saved import load_saved_plan, looks_like_plan
@@ -82,7 +83,8 @@ def _source_lines(error: ConfigError) -> dict[str, list[str]]:
         try:
             raw = Path(file).read_bytes()
             if len(raw) <= 1024 * 1024:
-                lines[file] = raw.decode("utf-8-sig", errors="replace").splitlines()
+                text = raw.decode("utf-8-sig", errors="replace")
+                lines[file] = mask_userinfo(text).splitlines()  # a URL's password never shows
         except OSError:
             continue
     return lines

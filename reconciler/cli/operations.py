@@ -46,6 +46,7 @@ from reconciler.providers.salesbuildr import (
     lock_owner,
     settings_from_env,
 )
+from reconciler.providers.targets import autotask_url, salesbuildr_url
 from reconciler.render.escape import terminal
 
 AFTER_APPLY_TIMEOUT_S = 600.0
@@ -102,11 +103,10 @@ class _Targets:
         return self._config
 
     def salesbuildr(self) -> SalesbuildrClient:
-        url = None
-        if not self.environ.get("SALESBUILDR_API_URL"):
-            config = self.config()
-            url = config.salesbuildr.url if config and config.salesbuildr else None
-        chosen, key = settings_from_env(self.environ, url)
+        config = self.config()
+        url = config.salesbuildr.url if config and config.salesbuildr else None
+        where = f"salesbuildr.url in {self.file}"  # checked even when the environment overrides it
+        chosen, key = settings_from_env(self.environ, salesbuildr_url(url, where, self.environ))
         return SalesbuildrClient.connect(chosen, key)
 
     def has_autotask(self) -> bool:
@@ -118,10 +118,9 @@ class _Targets:
 
     def autotask(self) -> AutotaskClient:
         credentials = credentials_from_env(self.environ)
-        url = self.environ.get("AUTOTASK_API_URL")
-        if not url:
-            config = self.config()
-            url = config.autotask.url if config and config.autotask else None
+        config = self.config()
+        yaml_url = config.autotask.url if config and config.autotask else None
+        url = autotask_url(yaml_url, f"autotask.url in {self.file}", self.environ)
         return AutotaskClient.connect(credentials, url=url)
 
 
@@ -506,7 +505,7 @@ def webhooks_status(ctx: click.Context, file: Path, fmt: str) -> None:
     if loaded is not None:
         connections = session.connect(loaded, environ, sections=loaded.config.present_sections())
     else:
-        url = environ.get("AUTOTASK_API_URL") or yaml_url
+        url = autotask_url(yaml_url, f"autotask.url in {file}", environ)
         connections = session.Connections(
             autotask=AutotaskClient.connect(credentials_from_env(environ), url=url)
         )

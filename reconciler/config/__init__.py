@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from reconciler.config.loader import MAX_DOCUMENT_BYTES, SourceDocument, load_bytes
-from reconciler.config.models import Config
+from reconciler.config.models import REFERENCE_FIELDS, Config
 from reconciler.config.rules import check
 from reconciler.config.validation import translate
 from reconciler.errors import ConfigError, Diagnostic
@@ -62,7 +62,9 @@ def parse_config(
     raw: bytes, *, file: str, environ: Mapping[str, str], size: int | None = None
 ) -> LoadedConfig:
     """Parse and check a document held in memory (see :func:`load_config`)."""
-    source = load_bytes(raw, file=file, environ=environ, size=size)
+    source = load_bytes(
+        raw, file=file, environ=environ, size=size, reference_fields=REFERENCE_FIELDS
+    )
     try:
         config = Config.model_validate(source.data)
     except ValidationError as exc:

@@ -1,4 +1,10 @@
-"""The environment a run sees: real variables win over a ``.env`` file in the working directory."""
+"""The environment a run sees: real variables win over a ``.env`` file in the working directory.
+
+A ``.env`` file sits beside the YAML, so a pull request can add one: it may supply values for the
+YAML's ``${env:NAME}`` references only. A ``.env`` that sets one of reconcile's own variables
+(credentials, API URLs, ``RECONCILE_*``, CI tokens) is refused: those come from the real
+environment alone, and silently ignoring them would leave the operator guessing.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from reconciler.envvars import is_tool_variable, role_of
+from reconciler.errors import UsageError
 from reconciler.redact import register_environment
 
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
@@ -35,8 +43,19 @@ def read_dotenv(path: Path) -> dict[str, str]:
 def run_environment(
     cwd: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """``.env`` of ``cwd`` overlaid by the real environment."""
-    base = read_dotenv((cwd or Path.cwd()) / ".env")
+    """``.env`` of ``cwd`` overlaid by the real environment; a UsageError when the ``.env`` sets
+    one of reconcile's own variables (see the module docstring)."""
+    path = (cwd or Path.cwd()) / ".env"
+    base = read_dotenv(path)
+    refused = sorted(name for name in base if is_tool_variable(name))
+    if refused:
+        roles = ", ".join(f"{name} ({role_of(name).value})" for name in refused)
+        raise UsageError(
+            f"{path.name} sets reconcile's own variables: {roles}; a .env file may only supply "
+            "values for the YAML's ${env:NAME} references",
+            hint=f"remove {', '.join(refused)} from {path.name} and export them in the real "
+            "environment (your shell or the CI job's secret variables)",
+        )
     base.update(os.environ if environ is None else environ)
     register_environment(base)  # the redactor hides every credential it holds, .env's included
     return base

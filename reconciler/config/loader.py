@@ -7,7 +7,10 @@ each key and value stood so that later checks (schema, live names) can point at 
 
 ``${env:NAME}`` and ``${env:NAME:-default}`` are interpolated in string values; a value that came
 from interpolation is a :class:`TemplateStr`, which remembers the text as written so that secrets
-can be kept in a plan as references, never as values.
+can be kept in a plan as references, never as values. A reference is a reviewed pointer, never a
+channel: it may stand only in the fields ``reference_fields`` names (for mappings.yaml: secret
+fields and connection URLs), never names a variable reconcile reads itself (see
+:mod:`reconciler.envvars`), and ``$${`` is a literal ``${`` that is never expanded.
 """
 
 from __future__ import annotations
@@ -19,6 +22,15 @@ from typing import Any
 
 import yaml
 
+from reconciler.config.references import PathKey as _PathKey
+from reconciler.config.references import ReferenceFields, reference_problems
+from reconciler.envvars import (
+    ENV_REFERENCE,
+    ENV_START,
+    LITERAL_DOLLAR_BRACE,
+    Reference,
+    resolve_reference,
+)
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.redact import register_reference
 
@@ -26,10 +38,7 @@ MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_DEPTH = 50
 MAX_NODES = 100_000
 
-PathKey = tuple[str | int, ...]
-
-_ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_ENV_START = re.compile(r"\$\{env:")
+PathKey = _PathKey
 
 
 class TemplateStr(str):
@@ -83,11 +92,17 @@ class SourceDocument:
 
 
 def load_bytes(
-    raw: bytes, *, file: str, environ: Mapping[str, str], size: int | None = None
+    raw: bytes,
+    *,
+    file: str,
+    environ: Mapping[str, str],
+    size: int | None = None,
+    reference_fields: ReferenceFields | None = None,
 ) -> SourceDocument:
     """Parse a configuration document from bytes (see the module docstring for what is refused).
 
-    ``size`` is the file's size when only its first bytes were read (a file over the limit).
+    ``size`` is the file's size when only its first bytes were read (a file over the limit);
+    ``reference_fields``: where ``${env:...}`` may stand (None: in any value).
     """
     total = max(size or 0, len(raw))
     if total > MAX_DOCUMENT_BYTES:
@@ -104,7 +119,7 @@ def load_bytes(
     text = _decode(raw, file)
     _check_tabs(text, file)
     root = _compose(text, file)
-    builder = _Builder(file=file, environ=environ)
+    builder = _Builder(file=file, environ=environ, reference_fields=reference_fields)
     data = builder.build(root)
     if builder.diagnostics:
         raise ConfigError(builder.diagnostics)
@@ -321,9 +336,16 @@ def _syntax_hint(problem: str) -> str | None:
 class _Builder:
     """Turns a composed node tree into Python data, recording positions and problems."""
 
-    def __init__(self, *, file: str, environ: Mapping[str, str]):
+    def __init__(
+        self,
+        *,
+        file: str,
+        environ: Mapping[str, str],
+        reference_fields: ReferenceFields | None = None,
+    ):
         self.file = file
         self.environ = environ
+        self.reference_fields = reference_fields
         self.constructor = yaml.SafeLoader("")
         self.value_positions: dict[PathKey, Position] = {}
         self.key_positions: dict[PathKey, Position] = {}
@@ -347,7 +369,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self._node(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalar(node)
+        return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -359,7 +381,8 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 self._problem(key_node, "a key must be a plain name, not a list or mapping")
                 continue
-            key = str(key_node.value)
+            # A key is never expanded; `$${` is a literal `${` here too (export writes it so).
+            key = str(key_node.value).replace(LITERAL_DOLLAR_BRACE, LITERAL_DOLLAR_BRACE[1:])
             key_pos = self._mark(key_node)
             if key in seen:
                 first = seen[key]
@@ -374,42 +397,49 @@ class _Builder:
             result[key] = self._node(value_node, (*path, key))
         return result
 
-    def _scalar(self, node: yaml.Node) -> Any:
+    def _scalar(self, node: yaml.Node, path: PathKey) -> Any:
         value = self.constructor.construct_object(node, deep=True)
         if isinstance(value, str) and "${" in value:
-            return self._interpolate(node, value)
+            return self._interpolate(node, value, path)
         return value
 
-    def _interpolate(self, node: yaml.Node, text: str) -> Any:
-        missing: list[str] = []
-
-        def substitute(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
-            value = self.environ.get(name)
-            register_reference(name, value)  # the redactor hides it in every output
-            # As in the shell, `:-default` also replaces a variable set to the empty string
-            # (CI systems pass an undefined secret as "").
-            if value is not None and (value != "" or default is None):
-                return value
-            if default is not None:
-                return default
-            missing.append(name)
-            return ""
-
-        result = _ENV_REF.sub(substitute, text)
-        leftover = _ENV_START.search(_ENV_REF.sub("", text))
-        if leftover:
+    def _interpolate(self, node: yaml.Node, text: str, path: PathKey) -> Any:
+        # `$${` is a literal `${`: split on it, expand the pieces, join them with `${`.
+        pieces = text.split(LITERAL_DOLLAR_BRACE)
+        references = [
+            Reference(m.group(1), m.group(2))
+            for piece in pieces
+            for m in ENV_REFERENCE.finditer(piece)
+        ]
+        if any(ENV_START.search(ENV_REFERENCE.sub("", piece)) for piece in pieces):
             self._problem(
                 node,
                 f"malformed environment reference in {text!r}",
-                "write ${env:NAME} or ${env:NAME:-default}; NAME is letters, digits and _",
+                "write ${env:NAME} or ${env:NAME:-default}; NAME is letters, digits and _; "
+                "for a literal ${ write $${",
             )
+        if not references:
+            return LITERAL_DOLLAR_BRACE[1:].join(pieces)
+        refusals = reference_problems(self.reference_fields, path, references)
+        for message, hint in refusals:
+            self._problem(node, message, hint)
+        if refusals:
+            return ""  # refused: the variables are never read
+        missing: list[str] = []
+
+        def substitute(match: re.Match[str]) -> str:
+            value = resolve_reference(Reference(match.group(1), match.group(2)), self.environ)
+            register_reference(match.group(1), self.environ.get(match.group(1)))  # redactor
+            if value is None:
+                missing.append(match.group(1))
+                return ""
+            return value
+
+        result = LITERAL_DOLLAR_BRACE[1:].join(ENV_REFERENCE.sub(substitute, p) for p in pieces)
         for name in missing:
             self._problem(
                 node,
                 f"environment variable {name} is not set",
                 f"export {name}=... (or put it in .env), or give a default: ${{env:{name}:-value}}",
             )
-        if not _ENV_REF.search(text):
-            return text
         return TemplateStr(result, text)

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler.config.references import ANY_KEY, ReferenceFields
 from reconciler.config.types import (
     MAX_WEBHOOK_NAME,
     Email,
@@ -73,6 +74,31 @@ class MpnEnrichment(StrEnum):
     DISTRIBUTORHUB = "distributorhub"
 
 
+REFERENCE_FIELDS = ReferenceFields(
+    secrets=(("webhook_receiver", "secret"), ("webhooks", ANY_KEY, "secret")),
+    urls=(("autotask", "url"), ("salesbuildr", "url")),
+)
+"""The only fields where ``${env:NAME}`` may stand (the loader refuses it anywhere else)."""
+
+_LITERAL = " A literal ${ is written $${."
+
+
+def _url_reference(own: str) -> str:
+    return (
+        " May be written ${env:NAME} (URL variables such as " + own + " may stand only in url "
+        "fields). Its host must be one the real environment allows: " + own + "'s host, "
+        "loopback, or RECONCILE_ALLOWED_HOSTS; otherwise the run stops before any request."
+        + _LITERAL
+    )
+
+
+_SECRET_REFERENCE = (
+    " ${env:NAME} may stand only in secret fields and connection urls, and never names "
+    "reconcile's own credentials (AUTOTASK_API_*, SALESBUILDR_API_KEY, RECONCILE_*, CI tokens)."
+    + _LITERAL
+)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
@@ -83,7 +109,9 @@ class AutotaskConnection(_Model):
     url: Url | None = Field(
         default=None,
         description="Zone base URL ending in /atservicesrest, as ZoneInformation returns it. "
-        "Optional: discovered from the API user when absent. AUTOTASK_API_URL overrides it.",
+        "Optional: discovered from the API user when absent. AUTOTASK_API_URL overrides it."
+        + _url_reference("AUTOTASK_API_URL")
+        + " The zone ZoneInformation names for the API user is allowed too.",
         examples=["https://webservices5.autotask.net/atservicesrest"],
     )
 
@@ -93,7 +121,8 @@ class SalesbuildrConnection(_Model):
 
     url: Url | None = Field(
         default=None,
-        description="Your tenant's public API base URL. SALESBUILDR_API_URL overrides it.",
+        description="Your tenant's public API base URL. SALESBUILDR_API_URL overrides it."
+        + _url_reference("SALESBUILDR_API_URL"),
         examples=["https://acme.salesbuildr.com/public-api"],
     )
 
@@ -295,7 +324,7 @@ class WebhookReceiver(_Model):
 
     secret: SecretValue = Field(
         description="Write-only shared secret Salesbuildr verifies callouts with. Write it as "
-        "${env:NAME}; it is never read back, printed or saved.",
+        "${env:NAME}; it is never read back, printed or saved." + _SECRET_REFERENCE,
         examples=["${env:SALESBUILDR_WEBHOOK_SECRET}"],
     )
 
@@ -335,7 +364,7 @@ class Webhook(_Model):
         "Omitted: a webhook with url keeps its live secret (a new one cannot be created without "
         "a secret: plan refuses it); one without url uses webhook_receiver.secret, or keeps its "
         "live secret when webhook_receiver is absent. --rotate-secrets re-sends only secrets the "
-        "file states.",
+        "file states." + _SECRET_REFERENCE,
         examples=["${env:MONITORING_WEBHOOK_SECRET}"],
     )
     active: bool = Field(
@@ -392,7 +421,12 @@ Version = Annotated[
 
 
 class Config(_Model):
-    """A whole mappings.yaml document. Absent sections are not managed (never read or changed)."""
+    """A whole mappings.yaml document. Absent sections are not managed (never read or changed).
+
+    ${env:NAME} and ${env:NAME:-default} may stand only in secret fields (webhook_receiver.secret,
+    webhooks.*.secret) and connection urls (autotask.url, salesbuildr.url); a literal ${ anywhere
+    is written $${.
+    """
 
     model_config = ConfigDict(
         frozen=True,

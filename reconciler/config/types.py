@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from reconciler.config.loader import TemplateStr
+from reconciler.hosts import is_loopback_host
 
 MAX_URL = 500
 MAX_EMAIL = 150
@@ -111,16 +111,6 @@ class SecretValue:
         }
 
 
-def is_loopback_host(host: str) -> bool:
-    """True for 127.0.0.0/8, ``localhost`` and ``::1``: the hosts where plain http is allowed."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _url(value: str) -> str:
     if len(value) > MAX_URL:
         raise ValueError(f"a URL is at most {MAX_URL} characters")
@@ -129,6 +119,11 @@ def _url(value: str) -> str:
         host = parts.hostname
     except ValueError as exc:  # e.g. an unclosed [IPv6 literal
         raise ValueError(f"{value!r} is not a valid URL ({exc})") from None
+    if "@" in parts.netloc:  # never echoed: the user-info may be a password
+        raise ValueError(
+            "the URL carries user-info (user:password@), which is refused and not shown; "
+            "remove it (credentials come from their own variables)"
+        )
     if parts.scheme not in ("http", "https") or not host:
         raise ValueError(f"{value!r} is not an http(s) URL")
     if parts.scheme == "http" and not is_loopback_host(host):

@@ -23,6 +23,7 @@ import httpx
 from pydantic import SecretStr
 
 from reconciler.errors import NotFoundError, ProviderError, UsageError
+from reconciler.hosts import AUTOTASK_ZONE_DOMAIN, host_of, is_autotask_zone, is_loopback_host
 from reconciler.providers.autotask_auth import auth_failure_hint
 from reconciler.providers.http import ApiClient, RetryPolicy
 from reconciler.providers.paging import PageGuard, page_ceiling
@@ -200,8 +201,8 @@ def credentials_from_env(environ: Mapping[str, str]) -> AutotaskCredentials:
     if missing:
         raise UsageError(
             f"Autotask credentials missing: {', '.join(missing)}",
-            hint="export them (or put them in .env); `reconcile sandbox` prints a set for the "
-            "local simulators",
+            hint="export them in the real environment (a .env file may not set them); "
+            "`reconcile sandbox` prints a set for the local simulators",
         )
     return AutotaskCredentials(
         username=environ["AUTOTASK_API_USERNAME"],
@@ -245,11 +246,25 @@ def discover_zone(
     body = response.json()
     url = body.get("url") if isinstance(body, dict) else None
     if not url:
-        message = "ZoneInformation did not name a zone for the API user"
-        hint = "check AUTOTASK_API_USERNAME, or set AUTOTASK_API_URL"
-        path = "/V1.0/ZoneInformation"
-        raise ProviderError(message, system=SYSTEM, method="GET", path=path, hint=hint)
-    return normalise_zone_url(str(url))
+        raise ProviderError(
+            "ZoneInformation did not name a zone for the API user",
+            system=SYSTEM,
+            method="GET",
+            path="/V1.0/ZoneInformation",
+            hint="check AUTOTASK_API_USERNAME, or set AUTOTASK_API_URL",
+        )
+    zone = str(url)
+    # The credentials follow the answer: only an Autotask zone (or loopback, the sandbox).
+    if not (is_autotask_zone(zone) or is_loopback_host(host_of(zone))) or "@" in zone:
+        raise ProviderError(
+            f"ZoneInformation named {host_of(zone) or 'no host'!r}, which is not an Autotask "
+            f"zone (https://*{AUTOTASK_ZONE_DOMAIN}); the credentials were not sent",
+            system=SYSTEM,
+            method="GET",
+            path="/V1.0/ZoneInformation",
+            hint="set AUTOTASK_API_URL to your zone's URL in the real environment",
+        )
+    return normalise_zone_url(zone)
 
 
 def _entity_endpoint(method: str, path: str) -> str:

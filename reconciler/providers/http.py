@@ -20,7 +20,6 @@ Both providers talk through :class:`ApiClient`, so both share one set of rules:
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import logging
 import random
 import ssl
@@ -45,6 +44,7 @@ from reconciler.errors import (
     UsageError,
     ValidationFailed,
 )
+from reconciler.hosts import is_loopback_host, refuse_userinfo
 
 log = logging.getLogger(__name__)
 
@@ -118,27 +118,20 @@ EndpointKey = Callable[[str, str], str]
 
 def require_secure_url(url: str, system: str) -> None:
     """https everywhere; plain http only to loopback hosts (the sandbox). TLS certificates are
-    always verified (httpx's default; nothing here turns it off)."""
+    always verified (httpx's default; nothing here turns it off). A URL with user-info is refused
+    without being shown."""
+    refuse_userinfo(url, what=f"the {system} URL")
     parsed = httpx.URL(url)
     if parsed.scheme == "https" and parsed.host:
         return
     host = parsed.host or ""
-    if parsed.scheme == "http" and _is_loopback(host):
+    if parsed.scheme == "http" and is_loopback_host(host):
         return
     raise UsageError(
         f"the {system} URL {url!r} must be https:// (plain http is allowed only for loopback "
         "hosts: 127.0.0.0/8, localhost, [::1])",
         hint="check AUTOTASK_API_URL / SALESBUILDR_API_URL and the URLs in the YAML",
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _first_segment(method: str, path: str) -> str:

@@ -1361,7 +1361,7 @@ def test_every_loading_error_is_reported_at_once(workdir: Path) -> None:
             ("3:11", "environment variable RT_UNSET is not set"),
             ("4:1", "duplicate key 'version' (first defined at line 1)"),
             ("6:3", "merge keys (<<) are not supported"),
-            ("7:10", "environment variable RT_URL is not set"),
+            ("7:10", "purchase_order.queue: ${env:...} may stand only in secret fields"),
         ],
     )
 

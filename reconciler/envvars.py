@@ -1,0 +1,140 @@
+"""The environment variables reconcile itself reads, and the ``${env:NAME}`` reference syntax.
+
+One declarative table says, per system, which variables are credentials and which are URLs. The
+rules that follow from it (see CONFIG.md):
+
+* credentials, trust settings (every ``RECONCILE_*``) and CI tokens are never referenced from the
+  YAML, and a ``.env`` file never sets them: they come from the real environment alone;
+* URL variables may stand only in connection ``url`` fields (where the host check reviews them);
+* every other variable may be referenced from a secret field or a connection ``url`` field.
+
+A literal ``${`` in a YAML value is written ``$${``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class SystemVariables:
+    """The variables one system's client reads: credentials and its API URL(s)."""
+
+    system: str
+    credentials: tuple[str, ...]
+    urls: tuple[str, ...]
+
+
+SYSTEM_VARIABLES: tuple[SystemVariables, ...] = (
+    SystemVariables(
+        "autotask",
+        credentials=(
+            "AUTOTASK_API_USERNAME",
+            "AUTOTASK_API_SECRET",
+            "AUTOTASK_API_INTEGRATION_CODE",
+        ),
+        urls=("AUTOTASK_API_URL",),
+    ),
+    SystemVariables(
+        "salesbuildr", credentials=("SALESBUILDR_API_KEY",), urls=("SALESBUILDR_API_URL",)
+    ),
+    # PSAs to come: reserved now so that no YAML written today can point at their credentials.
+    SystemVariables(
+        "connectwise",
+        credentials=(
+            "CONNECTWISE_COMPANY",
+            "CONNECTWISE_PUBLIC_KEY",
+            "CONNECTWISE_PRIVATE_KEY",
+            "CONNECTWISE_CLIENT_ID",
+        ),
+        urls=("CONNECTWISE_API_URL",),
+    ),
+    SystemVariables(
+        "halopsa",
+        credentials=("HALOPSA_CLIENT_ID", "HALOPSA_CLIENT_SECRET", "HALOPSA_TENANT"),
+        urls=("HALOPSA_URL", "HALOPSA_AUTH_URL"),
+    ),
+)
+
+CI_TOKENS: tuple[str, ...] = ("GITHUB_TOKEN", "CI_JOB_TOKEN", "RECONCILE_GITLAB_TOKEN")
+TRUST_PREFIX = "RECONCILE_"
+"""Every ``RECONCILE_*`` variable is a trust setting (allowed hosts, signing key, ...)."""
+
+
+class VariableRole(StrEnum):
+    CREDENTIAL = "credential"
+    URL = "url"
+    TRUST = "trust setting"
+    CI_TOKEN = "CI token"
+    OTHER = "other"
+
+
+def role_of(name: str) -> VariableRole:
+    """What reconcile uses the variable ``name`` for (OTHER: nothing; the YAML's own)."""
+    if name in CI_TOKENS:
+        return VariableRole.CI_TOKEN
+    if name.startswith(TRUST_PREFIX):
+        return VariableRole.TRUST
+    for system in SYSTEM_VARIABLES:
+        if name in system.credentials:
+            return VariableRole.CREDENTIAL
+        if name in system.urls:
+            return VariableRole.URL
+    return VariableRole.OTHER
+
+
+def is_tool_variable(name: str) -> bool:
+    """True for a variable only the real environment may set (credentials, URLs, trust, CI)."""
+    return role_of(name) is not VariableRole.OTHER
+
+
+def url_variable(system: str) -> str:
+    """The variable holding ``system``'s API URL (its first, for a PSA with several)."""
+    for entry in SYSTEM_VARIABLES:
+        if entry.system == system:
+            return entry.urls[0]
+    raise KeyError(system)
+
+
+# --- the reference syntax ------------------------------------------------------------------------
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+ENV_REFERENCE = re.compile(r"\$\{env:(" + _NAME + r")(?::-([^}]*))?\}")
+"""``${env:NAME}`` or ``${env:NAME:-default}`` (the default holds no ``}``)."""
+ENV_START = re.compile(r"\$\{env:")
+LITERAL_DOLLAR_BRACE = "$${"
+"""How a YAML value writes a literal ``${``: the loader turns it into ``${``, never expanded."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    name: str
+    default: str | None
+
+
+def parse_reference(text: str) -> Reference | None:
+    """The reference when ``text`` is exactly one ``${env:...}``, else None."""
+    match = ENV_REFERENCE.fullmatch(text)
+    if match is None:
+        return None
+    return Reference(match.group(1), match.group(2))
+
+
+def resolve_reference(reference: Reference, environ: Mapping[str, str]) -> str | None:
+    """The value of ``reference`` as the loader gives it, or None when unset with no default.
+
+    As in the shell, ``:-default`` also replaces a variable set to the empty string (CI systems
+    pass an undefined secret as "").
+    """
+    value = environ.get(reference.name)
+    if value is not None and (value != "" or reference.default is None):
+        return value
+    return reference.default
+
+
+def escape_literal(text: str) -> str:
+    """``text`` as a YAML value that the loader reads back unchanged: every ``${`` doubled."""
+    return text.replace("${", LITERAL_DOLLAR_BRACE)
