@@ -26,6 +26,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "session": frozenset({"config", "kinds", "plan", "providers", "state"}),
     # One-off actions and reports (sync, import, webhook status/report/uninstall) over a session.
     "operations": frozenset({"config", "kinds", "plan", "providers", "state", "session"}),
+    # Whether the credentials may do what a YAML needs (reconcile preflight): reads, no writes.
+    "preflight": frozenset({"config", "kinds", "providers", "state", "session"}),
     "apply": frozenset({"plan", "state", "providers.base"}),
     "render": frozenset({"plan", "state"}),
     "plan": frozenset({"state", "kinds"}),
