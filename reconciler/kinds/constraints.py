@@ -29,6 +29,9 @@ DENIED = "None"
 SECRET_VALUE = object()
 """A write-only value (a webhook secret): its presence counts, its text is never looked at."""
 
+PARENT_ID = object()
+"""The id of the parent a child is written under: known only at apply, always sent."""
+
 
 @dataclass(frozen=True)
 class FieldRule:
@@ -147,13 +150,15 @@ def check_write(write: WireWrite, rules: EntityRules) -> list[WriteProblem]:
 
 
 def _value_problem(write: WireWrite, spec: FieldRule, value: Any) -> tuple[str, str] | None:
-    if spec.read_only:
+    # A read-only field is ignored by Autotask: harmless when the value sent is "nothing" (the
+    # writer sends every flag, false included), a silent loss otherwise.
+    if spec.read_only and value not in (None, False, ""):
         return (
             f"{write.entity}.{spec.name} is read-only for this API user, so Autotask would "
             f"ignore the value {write.what} sets",
             "remove the attribute from the YAML, or set it in the Autotask admin UI",
         )
-    if value is None or value is SECRET_VALUE:
+    if value is None or value is SECRET_VALUE or value is PARENT_ID:
         return None
     if spec.data_type == "string" and spec.length and len(str(value)) > spec.length:
         return (

@@ -117,6 +117,7 @@ COMPANY_TYPE_TO_AUTOTASK = CompanyTypeToAutotaskKind(
     value_table=t.AT_COMPANY_TYPES,
 )
 
+
 @dataclass(frozen=True)
 class CompanyUdfMappingKind(MappingKind):
     def check(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.kinds.constraints import SECRET_VALUE, PlannedChange, WireWrite
+from reconciler.kinds.constraints import PARENT_ID, SECRET_VALUE, PlannedChange, WireWrite
 from reconciler.state import Resource
 
 PREFIX = {
@@ -110,7 +110,7 @@ def _child_writes(change: PlannedChange, names: Mapping[str, str], what: str) ->
         if part != "excluded_resources":
             attributes |= {"isSubscribedField": part, "isDisplayAlwaysField": "always_send"}
         for value, flags in sorted(wanted.get(part, {}).items()):
-            body: dict[str, Any] = {id_field: int(value)}
+            body: dict[str, Any] = {"webhookID": PARENT_ID, id_field: int(value)}
             if part != "excluded_resources":
                 body |= {"isSubscribedField": flags[0], "isDisplayAlwaysField": flags[1]}
             if value not in have:
@@ -135,9 +135,7 @@ def webhook_writes(change: PlannedChange) -> list[WireWrite]:
         body = {**main, "isActive": False, "secretKey": SECRET_VALUE}
         writes.append(WireWrite(hooks, "create", what, body, MAIN))
     else:
-        patch = {wire: main[wire] for wire, attr in MAIN.items() if attr in change.changed}
-        patch.pop("isActive", None)
-        patch.pop("secretKey", None)
+        patch = {wire: value for wire, value in main.items() if MAIN[wire] in change.changed}
         if "secret" in change.changed:
             patch["secretKey"] = SECRET_VALUE
         if patch:

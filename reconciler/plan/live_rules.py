@@ -42,9 +42,7 @@ def entities_written(plan: Plan, kinds: Mapping[str, Kind] = BY_NAME) -> list[st
     return sorted({write.entity for _, write in wire_writes(plan, kinds)})
 
 
-def check_plan(
-    plan: Plan, catalog: Catalog, kinds: Mapping[str, Kind] = BY_NAME
-) -> list[Problem]:
+def check_plan(plan: Plan, catalog: Catalog, kinds: Mapping[str, Kind] = BY_NAME) -> list[Problem]:
     """What Autotask would refuse, one problem per (object, attribute, message)."""
     problems: list[Problem] = []
     seen: set[tuple[str, str, str]] = set()

@@ -131,9 +131,7 @@ def permissions_route(permissions: Permissions) -> Route:
     return Route("/_sandbox/permissions", post, methods=["POST"])
 
 
-def entity_information(
-    entity: EntityDef, permissions: Permissions | None = None
-) -> dict[str, Any]:
+def entity_information(entity: EntityDef, permissions: Permissions | None = None) -> dict[str, Any]:
     """The ``info`` of ``GET …/entityInformation``."""
     user = permissions or Permissions()
 
