@@ -6,7 +6,7 @@ the API user's permissions), before any write. Pure: the session reads the metad
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from reconciler.kinds.base import Kind, Problem
 from reconciler.kinds.catalog import Catalog
@@ -27,10 +27,14 @@ def planned(change: Change) -> PlannedChange:
     )
 
 
-def wire_writes(plan: Plan, kinds: Mapping[str, Kind] = BY_NAME) -> list[tuple[Change, WireWrite]]:
-    """Every Autotask request the plan's changes need, with the change it serves."""
+def wire_writes(
+    changes: Sequence[Change], kinds: Mapping[str, Kind] = BY_NAME
+) -> list[tuple[Change, WireWrite]]:
+    """Every Autotask request the changes need, with the change it serves."""
     found: list[tuple[Change, WireWrite]] = []
-    for change in plan.pending:
+    for change in changes:
+        if not change.is_change:
+            continue
         kind = kinds.get(change.kind)
         if kind is not None:
             found.extend((change, write) for write in kind.wire_writes(planned(change)))
@@ -39,14 +43,14 @@ def wire_writes(plan: Plan, kinds: Mapping[str, Kind] = BY_NAME) -> list[tuple[C
 
 def entities_written(plan: Plan, kinds: Mapping[str, Kind] = BY_NAME) -> list[str]:
     """The Autotask entities whose metadata the check needs (none when nothing is written)."""
-    return sorted({write.entity for _, write in wire_writes(plan, kinds)})
+    return sorted({write.entity for _, write in wire_writes(plan.pending, kinds)})
 
 
 def check_plan(plan: Plan, catalog: Catalog, kinds: Mapping[str, Kind] = BY_NAME) -> list[Problem]:
     """What Autotask would refuse, one problem per (object, attribute, message)."""
     problems: list[Problem] = []
     seen: set[tuple[str, str, str]] = set()
-    for change, write in wire_writes(plan, kinds):
+    for change, write in wire_writes(plan.pending, kinds):
         rules = catalog.entities.get(write.entity)
         if rules is None:
             continue

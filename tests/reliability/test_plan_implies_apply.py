@@ -76,7 +76,7 @@ def documents(draw: st.DrawFn, names: LiveNames) -> tuple[dict[str, Any], str | 
         "version": 1,
         "policy": {"max_deletes": 100, "max_change_fraction": 1.0},
     }
-    pool = names.locations + ["Service Van 1", "Returns Shelf", "Überlauf Lager 2"]
+    pool = [*names.locations, "Service Van 1", "Returns Shelf", "Überlauf Lager 2"]
     chosen = draw(st.lists(st.sampled_from(pool), unique=True, min_size=1, max_size=4))
     if flaw in ("location_too_long", "deny_location_create"):
         length = draw(st.integers(51, 70)) if flaw == "location_too_long" else 12
