@@ -12,6 +12,9 @@ Salesbuildr, the largest page its API serves):
   Salesbuildr settings document. Webhook children (fields, UDF fields, excluded resources) are one
   root query per entity whose webhooks exist. The webhook collections are read for the entities
   the YAML names; under ``manage: full`` or ``observe`` for all five (unlisted webhooks matter).
+* a plan that writes (``apply``) also reads, for every Autotask entity it writes (the plan-time
+  live rules), its ``entityInformation`` (the API user's access) and its
+  ``entityInformation/fields`` unless the plan read them already: +2 (or +1) per written entity.
 * an apply: the plan's reads + one write per Autotask object or child created, changed or
   deleted + one activation per new active webhook + one PUT per Salesbuildr document touched (the
   contract has no per-row write) + the verification re-read of the touched collections (rows
@@ -43,6 +46,7 @@ from typing import Any
 from reconciler.kinds import tables as t
 from reconciler.kinds.registry import kinds_of
 from reconciler.kinds.webhooks import WEBHOOK
+from reconciler.plan.live_rules import wire_writes
 
 AT = "autotask"
 SB = "salesbuildr"
@@ -254,8 +258,13 @@ def hooks_key(prefix: str) -> str:
     return f"{prefix}Webhooks".lower()
 
 
-def plan_phase(needs: Needs, rows: Mapping[str, Any], name: str = "plan reads") -> Phase:
-    """The reads of one plan, at their lower bound."""
+def plan_phase(
+    needs: Needs,
+    rows: Mapping[str, Any],
+    name: str = "plan reads",
+    changes: Sequence[Any] = (),
+) -> Phase:
+    """The reads of one plan, at their lower bound (``changes``: what it will write)."""
     at_rows = rows["autotask"]
     steps: list[Step] = []
     collections: set[str] = set()
@@ -296,8 +305,15 @@ def plan_phase(needs: Needs, rows: Mapping[str, Any], name: str = "plan reads") 
         else:
             count = at_rows[collection.lower()]
         steps.append(Step(collection, AT, collection, "read", pages(count, AT_PAGE)))
+    written = sorted({write.entity for _, write in wire_writes(changes)})
     for meta in sorted(metadata):
         steps.append(Step(f"meta:{meta}", AT, meta, "meta"))
+    for entity in written:
+        # The live rules of the writes: read after the plan is computed, so after its reads.
+        last = steps[-1].name if steps else None
+        steps.append(Step(f"info:{entity}", AT, entity, "meta", after=last))
+        if entity not in metadata:
+            steps.append(Step(f"fields:{entity}", AT, entity, "meta", after=last))
     for entity in needs.webhook_entities:
         steps.extend(_webhook_steps(entity, rows, ""))
     documents = _documents(needs.sections)
@@ -445,7 +461,7 @@ def apply_phases(
     changes: Sequence[Any],
 ) -> list[Phase]:
     return [
-        plan_phase(needs, rows_before),
+        plan_phase(needs, rows_before, changes=changes),
         Phase("lock", [Step("lock", SB, "lock", "write")]),
         Phase("budget", [Step("threshold", AT, "ThresholdInformation", "read")]),
         write_phase(changes),

@@ -24,13 +24,16 @@ from reconciler.envvars import parse_reference, resolve_reference
 from reconciler.errors import ConfigError, Diagnostic, UsageError
 from reconciler.hosts import shown
 from reconciler.kinds.catalog import Catalog, NameTable
+from reconciler.kinds.constraints import EntityRules
 from reconciler.kinds.registry import kinds_of
-from reconciler.kinds.resolve import resolve_desired
+from reconciler.kinds.resolve import diagnostic_for, resolve_desired
 from reconciler.kinds.webhooks import RECEIVER_URL, WEBHOOK
 from reconciler.plan import Plan, PlanDiagnostic, compute_plan
+from reconciler.plan.live_rules import check_plan, entities_written
 from reconciler.providers import autotask_state as at_state
 from reconciler.providers import salesbuildr_state as sb_state
 from reconciler.providers.autotask import AutotaskClient, credentials_from_env
+from reconciler.providers.autotask_access import read_rules
 from reconciler.providers.base import Change as WritableChange
 from reconciler.providers.salesbuildr import SalesbuildrClient, settings_from_env
 from reconciler.providers.targets import autotask_url, salesbuildr_url
@@ -62,6 +65,8 @@ class Connections:
     tables: dict[str, NameTable] = field(default_factory=dict)
     """Reference tables already read in this run: reconcile never writes them, so the
     stale check and the verification after apply reuse them instead of reading them again."""
+    metadata: dict[str, EntityRules] = field(default_factory=dict)
+    """Autotask field metadata and access per entity, read once a run (plan-time checks)."""
 
     def close(self) -> None:
         for client in (self.autotask, self.salesbuildr):
@@ -298,6 +303,7 @@ def make_plan(
         sections=sections,
         rotate_secrets=rotate_secrets,
     )
+    _refuse_what_autotask_would(plan, desired, live.catalog, connections, section_locations)
     policy = config.policy
     plan = plan.with_meta(
         policy={
@@ -315,6 +321,41 @@ def make_plan(
         tool_version=__version__,
     )
     return PlanRun(plan=plan, desired=desired, live=live, warnings=warnings)
+
+
+def _refuse_what_autotask_would(
+    plan: Plan,
+    desired: State,
+    catalog: Catalog,
+    connections: Connections,
+    section_locations: Mapping[str, str | None],
+) -> None:
+    """Plan passes => apply succeeds: check every Autotask request the plan needs against the
+    metadata of the entities it writes (read once a run, only when something is written)."""
+    entities = entities_written(plan)
+    if not entities or connections.autotask is None:
+        return
+    catalog.entities.update(read_rules(connections.autotask, entities, connections.metadata))
+    by_address = {r.address: r for r in desired}
+    errors = []
+    for problem in check_plan(plan, catalog):
+        owner = by_address.get(problem.address)
+        if owner is None:
+            section = problem.address.split(".", 1)[0].split("[", 1)[0]
+            owner = Resource(
+                address=problem.address,
+                kind="",
+                section=section,
+                key=problem.address,
+                attributes={},
+                owner="autotask",
+                location=section_locations.get(section),
+            )
+        errors.append(diagnostic_for(problem, owner))
+    if errors:
+        raise ConfigError(
+            errors, hint="no API writes were made; Autotask would refuse these, fix them first"
+        )
 
 
 def summary_counts(plan: Plan) -> dict[str, Any]:

@@ -28,6 +28,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # One-off actions and reports (sync, import, webhook status/report/uninstall) over a session.
     # ... and the reports' messages quote live names through render.escape's terminal().
     "operations": frozenset({"config", "kinds", "plan", "providers", "state", "session", "render"}),
+    # Whether the credentials may do what a YAML needs (reconcile preflight): reads, no writes.
+    "preflight": frozenset({"config", "kinds", "providers", "state", "session"}),
     "apply": frozenset({"plan", "state", "providers.base"}),
     "render": frozenset({"plan", "state"}),
     "plan": frozenset({"state", "kinds"}),

@@ -668,6 +668,7 @@ def sandbox(
 
 # Commands defined in sibling modules register themselves on `cli` when imported.
 from reconciler.cli import adoption, operations  # noqa: E402, F401
+from reconciler.cli import preflight as _preflight  # noqa: E402, F401
 
 
 def main() -> None:

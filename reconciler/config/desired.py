@@ -164,6 +164,11 @@ def desired_resources(loaded: LoadedConfig) -> list[Resource]:
                     },
                     owner=INVENTORY_LOCATION.owner,
                     location=b.where(path, key=True),
+                    locations={
+                        attr: b.where((*path, attr))
+                        for attr in ("active", "default", "track_stock")
+                        if (*path, attr) in b.source.value_positions
+                    },
                 )
             )
     if config.opportunity is not None:

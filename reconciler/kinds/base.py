@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from reconciler.kinds.catalog import Catalog, Entry, Resolved
+from reconciler.kinds.constraints import PlannedChange, WireWrite
 from reconciler.kinds.names import join_path
 from reconciler.state import DeletePolicy, Resource
 
@@ -78,6 +79,15 @@ class Kind(Protocol):
         (an update leaves unstated attributes as they are live)."""
         ...
 
+    def wire_writes(self, change: PlannedChange) -> list[WireWrite]:
+        """The Autotask requests ``change`` needs, in Autotask's field names (checked at plan
+        time against the metadata); none for Salesbuildr kinds."""
+        ...
+
+    def autotask_access(self, desired: Sequence[Resource]) -> dict[str, frozenset[str]]:
+        """Autotask entity -> the operations managing this kind may need (preflight)."""
+        ...
+
 
 def sort_set_like(attributes: Mapping[str, Any], set_like: Iterable[str]) -> dict[str, Any]:
     result = dict(attributes)
@@ -114,6 +124,12 @@ class KindDefaults:
         self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
     ) -> list[Problem]:
         return []
+
+    def wire_writes(self, change: PlannedChange) -> list[WireWrite]:
+        return []
+
+    def autotask_access(self, desired: Sequence[Resource]) -> dict[str, frozenset[str]]:
+        return {}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.kinds.constraints import EntityRules
 from reconciler.kinds.names import (
     PathSyntaxError,
     did_you_mean,
@@ -154,6 +155,8 @@ class Catalog:
 
     tables: dict[str, NameTable] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+    entities: dict[str, EntityRules] = field(default_factory=dict)
+    """Autotask field metadata and the API user's access, by entity (read for the writes)."""
 
     def table(self, name: str) -> NameTable:
         if name not in self.tables:

@@ -3,15 +3,19 @@ Salesbuildr stock-tracking flag beside them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.kinds.base import KindDefaults, Problem, address
 from reconciler.kinds.catalog import Catalog
+from reconciler.kinds.constraints import PlannedChange, WireWrite
 from reconciler.state import DeletePolicy, Resource
 
 SECTION = "inventory"
+ENTITY = "InventoryLocations"
+WIRE_ATTRIBUTES = {"locationName": "", "isActive": "active", "isDefault": "default"}
+"""Wire field -> YAML attribute ("" is the location's key, its name)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,28 @@ class InventoryLocationKind(KindDefaults):
             ids={"id": row.get("id")},
             raw=raw,
         )
+
+    def wire_writes(self, change: PlannedChange) -> list[WireWrite]:
+        """As the writer sends them: a create with name and both flags; a PATCH of both flags
+        when either changes; "remove" is a PATCH to inactive, not default."""
+        after = change.after or {}
+        what = f"inventory location '{change.key}'"
+        flags = {
+            "isActive": bool(after.get("active", True)),
+            "isDefault": bool(after.get("default", False)),
+        }
+        if change.action == "create":
+            values = {"locationName": change.key, **flags}
+            return [WireWrite(ENTITY, "create", what, values, WIRE_ATTRIBUTES)]
+        if change.action == "deactivate":
+            values = {"isActive": False, "isDefault": False}
+            return [WireWrite(ENTITY, "update", what, values, WIRE_ATTRIBUTES)]
+        if change.action == "update" and change.changed & {"active", "default"}:
+            return [WireWrite(ENTITY, "update", what, flags, WIRE_ATTRIBUTES)]
+        return []
+
+    def autotask_access(self, desired: Sequence[Resource]) -> dict[str, frozenset[str]]:
+        return {ENTITY: frozenset({"query", "create", "update"})}
 
     def deactivated(self, resource: Resource) -> Resource:
         """What a location looks like after "remove": inactive, not default, not tracked."""

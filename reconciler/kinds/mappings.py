@@ -117,7 +117,39 @@ COMPANY_TYPE_TO_AUTOTASK = CompanyTypeToAutotaskKind(
     value_table=t.AT_COMPANY_TYPES,
 )
 
-COMPANY_UDF_MAPPING = MappingKind(
+
+@dataclass(frozen=True)
+class CompanyUdfMappingKind(MappingKind):
+    def check(
+        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
+    ) -> list[Problem]:
+        """A data point serves only the company types Salesbuildr lists for it (the contract
+        answers 422 "data point … is not used by company type …" otherwise)."""
+        points = catalog.table(t.SB_COMPANY_DATA_POINTS)
+        types = catalog.table(t.SB_COMPANY_TYPES)
+        problems = []
+        for resource in desired:
+            keys = resource.ids.get("keys") or []
+            point = points.by_id(resource.ids.get(self.value_attr))
+            if resource.kind != self.name or not keys or point is None:
+                continue
+            allowed = point.extra.get("company_types")
+            if allowed is None or keys[0] in allowed:
+                continue
+            shown = ", ".join(f"'{types.display(k)}'" for k in allowed) or "none"
+            problems.append(
+                Problem(
+                    address=resource.address,
+                    message=f"data point '{points.label(point)}' is not used by company type "
+                    f"'{types.display(keys[0])}' in Salesbuildr (it is used by {shown})",
+                    hint="map a data point of this company type, or move the mapping",
+                    attribute=self.value_attr,
+                )
+            )
+        return problems
+
+
+COMPANY_UDF_MAPPING = CompanyUdfMappingKind(
     name="company_udf_mapping",
     section="company_udfs",
     subsection=None,

@@ -17,7 +17,9 @@ from typing import Any
 from reconciler.kinds import tables as t
 from reconciler.kinds.base import KindDefaults, Problem, address, resolution_problem, sort_set_like
 from reconciler.kinds.catalog import Catalog
+from reconciler.kinds.constraints import PlannedChange, WireWrite
 from reconciler.kinds.matching import index_live, match_key
+from reconciler.kinds.webhook_wire import webhook_access, webhook_writes
 from reconciler.state import DeletePolicy, Resource, canonical_json
 
 SECTION = "webhooks"
@@ -76,6 +78,12 @@ class WebhookKind(KindDefaults):
 
     def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
         return sort_set_like(attributes, self.set_like)
+
+    def wire_writes(self, change: PlannedChange) -> list[WireWrite]:
+        return webhook_writes(change)
+
+    def autotask_access(self, desired: Sequence[Resource]) -> dict[str, frozenset[str]]:
+        return webhook_access(desired)
 
     def resolve(
         self, resource: Resource, catalog: Catalog

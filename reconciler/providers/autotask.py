@@ -25,10 +25,13 @@ from pydantic import SecretStr
 from reconciler.errors import NotFoundError, ProviderError, UsageError
 from reconciler.hosts import AUTOTASK_ZONE_DOMAIN, host_of, is_autotask_zone, is_loopback_host
 from reconciler.providers.autotask_auth import auth_failure_hint
+from reconciler.providers.autotask_fields import FieldInfo, PicklistValue, parse_fields
 from reconciler.providers.http import ApiClient, RetryPolicy
 from reconciler.providers.paging import PageGuard, page_ceiling
 
 log = logging.getLogger(__name__)
+
+__all__ = ["FieldInfo", "PicklistValue", "parse_fields"]
 
 SYSTEM = "autotask"
 PAGE_SIZE = 500
@@ -90,61 +93,6 @@ ALL = gt("id", 0)
 
 
 # --- metadata -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PicklistValue:
-    value: str
-    label: str
-    is_active: bool
-    parent_value: str | None = None
-    is_system: bool = False
-
-
-@dataclass(frozen=True)
-class FieldInfo:
-    """One field of ``entityInformation/fields`` (or ``/userDefinedFields``)."""
-
-    name: str
-    data_type: str
-    is_picklist: bool
-    is_required: bool = False
-    is_read_only: bool = False
-    picklist: tuple[PicklistValue, ...] = ()
-    parent_field: str | None = None
-    label: str | None = None
-
-    def active_values(self) -> list[PicklistValue]:
-        return [value for value in self.picklist if value.is_active]
-
-
-def parse_fields(body: Mapping[str, Any]) -> list[FieldInfo]:
-    """Parse a ``{"fields": [...]}`` metadata response (standard fields or UDFs)."""
-    fields: list[FieldInfo] = []
-    for raw in body.get("fields") or []:
-        values = tuple(
-            PicklistValue(
-                value=str(item.get("value")),
-                label=str(item.get("label") or ""),
-                is_active=bool(item.get("isActive", True)),
-                parent_value=str(item["parentValue"]) if item.get("parentValue") else None,
-                is_system=bool(item.get("isSystem", False)),
-            )
-            for item in raw.get("picklistValues") or []
-        )
-        fields.append(
-            FieldInfo(
-                name=str(raw.get("name")),
-                data_type=str(raw.get("dataType") or raw.get("type") or ""),
-                is_picklist=bool(raw.get("isPickList")),
-                is_required=bool(raw.get("isRequired")),
-                is_read_only=bool(raw.get("isReadOnly")),
-                picklist=values,
-                parent_field=raw.get("picklistParentValueField") or None,
-                label=raw.get("label"),
-            )
-        )
-    return fields
 
 
 @dataclass(frozen=True)

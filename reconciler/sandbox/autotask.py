@@ -57,8 +57,10 @@ from reconciler.sandbox.autotask_entities import EntityDef, catalog
 from reconciler.sandbox.autotask_metadata import (
     HOURLY_THRESHOLD,
     HourlyCounter,
+    Permissions,
     entity_information,
     field_information,
+    permissions_route,
     udf_information,
 )
 from reconciler.sandbox.autotask_query import (
@@ -124,6 +126,7 @@ class AutotaskSimulator:
         self.usage_delays_s = usage_delays_s
         self.catalog = catalog()
         self.usage = HourlyCounter()
+        self.permissions = Permissions()
         self.callouts = CalloutSender()
         self._rng_seed = rng_seed
         self._sequence: dict[tuple[str, int], int] = {}
@@ -142,6 +145,7 @@ class AutotaskSimulator:
                     usage=self.usage.preset,
                     callouts=self.callouts,
                 ),
+                permissions_route(self.permissions),
                 Route("/{path:path}", self._dispatch, methods=_ALL_METHODS),
             ]
         )
@@ -169,6 +173,7 @@ class AutotaskSimulator:
         self.store = self._seeded(seed)
         self.middleware.rng.reseed(self._rng_seed)
         self.usage.preset(0)
+        self.permissions.clear()
         self.callouts.clear()
         with self._seq_lock:
             self._sequence.clear()
@@ -356,6 +361,7 @@ class AutotaskSimulator:
     # --- reads ------------------------------------------------------------------------------------
 
     async def _query(self, entity: EntityDef, request: Request, params: dict[str, str]) -> Response:
+        self._allowed(entity, "query")
         if request.method == "GET":
             query = parse_search(request.query_params.get("search"))
         else:
@@ -440,14 +446,14 @@ class AutotaskSimulator:
         return JSONResponse({"item": item})
 
     async def _info(self, entity: EntityDef, request: Request, params: dict[str, str]) -> Response:
-        return JSONResponse({"info": entity_information(entity)})
+        return JSONResponse({"info": entity_information(entity, self.permissions)})
 
     async def _fields(
         self, entity: EntityDef, request: Request, params: dict[str, str]
     ) -> Response:
         store = self.store
         with store.lock:
-            return JSONResponse({"fields": field_information(store, entity)})
+            return JSONResponse({"fields": field_information(store, entity, self.permissions)})
 
     async def _udfs(self, entity: EntityDef, request: Request, params: dict[str, str]) -> Response:
         store = self.store
@@ -459,6 +465,7 @@ class AutotaskSimulator:
     async def _create(
         self, entity: EntityDef, request: Request, params: dict[str, str]
     ) -> Response:
+        self._allowed(entity, "create")
         body = await _json_body(request, WriteError)
         parent_id = int(params["parentId"]) if "parentId" in params else None
         person = self._person(request)
@@ -469,6 +476,7 @@ class AutotaskSimulator:
     async def _update(
         self, entity: EntityDef, request: Request, params: dict[str, str]
     ) -> Response:
+        self._allowed(entity, "update")
         body = await _json_body(request, WriteError)
         parent_id = int(params["parentId"]) if "parentId" in params else None
         person = self._person(request)
@@ -482,11 +490,16 @@ class AutotaskSimulator:
     async def _delete(
         self, entity: EntityDef, request: Request, params: dict[str, str]
     ) -> Response:
+        self._allowed(entity, "delete")
         parent_id = int(params["parentId"]) if "parentId" in params else None
         person = self._person(request)
         change = self.store.delete(entity, int(params["id"]), parent_id=parent_id)
         self._after(change, person)
         return JSONResponse({"itemId": change.id})
+
+    def _allowed(self, entity: EntityDef, operation: str) -> None:
+        if self.permissions.denies(entity.name, operation):
+            raise WriteError(f"User does not have permission to {operation} {entity.info_name}.")
 
     def _after(self, change: Change, person: int) -> None:
         """Queue the callouts a committed write causes (never blocks the response)."""

@@ -13,6 +13,10 @@ import time
 from collections import deque
 from typing import Any, Final
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
 from reconciler.sandbox.autotask_entities import EntityDef
 from reconciler.sandbox.autotask_store import UDF_LIST_TYPES, UDF_VALUE_TYPES, Store
 
@@ -54,11 +58,85 @@ class HourlyCounter:
         return preset + len(self._hits)
 
 
-def entity_information(entity: EntityDef) -> dict[str, Any]:
-    """The ``info`` of ``GET …/entityInformation``."""
+ACCESS_LEVELS: Final = ("All", "Restricted", "None")
+OPERATIONS: Final = ("create", "update", "delete", "query")
 
-    def access(allowed: bool) -> str:
-        return "All" if allowed else "None"
+
+class Permissions:
+    """The API user's security level, as ``entityInformation`` reports it and writes enforce it.
+
+    By default the user may do everything an entity allows (``All``). ``POST /_sandbox/permissions``
+    ``{"entities": {"InventoryLocations": {"create": "None"}}, "read_only": {"CompanyWebhooks":
+    ["name"]}}`` plays a restricted user (``{}`` restores the default; a reset does too):
+    a ``None`` operation is refused (HTTP 500 with an ``errors`` array, as Autotask answers a
+    refused write), and ``read_only`` fields show ``isReadOnly: true`` in ``/fields``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._levels: dict[str, dict[str, str]] = {}
+        self._read_only: dict[str, set[str]] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._levels.clear()
+            self._read_only.clear()
+
+    def configure(self, body: object) -> str | None:
+        """Replace the settings with ``body``; an error message when it is malformed."""
+        if not isinstance(body, dict) or set(body) - {"entities", "read_only"}:
+            return 'expected {"entities": {ENTITY: {OPERATION: LEVEL}}, "read_only": {...}}'
+        levels: dict[str, dict[str, str]] = {}
+        for entity, ops in (body.get("entities") or {}).items():
+            if not isinstance(ops, dict):
+                return f"entities.{entity} must be an object"
+            for op, level in ops.items():
+                if op not in OPERATIONS or level not in ACCESS_LEVELS:
+                    return f"entities.{entity}.{op}: operation {OPERATIONS}, level {ACCESS_LEVELS}"
+                levels.setdefault(str(entity).lower(), {})[op] = level
+        read_only: dict[str, set[str]] = {}
+        for entity, names in (body.get("read_only") or {}).items():
+            if not isinstance(names, list):
+                return f"read_only.{entity} must be a list of field names"
+            read_only[str(entity).lower()] = {str(n).lower() for n in names}
+        with self._lock:
+            self._levels, self._read_only = levels, read_only
+        return None
+
+    def level(self, entity: str, operation: str, allowed: bool) -> str:
+        if not allowed:
+            return "None"
+        with self._lock:
+            return self._levels.get(entity.lower(), {}).get(operation, "All")
+
+    def denies(self, entity: str, operation: str) -> bool:
+        return self.level(entity, operation, True) == "None"
+
+    def read_only(self, entity: str, field: str) -> bool:
+        with self._lock:
+            return field.lower() in self._read_only.get(entity.lower(), set())
+
+
+def permissions_route(permissions: Permissions) -> Route:
+    async def post(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        error = permissions.configure(body)
+        if error is not None:
+            return JSONResponse({"errors": [error]}, status_code=400)
+        return JSONResponse(body)
+
+    return Route("/_sandbox/permissions", post, methods=["POST"])
+
+
+def entity_information(entity: EntityDef, permissions: Permissions | None = None) -> dict[str, Any]:
+    """The ``info`` of ``GET …/entityInformation``."""
+    user = permissions or Permissions()
+
+    def access(allowed: bool, operation: str = "query") -> str:
+        return user.level(entity.name, operation, allowed)
 
     return {
         "name": entity.info_name,
@@ -66,16 +144,18 @@ def entity_information(entity: EntityDef) -> dict[str, Any]:
         "canDelete": entity.can_delete,
         "canQuery": True,
         "canUpdate": entity.can_update,
-        "userAccessForCreate": access(entity.can_create),
-        "userAccessForDelete": access(entity.can_delete),
-        "userAccessForQuery": access(True),
-        "userAccessForUpdate": access(entity.can_update),
+        "userAccessForCreate": access(entity.can_create, "create"),
+        "userAccessForDelete": access(entity.can_delete, "delete"),
+        "userAccessForQuery": access(True, "query"),
+        "userAccessForUpdate": access(entity.can_update, "update"),
         "hasUserDefinedFields": entity.has_udfs,
         "supportsWebhookCallouts": entity.watched_by is not None,
     }
 
 
-def field_information(store: Store, entity: EntityDef) -> list[dict[str, Any]]:
+def field_information(
+    store: Store, entity: EntityDef, permissions: Permissions | None = None
+) -> list[dict[str, Any]]:
     """The ``fields`` of ``GET …/entityInformation/fields``.
 
     Recorded entities (Tickets, webhooks) keep the recorded order; the others are sorted by name
@@ -83,9 +163,14 @@ def field_information(store: Store, entity: EntityDef) -> list[dict[str, Any]]:
     """
     recorded = entity.name == "Tickets" or (entity.webhook_kind and entity.parent is None)
     fields = entity.fields if recorded else sorted(entity.fields, key=lambda f: f.name.lower())
-    return [
+    found = [
         f.metadata(store.picklist(f.picklist) if f.picklist is not None else None) for f in fields
     ]
+    if permissions is not None:
+        for item in found:
+            if permissions.read_only(entity.name, item["name"]):
+                item["isReadOnly"] = True
+    return found
 
 
 def udf_information(store: Store, entity: EntityDef) -> list[dict[str, Any]]:

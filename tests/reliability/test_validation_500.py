@@ -6,39 +6,48 @@ from __future__ import annotations
 
 from reliability_support import Rig, journal_lines, nth, pending
 
-LONG_NAME = "Regional Distribution Centre - North East Overflow Bay"  # 54 > 50 characters
-
-TWO_LOCATIONS = f"""\
+RECEIVER_AND_LOCATION = """\
 version: 1
+webhook_receiver:
+  secret: ${env:SALESBUILDR_WEBHOOK_SECRET}
 inventory:
   locations:
-    Main Warehouse: {{active: true, default: true}}
-    {LONG_NAME}: {{active: true}}
+    Main Warehouse: {active: true, default: true}
 """
 
 
 def test_a_500_validation_error_is_not_retried_and_is_shown_verbatim(rig: Rig) -> None:
-    mappings = rig.write(TWO_LOCATIONS)
+    """Plan-time checks refuse what the metadata says Autotask would refuse (a 54-character
+    location name is refused by `plan` now), so the 500 comes from what changed after the plan:
+    the API user lost the create permission."""
+    mappings = rig.write(RECEIVER_AND_LOCATION)
     rig.plan(mappings)
+    rig.sandbox.autotask.permissions.configure(
+        {"entities": {"InventoryLocations": {"create": "None"}}}
+    )
 
     applied = rig.reconcile("apply", "plan.json")
 
-    assert applied.returncode == 4, applied.output  # Main Warehouse was created: partial
-    message = f"The value of locationName is {len(LONG_NAME)} characters long; the maximum is 50."
+    rig.sandbox.autotask.permissions.clear()
+    assert applied.returncode == 4, applied.output  # the receiver secret was written: partial
+    message = "User does not have permission to create InventoryLocation."
     assert message in applied.stderr, applied.stderr
     assert "-> 500]" in applied.stderr
-    assert f'not done (1): inventory.locations["{LONG_NAME}"]' in applied.stderr
-    assert rig.endpoint_requests("autotask", "POST /V1.0/InventoryLocations") == 2  # no retry
+    assert 'not done (1): inventory.locations["Main Warehouse"]' in applied.stderr
+    assert rig.endpoint_requests("autotask", "POST /V1.0/InventoryLocations") == 1  # no retry
     journal = journal_lines(rig.workdir / "plan.json.journal.jsonl")
-    assert [(line["address"], line["outcome"]) for line in journal] == [
-        ('inventory.locations["Main Warehouse"]', "ok"),
-        (f'inventory.locations["{LONG_NAME}"]', "failed"),
-    ]
-    assert message in journal[1]["error"]
+    outcomes = {line["address"]: line["outcome"] for line in journal}
+    assert outcomes['inventory.locations["Main Warehouse"]'] == "failed", journal
+    assert outcomes["webhook_receiver"] == "ok", journal
+    failed = [line for line in journal if line["outcome"] == "failed"]
+    assert message in failed[0]["error"]
 
     rig.plan(mappings, out="again.json")
     (again,) = pending(rig.plan_json("again.json"))
-    assert (again["address"], again["action"]) == (f'inventory.locations["{LONG_NAME}"]', "create")
+    assert (again["address"], again["action"]) == (
+        'inventory.locations["Main Warehouse"]',
+        "create",
+    )
 
 
 def test_an_injected_500_with_errors_is_not_retried_and_the_create_is_planned_again(
