@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.cli import cli
+from reconciler.cli import adoption, cli
 from reconciler.cli.limits import oversize_warning
 from reconciler.config.loader import (
     MAX_DOCUMENT_BYTES,
@@ -109,3 +110,59 @@ def test_the_limit_setting_is_restored_and_checked() -> None:
         assert document_limit() == 5
     with pytest.raises(ValueError), document_limit_set(0):
         pass
+
+
+class _Connections:
+    """Stands in for both API connections: export's reads are not what this test is about."""
+
+    def __enter__(self) -> _Connections:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def targets(self) -> dict[str, str]:
+        return {"autotask": "http://127.0.0.1:9/atservicesrest"}
+
+    def calls(self) -> dict[str, int]:
+        return {"autotask": 1}
+
+
+def _export_big(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str, *args: str) -> Result:
+    monkeypatch.setattr(adoption.session, "connect_env", lambda *a, **k: _Connections())
+    monkeypatch.setattr(
+        adoption.session,
+        "read_everything",
+        lambda *a, **k: SimpleNamespace(state=None, catalog=None),
+    )
+    monkeypatch.setattr(adoption, "export_yaml", lambda *a, **k: text)
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    out = tmp_path / "big.yaml"
+    result = CliRunner().invoke(
+        cli, [*args, "export", "--out", str(out)], env={"RECONCILE_MAX_CONFIG_SIZE": None}
+    )
+    written = out.read_text(encoding="utf-8") if out.exists() else ""
+    assert written == text, result.output
+    return result
+
+
+def test_export_of_a_big_state_warns_before_writing_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    text = "version: 1\n" + "# padding\n" * (MAX_DOCUMENT_BYTES // 10 + 1)
+    result = _export_big(monkeypatch, tmp_path, text)
+    assert result.exit_code == 0, result.output
+    warning = result.output.index("warning: the exported YAML is")
+    assert warning < result.output.index("Wrote ")
+    assert f"--max-config-size {len(text.encode())}" in result.output
+
+
+def test_export_with_a_raised_limit_does_not_warn(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    text = "version: 1\n" + "# padding\n" * (MAX_DOCUMENT_BYTES // 10 + 1)
+    result = _export_big(
+        monkeypatch, tmp_path, text, "--max-config-size", str(2 * MAX_DOCUMENT_BYTES)
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning:" not in result.output
