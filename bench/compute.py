@@ -14,8 +14,9 @@ import math
 import random
 import time
 import tracemalloc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from reconciler.kinds.base import address
 from reconciler.kinds.mappings import BILLING_CODE_MAPPING
@@ -71,6 +72,10 @@ def _webhook(j: int, rng: random.Random) -> Resource:
     )
 
 
+def _copied(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
 def states(n: int, drift: float = 0.01, seed: int = 1) -> tuple[State, State]:
     """(desired, live) with ``n`` objects each, ``drift`` of them different."""
     rng = random.Random(seed)
@@ -83,14 +88,29 @@ def states(n: int, drift: float = 0.01, seed: int = 1) -> tuple[State, State]:
         if i in changed:
             have = have.with_attributes(billing_code=f"Billing Code {(i + 1) % 200:03d}")
         desired.append(want)
-        live.append(replace(have, raw={"categoryId": f"c-{i}", "billingCodeId": i % 200}))
+        # Live values are their own objects, as when read from the API: equal, never shared.
+        live.append(
+            replace(
+                have,
+                attributes=_copied(have.attributes),
+                ids=_copied(have.ids),
+                raw={"categoryId": f"c-{i}", "billingCodeId": i % 200},
+            )
+        )
     for j in range(hooks):
         hook = _webhook(j, rng)
         have = hook
         if (n - hooks + j) in changed:
             have = hook.with_attributes(active=not hook.attributes["active"])
         desired.append(hook)
-        live.append(replace(have, raw={"webhook": dict(have.attributes)}))
+        live.append(
+            replace(
+                have,
+                attributes=_copied(have.attributes),
+                ids=_copied(have.ids),
+                raw={"webhook": _copied(have.attributes)},
+            )
+        )
     return State.of(desired), State.of(live)
 
 

@@ -22,7 +22,12 @@ import click
 
 from reconciler import __version__, session
 from reconciler.apply import JsonlJournal, apply_plan
-from reconciler.cli.limits import max_pages_option, use_max_pages
+from reconciler.cli.limits import (
+    max_config_size_option,
+    max_pages_option,
+    use_max_config_size,
+    use_max_pages,
+)
 from reconciler.cli.redacting import configure_logging, install_redacting_streams
 from reconciler.config import load_config
 from reconciler.config.env import run_environment
@@ -144,9 +149,16 @@ def _debug(ctx: click.Context) -> bool:
 @click.option("-v", "--verbose", count=True, help="-v: one log line per API request; -vv: more.")
 @click.option("--debug", is_flag=True, help="Show a traceback for every error.")
 @max_pages_option
+@max_config_size_option
 @click.version_option(__version__, prog_name="reconcile")
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, debug: bool, max_pages: int | None) -> None:
+def cli(
+    ctx: click.Context,
+    verbose: int,
+    debug: bool,
+    max_pages: int | None,
+    max_config_size: int | None,
+) -> None:
     """Salesbuildr <-> Autotask integration settings as code.
 
     Keep the settings of the seven Admin > Integrations > Autotask pages in one YAML file
@@ -160,6 +172,7 @@ def cli(ctx: click.Context, verbose: int, debug: bool, max_pages: int | None) ->
     install_redacting_streams()  # idempotent: main() did it for the console script
     configure_logging(verbose, debug)
     use_max_pages(ctx, max_pages)
+    use_max_config_size(ctx, max_config_size)
 
 
 file_argument = click.argument(

@@ -10,6 +10,7 @@ import click
 
 from reconciler import __version__, session
 from reconciler.cli import _err, _status, cli, file_argument
+from reconciler.cli.limits import oversize_warning
 from reconciler.config import load_config
 from reconciler.config.env import run_environment
 from reconciler.errors import UsageError
@@ -69,6 +70,9 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
         "",
     ]
     text = export_yaml(live.state, live.catalog, sections=chosen, header=header)
+    oversize = oversize_warning(text)
+    if oversize is not None:
+        _err(f"warning: {oversize}", fg="yellow")
     if out is None:
         click.echo(text, nl=False)
     else:

@@ -1,13 +1,21 @@
-"""The global ``--max-pages`` option: how many pages one collection may take before a read stops.
+"""The global ``--max-pages`` option: how many pages one collection may take before a read stops;
+``--max-config-size``: the largest mappings YAML loaded (1 MB unless raised).
 
-Set on the command line or as ``RECONCILE_MAX_PAGES`` in the real environment (click reads
-``os.environ``, never ``.env`` nor the YAML), for the one command it is given to.
+Each is set on the command line or as ``RECONCILE_MAX_PAGES`` / ``RECONCILE_MAX_CONFIG_SIZE`` in
+the real environment (click reads ``os.environ``, never ``.env`` nor the YAML), for the one
+command it is given to.
 """
 
 from __future__ import annotations
 
 import click
 
+from reconciler.config.loader import (
+    MAX_DOCUMENT_BYTES,
+    document_limit,
+    document_limit_set,
+    megabytes,
+)
 from reconciler.providers.paging import DEFAULT_MAX_PAGES, page_ceiling_set
 
 max_pages_option = click.option(
@@ -24,3 +32,35 @@ max_pages_option = click.option(
 def use_max_pages(ctx: click.Context, max_pages: int | None) -> None:
     """Use ``max_pages`` until the command ends (the clients read it when they page)."""
     ctx.with_resource(page_ceiling_set(max_pages))
+
+
+# --- the global --max-config-size option -------------------------------------------------------
+
+max_config_size_option = click.option(
+    "--max-config-size",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="BYTES",
+    envvar="RECONCILE_MAX_CONFIG_SIZE",
+    show_envvar=True,
+    help=f"Largest mappings YAML loaded, in bytes (default {MAX_DOCUMENT_BYTES:,}, 1 MB); "
+    "only here or in the environment, never in the YAML.",
+)
+
+
+def use_max_config_size(ctx: click.Context, max_bytes: int | None) -> None:
+    """Use ``max_bytes`` as the YAML size limit until the command ends."""
+    ctx.with_resource(document_limit_set(max_bytes))
+
+
+def oversize_warning(text: str) -> str | None:
+    """What ``export`` says before writing YAML the loader would refuse (None: it fits)."""
+    size, limit = len(text.encode()), document_limit()
+    if size <= limit:
+        return None
+    return (
+        f"the exported YAML is {size:,} bytes ({size / 1_048_576:.1f} MB), over the "
+        f"{megabytes(limit)} limit ({limit:,} bytes) that plan, apply and validate load; "
+        f"to use it, raise the limit with `reconcile --max-config-size {size}` "
+        f"(or RECONCILE_MAX_CONFIG_SIZE={size} in the environment)"
+    )

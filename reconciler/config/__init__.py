@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from reconciler.config.loader import MAX_DOCUMENT_BYTES, SourceDocument, load_bytes
+from reconciler.config.loader import SourceDocument, document_limit, load_bytes
 from reconciler.config.models import REFERENCE_FIELDS, Config
 from reconciler.config.rules import check
 from reconciler.config.validation import translate
@@ -44,7 +44,7 @@ def load_config(path: str | Path, *, environ: Mapping[str, str]) -> LoadedConfig
             )
         with Path(path).open("rb") as handle:
             # Never read more than the limit (+1 to know it was exceeded): /dev/zero never ends.
-            raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+            raw = handle.read(document_limit() + 1)
             size = os.fstat(handle.fileno()).st_size
     except FileNotFoundError:
         raise ConfigError(

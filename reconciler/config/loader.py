@@ -16,7 +16,8 @@ fields and connection URLs), never names a variable reconcile reads itself (see
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,38 @@ from reconciler.envvars import (
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.redact import register_reference
 
-MAX_DOCUMENT_BYTES = 1024 * 1024
+MAX_DOCUMENT_BYTES = 1024 * 1024  # the default; `--max-config-size` raises it for one command
+SIZE_HINT = (
+    "if the file really is this large, raise the limit with `reconcile --max-config-size BYTES` "
+    "(or RECONCILE_MAX_CONFIG_SIZE=BYTES in the environment)"
+)
+
+_size_limit = {"bytes": MAX_DOCUMENT_BYTES}  # the process's setting (the CLI sets it per command)
+
+
+def document_limit() -> int:
+    """The largest document this process loads (``--max-config-size``, or 1 MB)."""
+    return _size_limit["bytes"]
+
+
+@contextmanager
+def document_limit_set(max_bytes: int | None) -> Iterator[int]:
+    """Use ``max_bytes`` (None: the 1 MB default) as the size limit while the block runs."""
+    if max_bytes is not None and max_bytes < 1:
+        raise ValueError("the size limit must be at least 1 byte")
+    before = _size_limit["bytes"]
+    _size_limit["bytes"] = MAX_DOCUMENT_BYTES if max_bytes is None else max_bytes
+    try:
+        yield _size_limit["bytes"]
+    finally:
+        _size_limit["bytes"] = before
+
+
+def megabytes(size: int) -> str:
+    """``1 MB``, ``2.5 MB``: a size as the limit's messages say it (1 MB = 1,048,576 bytes)."""
+    return f"{size / 1_048_576:.1f}".removesuffix(".0") + " MB"
+
+
 MAX_DEPTH = 50
 MAX_NODES = 100_000
 
@@ -105,16 +137,17 @@ def load_bytes(
     ``reference_fields``: where ``${env:...}`` may stand (None: in any value).
     """
     total = max(size or 0, len(raw))
-    if total > MAX_DOCUMENT_BYTES:
+    limit = document_limit()
+    if total > limit:
         raise ConfigError(
             [
                 Diagnostic(
                     f"the document is {total:,} bytes ({total / 1_048_576:.1f} MB); "
-                    f"the limit is 1 MB ({MAX_DOCUMENT_BYTES:,} bytes)",
+                    f"the limit is {megabytes(limit)} ({limit:,} bytes)",
                     file=file,
                 )
             ],
-            hint="a mappings file is a few kilobytes; is this the right file?",
+            hint=f"a mappings file is a few kilobytes; is this the right file? {SIZE_HINT}",
         )
     text = _decode(raw, file)
     _check_tabs(text, file)

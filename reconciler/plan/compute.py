@@ -25,6 +25,7 @@ from reconciler.plan.model import (
     Plan,
     Risk,
 )
+from reconciler.plan.unchanged import EMPTY, Unchanged
 from reconciler.state import (
     DeletePolicy,
     ManageMode,
@@ -123,8 +124,12 @@ def _compare(
     *,
     rotate_secrets: bool,
 ) -> Change:
-    desired_attrs = kind.normalise(wanted.attributes)
     sensitive = tuple(sorted(kind.sensitive & set(wanted.secret_refs)))
+    rotating = rotate_secrets and bool(sensitive)
+    if current is not None and not rotating and current.attributes == wanted.attributes:
+        # Equal inputs normalise to equal forms: most pairs of a big tenant stop here.
+        return Unchanged(kind, current, wanted)
+    desired_attrs = kind.normalise(wanted.attributes)
     if current is None:
         after = kind.with_defaults(desired_attrs)
         for path in sensitive:
@@ -151,16 +156,10 @@ def _compare(
         diff = [FieldDiff(str(k), have.get(k), want.get(k)) for k in sorted(changed, key=str)]
     if rotate_secrets and sensitive:
         diff.extend(FieldDiff(path, SENSITIVE, SENSITIVE) for path in sensitive)
+    if not diff:
+        return Unchanged(kind, current, wanted)
     after = {**live_attrs, **desired_attrs}
     ids = {"live": dict(current.ids), "desired": dict(wanted.ids)}
-    if not diff:
-        return Change(
-            **_identity(wanted),
-            action=Action.NO_OP,
-            before=dict(live_attrs),
-            after=after,
-            ids=ids,
-        )
     names = ", ".join(d.path for d in diff)
     # A write-only secret shows in the API only as ``<secret>_set`` (the receiver's secretSet):
     # a change to that flag sends the secret, so the plan must say it needs it.
@@ -215,6 +214,8 @@ def _removal(kind: Kind, current: Resource) -> Change | None:
 
 
 def _no_op(change: Change, current: Resource | None, wanted: Resource) -> Change:
+    if isinstance(change, Unchanged):
+        return change.observed()
     return Change(
         address=change.address,
         kind=change.kind,
@@ -226,6 +227,7 @@ def _no_op(change: Change, current: Resource | None, wanted: Resource) -> Change
         after=change.before if current is not None else None,
         reason="observed only",
         ids=change.ids,
+        secret_refs=EMPTY,
     )
 
 

@@ -38,7 +38,7 @@ SYMBOLS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldDiff:
     path: str
     before: Any
@@ -48,9 +48,13 @@ class FieldDiff:
         return {"path": self.path, "before": self.before, "after": self.after}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
-    """One object the plan compared, and what apply will do to it."""
+    """One object the plan compared, and what apply will do to it.
+
+    Slotted: a big tenant's plan holds one per object. A no-op's ``before``, ``after`` and
+    ``ids`` may be read-only views (``plan.deferred``) that build their dict on first read.
+    """
 
     address: str
     kind: str
@@ -109,7 +113,7 @@ class Change:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DriftItem:
     """A live object that differs from the YAML in a section that is only observed."""
 
@@ -129,7 +133,7 @@ class DriftItem:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanDiagnostic:
     severity: str
     message: str

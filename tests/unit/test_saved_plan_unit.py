@@ -4,6 +4,7 @@ problem out (the CLI and sandbox side of the same refusals is tests/security).""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -150,7 +151,7 @@ def test_unverifiable_names_the_article_and_each_document_once() -> None:
     plan = Plan(
         changes=(
             DOC_UPDATE,
-            Change(**{**DOC_UPDATE.__dict__, "address": "x", "action": Action.DELETE}),
+            replace(DOC_UPDATE, address="x", action=Action.DELETE),
         ),
         risk=Risk.DESTRUCTIVE,
         observed={DOC_UPDATE.address: FP, "salesbuildr:billing_codes": "etag:"},
