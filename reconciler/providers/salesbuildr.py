@@ -43,6 +43,8 @@ RATE_WINDOW_S = 600.0
 CLIENT_BUDGET = 450
 # Salesbuildr's requests in flight (the client's per-endpoint limit) and pages fetched at once.
 PAGE_CONCURRENCY = 4
+# The longest 429 Retry-After a run waits out (with a visible line) before stopping.
+DEFAULT_MAX_RATE_WAIT = 120.0
 
 SETTINGS_SECTIONS = (
     "billing-codes",
@@ -204,6 +206,7 @@ class SalesbuildrClient:
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
         budget: SlidingWindowBudget | None = None,
+        max_rate_wait: float = DEFAULT_MAX_RATE_WAIT,
     ) -> SalesbuildrClient:
         http = ApiClient(
             system=SYSTEM,
@@ -216,6 +219,7 @@ class SalesbuildrClient:
             budget=budget or SlidingWindowBudget(CLIENT_BUDGET, RATE_WINDOW_S),
             on_response=_log_remaining,
             validation_500=False,  # refused input is a 422; a 500 is a server fault
+            max_rate_wait=max_rate_wait,
         )
         return cls(http)
 
