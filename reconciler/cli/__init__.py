@@ -23,7 +23,12 @@ import click
 
 from reconciler import __version__, session
 from reconciler.apply import JsonlJournal, apply_plan
-from reconciler.cli.limits import max_pages_option, use_max_pages
+from reconciler.cli.limits import (
+    max_pages_option,
+    max_rate_wait_option,
+    use_max_pages,
+    use_max_rate_wait,
+)
 from reconciler.config import load_config
 from reconciler.config.env import run_environment
 from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, RefusedError, UsageError
@@ -137,9 +142,16 @@ def _debug(ctx: click.Context) -> bool:
 @click.option("-v", "--verbose", count=True, help="-v: one log line per API request; -vv: more.")
 @click.option("--debug", is_flag=True, help="Show a traceback for every error.")
 @max_pages_option
+@max_rate_wait_option
 @click.version_option(__version__, prog_name="reconcile")
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, debug: bool, max_pages: int | None) -> None:
+def cli(
+    ctx: click.Context,
+    verbose: int,
+    debug: bool,
+    max_pages: int | None,
+    max_rate_wait: float | None,
+) -> None:
     """Salesbuildr <-> Autotask integration settings as code.
 
     Keep the settings of the seven Admin > Integrations > Autotask pages in one YAML file
@@ -164,6 +176,7 @@ def cli(ctx: click.Context, verbose: int, debug: bool, max_pages: int | None) ->
     logger.setLevel(level)
     logger.propagate = False
     use_max_pages(ctx, max_pages)
+    use_max_rate_wait(ctx, max_rate_wait)
 
 
 file_argument = click.argument(

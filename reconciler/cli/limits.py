@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from reconciler.providers.paging import DEFAULT_MAX_PAGES, page_ceiling_set
+from reconciler.providers.rate_wait import DEFAULT_MAX_RATE_WAIT, rate_wait_cap_set
 
 max_pages_option = click.option(
     "--max-pages",
@@ -24,3 +25,19 @@ max_pages_option = click.option(
 def use_max_pages(ctx: click.Context, max_pages: int | None) -> None:
     """Use ``max_pages`` until the command ends (the clients read it when they page)."""
     ctx.with_resource(page_ceiling_set(max_pages))
+
+
+max_rate_wait_option = click.option(
+    "--max-rate-wait",
+    type=click.FloatRange(min=0),
+    default=None,
+    envvar="RECONCILE_MAX_RATE_WAIT",
+    show_envvar=True,
+    help=f"Seconds a Salesbuildr rate limit (429 Retry-After) is waited out before the run stops "
+    f"(default {DEFAULT_MAX_RATE_WAIT:.0f}).",
+)
+
+
+def use_max_rate_wait(ctx: click.Context, seconds: float | None) -> None:
+    """Use ``seconds`` as the rate-wait cap until the command ends."""
+    ctx.with_resource(rate_wait_cap_set(seconds))

@@ -32,6 +32,7 @@ from reconciler.errors import (
 from reconciler.providers.category_tree import category_paths
 from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
 from reconciler.providers.paging import PageGuard, page_ceiling
+from reconciler.providers.rate_wait import rate_wait_cap
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,6 @@ RATE_WINDOW_S = 600.0
 CLIENT_BUDGET = 450
 # Salesbuildr's requests in flight (the client's per-endpoint limit) and pages fetched at once.
 PAGE_CONCURRENCY = 4
-# The longest 429 Retry-After a run waits out (with a visible line) before stopping.
-DEFAULT_MAX_RATE_WAIT = 120.0
 
 SETTINGS_SECTIONS = (
     "billing-codes",
@@ -206,7 +205,7 @@ class SalesbuildrClient:
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
         budget: SlidingWindowBudget | None = None,
-        max_rate_wait: float = DEFAULT_MAX_RATE_WAIT,
+        max_rate_wait: float | None = None,
     ) -> SalesbuildrClient:
         http = ApiClient(
             system=SYSTEM,
@@ -219,7 +218,7 @@ class SalesbuildrClient:
             budget=budget or SlidingWindowBudget(CLIENT_BUDGET, RATE_WINDOW_S),
             on_response=_log_remaining,
             validation_500=False,  # refused input is a 422; a 500 is a server fault
-            max_rate_wait=max_rate_wait,
+            max_rate_wait=rate_wait_cap() if max_rate_wait is None else max_rate_wait,
         )
         return cls(http)
 

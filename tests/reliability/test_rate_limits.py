@@ -257,3 +257,20 @@ def test_a_429_beyond_the_cap_stops_at_once_naming_when_to_retry(rig: Rig) -> No
     assert "wait 600 s" in message and "120 s" in message and "retry after" in message
     assert re.search(r"retry after \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", message)
     assert "--max-rate-wait" in (raised.value.hint or "")
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_plan_stops_with_exit_1_when_salesbuildr_asks_for_more_than_the_cap(
+    rig: Rig, how: str
+) -> None:
+    example = str(rig.example())
+    rig.salesbuildr.rate_limit = SpentBudget(2, 30.0)  # then "Retry-After: 30", over a 10 s cap
+    if how == "option":
+        run = rig.reconcile("--max-rate-wait", "10", "plan", example)
+    else:
+        run = rig.reconcile("plan", example, env={"RECONCILE_MAX_RATE_WAIT": "10"})
+
+    assert run.returncode == 1, run.output
+    assert "Salesbuildr rate limit: it asks us to wait 30 s, more than the 10 s" in run.stderr
+    assert "retry after" in run.stderr and "--max-rate-wait" in run.stderr
+    assert "Traceback" not in run.stderr
