@@ -25,8 +25,10 @@ from reconciler.apply import JsonlJournal, apply_plan
 from reconciler.cli.limits import (
     max_config_size_option,
     max_pages_option,
+    max_rate_wait_option,
     use_max_config_size,
     use_max_pages,
+    use_max_rate_wait,
 )
 from reconciler.cli.redacting import configure_logging, install_redacting_streams
 from reconciler.config import load_config
@@ -150,6 +152,7 @@ def _debug(ctx: click.Context) -> bool:
 @click.option("--debug", is_flag=True, help="Show a traceback for every error.")
 @max_pages_option
 @max_config_size_option
+@max_rate_wait_option
 @click.version_option(__version__, prog_name="reconcile")
 @click.pass_context
 def cli(
@@ -158,6 +161,7 @@ def cli(
     debug: bool,
     max_pages: int | None,
     max_config_size: int | None,
+    max_rate_wait: float | None,
 ) -> None:
     """Salesbuildr <-> Autotask integration settings as code.
 
@@ -173,6 +177,7 @@ def cli(
     configure_logging(verbose, debug)
     use_max_pages(ctx, max_pages)
     use_max_config_size(ctx, max_config_size)
+    use_max_rate_wait(ctx, max_rate_wait)
 
 
 file_argument = click.argument(

@@ -17,6 +17,7 @@ from reconciler.config.loader import (
     megabytes,
 )
 from reconciler.providers.paging import DEFAULT_MAX_PAGES, page_ceiling_set
+from reconciler.providers.rate_wait import DEFAULT_MAX_RATE_WAIT, rate_wait_cap_set
 
 max_pages_option = click.option(
     "--max-pages",
@@ -64,3 +65,19 @@ def oversize_warning(text: str) -> str | None:
         f"to use it, raise the limit with `reconcile --max-config-size {size}` "
         f"(or RECONCILE_MAX_CONFIG_SIZE={size} in the environment)"
     )
+
+
+max_rate_wait_option = click.option(
+    "--max-rate-wait",
+    type=click.FloatRange(min=0),
+    default=None,
+    envvar="RECONCILE_MAX_RATE_WAIT",
+    show_envvar=True,
+    help=f"Seconds a Salesbuildr rate limit (429 Retry-After) is waited out before the run stops "
+    f"(default {DEFAULT_MAX_RATE_WAIT:.0f}).",
+)
+
+
+def use_max_rate_wait(ctx: click.Context, seconds: float | None) -> None:
+    """Use ``seconds`` as the rate-wait cap until the command ends."""
+    ctx.with_resource(rate_wait_cap_set(seconds))

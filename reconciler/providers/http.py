@@ -28,6 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -107,10 +108,13 @@ class SlidingWindowBudget:
 class _Retryable(Exception):
     """A failed attempt that may be tried again; carries the error to raise at the end."""
 
-    def __init__(self, error: ProviderError, retry_after: float | None = None):
+    def __init__(
+        self, error: ProviderError, retry_after: float | None = None, *, rate_wait: bool = False
+    ):
         super().__init__(error.message)
         self.error = error
         self.retry_after = retry_after
+        self.rate_wait = rate_wait  # a 429 whose Retry-After is waited out in full (within a cap)
 
 
 EndpointKey = Callable[[str, str], str]
@@ -164,6 +168,7 @@ class ApiClient:
         on_response: Callable[[httpx.Response], None] | None = None,
         validation_500: bool = True,
         auth_hint: Callable[[int, list[str]], str | None] | None = None,
+        max_rate_wait: float | None = None,
     ):
         require_secure_url(base_url, system)
         self.system = system
@@ -175,6 +180,9 @@ class ApiClient:
         self._on_response = on_response
         self._validation_500 = validation_500
         self._auth_hint = auth_hint
+        # None: a 429's Retry-After is capped like any wait; a number: waited out in full up to
+        # this many seconds (with a visible line), and beyond it the run stops naming when to retry.
+        self._max_rate_wait = max_rate_wait
         self._semaphores: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
         self.calls = 0
@@ -245,6 +253,10 @@ class ApiClient:
         outcome = state.outcome
         exc = outcome.exception() if outcome is not None else None
         retry_after: float | None = exc.retry_after if isinstance(exc, _Retryable) else None
+        if retry_after is not None and isinstance(exc, _Retryable) and exc.rate_wait:
+            wait = max(retry_after, 0.0)
+            log.warning("%s rate limit: waiting %.0f s", _shown_system(self.system), wait)
+            return wait
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.retry.max_wait)
         exponential = self.retry.initial_wait * 2.0 ** (state.attempt_number - 1)
@@ -358,9 +370,14 @@ class ApiClient:
         if status in (409, 412, 428):
             return ConflictError("the object changed or is held by someone else", **common)
         if status == 429:
+            retry_after = retry_after_seconds(response)
+            cap = self._max_rate_wait
+            if cap is not None and retry_after is not None and retry_after > cap:
+                return _rate_wait_too_long(self.system, retry_after, cap, common)
             return _Retryable(
                 RateLimited(f"{self.system} is rate limiting us", **common),
-                retry_after=retry_after_seconds(response),
+                retry_after=retry_after,
+                rate_wait=cap is not None,
             )
         has_errors = bool(messages) and _has_errors_list(response)
         if status in (400, 422) or (status == 500 and has_errors and self._validation_500):
@@ -383,6 +400,24 @@ _AUTH_HINTS = {
     "AUTOTASK_API_INTEGRATION_CODE (an API-only user with a tracking identifier)",
     "salesbuildr": "check SALESBUILDR_API_KEY",
 }
+
+
+def _shown_system(system: str) -> str:
+    return {"salesbuildr": "Salesbuildr", "autotask": "Autotask"}.get(system, system)
+
+
+def _rate_wait_too_long(
+    system: str, retry_after: float, cap: float, common: dict[str, Any]
+) -> RateLimited:
+    """The 429 that asks for a longer wait than the run may spend: stop, saying when to retry."""
+    when = datetime.now(UTC) + timedelta(seconds=retry_after)
+    return RateLimited(
+        f"{_shown_system(system)} rate limit: it asks us to wait {retry_after:.0f} s, more than "
+        f"the {cap:.0f} s this run may wait; retry after {when:%Y-%m-%d %H:%M:%S} UTC",
+        hint="run again after that time, or allow a longer wait with "
+        "`reconcile --max-rate-wait SECONDS` (RECONCILE_MAX_RATE_WAIT)",
+        **common,
+    )
 
 
 def _certificate_error(exc: BaseException) -> str | None:

@@ -14,6 +14,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from reconciler.errors import (
 from reconciler.providers.category_tree import category_paths
 from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
 from reconciler.providers.paging import PageGuard, page_ceiling
+from reconciler.providers.rate_wait import rate_wait_cap
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,8 @@ RATE_LIMIT = 500
 RATE_WINDOW_S = 600.0
 # Stay under the server's 500 per 10 minutes with room for a person clicking in the UI meanwhile.
 CLIENT_BUDGET = 450
+# Salesbuildr's requests in flight (the client's per-endpoint limit) and pages fetched at once.
+PAGE_CONCURRENCY = 4
 
 SETTINGS_SECTIONS = (
     "billing-codes",
@@ -180,9 +184,16 @@ def settings_from_env(environ: Mapping[str, str], url: str | None) -> tuple[str,
 class SalesbuildrClient:
     """Reference data, settings sections, actions, reports and the apply lock."""
 
-    def __init__(self, http: ApiClient, *, max_pages: int | None = None):
+    def __init__(
+        self,
+        http: ApiClient,
+        *,
+        max_pages: int | None = None,
+        page_concurrency: int = PAGE_CONCURRENCY,
+    ):
         self.http = http
         self.max_pages = max_pages  # pages per listing; None: the process's ceiling
+        self.page_concurrency = page_concurrency  # pages of one listing fetched at once
 
     @classmethod
     def connect(
@@ -194,6 +205,7 @@ class SalesbuildrClient:
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
         budget: SlidingWindowBudget | None = None,
+        max_rate_wait: float | None = None,
     ) -> SalesbuildrClient:
         http = ApiClient(
             system=SYSTEM,
@@ -202,10 +214,11 @@ class SalesbuildrClient:
             transport=transport,
             retry=retry,
             timeout=timeout,
-            max_in_flight=4,
+            max_in_flight=PAGE_CONCURRENCY,
             budget=budget or SlidingWindowBudget(CLIENT_BUDGET, RATE_WINDOW_S),
             on_response=_log_remaining,
             validation_500=False,  # refused input is a 422; a 500 is a server fault
+            max_rate_wait=rate_wait_cap() if max_rate_wait is None else max_rate_wait,
         )
         return cls(http)
 
@@ -227,13 +240,48 @@ class SalesbuildrClient:
     def _pages(
         self, path: str, params: Mapping[str, Any] | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Every row of a listing, offset by offset; a listing that never ends (no total, or
-        a total that is never reached) or repeats itself stops at the page guard."""
+        """Every row of a listing, in the API's order. Page 1 first; once its total is known the
+        remaining offsets are fetched together (at most ``page_concurrency`` at once), never more
+        pages than the ceiling allows. A listing that never ends (no total, or a total that is
+        never reached) or repeats itself stops at the page guard, as before."""
         guard = PageGuard(SYSTEM, "GET", f"/{path}", max_pages=self.max_pages or page_ceiling())
-        start = 0
-        while True:
+
+        def fetch(start: int) -> dict[str, Any]:
             query = {**(params or {}), "from": start, "size": PAGE_SIZE}
-            body = self.http.request("GET", path, params=query).json()
+            body: dict[str, Any] = self.http.request("GET", path, params=query).json()
+            return body
+
+        body = fetch(0)
+        results = body.get("results") or []
+        yield from guard.page(results)
+        start = len(results)
+        total = body.get("total")
+        if not results or (isinstance(total, int) and start >= total):
+            return
+        if isinstance(total, int) and self.page_concurrency > 1:
+            step = len(results)  # the server's own page size (it may cap ours)
+            # Within the ceiling only: one page past it is left to the sequential read below,
+            # which the guard then stops.
+            offsets = list(range(start, total, step))[: max(guard.max_pages - 1, 0)]
+            with ThreadPoolExecutor(self.page_concurrency) as pool:
+                futures = [pool.submit(fetch, offset) for offset in offsets]
+                try:
+                    for offset, future in zip(offsets, futures, strict=True):
+                        page = future.result()
+                        results = page.get("results") or []
+                        yield from guard.page(results)
+                        if not results or len(results) < step:
+                            # A short page mid-listing: continue from exactly where it ended.
+                            start = offset + len(results)
+                            break
+                        start = offset + len(results)
+                finally:
+                    for future in futures:
+                        future.cancel()
+            if not results or start >= total:
+                return
+        while True:
+            body = fetch(start)
             results = body.get("results") or []
             yield from guard.page(results)
             start += len(results)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from held_requests import held_until_in_flight
 from pydantic import SecretStr
 
 from reconciler.errors import (
@@ -116,6 +117,29 @@ def test_categories_page_by_total(sandbox: Sandbox) -> None:
     assert len(categories) == len({c.id for c in categories}) == 2013
     deep = next(c for c in categories if c.id == "c-l-01-6-1")
     assert deep.path == ("Family 01", "Line 01.6", "Model 01.6.1")
+
+
+def test_pages_after_the_first_are_fetched_together_in_order(sandbox: Sandbox) -> None:
+    """Page 1 gives the total; the other 20 pages then overlap (held at the simulator until 4
+    are in flight, so the overlap is certain), never more than 4, with no extra call."""
+    sandbox.salesbuildr.reset("large")
+    try:
+        with connect(sandbox) as sequential:
+            sequential.page_concurrency = 1
+            expected = [row["id"] for row in sequential._pages("category")]
+        before = sandbox.salesbuildr.stats()["endpoints"].get("GET /public-api/category", {})
+        with connect(sandbox) as reader:
+            listing = reader._pages("category")
+            rows = [next(listing)["id"]]  # page 1 read alone: it brings the total
+            with held_until_in_flight(sandbox.salesbuildr.middleware, 4):
+                rows += [row["id"] for row in listing]
+            assert reader.calls == 21, "2,013 categories in pages of 100: the lower bound"
+        after = sandbox.salesbuildr.stats()["endpoints"]["GET /public-api/category"]
+    finally:
+        sandbox.salesbuildr.reset("demo")
+    assert rows == expected, "rows keep the API's order"
+    assert len(rows) == len(set(rows)) == 2013
+    assert 1 < after["max_in_flight"] <= 4, (before, after)
 
 
 def test_company_types_data_points_and_usage(client: SalesbuildrClient) -> None:

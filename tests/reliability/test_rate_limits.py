@@ -6,6 +6,8 @@ endpoint (the simulator counts them), and the plan is the plan a calm run makes.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 from typing import Any
 
@@ -211,3 +213,64 @@ def test_never_more_than_three_in_flight_per_autotask_endpoint(rig: Rig) -> None
     endpoints = rig.autotask.stats()["endpoints"]
     assert endpoints["POST /V1.0/Companies/query"] == {"requests": 12, "max_in_flight": 3}
     assert endpoints["POST /V1.0/CompanyWebhookFields/query"]["max_in_flight"] == 3
+
+
+def _capped_salesbuildr(rig: Rig, waits: list[float], cap: float) -> ApiClient:
+    return ApiClient(
+        system="salesbuildr",
+        base_url=rig.sandbox.env["SALESBUILDR_API_URL"],
+        headers={"api-key": SECRETS.salesbuildr_api_key},
+        retry=RetryPolicy(attempts=3, initial_wait=0.5, max_wait=2.0),
+        sleep=waits.append,  # injected: the test never really waits
+        validation_500=False,
+        max_rate_wait=cap,
+    )
+
+
+def test_a_429_within_the_rate_wait_cap_is_waited_out_with_a_visible_line(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig.salesbuildr.rate_limit = SpentBudget(1, 87.0)  # the 2nd request hears "Retry-After: 87"
+    waits: list[float] = []
+    with (
+        caplog.at_level(logging.WARNING, "reconciler"),
+        _capped_salesbuildr(rig, waits, 120.0) as sb,
+    ):
+        sb.request("GET", "integration/autotask/company-types")
+        sb.request("GET", "integration/autotask/company-types")
+        assert sb.calls == 3  # admitted, refused, admitted after the wait
+    assert waits == [87.0]  # the whole Retry-After, not the 2 s backoff cap
+    shown = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in shown] == ["Salesbuildr rate limit: waiting 87 s"]
+
+
+def test_a_429_beyond_the_cap_stops_at_once_naming_when_to_retry(rig: Rig) -> None:
+    rig.salesbuildr.rate_limit = SpentBudget(1, 600.0)  # "Retry-After: 600"
+    waits: list[float] = []
+    with _capped_salesbuildr(rig, waits, 120.0) as sb:
+        sb.request("GET", "integration/autotask/company-types")
+        with pytest.raises(RateLimited) as raised:
+            sb.request("GET", "integration/autotask/company-types")
+        assert sb.calls == 2  # no retry: waiting is not allowed that long
+    assert waits == []
+    message = raised.value.message
+    assert "wait 600 s" in message and "120 s" in message and "retry after" in message
+    assert re.search(r"retry after \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", message)
+    assert "--max-rate-wait" in (raised.value.hint or "")
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_plan_stops_with_exit_1_when_salesbuildr_asks_for_more_than_the_cap(
+    rig: Rig, how: str
+) -> None:
+    example = str(rig.example())
+    rig.salesbuildr.rate_limit = SpentBudget(2, 30.0)  # then "Retry-After: 30", over a 10 s cap
+    if how == "option":
+        run = rig.reconcile("--max-rate-wait", "10", "plan", example)
+    else:
+        run = rig.reconcile("plan", example, env={"RECONCILE_MAX_RATE_WAIT": "10"})
+
+    assert run.returncode == 1, run.output
+    assert "Salesbuildr rate limit: it asks us to wait 30 s, more than the 10 s" in run.stderr
+    assert "retry after" in run.stderr and "--max-rate-wait" in run.stderr
+    assert "Traceback" not in run.stderr
