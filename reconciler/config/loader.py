@@ -82,11 +82,19 @@ class SourceDocument:
 
 
 def load_bytes(
-    raw: bytes, *, file: str, environ: Mapping[str, str], size: int | None = None
+    raw: bytes,
+    *,
+    file: str,
+    environ: Mapping[str, str],
+    size: int | None = None,
+    problems: list[Diagnostic] | None = None,
 ) -> SourceDocument:
     """Parse a configuration document from bytes (see the module docstring for what is refused).
 
     ``size`` is the file's size when only its first bytes were read (a file over the limit).
+    With ``problems``, the located problems found after a successful parse (``${env:}``
+    references, duplicate keys) are appended there instead of raised, so that the caller can
+    report them together with the schema and rule errors.
     """
     total = max(size or 0, len(raw))
     if total > MAX_DOCUMENT_BYTES:
@@ -105,8 +113,10 @@ def load_bytes(
     root = _compose(text, file)
     builder = _Builder(file=file, environ=environ)
     data = builder.build(root)
-    if builder.diagnostics:
+    if builder.diagnostics and problems is None:
         raise ConfigError(builder.diagnostics)
+    if problems is not None:
+        problems.extend(builder.diagnostics)
     if not isinstance(data, dict):
         found = _describe_root(data)
         raise ConfigError(
