@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_any
+from tenacity.stop import stop_base
 
 from reconciler.errors import (
     AuthError,
@@ -44,6 +45,12 @@ from reconciler.errors import (
     UnknownOutcome,
     UsageError,
     ValidationFailed,
+)
+from reconciler.providers.connect import (
+    FAST_ATTEMPTS,
+    FAST_MAX_WAIT,
+    host_and_port,
+    unreachable_reason,
 )
 
 log = logging.getLogger(__name__)
@@ -107,10 +114,14 @@ class SlidingWindowBudget:
 class _Retryable(Exception):
     """A failed attempt that may be tried again; carries the error to raise at the end."""
 
-    def __init__(self, error: ProviderError, retry_after: float | None = None):
+    def __init__(
+        self, error: ProviderError, retry_after: float | None = None, *, fast: bool = False
+    ):
         super().__init__(error.message)
         self.error = error
         self.retry_after = retry_after
+        # A failure retries cannot fix (connection refused...): few attempts, short waits.
+        self.fast = fast
 
 
 EndpointKey = Callable[[str, str], str]
@@ -183,6 +194,7 @@ class ApiClient:
         self._validation_500 = validation_500
         self._auth_hint = auth_hint
         self._semaphores: dict[str, threading.BoundedSemaphore] = {}
+        self._unreachable: dict[str, ProviderError] = {}
         self._lock = threading.Lock()
         self.calls = 0
         self.bytes_received = 0
@@ -225,8 +237,11 @@ class ApiClient:
         """
         is_read = method.upper() == "GET" if read is None else read
         url = path if path.startswith(("http://", "https://")) else path.lstrip("/")
+        unreachable = self._unreachable.get(_host_key(self._client, url))
+        if unreachable is not None:
+            raise unreachable  # known unreachable this run: every other request fails fast too
         retrying = Retrying(
-            stop=stop_after_attempt(self.retry.attempts),
+            stop=stop_any(stop_after_attempt(self.retry.attempts), _StopFast()),
             wait=self._wait,
             retry=retry_if_exception(lambda exc: isinstance(exc, _Retryable)),
             sleep=self._sleep,
@@ -245,6 +260,9 @@ class ApiClient:
                         ok=ok,
                     )
         except _Retryable as final:
+            if final.fast:
+                with self._lock:
+                    self._unreachable[_host_key(self._client, url)] = final.error
             raise final.error from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -256,7 +274,8 @@ class ApiClient:
             return min(max(retry_after, 0.0), self.retry.max_wait)
         exponential = self.retry.initial_wait * 2.0 ** (state.attempt_number - 1)
         jitter = 0.5 + random.random() / 2
-        return float(min(exponential, self.retry.max_wait) * jitter)
+        cap = FAST_MAX_WAIT if isinstance(exc, _Retryable) and exc.fast else self.retry.max_wait
+        return float(min(exponential, self.retry.max_wait, cap) * jitter)
 
     def _semaphore(self, key: str) -> threading.BoundedSemaphore | None:
         if self._max_in_flight is None:
@@ -302,6 +321,18 @@ class ApiClient:
                     path=shown,
                     hint="check the URL; if a proxy re-signs TLS traffic, give its CA "
                     "certificate in SSL_CERT_FILE",
+                ) from None
+            reason = unreachable_reason(exc)
+            if reason is not None:
+                raise _Retryable(
+                    Unavailable(
+                        f"cannot connect to {_host_key(self._client, url)} ({reason})",
+                        system=self.system,
+                        method=method,
+                        path=shown,
+                        hint="check the URL and your network; is the sandbox running?",
+                    ),
+                    fast=True,
                 ) from None
             raise _Retryable(
                 Unavailable(
@@ -400,6 +431,21 @@ def _certificate_error(exc: BaseException) -> str | None:
             return str(seen.verify_message or seen.reason or seen)
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+class _StopFast(stop_base):
+    """Stop after FAST_ATTEMPTS when the failure is one no retry can fix."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        return (
+            isinstance(exc, _Retryable) and exc.fast and retry_state.attempt_number >= FAST_ATTEMPTS
+        )
+
+
+def _host_key(client: httpx.Client, url: str) -> str:
+    return host_and_port(client.build_request("GET", url).url)
 
 
 def _shown_path(client: httpx.Client, url: str) -> str:
