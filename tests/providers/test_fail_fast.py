@@ -1,13 +1,17 @@
-"""Item 6 of issue 16: what no retry can fix fails in a few attempts; timeouts keep their backoff."""
+"""Item 6 of issue 16: what no retry can fix fails in a few attempts; timeouts back off."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from reconciler.cli import cli
 from reconciler.errors import Unavailable
 from reconciler.providers.http import ApiClient
 
@@ -103,3 +107,39 @@ def test_connect_timeout_keeps_the_full_backoff() -> None:
 
     assert len(attempts) == 2 * api.retry.attempts  # no fail-fast memory for timeouts
     assert len(sleeps) == 2 * (api.retry.attempts - 1)
+
+
+def test_plan_against_a_dead_port_exits_1_with_the_reason(
+    dead_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sleeps: list[float] = []
+    created: list[ApiClient] = []
+    original = ApiClient.__init__
+
+    def with_recorded_sleep(self: ApiClient, **options: Any) -> None:
+        original(self, **{**options, "sleep": sleeps.append})
+        created.append(self)
+
+    monkeypatch.setattr(ApiClient, "__init__", with_recorded_sleep)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mappings.yaml").write_text(
+        "version: 1\ncompany_types:\n  to_salesbuildr: {Customer: Customer}\n"
+    )
+    dead = f"http://127.0.0.1:{dead_port}"
+    env = {
+        "AUTOTASK_API_URL": f"{dead}/atservicesrest",
+        "AUTOTASK_API_USERNAME": "user@example.test",
+        "AUTOTASK_API_SECRET": "secret",
+        "AUTOTASK_API_INTEGRATION_CODE": "code",
+        "SALESBUILDR_API_URL": f"{dead}/public-api",
+        "SALESBUILDR_API_KEY": "key",
+    }
+
+    result = CliRunner().invoke(cli, ["plan", "mappings.yaml"], env=env)
+
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert f"cannot connect to 127.0.0.1:{dead_port} (connection refused)" in result.stderr
+    attempts = sum(api.calls for api in created)
+    assert 1 <= attempts <= 3 * len(created), attempts
+    assert len(sleeps) <= 2 * len(created)
