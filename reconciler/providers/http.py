@@ -194,6 +194,8 @@ class ApiClient:
         self._validation_500 = validation_500
         self._auth_hint = auth_hint
         self._semaphores: dict[str, threading.BoundedSemaphore] = {}
+        # Per HOST:PORT: refusals seen (by any request), and the error once it counts as down.
+        self._refusals: dict[str, int] = {}
         self._unreachable: dict[str, ProviderError] = {}
         self._lock = threading.Lock()
         self.calls = 0
@@ -237,9 +239,6 @@ class ApiClient:
         """
         is_read = method.upper() == "GET" if read is None else read
         url = path if path.startswith(("http://", "https://")) else path.lstrip("/")
-        unreachable = self._unreachable.get(_host_key(self._client, url))
-        if unreachable is not None:
-            raise unreachable  # known unreachable this run: every other request fails fast too
         retrying = Retrying(
             stop=stop_any(stop_after_attempt(self.retry.attempts), _StopFast()),
             wait=self._wait,
@@ -297,6 +296,9 @@ class ApiClient:
         ok: tuple[int, ...],
     ) -> httpx.Response:
         shown = _shown_path(self._client, url)
+        unreachable = self._unreachable.get(_host_key(self._client, url))
+        if unreachable is not None:
+            raise unreachable  # known unreachable this run: every other request fails fast too
         semaphore = self._semaphore(self._endpoint_key(method, shown))
         if self._budget is not None:
             self._budget.acquire()
@@ -324,16 +326,20 @@ class ApiClient:
                 ) from None
             reason = unreachable_reason(exc)
             if reason is not None:
-                raise _Retryable(
-                    Unavailable(
-                        f"cannot connect to {_host_key(self._client, url)} ({reason})",
-                        system=self.system,
-                        method=method,
-                        path=shown,
-                        hint="check the URL and your network; is the sandbox running?",
-                    ),
-                    fast=True,
-                ) from None
+                host = _host_key(self._client, url)
+                down = Unavailable(
+                    f"cannot connect to {host} ({reason})",
+                    system=self.system,
+                    method=method,
+                    path=shown,
+                    hint="check the URL and your network; is the sandbox running?",
+                )
+                with self._lock:
+                    self._refusals[host] = self._refusals.get(host, 0) + 1
+                    if self._refusals[host] >= FAST_ATTEMPTS:
+                        # Counted across requests: concurrent reads do not each retry.
+                        self._unreachable.setdefault(host, down)
+                raise _Retryable(down, fast=True) from None
             raise _Retryable(
                 Unavailable(
                     f"cannot connect to {self.system}",

@@ -141,5 +141,7 @@ def test_plan_against_a_dead_port_exits_1_with_the_reason(
     assert "Traceback" not in result.output
     assert f"cannot connect to 127.0.0.1:{dead_port} (connection refused)" in result.stderr
     attempts = sum(api.calls for api in created)
-    assert 1 <= attempts <= 3 * len(created), attempts
-    assert len(sleeps) <= 2 * len(created)
+    # Per client: 3 refusals mark the host down; reads already in flight (at most 3 per
+    # endpoint, a few endpoints) may each have been sent once more before they saw it.
+    assert 1 <= attempts <= 3 * len(created) + 3, attempts
+    assert len(sleeps) < attempts  # each wait follows a refused attempt; the last has none
