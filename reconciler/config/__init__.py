@@ -12,9 +12,17 @@ from pydantic import ValidationError
 
 from reconciler.config.loader import SourceDocument, document_limit, load_bytes
 from reconciler.config.models import REFERENCE_FIELDS, Config
+from reconciler.config.partial import validated_remainder, with_stand_ins
 from reconciler.config.rules import check
 from reconciler.config.validation import translate
 from reconciler.errors import ConfigError, Diagnostic
+
+
+def _unless_at_same_place(found: list[Diagnostic], earlier: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop a schema error at a node already reported (an unset ``${env:}`` left it empty)."""
+    places = {(d.line, d.column) for d in earlier}
+    return [d for d in found if (d.line, d.column) not in places]
+
 
 __all__ = ["Config", "LoadedConfig", "load_config", "parse_config"]
 
@@ -62,16 +70,30 @@ def parse_config(
     raw: bytes, *, file: str, environ: Mapping[str, str], size: int | None = None
 ) -> LoadedConfig:
     """Parse and check a document held in memory (see :func:`load_config`)."""
+    # Past a successful parse, every problem of every stage is collected and reported at once.
+    problems: list[Diagnostic] = []
     source = load_bytes(
-        raw, file=file, environ=environ, size=size, reference_fields=REFERENCE_FIELDS
+        raw,
+        file=file,
+        environ=environ,
+        size=size,
+        reference_fields=REFERENCE_FIELDS,
+        problems=problems,
     )
+    data = with_stand_ins(source, problems) if problems else source.data
+    config: Config | None
     try:
-        config = Config.model_validate(source.data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(translate(exc, source, Config)) from None
-    errors, warnings = check(config, source)
-    if errors:
-        raise ConfigError(errors)
+        problems.extend(_unless_at_same_place(translate(exc, source, Config), problems))
+        config = validated_remainder(data, exc)
+    warnings: list[Diagnostic] = []
+    if config is not None:
+        rule_errors, warnings = check(config, source)
+        problems.extend(rule_errors)
+    if problems:
+        raise ConfigError(sorted(problems, key=lambda d: (d.line or 0, d.column or 0)))
+    assert config is not None  # no problem means the whole document validated
     return LoadedConfig(
         config=config,
         source=source,

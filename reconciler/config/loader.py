@@ -130,11 +130,15 @@ def load_bytes(
     environ: Mapping[str, str],
     size: int | None = None,
     reference_fields: ReferenceFields | None = None,
+    problems: list[Diagnostic] | None = None,
 ) -> SourceDocument:
     """Parse a configuration document from bytes (see the module docstring for what is refused).
 
     ``size`` is the file's size when only its first bytes were read (a file over the limit);
     ``reference_fields``: where ``${env:...}`` may stand (None: in any value).
+    With ``problems``, the located problems found after a successful parse (``${env:}``
+    references, duplicate keys) are appended there instead of raised, so that the caller can
+    report them together with the schema and rule errors.
     """
     total = max(size or 0, len(raw))
     limit = document_limit()
@@ -154,8 +158,10 @@ def load_bytes(
     root = _compose(text, file)
     builder = _Builder(file=file, environ=environ, reference_fields=reference_fields)
     data = builder.build(root)
-    if builder.diagnostics:
+    if builder.diagnostics and problems is None:
         raise ConfigError(builder.diagnostics)
+    if problems is not None:
+        problems.extend(builder.diagnostics)
     if not isinstance(data, dict):
         found = _describe_root(data)
         raise ConfigError(

@@ -100,6 +100,11 @@ def translate(
     return sorted(diagnostics, key=lambda d: (d.line, d.column, d.message))
 
 
+def located_paths(data: Any, error: ValidationError) -> list[PathKey]:
+    """The path in ``data`` of each node ``error`` complains about (deepest existing node)."""
+    return [_split_loc(data, detail["loc"])[0] for detail in error.errors(include_url=False)]
+
+
 def _split_loc(data: Any, loc: tuple[int | str, ...]) -> tuple[PathKey, tuple[Any, ...]]:
     """The part of ``loc`` that exists in the data, and what is left (union branch tags...)."""
     path: list[str | int] = []

@@ -32,7 +32,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_any
+from tenacity.stop import stop_base
 
 from reconciler.errors import (
     AuthError,
@@ -46,6 +47,12 @@ from reconciler.errors import (
     ValidationFailed,
 )
 from reconciler.hosts import is_loopback_host, refuse_userinfo
+from reconciler.providers.connect import (
+    FAST_ATTEMPTS,
+    FAST_MAX_WAIT,
+    host_and_port,
+    unreachable_reason,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +116,19 @@ class _Retryable(Exception):
     """A failed attempt that may be tried again; carries the error to raise at the end."""
 
     def __init__(
-        self, error: ProviderError, retry_after: float | None = None, *, rate_wait: bool = False
+        self,
+        error: ProviderError,
+        retry_after: float | None = None,
+        *,
+        rate_wait: bool = False,
+        fast: bool = False,
     ):
         super().__init__(error.message)
         self.error = error
         self.retry_after = retry_after
         self.rate_wait = rate_wait  # a 429 whose Retry-After is waited out in full (within a cap)
+        # A failure retries cannot fix (connection refused...): few attempts, short waits.
+        self.fast = fast
 
 
 EndpointKey = Callable[[str, str], str]
@@ -184,6 +198,9 @@ class ApiClient:
         # this many seconds (with a visible line), and beyond it the run stops naming when to retry.
         self._max_rate_wait = max_rate_wait
         self._semaphores: dict[str, threading.BoundedSemaphore] = {}
+        # Per HOST:PORT: refusals seen (by any request), and the error once it counts as down.
+        self._refusals: dict[str, int] = {}
+        self._unreachable: dict[str, ProviderError] = {}
         self._lock = threading.Lock()
         self.calls = 0
         self.bytes_received = 0
@@ -227,7 +244,7 @@ class ApiClient:
         is_read = method.upper() == "GET" if read is None else read
         url = path if path.startswith(("http://", "https://")) else path.lstrip("/")
         retrying = Retrying(
-            stop=stop_after_attempt(self.retry.attempts),
+            stop=stop_any(stop_after_attempt(self.retry.attempts), _StopFast()),
             wait=self._wait,
             retry=retry_if_exception(lambda exc: isinstance(exc, _Retryable)),
             sleep=self._sleep,
@@ -246,6 +263,9 @@ class ApiClient:
                         ok=ok,
                     )
         except _Retryable as final:
+            if final.fast:
+                with self._lock:
+                    self._unreachable[_host_key(self._client, url)] = final.error
             raise final.error from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -261,7 +281,8 @@ class ApiClient:
             return min(max(retry_after, 0.0), self.retry.max_wait)
         exponential = self.retry.initial_wait * 2.0 ** (state.attempt_number - 1)
         jitter = 0.5 + random.random() / 2
-        return float(min(exponential, self.retry.max_wait) * jitter)
+        cap = FAST_MAX_WAIT if isinstance(exc, _Retryable) and exc.fast else self.retry.max_wait
+        return float(min(exponential, self.retry.max_wait, cap) * jitter)
 
     def _semaphore(self, key: str) -> threading.BoundedSemaphore | None:
         if self._max_in_flight is None:
@@ -283,6 +304,9 @@ class ApiClient:
         ok: tuple[int, ...],
     ) -> httpx.Response:
         shown = _shown_path(self._client, url)
+        unreachable = self._unreachable.get(_host_key(self._client, url))
+        if unreachable is not None:
+            raise unreachable  # known unreachable this run: every other request fails fast too
         semaphore = self._semaphore(self._endpoint_key(method, shown))
         if self._budget is not None:
             self._budget.acquire()
@@ -308,6 +332,22 @@ class ApiClient:
                     hint="check the URL; if a proxy re-signs TLS traffic, give its CA "
                     "certificate in SSL_CERT_FILE",
                 ) from None
+            reason = unreachable_reason(exc)
+            if reason is not None:
+                host = _host_key(self._client, url)
+                down = Unavailable(
+                    f"cannot connect to {host} ({reason})",
+                    system=self.system,
+                    method=method,
+                    path=shown,
+                    hint="check the URL and your network; is the sandbox running?",
+                )
+                with self._lock:
+                    self._refusals[host] = self._refusals.get(host, 0) + 1
+                    if self._refusals[host] >= FAST_ATTEMPTS:
+                        # Counted across requests: concurrent reads do not each retry.
+                        self._unreachable.setdefault(host, down)
+                raise _Retryable(down, fast=True) from None
             raise _Retryable(
                 Unavailable(
                     f"cannot connect to {self.system}",
@@ -428,6 +468,21 @@ def _certificate_error(exc: BaseException) -> str | None:
             return str(seen.verify_message or seen.reason or seen)
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+class _StopFast(stop_base):
+    """Stop after FAST_ATTEMPTS when the failure is one no retry can fix."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        return (
+            isinstance(exc, _Retryable) and exc.fast and retry_state.attempt_number >= FAST_ATTEMPTS
+        )
+
+
+def _host_key(client: httpx.Client, url: str) -> str:
+    return host_and_port(client.build_request("GET", url).url)
 
 
 def _shown_path(client: httpx.Client, url: str) -> str:

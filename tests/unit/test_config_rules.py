@@ -191,7 +191,7 @@ def test_errors_come_in_file_order() -> None:
     ]
 
 
-def test_schema_errors_stop_before_rules() -> None:
+def test_schema_errors_and_rule_errors_are_reported_together() -> None:
     found = problems("""
         version: 1
         policy: {max_deletes: -1}
@@ -201,7 +201,10 @@ def test_schema_errors_stop_before_rules() -> None:
             B: {default: true}
     """)
 
-    assert found == ["2:23 policy.max_deletes: must be at least 0, found -1"]
+    assert found == [
+        "2:23 policy.max_deletes: must be at least 0, found -1",
+        "6:18 'B' is marked default, and so is 'A'; Autotask has one default inventory location",
+    ]
 
 
 @pytest.mark.parametrize(
