@@ -11,7 +11,6 @@ add one (to rotate it).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ import yaml
 
 from reconciler.envvars import escape_literal
 from reconciler.kinds import tables as t
-from reconciler.kinds.base import MappingKind
+from reconciler.kinds.base import MappingKind, address_keys
 from reconciler.kinds.catalog import PINNED, Catalog
 from reconciler.kinds.names import fold
 from reconciler.kinds.registry import BY_NAME, SECTIONS
@@ -29,12 +28,6 @@ from reconciler.state import Resource, State
 
 RECEIVER_SECRET_VARIABLE = "SALESBUILDR_WEBHOOK_SECRET"
 _AMBIGUOUS = PINNED
-_ADDRESS_KEY = re.compile(r'\["((?:[^"\\]|\\.)*)"\]')
-
-
-def address_keys(address: str) -> list[str]:
-    """``company_udfs["Customer"]["Contract Tier"]`` -> ``["Customer", "Contract Tier"]``."""
-    return [re.sub(r"\\(.)", r"\1", m) for m in _ADDRESS_KEY.findall(address)]
 
 
 def scalar(value: Any) -> str:

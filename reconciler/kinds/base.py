@@ -12,6 +12,8 @@ calls the methods here; it never asks which kind it holds.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -34,12 +36,56 @@ class Problem:
 
 
 def address(section: str, *keys: str) -> str:
-    """``webhooks["sb-companies"]``: the YAML path of an object, as a reader finds it."""
+    r"""``webhooks["sb-companies"]``: the YAML path of an object, as a reader finds it.
+
+    Keys are escaped injectively (``\\``, ``\"``, and hidden characters as ``\n``, ``\x1b``,
+    ``\u202e``), so an address is always one line of visible text: a live name can never start
+    a line of its own in any message that quotes an address. :func:`address_keys` inverts it."""
     text = section
     for key in keys:
-        escaped = key.replace("\\", "\\\\").replace('"', '\\"')
-        text += f'["{escaped}"]'
+        text += f'["{_escape_key(key)}"]'
     return text
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+_ADDRESS_KEY = re.compile(r'\["((?:[^"\\]|\\.)*)"\]')
+_KEY_ESCAPE = re.compile(r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|.)", re.DOTALL)
+_UNESCAPED = {"n": "\n", "t": "\t", "r": "\r"}
+
+
+def _hidden(char: str) -> bool:
+    return unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp", "Cs"}
+
+
+def _escape_key(key: str) -> str:
+    out: list[str] = []
+    for char in key.replace("\\", "\\\\").replace('"', '\\"'):
+        if not _hidden(char):
+            out.append(char)
+        elif char in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[char])
+        elif ord(char) < 0x100:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) < 0x10000:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return "".join(out)
+
+
+def _unescape_key(text: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if len(code) > 1:
+            return chr(int(code[1:], 16))
+        return _UNESCAPED.get(code, code)
+
+    return _KEY_ESCAPE.sub(one, text)
+
+
+def address_keys(text: str) -> list[str]:
+    """``company_udfs["Customer"]["Contract Tier"]`` -> ``["Customer", "Contract Tier"]``."""
+    return [_unescape_key(m) for m in _ADDRESS_KEY.findall(text)]
 
 
 class Kind(Protocol):

@@ -6,9 +6,12 @@ the real config layer, so every problem must point at its FILE:LINE:COL.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from kind_fixtures import (
     CATALOG,
     COMPANY_NAME,
@@ -779,3 +782,15 @@ def test_resolving_an_empty_document() -> None:
     state, diagnostics = desired("version: 1\n")
     assert state == State.of([])
     assert diagnostics == []
+
+
+@given(st.lists(st.text(), min_size=1, max_size=3))
+def test_an_address_is_one_visible_line_and_gives_its_keys_back(keys: list[str]) -> None:
+    """A live name with a line break or ESC never starts a line of its own where an address is
+    quoted (errors during apply list addresses), and export reads the keys back exactly."""
+    from reconciler.kinds.base import address, address_keys  # noqa: PLC0415
+
+    text = address("webhooks", *keys)
+    hidden = {"Cc", "Cf", "Zl", "Zp", "Cs"}
+    assert not [ch for ch in text if unicodedata.category(ch) in hidden]
+    assert address_keys(text) == keys
