@@ -33,9 +33,19 @@ _AMBIGUOUS = PINNED
 def scalar(value: Any) -> str:
     """One YAML scalar, quoted only when YAML needs it. Live text is data, never a reference:
     every ``${`` in it is written ``$${``, which the loader reads back as ``${`` unexpanded."""
+    hidden = False
     if isinstance(value, str):
         value = escape_literal(value)
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10_000)
+        # Line breaks, controls, bidi and zero-width characters as escapes: the scalar stays on
+        # its line and shows what it holds (in a file, and on a terminal when exported to stdout).
+        hidden = not value.isprintable()
+    text = yaml.safe_dump(
+        value,
+        default_flow_style=True,
+        default_style='"' if hidden else None,
+        allow_unicode=not hidden,
+        width=10_000,
+    )
     return text.strip().removesuffix("...").strip()
 
 

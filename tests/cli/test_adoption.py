@@ -147,3 +147,32 @@ def test_a_webhook_without_fields_is_exported_as_a_comment(
     assert runner.invoke(cli, ["validate", str(out)], env=env).exit_code == 0
     plan = runner.invoke(cli, ["plan", str(out), "--detailed-exitcode"], env=env)
     assert plan.exit_code == 0, plan.output
+
+
+@pytest.mark.parametrize("sandbox", ["demo"], indirect=True)
+def test_names_with_line_breaks_and_controls_export_to_a_file_that_plans_to_zero(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A live name with a line break once exported as a multi-line key at the wrong indentation
+    (invalid YAML); every such scalar is now one double-quoted line with escapes."""
+    env = sandbox.env
+    headers = {
+        "ApiIntegrationCode": env["AUTOTASK_API_INTEGRATION_CODE"],
+        "UserName": env["AUTOTASK_API_USERNAME"],
+        "Secret": env["AUTOTASK_API_SECRET"],
+    }
+    names = ["evil\nPlan: 0 to create", "\x1b]8;;http://x\x07click\x1b[2J", "bidi\u202eevil"]
+    url = env["AUTOTASK_API_URL"].rstrip("/") + "/V1.0/InventoryLocations"
+    with httpx.Client(headers=headers) as client:
+        for name in names:
+            body = {"locationName": name, "isActive": True, "isDefault": False}
+            assert client.post(url, json=body).status_code == 200
+    runner = CliRunner()
+    out = tmp_path / "mappings.yaml"
+    exported = runner.invoke(cli, ["export", "--out", str(out), "--section", "inventory"], env=env)
+    assert exported.exit_code == 0, exported.output
+    text = out.read_text()
+    assert text.isprintable() or all(line.isprintable() for line in text.splitlines())
+    assert set(names) <= set(yaml.safe_load(text)["inventory"]["locations"])
+    plan = runner.invoke(cli, ["plan", str(out), "--detailed-exitcode"], env=env)
+    assert plan.exit_code == 0, plan.output
