@@ -23,9 +23,9 @@ def objects(count: int) -> str:
     return f"{count} live object" + ("" if count == 1 else "s")
 
 
-def how_to_delete(section: str) -> str:
-    """The plain instruction (callers escape it for their view)."""
-    return f"set `policy.manage.{section}: full`"
+def full_setting(section: str) -> str:
+    """The setting that makes apply delete (or deactivate) them; each view escapes it."""
+    return f"policy.manage.{section}: full"
 
 
 def is_targeted(plan: Mapping[str, Any]) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from reconciler.render.escape import terminal, text_value
 from reconciler.render.kept import (
     LISTED_PER_SECTION,
-    how_to_delete,
+    full_setting,
     is_targeted,
     kept_by_section,
     kept_summary,
@@ -122,7 +122,7 @@ def render_kept(kept: Sequence[Mapping[str, Any]]) -> list[str]:
     for section, addresses in kept_by_section(kept).items():
         lines.append(
             f"  {terminal(section)}: {objects(len(addresses))} not in the YAML; to delete them, "
-            f"{terminal(how_to_delete(section))}"
+            f"set `{terminal(full_setting(section))}`"
         )
         lines.extend(f"    = {terminal(a)}" for a in addresses[:LISTED_PER_SECTION])
         if len(addresses) > LISTED_PER_SECTION:
@@ -137,11 +137,13 @@ def headline(plan: Mapping[str, Any]) -> list[str]:
     targeted = is_targeted(plan)
     if not kept and not targeted:
         return [f"No changes. Live settings match {terminal(file)}."]
-    scope = "the targeted objects" if targeted else f"the objects {terminal(file)} lists"
-    lines = [f"No changes to {scope}."]
+    # "No changes." first: scripts and people look for it; then what is not the whole truth.
+    parts = ["No changes."]
+    if targeted:
+        parts.append("Only the targeted objects were compared (targeting in effect).")
     if kept:
-        lines[0] += " " + kept_summary(kept, file, terminal)
-    return lines
+        parts.append(kept_summary(kept, file, terminal))
+    return [" ".join(parts)]
 
 
 def targeting_lines(plan: Mapping[str, Any]) -> list[str]:
