@@ -145,7 +145,7 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") ->
             head.append(
                 "No changes to the targeted objects (targeting in effect)."
                 if targeted
-                else f"No changes to the objects {file} lists."
+                else "No changes."
             )
     else:
         head.append(
