@@ -39,8 +39,8 @@ def narrow(plan: Plan, *, targets: Sequence[str] = (), excludes: Sequence[str] =
     patterns = [*(f"--target {t}" for t in targets), *(f"--exclude {e}" for e in excludes)]
     warning = PlanDiagnostic(
         severity="warning",
-        message=f"{TARGETING_IN_EFFECT} ({', '.join(patterns)}): this plan covers only part of "
-        "the file; run it without --target/--exclude to see everything",
+        message=f"{TARGETING_IN_EFFECT} ({', '.join(patterns)}): the plan covers only part "
+        "of the file",
     )
     removals = any(c.action in (Action.DELETE, Action.DEACTIVATE) for c in kept)
     pending = any(c.is_change for c in kept)

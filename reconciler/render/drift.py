@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.render.escape import markdown_code, markdown_text, terminal
-from reconciler.render.kept import full_setting, kept_by_section, kept_summary
+from reconciler.render.kept import LISTED_PER_SECTION, full_setting, kept_by_section, kept_summary
 from reconciler.render.markdown import Cells
 from reconciler.render.text import api_calls_line, drift_diff_lines
 
@@ -26,8 +26,10 @@ def _kept_text(report: Mapping[str, Any]) -> list[str]:
     file = report.get("config_file") or "mappings.yaml"
     lines = ["", kept_summary(kept, file, terminal)]
     for section, addresses in kept_by_section(kept).items():
-        lines.extend(f"  * {terminal(a)}: {KEPT_STATE}" for a in addresses)
-        lines.append(f"    to delete them, set `{terminal(full_setting(section))}`")
+        lines.extend(f"  * {terminal(a)}: {KEPT_STATE}" for a in addresses[:LISTED_PER_SECTION])
+        if len(addresses) > LISTED_PER_SECTION:
+            lines.append(f"    … {len(addresses) - LISTED_PER_SECTION} more")
+        lines.append(f"    to delete, set `{terminal(full_setting(section))}`")
     return lines
 
 

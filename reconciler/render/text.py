@@ -121,7 +121,7 @@ def render_kept(kept: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = ["", "Kept (additive sections; apply leaves these live objects alone):"]
     for section, addresses in kept_by_section(kept).items():
         lines.append(
-            f"  {terminal(section)}: {objects(len(addresses))} not in the YAML; to delete them, "
+            f"  {terminal(section)}: {objects(len(addresses))}; to delete, "
             f"set `{terminal(full_setting(section))}`"
         )
         lines.extend(f"    = {terminal(a)}" for a in addresses[:LISTED_PER_SECTION])

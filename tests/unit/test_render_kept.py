@@ -147,6 +147,9 @@ def test_drift_lists_kept_as_unlisted_kept_and_never_says_match() -> None:
     text = render_drift_text(report([], types(2)))
     assert text.startswith("No drift in the 3 object(s) rm.yaml lists.")
     assert '  * company_types.to_autotask["T01"]: unlisted (kept)' in text
+    many = render_drift_text(report([], types(23)))
+    assert '["T19"]: unlisted (kept)' in many and "T20" not in many
+    assert "    … 3 more" in many
     assert "match" not in text
     markdown = html.unescape(render_drift_markdown(report([], types(2))))
     assert '| <code>company_types.to_autotask["T00"]</code> | unlisted (kept) |' in markdown
