@@ -132,6 +132,8 @@ def drift(file: Path, fmt: str) -> None:
         "targets": dict(run.plan.targets),
         "generated_at": run.plan.generated_at,
         "drift": items,
+        # Shown as "unlisted (kept)", never drift: apply leaves them; the exit code ignores them.
+        "kept": [k.to_dict() for k in run.plan.kept],
         "checked": len(run.plan.changes),
         "api_calls": dict(run.plan.api_calls),
     }

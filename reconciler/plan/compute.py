@@ -22,6 +22,7 @@ from reconciler.plan.model import (
     Change,
     DriftItem,
     FieldDiff,
+    KeptItem,
     Plan,
     Risk,
 )
@@ -52,6 +53,7 @@ def compute_plan(
     live_by_key = index_live(r for r in live if r.section in managed)
     changes: list[Change] = []
     drift: list[DriftItem] = []
+    kept: list[KeptItem] = []
     matched: set[int] = set()  # id() of each live object matched (addresses may repeat)
     observed = _observed(live, managed)
     for wanted in sorted(desired, key=lambda r: (managed.index(r.section), r.kind, r.address)):
@@ -89,6 +91,9 @@ def compute_plan(
                     state="unlisted",
                 )
             )
+        elif mode is ManageMode.ADDITIVE and kind.delete_policy is not DeletePolicy.NEVER:
+            # Left alone by apply, but shown: a reviewer must see what the YAML does not say.
+            kept.append(_kept(current))
     changes = _ordered(changes, managed)
     risk, reasons = _risk(changes, live, policy, managed)
     return Plan(
@@ -96,6 +101,7 @@ def compute_plan(
         risk=risk,
         blocked_reasons=tuple(reasons),
         drift=tuple(drift),
+        kept=tuple(kept),
         observed=observed,
         sections=tuple(managed),
     )
@@ -211,6 +217,12 @@ def _removal(kind: Kind, current: Resource) -> Change | None:
             reason="not in the YAML (manage: full); Autotask cannot delete it: deactivated",
         )
     return None
+
+
+def _kept(current: Resource) -> KeptItem:
+    return KeptItem(
+        address=current.address, section=current.section, kind=current.kind, key=current.key
+    )
 
 
 def _no_op(change: Change, current: Resource | None, wanted: Resource) -> Change:

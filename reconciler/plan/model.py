@@ -13,6 +13,8 @@ from typing import Any
 
 FORMAT_VERSION = "1.0"
 SENSITIVE = "(sensitive)"
+# The diagnostic ``narrow`` adds: a narrowed plan never claims that everything matches.
+TARGETING_IN_EFFECT = "targeting in effect"
 
 
 class Action(StrEnum):
@@ -134,6 +136,33 @@ class DriftItem:
 
 
 @dataclass(frozen=True, slots=True)
+class KeptItem:
+    """A live object of an additive section that the YAML does not list: apply leaves it."""
+
+    address: str
+    section: str
+    kind: str
+    key: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "section": self.section,
+            "kind": self.kind,
+            "key": self.key,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> KeptItem:
+        return cls(
+            address=str(data["address"]),
+            section=str(data["section"]),
+            kind=str(data.get("kind", "")),
+            key=str(data.get("key", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class PlanDiagnostic:
     severity: str
     message: str
@@ -161,6 +190,7 @@ class Plan:
     risk: Risk
     blocked_reasons: tuple[str, ...] = ()
     drift: tuple[DriftItem, ...] = ()
+    kept: tuple[KeptItem, ...] = ()
     diagnostics: tuple[PlanDiagnostic, ...] = ()
     observed: Mapping[str, str] = field(default_factory=dict)
     api_calls: Mapping[str, int] = field(default_factory=dict)
@@ -192,7 +222,7 @@ class Plan:
         return replace(self, **values)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format_version": self.format_version,
             "tool_version": self.tool_version,
             "generated_at": self.generated_at,
@@ -210,6 +240,9 @@ class Plan:
             "diagnostics": [d.to_dict() for d in self.diagnostics],
             "api_calls": dict(self.api_calls),
         }
+        if self.kept:  # only when there is any: older plans and their checksums stay as they were
+            data["kept"] = [k.to_dict() for k in self.kept]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Plan:
@@ -230,6 +263,7 @@ class Plan:
                 )
                 for d in data.get("drift") or []
             ),
+            kept=tuple(KeptItem.from_dict(k) for k in data.get("kept") or []),
             diagnostics=tuple(
                 PlanDiagnostic(
                     severity=str(d.get("severity", "warning")),

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from reconciler.plan.model import Action, Plan, Risk
+from reconciler.plan.model import TARGETING_IN_EFFECT, Action, Plan, PlanDiagnostic, Risk
 
 
 def _pattern(text: str) -> re.Pattern[str]:
@@ -29,11 +29,18 @@ def narrow(plan: Plan, *, targets: Sequence[str] = (), excludes: Sequence[str] =
     """The plan with only the targeted, not excluded, changes (no-ops likewise)."""
     if not targets and not excludes:
         return plan
-    kept = tuple(
-        change
-        for change in plan.changes
-        if (not targets or any(matches(change.address, t) for t in targets))
-        and not any(matches(change.address, e) for e in excludes)
+
+    def chosen(address: str) -> bool:
+        return (not targets or any(matches(address, t) for t in targets)) and not any(
+            matches(address, e) for e in excludes
+        )
+
+    kept = tuple(change for change in plan.changes if chosen(change.address))
+    patterns = [*(f"--target {t}" for t in targets), *(f"--exclude {e}" for e in excludes)]
+    warning = PlanDiagnostic(
+        severity="warning",
+        message=f"{TARGETING_IN_EFFECT} ({', '.join(patterns)}): the plan covers only part "
+        "of the file",
     )
     removals = any(c.action in (Action.DELETE, Action.DEACTIVATE) for c in kept)
     pending = any(c.is_change for c in kept)
@@ -46,6 +53,8 @@ def narrow(plan: Plan, *, targets: Sequence[str] = (), excludes: Sequence[str] =
     return replace(
         plan,
         changes=kept,
+        kept=tuple(k for k in plan.kept if chosen(k.address)),
+        diagnostics=(*plan.diagnostics, warning),
         risk=risk,
         blocked_reasons=plan.blocked_reasons if risk is Risk.BLOCKED else (),
     )

@@ -20,6 +20,14 @@ from reconciler.render.escape import (
     markdown_code,
     markdown_text,
 )
+from reconciler.render.kept import (
+    LISTED_PER_SECTION,
+    full_setting,
+    is_targeted,
+    kept_by_section,
+    kept_summary,
+    objects,
+)
 from reconciler.render.text import SENSITIVE
 
 MARKER = "<!-- reconcile-plan -->"
@@ -125,11 +133,20 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") ->
     pending = [c for c in plan["changes"] if c["action"] != "no-op"]
     risk = RISK_LABEL.get(plan.get("risk", "safe")) or markdown_text(plan.get("risk"))
     file = markdown_code(plan.get("config_file") or "mappings.yaml")
+    kept = plan.get("kept") or []
+    targeted = is_targeted(plan)
     head = [MARKER]
     if not pending:
         head.append("### reconcile plan: no changes")
         head.append("")
-        head.append(f"Live settings match {file}.")
+        if not kept and not targeted:
+            head.append(f"Live settings match {file}.")
+        else:
+            head.append(
+                "No changes to the targeted objects (targeting in effect)."
+                if targeted
+                else "No changes."
+            )
     else:
         head.append(
             f"### reconcile plan: {summary['create']} to create, {summary['update']} to update, "
@@ -144,6 +161,14 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") ->
         f"{markdown_text(s)} {markdown_text(n)}"
         for s, n in sorted((plan.get("api_calls") or {}).items())
     )
+    if kept:
+        head.extend(
+            ["", kept_summary(kept, plan.get("config_file") or "mappings.yaml", markdown_code)]
+        )
+    if targeted:
+        head.extend(
+            ["", "**Warning: targeting in effect** — this plan covers only part of the file."]
+        )
     head.append("")
     head.append(
         file
@@ -176,7 +201,7 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") ->
             for s, changes in by_section.items()
         ]
         note = ["", cell.note(f"the JSON plan ({markdown_code(plan_file)})")]
-        body = [*head, "", "\n\n".join(blocks), *drift, *diagnostics]
+        body = [*head, "", "\n\n".join(blocks), *_kept(kept), *drift, *diagnostics]
         text = "\n".join([*body, *(note if cell.shortened else []), *foot]) + "\n"
         if len(text) <= LIMIT or not any(full.values()):
             break
@@ -201,6 +226,27 @@ def _cut(body: str, *, plan_file: str, foot: Sequence[str]) -> str:
     shown = "\n".join(kept)
     opened = shown.count("<details>") - shown.count("</details>")
     return "\n".join([*kept, *(["", "</details>"] * opened), "", *end]) + "\n"
+
+
+def _kept(kept: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A collapsible block per additive section: count, how to delete, the first addresses."""
+    lines: list[str] = []
+    for section, addresses in kept_by_section(kept).items():
+        lines.extend(
+            [
+                "",
+                f"<details><summary><b>{markdown_text(section)}</b>: {objects(len(addresses))} "
+                "kept (additive; not in the YAML, apply leaves them)</summary>",
+                "",
+                f"To delete them, set {markdown_code(full_setting(section))}.",
+                "",
+                *(f"- {markdown_code(a)}" for a in addresses[:LISTED_PER_SECTION]),
+            ]
+        )
+        if len(addresses) > LISTED_PER_SECTION:
+            lines.append(f"- … {len(addresses) - LISTED_PER_SECTION} more")
+        lines.extend(["", "</details>"])
+    return lines
 
 
 def _drift(items: Sequence[Mapping[str, Any]], cell: Cells) -> list[str]:

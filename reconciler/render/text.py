@@ -11,6 +11,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.render.escape import terminal, text_value
+from reconciler.render.kept import (
+    LISTED_PER_SECTION,
+    full_setting,
+    is_targeted,
+    kept_by_section,
+    kept_summary,
+    objects,
+)
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-", "deactivate": "!"}
 SENSITIVE = "(sensitive)"
@@ -106,18 +114,64 @@ def drift_diff_lines(item: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def render_kept(kept: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Per section: the count, how to delete them, the first addresses and ``… N more``."""
+    if not kept:
+        return []
+    lines = ["", "Kept (additive sections; apply leaves these live objects alone):"]
+    for section, addresses in kept_by_section(kept).items():
+        lines.append(
+            f"  {terminal(section)}: {objects(len(addresses))}; to delete, "
+            f"set `{terminal(full_setting(section))}`"
+        )
+        lines.extend(f"    = {terminal(a)}" for a in addresses[:LISTED_PER_SECTION])
+        if len(addresses) > LISTED_PER_SECTION:
+            lines.append(f"    … {len(addresses) - LISTED_PER_SECTION} more")
+    return lines
+
+
+def headline(plan: Mapping[str, Any]) -> list[str]:
+    """The first line(s) when nothing changes: "match" only when that is the whole truth."""
+    file = plan.get("config_file") or "mappings.yaml"
+    kept = plan.get("kept") or []
+    targeted = is_targeted(plan)
+    if not kept and not targeted:
+        return [f"No changes. Live settings match {terminal(file)}."]
+    # "No changes." first: scripts and people look for it; then what is not the whole truth.
+    parts = ["No changes."]
+    if targeted:
+        parts.append("Only the targeted objects were compared (targeting in effect).")
+    if kept:
+        parts.append(kept_summary(kept, file, terminal))
+    return [" ".join(parts)]
+
+
+def targeting_lines(plan: Mapping[str, Any]) -> list[str]:
+    return [
+        f"Warning: {terminal(d['message'])}"
+        for d in plan.get("diagnostics") or []
+        if is_targeted({"diagnostics": [d]})
+    ]
+
+
 def render_plan(plan: Mapping[str, Any], *, verbose: bool = False) -> str:
     """The whole text view."""
     file = plan.get("config_file") or "mappings.yaml"
     summary = plan["summary"]
     pending = sum(summary[k] for k in ("create", "update", "delete", "deactivate"))
-    lines: list[str] = []
+    kept = plan.get("kept") or []
+    lines: list[str] = targeting_lines(plan)
+    if lines:
+        lines.append("")
     if pending == 0:
-        lines.append(f"No changes. Live settings match {terminal(file)}.")
+        lines.extend(headline(plan))
     else:
         lines.extend(render_changes(plan, verbose=verbose))
         lines.append("")
-        lines.append(summary_line(summary))
+        lines.append(
+            summary_line(summary) + (" " + kept_summary(kept, file, terminal) if kept else "")
+        )
+    lines.extend(render_kept(kept))
     lines.extend(render_drift(plan.get("drift") or []))
     if plan.get("blocked_reasons"):
         lines.append("")

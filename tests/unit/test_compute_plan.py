@@ -49,7 +49,14 @@ from kind_fixtures import (
 
 from reconciler.kinds.registry import BY_NAME
 from reconciler.plan import SENSITIVE, Action, Change, FieldDiff, Plan, Risk, compute_plan
-from reconciler.state import ManageMode, PolicySettings, Resource, SectionSnapshot, State
+from reconciler.state import (
+    DeletePolicy,
+    ManageMode,
+    PolicySettings,
+    Resource,
+    SectionSnapshot,
+    State,
+)
 
 # --- one case per kind: the YAML of a section and live objects around it -----------------------
 
@@ -366,12 +373,17 @@ def test_additive_never_removes(case: KindCase) -> None:
     result = plan(document(case, "additive"), [*case.base(), case.same(), *extra])
     assert not result.has_changes
     assert not result.drift
+    # ... but says what it keeps: every live object the YAML does not list (singletons aside).
+    removable = BY_NAME[case.kind].delete_policy is not DeletePolicy.NEVER
+    expected = [(e.address, e.section, e.kind, e.key) for e in extra if removable]
+    assert [(k.address, k.section, k.kind, k.key) for k in result.kept] == expected
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_full_removes_what_the_yaml_does_not_list(case: KindCase) -> None:
     extra = [case.extra()] if case.extra else []
     result = plan(document(case, "full"), [*case.base(), case.same(), *extra])
+    assert not result.kept  # under full nothing is kept: it is removed
     if case.removal is None:
         assert not result.has_changes
         return
@@ -408,6 +420,7 @@ def test_observe_reports_drift_and_never_changes(case: KindCase) -> None:
         unlisted = drift.pop(extra[0].address)
         assert unlisted.state == "unlisted"
     assert not drift
+    assert not result.kept  # observed sections report "unlisted" drift instead
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.creatable], ids=lambda c: c.kind)
