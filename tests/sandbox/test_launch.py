@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sandbox_clients import autotask_api, salesbuildr_api
 
 from reconciler.sandbox.launch import ENV_NAMES, Sandbox, SandboxCredentials, start_sandbox
 from reconciler.sandbox.salesbuildr_seed import tenant_data
@@ -34,25 +35,11 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def autotask(sandbox: Sandbox) -> httpx.Client:
-    env = sandbox.env
-    return httpx.Client(
-        base_url=env["AUTOTASK_API_URL"] + "/V1.0",
-        headers={
-            "ApiIntegrationCode": env["AUTOTASK_API_INTEGRATION_CODE"],
-            "UserName": env["AUTOTASK_API_USERNAME"],
-            "Secret": env["AUTOTASK_API_SECRET"],
-        },
-        timeout=30,
-    )
+    return autotask_api(sandbox.env)
 
 
 def salesbuildr(sandbox: Sandbox) -> httpx.Client:
-    env = sandbox.env
-    return httpx.Client(
-        base_url=env["SALESBUILDR_API_URL"],
-        headers={"api-key": env["SALESBUILDR_API_KEY"]},
-        timeout=30,
-    )
+    return salesbuildr_api(sandbox.env)
 
 
 def query_all(client: httpx.Client, entity: str) -> list[dict[str, Any]]:
