@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner, Result
+from polling import poll
 from sandbox_clients import autotask_api
 
 from reconciler.cli import cli
@@ -380,13 +381,12 @@ def test_the_webhook_loop_is_visible_in_the_report(sandbox: Sandbox) -> None:
         [company] = api.post("Companies/query", json=query).json()["items"]
         api.patch("Companies", json={"id": company["id"], "phone": "+1 555 0100"})
 
-    deadline = time.monotonic() + 60
-    while True:
-        groups = {(g["entity"], g["name"]): g for g in report(sandbox)["webhooks"]}
-        companies = groups[("company", "sb-companies")]
-        if companies["delivered"] or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    groups = poll(
+        lambda: {(g["entity"], g["name"]): g for g in report(sandbox)["webhooks"]},
+        lambda found: bool(found[("company", "sb-companies")]["delivered"]),
+        what="the company webhook's delivery in the report",
+    )
+    companies = groups[("company", "sb-companies")]
 
     assert companies["delivered"] == 1
     assert companies["failed"] == companies["bad_signature"] == 0
