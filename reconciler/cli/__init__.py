@@ -157,7 +157,7 @@ def cli(
 
     \b
     Start here:
-      reconcile sandbox                 local simulators of both APIs (prints export lines)
+      reconcile sandbox                 local simulators of both APIs
       reconcile validate mappings.yaml  check the file offline
     """
     install_redacting_streams()  # idempotent: main() did it for the console script
@@ -175,9 +175,10 @@ file_argument = click.argument(
 @cli.command()
 @file_argument
 def validate(file: Path) -> None:
-    """Check FILE offline: YAML syntax, schema, rules and ${env:NAME} references.
+    """Check FILE offline: syntax, schema, rules, ${env:NAME}.
 
-    Makes no network call. Reports every problem at once as FILE:LINE:COL with a hint, and exits
+    Checks the YAML syntax, the schema, the rules and the ${env:NAME} references; makes no
+    network call. Reports every problem at once as FILE:LINE:COL with a hint, and exits
     1 when there is any; exits 0 with a one-line summary when the file is valid.
     """
     from reconciler.config import load_config
@@ -207,7 +208,10 @@ def validate(file: Path) -> None:
     help="Write the schema to this file instead of stdout.",
 )
 def schema(out: Path | None) -> None:
-    """Print the JSON Schema of mappings.yaml (for editors: yaml-language-server)."""
+    """Print the JSON Schema of mappings.yaml (for editors).
+
+    Editors with yaml-language-server complete and check mappings.yaml with it.
+    """
     from reconciler.files import PUBLIC_MODE, write_text_atomically
     from reconciler.schema import mappings_schema_text
 
@@ -316,9 +320,10 @@ def plan(
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
 ) -> None:
-    """Read live state and show what apply would change to make it match FILE.
+    """Show what apply would change to match FILE.
 
-    Reads only the sections FILE contains, each collection with one bulk request. Makes no
+    Reads the live state:
+    only the sections FILE contains, each collection with one bulk request. Makes no
     writes. Names that do not resolve are reported with FILE:LINE:COL and the closest valid names.
     """
     from reconciler import session
@@ -429,11 +434,13 @@ def apply(
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
 ) -> None:
-    """Apply a saved plan exactly, or plan SOURCE (a YAML file), confirm, and apply.
+    """Apply a saved plan exactly, or plan SOURCE and apply it.
 
     \b
-    reconcile apply plan.json      the reviewed plan; refuses if anything it touches moved
-    reconcile apply mappings.yaml  plan now, show it, ask `Apply these changes? [y/N]`
+    reconcile apply plan.json      the reviewed plan; refused if anything
+                                   it touches moved since
+    reconcile apply mappings.yaml  plan now, show it, then ask
+                                   `Apply these changes? [y/N]`
 
     Takes the tenant's apply lock, writes in dependency order, journals every write, and
     verifies the result. Exit 0 applied and verified; 1 error before any write or answered no;
@@ -605,7 +612,10 @@ def _apply_locked(
 @cli.command("force-unlock")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 def force_unlock(auto_approve: bool) -> None:
-    """Break the apply lock left by a crashed run (names its holder, asks first)."""
+    """Break the apply lock a crashed run left behind.
+
+    Names the lock's holder and when it expires, and asks before breaking it.
+    """
     from reconciler.config.env import run_environment
     from reconciler.providers.salesbuildr import SalesbuildrClient, lock_owner, settings_from_env
 
@@ -662,8 +672,9 @@ def sandbox(
     port_autotask: int,
     port_salesbuildr: int,
 ) -> None:
-    """Start local simulators of the Autotask and Salesbuildr APIs on loopback.
+    """Start local simulators of both APIs on loopback.
 
+    Serves the Autotask and Salesbuildr APIs with seeded data.
     Prints `export NAME='value'` lines for the credentials and URLs, then `sandbox ready`, and
     serves until Ctrl-C / SIGTERM. In another terminal: `eval "$(cat FILE)"` (with --env-file)
     and run `reconcile plan examples/mappings.yaml`.

@@ -34,11 +34,14 @@ EXIT_DRIFT = 2
     "sections",
     multiple=True,
     type=click.Choice(SECTIONS),
-    help="Only these sections (as named in the YAML). Repeatable. Default: all.",
+    metavar="SECTION",
+    help=f"Only this section ({', '.join(SECTIONS)}). Repeatable. Default: all.",
 )
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
-    """Write the live settings of both systems as a mappings.yaml that plans to zero changes.
+    """Write the live settings as a mappings.yaml to adopt them.
+
+    The file holds both systems' settings and plans to zero changes.
 
     \b
     reconcile export --out mappings.yaml

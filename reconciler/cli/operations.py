@@ -301,7 +301,7 @@ def _job_failed(what: str, job: Job, command: str) -> ReconcileError:
 def sync(
     full: bool, fields: bool, inventory: bool, timeout: str, fmt: str, config_file: Path
 ) -> None:
-    """Run a Salesbuildr sync with Autotask and print what it synchronized.
+    """Run a Salesbuildr sync with Autotask, print its counts.
 
     The actions of the Synchronize page (--full, --fields) and the Inventories page
     (--inventory): choose exactly one. Starts the job, shows its progress on stderr until it
@@ -352,8 +352,9 @@ def sync(
 @output_format
 @config_file_option
 def import_products(categories: tuple[str, ...], timeout: str, fmt: str, config_file: Path) -> None:
-    """Import products into Autotask ("Import all mapped categories", or only some).
+    """Import the products of mapped categories into Autotask.
 
+    Salesbuildr's "Import all mapped categories", or only the --category given.
     Starts the import job, shows its progress on stderr, and prints how many items it imported
     per mapped Autotask role, product category and service (by name when Autotask credentials
     are set, by id otherwise). An unknown --category stops before anything starts.
@@ -471,7 +472,7 @@ def note_after_apply_skipped(plan: Plan) -> None:
 
 @cli.group()
 def webhooks() -> None:
-    """Installed Autotask webhooks: status, delivery report, uninstall.
+    """Installed Autotask webhooks: status, report, uninstall.
 
     \b
     Example:
@@ -506,8 +507,9 @@ def _short(items: Sequence[str], limit: int = 40) -> str:
 @output_format
 @click.pass_context
 def webhooks_status(ctx: click.Context, file: Path, fmt: str) -> None:
-    """Show every installed webhook of the five entities, compared with FILE.
+    """Show every installed webhook, compared with FILE.
 
+    Lists the webhooks of the five entities.
     Columns: entity, name, active, ready (Autotask's isReady), subscribed fields, URL, and
     whether it matches FILE's webhooks section: yes / differs (which fields) / not in YAML.
     Webhooks FILE lists that are not installed are shown as such. Without FILE (default
@@ -710,7 +712,7 @@ def _group_label(group: ops.DeliveryGroup) -> str:
 def webhooks_uninstall(
     names: tuple[str, ...], config_file: Path, auto_approve: bool, lock_timeout: str
 ) -> None:
-    """Delete webhooks from Autotask: the NAMEs given, or all that --file manages.
+    """Delete webhooks: the NAMEs given, or all that --file manages.
 
     NAME is a webhook's name, or entity/name (company/sb-companies) when two entities' webhooks
     share it. Shows what will be deleted and asks first. Deleting a webhook deletes its fields,

@@ -48,8 +48,9 @@ def render_report(report: PreflightReport) -> str:
 @cli.command()
 @file_argument
 def preflight(file: Path) -> None:
-    """Check, without writing, that the credentials may read and write what FILE manages.
+    """Check the credentials' access to what FILE manages.
 
+    Whether they may read and write it; makes no write.
     One line per Autotask entity (the API user's userAccessFor* in entityInformation) and per
     Salesbuildr settings document (read; its write permission cannot be checked: the contract
     has no endpoint for it). Exit 0 when everything checkable is allowed, 1 otherwise.
