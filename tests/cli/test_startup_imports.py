@@ -55,8 +55,8 @@ NEVER = (
 )
 """Never imported by `--help` or `validate` (a package and everything under it)."""
 
-NOT_FOR_HELP = ("pydantic", "yaml", "reconciler.config")
-"""`--help` builds no model and reads no YAML."""
+NOT_FOR_HELP = ("pydantic", "yaml", "reconciler.config", "importlib.metadata")
+"""`--help` builds no model, reads no YAML and scans no entry point (pydantic's plugins would)."""
 
 
 @dataclass(frozen=True)
