@@ -41,16 +41,22 @@ GITLAB_INHERITED = ("before_script", "after_script")
 
 @dataclass(frozen=True)
 class Snippet:
-    """One script as the shell receives it; ``lines[i]`` is where its line i+1 is written."""
+    """One script as the shell receives it; its line i+1 is written on file line ``lines[i]``,
+    ``columns[i]`` characters further right than in the script."""
 
     file: Path
     label: str
     shell: str
     text: str
     lines: tuple[int, ...]
+    columns: tuple[int, ...] = ()
 
-    def where(self, line: int) -> int:
-        return self.lines[min(max(line, 1), len(self.lines)) - 1] if self.lines else 1
+    def where(self, line: int, column: int) -> tuple[int, int]:
+        if not self.lines:
+            return 1, column
+        index = min(max(line, 1), len(self.lines)) - 1
+        shift = self.columns[index] if index < len(self.columns) else 0
+        return self.lines[index], column + shift
 
 
 class _Loader(yaml.SafeLoader):
@@ -77,32 +83,43 @@ def _scalar(node: yaml.Node | None) -> str | None:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else None
 
 
-def _scalar_lines(node: yaml.ScalarNode) -> tuple[str, tuple[int, ...]]:
-    """The scalar's text and the file line (1-based) of each of its lines."""
+def _scalar_lines(node: yaml.ScalarNode) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """The scalar's text, and the file line (1-based) and column shift of each of its lines."""
     text = str(node.value)
     count = max(text.count("\n") + (0 if text.endswith("\n") else 1), 1)
     if node.style == "|":  # a literal block: its lines are the file's, from the next line on
-        return text, tuple(node.start_mark.line + 2 + i for i in range(count))
-    return text, (node.start_mark.line + 1,) * count  # folded or quoted: the scalar's line
+        first = node.start_mark.line + 1
+        written = (node.start_mark.buffer or "").split("\n")[first : first + count]
+        script = text.split("\n")
+        shifts = tuple(
+            (len(w) - len(w.lstrip(" "))) - (len(s) - len(s.lstrip(" "))) if w.strip() else 0
+            for w, s in zip(written, script, strict=False)
+        )
+        return text, tuple(first + 1 + i for i in range(count)), shifts
+    # Folded or flow: one line of the file holds its start; later lines are folded into it.
+    start = node.start_mark.column + (1 if node.style in ("'", '"') else 0)
+    return text, (node.start_mark.line + 1,) * count, (start,) + (0,) * (count - 1)
 
 
-def _from_sequence(node: yaml.Node | None) -> tuple[str, tuple[int, ...]]:
+def _from_sequence(node: yaml.Node | None) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
     """GitLab script lines (a string or a list, nested lists flattened), one command each."""
     texts: list[str] = []
     lines: list[int] = []
+    columns: list[int] = []
 
     def walk(item: yaml.Node) -> None:
         if isinstance(item, yaml.SequenceNode):
             for child in item.value:
                 walk(child)
         elif isinstance(item, yaml.ScalarNode):
-            text, where = _scalar_lines(item)
+            text, where, shifts = _scalar_lines(item)
             texts.append(text.rstrip("\n"))
             lines.extend(where)
+            columns.extend(shifts)
 
     if node is not None:
         walk(node)
-    return "\n".join(texts) + ("\n" if texts else ""), tuple(lines)
+    return "\n".join(texts) + ("\n" if texts else ""), tuple(lines), tuple(columns)
 
 
 def _github_shell(*candidates: str | None) -> str | None:
@@ -119,9 +136,10 @@ def _runs(path: Path, steps: yaml.Node | None, label: str, shell: str | None) ->
         chosen = _github_shell(_scalar(fields.get("shell")), shell)
         if not isinstance(run, yaml.ScalarNode) or chosen is None:
             continue
-        text, lines = _scalar_lines(run)
+        text, lines, columns = _scalar_lines(run)
         name = _scalar(fields.get("name")) or _scalar(fields.get("id")) or f"step {index}"
-        yield Snippet(path, f"{label}: {name}", chosen, EXPRESSION.sub(PLACEHOLDER, text), lines)
+        script = EXPRESSION.sub(PLACEHOLDER, text)
+        yield Snippet(path, f"{label}: {name}", chosen, script, lines, columns)
 
 
 def _default_shell(node: yaml.Node | None) -> str | None:
@@ -173,12 +191,18 @@ def gitlab_snippets(path: Path) -> Iterator[Snippet]:
         if script is None:
             continue
         inherited = {k: _gitlab_key(top, name, k) or default.get(k) for k in GITLAB_INHERITED}
-        before, before_lines = _from_sequence(inherited["before_script"])
-        main, main_lines = _from_sequence(script)
-        yield Snippet(path, f"job {name}", "sh", before + main, before_lines + main_lines)
-        after, after_lines = _from_sequence(inherited["after_script"])
+        before, before_lines, before_columns = _from_sequence(inherited["before_script"])
+        main, main_lines, main_columns = _from_sequence(script)
+        text, lines, columns = (
+            before + main,
+            before_lines + main_lines,
+            before_columns + main_columns,
+        )
+        yield Snippet(path, f"job {name}", "sh", text, lines, columns)
+        after, after_lines, after_columns = _from_sequence(inherited["after_script"])
         if after:
-            yield Snippet(path, f"job {name} after_script", "sh", after, after_lines)
+            label = f"job {name} after_script"
+            yield Snippet(path, label, "sh", after, after_lines, after_columns)
 
 
 def markdown_snippets(path: Path) -> Iterator[Snippet]:
@@ -196,7 +220,8 @@ def markdown_snippets(path: Path) -> Iterator[Snippet]:
         index += 1
         numbers = tuple(range(start + 1, start + 1 + len(body)))
         text = "\n".join(body) + "\n"
-        yield Snippet(path, f"{match[2]} block", "bash", text, numbers)
+        shift = (len(indent),) * len(body)
+        yield Snippet(path, f"{match[2]} block", "bash", text, numbers, shift)
 
 
 def script_snippets(path: Path) -> Iterator[Snippet]:
@@ -242,11 +267,14 @@ def check(snippet: Snippet, shellcheck: str, repo: Path = REPO) -> list[str]:
     if result.returncode not in (0, 1) or not result.stdout.strip():
         return [f"{snippet.file}: shellcheck failed ({result.returncode}): {result.stderr.strip()}"]
     shown = snippet.file.relative_to(repo) if snippet.file.is_relative_to(repo) else snippet.file
-    return [
-        f"{shown}:{snippet.where(c['line'])}:{c['column']}: {c['level']} SC{c['code']}: "
-        f"{c['message']} [{snippet.label}, script line {c['line']}]"
-        for c in json.loads(result.stdout)["comments"]
-    ]
+    found = []
+    for comment in json.loads(result.stdout)["comments"]:
+        line, column = snippet.where(comment["line"], comment["column"])
+        found.append(
+            f"{shown}:{line}:{column}: {comment['level']} SC{comment['code']}: "
+            f"{comment['message']} [{snippet.label}, script line {comment['line']}]"
+        )
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
