@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler import __version__
 from reconciler.cli.limits import (
     max_config_size_option,
     max_pages_option,
@@ -140,7 +139,7 @@ def _debug(ctx: click.Context) -> bool:
 @max_pages_option
 @max_config_size_option
 @max_rate_wait_option
-@click.version_option(__version__, prog_name="reconcile")
+@click.version_option(package_name="reconcile", prog_name="reconcile")  # the installed metadata
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -725,6 +724,7 @@ def sandbox(
 # Commands defined in sibling modules register themselves on `cli` when imported.
 from reconciler.cli import adoption, operations  # noqa: E402, F401
 from reconciler.cli import preflight as _preflight  # noqa: E402, F401
+from reconciler.cli import show as _show  # noqa: E402, F401
 
 
 def main() -> None:
