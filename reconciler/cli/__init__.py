@@ -48,6 +48,7 @@ from reconciler.providers.salesbuildr import (
 )
 from reconciler.providers.salesbuildr_state import documents_touched
 from reconciler.redact import redact_data
+from reconciler.render.colour import use_colour
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.render.escape import terminal, terminal_lines
 from reconciler.render.json import render_json
@@ -244,7 +245,7 @@ def _render(data: Mapping[str, Any], fmt: str, *, plan_file: str = "plan.json") 
         return render_json(data)
     if fmt == "markdown":
         return render_markdown(data, plan_file=plan_file)
-    return render_plan(data)
+    return render_plan(data, colour=use_colour(sys.stdout, os.environ))
 
 
 def _narrow(plan: Plan, targets: tuple[str, ...], excludes: tuple[str, ...]) -> Plan:
@@ -469,7 +470,8 @@ def apply(
         plan_to_apply = _narrow(run.plan, targets, excludes)
         desired = run.desired
         documents = run.live.documents
-        click.echo(render_plan(plan_to_apply.to_dict()), nl=False)
+        shown = render_plan(plan_to_apply.to_dict(), colour=use_colour(sys.stdout, os.environ))
+        click.echo(shown, nl=False)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         journal_path = Path(".reconcile") / f"journal-{stamp}.jsonl"
         # Re-read what the plan touches once the lock is held: another apply may have run

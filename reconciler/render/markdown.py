@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.plan.integrity import plan_checksum
+from reconciler.render.diff import SCALAR_LIMIT, describe, list_diff
 from reconciler.render.escape import (
     ELLIPSIS,
     VALUE_LIMIT,
@@ -48,11 +49,13 @@ class Cells:
     def __init__(self) -> None:
         self.shortened = False
 
-    def code(self, text: Any) -> str:
-        self.shortened = self.shortened or is_shortened(text)
-        return markdown_code(text)
+    def code(self, text: Any, *, limit: int = VALUE_LIMIT) -> str:
+        self.shortened = self.shortened or is_shortened(text, limit)
+        return markdown_code(text, limit=limit)
 
     def __call__(self, value: Any) -> str:
+        """A whole value: a scalar shortened to :data:`SCALAR_LIMIT`, a list to
+        :data:`VALUE_LIMIT` characters."""
         if value is None:
             return "—"
         if value == SENSITIVE:
@@ -61,12 +64,19 @@ class Cells:
             return self.code(str(value).lower())
         if isinstance(value, list | tuple):
             return self.code("[" + ", ".join(str(v) for v in value) + "]")
-        return self.code(value)
+        return self.code(value, limit=SCALAR_LIMIT)
+
+    def change(self, diff: Mapping[str, Any], before: Any, after: Any, sensitive: Any) -> str:
+        """The ``Before → After`` cell: element-wise for a list attribute of an update."""
+        found = list_diff(diff, sensitive)
+        if found is None:
+            return f"{self(before)} → {self(after)}"
+        return describe(found, element=self, position=markdown_text, arrow="→")
 
     @staticmethod
     def note(where: str) -> str:
         return (
-            f"Values longer than {VALUE_LIMIT} characters are shortened here ({ELLIPSIS}); "
+            f"Values longer than {SCALAR_LIMIT} characters are shortened here ({ELLIPSIS}); "
             f"{where} has each in full."
         )
 
@@ -97,10 +107,14 @@ def _rows(change: Mapping[str, Any], cell: Cells) -> list[str]:
             SENSITIVE if diff["path"] in sensitive and diff["after"] is not None else diff["after"]
         )
         first = index == 0 or not rows
+        shown = (
+            cell.change(diff, before, after, sensitive)
+            if change["action"] == "update"
+            else f"{cell(before)} → {cell(after)}"
+        )
         rows.append(
             f"| {action if first else ''} | {address if first else ''} | "
-            f"{markdown_text(diff['path'])} | "
-            f"{cell(before)} → {cell(after)} |"
+            f"{markdown_text(diff['path'])} | {shown} |"
         )
     return rows
 
