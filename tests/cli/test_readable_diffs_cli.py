@@ -1,4 +1,4 @@
-"""Issue 16 item 3 against the sandbox over real HTTP: a changed webhook field reads element-wise."""
+"""Issue 16 item 3 against the sandbox over real HTTP: a changed webhook field, element-wise."""
 
 from __future__ import annotations
 
