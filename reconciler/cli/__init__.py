@@ -30,6 +30,7 @@ from reconciler.cli.limits import (
 )
 from reconciler.cli.redacting import configure_logging, install_redacting_streams
 from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, RefusedError, UsageError
+from reconciler.render.colour import use_colour
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.render.escape import terminal, terminal_lines
 
@@ -246,7 +247,7 @@ def _render(data: Mapping[str, Any], fmt: str, *, plan_file: str = "plan.json") 
         return render_json(data)
     if fmt == "markdown":
         return render_markdown(data, plan_file=plan_file)
-    return render_plan(data)
+    return render_plan(data, colour=use_colour(sys.stdout, os.environ))
 
 
 def _narrow(plan: Plan, targets: tuple[str, ...], excludes: tuple[str, ...]) -> Plan:
@@ -494,7 +495,8 @@ def apply(
         plan_to_apply = _narrow(run.plan, targets, excludes)
         desired = run.desired
         documents = run.live.documents
-        click.echo(render_plan(plan_to_apply.to_dict()), nl=False)
+        shown = render_plan(plan_to_apply.to_dict(), colour=use_colour(sys.stdout, os.environ))
+        click.echo(shown, nl=False)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         journal_path = Path(".reconcile") / f"journal-{stamp}.jsonl"
         # Re-read what the plan touches once the lock is held: another apply may have run
