@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.plan.integrity import plan_checksum
+from reconciler.render.budgets import markdown_footer
 from reconciler.render.escape import (
     ELLIPSIS,
     VALUE_LIMIT,
@@ -191,6 +192,7 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") ->
     foot = [
         "",
         "---",
+        *markdown_footer(plan),
         f"Plan checksum `{checksum}` · apply exactly this plan: "
         f"{markdown_code('reconcile apply ' + plan_file, limit=LIMIT)}",
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler.render.budgets import text_footer
 from reconciler.render.escape import terminal, text_value
 from reconciler.render.kept import (
     LISTED_PER_SECTION,
@@ -181,4 +182,5 @@ def render_plan(plan: Mapping[str, Any], *, verbose: bool = False) -> str:
     lines.append(
         f"{checked} unchanged object(s) checked. {api_calls_line(plan.get('api_calls') or {})}"
     )
+    lines.extend(text_footer(plan))
     return "\n".join(lines) + "\n"
