@@ -21,13 +21,16 @@ log = logging.getLogger("reconciler.providers.salesbuildr")
 
 RATE_LIMIT = 500
 RATE_WINDOW_S = 600.0
+REORDERED_S = 2.0
+"""Answers this close together may have been processed out of order (concurrent requests)."""
 
 
 @dataclass(frozen=True)
 class WindowSeen:
     """Salesbuildr's rolling request window as the last answer told it.
 
-    ``remaining`` is the last ``X-RateLimit-Remaining`` seen; ``limit`` is ``X-RateLimit-Limit``
+    ``remaining`` is the last ``X-RateLimit-Remaining`` seen (of answers moments apart, the
+    lowest: concurrent requests finish in any order); ``limit`` is ``X-RateLimit-Limit``
     when the server sends one, else the documented 500 per 10 minutes; ``retry_at`` (epoch
     seconds) is when the last 429 said to come back, the one reset time the API tells.
     """
@@ -59,8 +62,19 @@ class RateWindow:
             wait = retry_after_seconds(response)
             retry_at = now + wait if wait is not None else None
         with self._lock:
-            if retry_at is None and self._seen is not None and self._seen.retry_at is not None:
-                retry_at = self._seen.retry_at if self._seen.retry_at > now else None
+            before = self._seen
+            if retry_at is None and before is not None and before.retry_at is not None:
+                retry_at = before.retry_at if before.retry_at > now else None
+            if (
+                before is not None
+                and remaining > before.remaining
+                and now - before.seen_at < REORDERED_S
+            ):
+                # Concurrent answers arrive in any order: within moments, the lowest is newest.
+                self._seen = WindowSeen(
+                    before.remaining, limit, RATE_WINDOW_S, before.seen_at, retry_at
+                )
+                return
             self._seen = WindowSeen(remaining, limit, RATE_WINDOW_S, now, retry_at)
 
     @property
