@@ -7,7 +7,8 @@ are its own. Workloads (:mod:`bench.workloads`):
 * W1 plan, no-op, on the ``large`` seed (the YAML is its export);
 * W2 plan with 1 % drift: 51 objects changed by hand across five sections (:mod:`bench.drift`);
 * W3 apply, cold create: the ``large`` tenant's reference data, no integration settings, to the
-  W1 YAML (run at ``--apply-latency-ms``, 30 ms: its ~1,700 writes are sequential);
+  W1 YAML with a secret on every webhook (a create needs one), run at ``--apply-latency-ms``
+  (30 ms) with ``--parallelism`` N (8) where apply takes one;
 * W4 scale series: webhooks 10 -> 500, categories and mappings 100 -> 20,000, billing codes
   100 -> 5,000 (plans over HTTP), and ``compute_plan`` alone on hand-built states of 100 ->
   20,000 objects (:mod:`bench.compute`);
@@ -19,7 +20,10 @@ are its own. Workloads (:mod:`bench.workloads`):
 
 Metrics per workload (one JSON object each): API calls per system against the lower bound
 computed from what the YAML needs and the rows the simulators hold, with the excess per
-endpoint; wall time against the latency floor (:mod:`bench.bounds` has both formulas); CPU time
+endpoint; wall time against the floor, ``max(latency floor, (client CPU + simulator CPU) / 2
+cores)``, the latency floor being the run's requests scheduled in rounds under the APIs' limits
+(:mod:`bench.bounds` for the requests, :mod:`bench.floors` for the rounds); client CPU per write
+(W3, goal 2 ms); CPU time
 of ``compute_plan`` alone; ``tracemalloc`` peak; bytes received with and without
 ``IncludeFields``; the most requests the simulators saw in flight on one endpoint; and the naive
 per-object refresh (one GET by id per managed Autotask object) for comparison.

@@ -9,7 +9,8 @@ Salesbuildr, the largest page its API serves):
 
 * a plan: ``Σ max(1, ceil(rows / P))`` per collection read (one call to learn a collection is
   empty) + one call per metadata endpoint (``{Entity}/entityInformation/fields``) + one GET per
-  Salesbuildr settings document. Webhook children (fields, UDF fields, excluded resources) are one
+  Salesbuildr settings document + one ``ThresholdInformation`` when Autotask is read (the budget
+  the plan's footer shows). Webhook children (fields, UDF fields, excluded resources) are one
   root query per entity whose webhooks exist. The webhook collections are read for the entities
   the YAML names; under ``manage: full`` or ``observe`` for all five (unlisted webhooks matter).
 * a plan that writes (``apply``) also reads, for every Autotask entity it writes (the plan-time
@@ -18,21 +19,16 @@ Salesbuildr, the largest page its API serves):
 * an apply: the plan's reads + one write per Autotask object or child created, changed or
   deleted + one activation per new active webhook + one PUT per Salesbuildr document touched (the
   contract has no per-row write) + the verification re-read of the touched collections (rows
-  after the apply) + one ``ThresholdInformation`` + the lock's two calls.
+  after the apply) + the lock's two calls (apply's budget check reuses the plan's
+  ``ThresholdInformation``, read moments before).
 
-Latency floor. A run is a sequence of phases (plan reads; lock; budget probe; writes; verify;
-unlock). In a phase, every request costs its latency ``L`` (Autotask: ``latency`` + the usage
-penalty), requests that depend on another (the next page of a query, the children of the webhooks
-just listed, a webhook's activation after its fields) form chains, and at most ``THREADS`` run at
-once, at most ``PER_ENDPOINT`` per Autotask endpoint. So::
-
-    floor(phase) = max( longest chain Σ L,                      # dependent rounds
-                        Σ L / THREADS,                          # the worker threads
-                        max over Autotask endpoints Σ L / 3 )   # the thread limit
-    floor(run)   = Σ floor(phase)
-
-Paging is sequential: each page follows the previous one (Autotask's ``nextPageUrl``; for
-Salesbuildr too, as the issue defines it, although ``from``/``size`` would allow parallel pages).
+Latency floor (:mod:`bench.floors`): each phase's requests scheduled in rounds of one latency,
+at most 3 per Autotask endpoint, 4 to Salesbuildr and N (8) overall; a request waits for what it
+depends on (the next page of an Autotask cursor, Salesbuildr's pages after page 1, webhook
+children after their webhook, an activation after all its children), phases run one after the
+other: plan reads (with ``ThresholdInformation``); the live-rule metadata of the written
+entities; the lock; the writes; deletes and deactivations; the verification; the unlock. The
+workloads take ``max(latency floor, (client CPU + simulator CPU) / 2 cores)``.
 """
 
 from __future__ import annotations
@@ -43,6 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench import floors
 from reconciler.kinds import tables as t
 from reconciler.kinds.registry import kinds_of
 from reconciler.kinds.webhooks import WEBHOOK
@@ -105,11 +102,13 @@ def pages(rows: int, size: int) -> int:
 
 @dataclass(frozen=True)
 class Step:
-    """``requests`` sequential requests to one endpoint, started after ``after`` finished.
+    """``requests`` requests to one endpoint, started after the steps named in ``after``.
 
     ``endpoint`` is the Autotask entity (its thread-limit group) or a Salesbuildr path;
     ``kind`` is read, meta, get or write; (endpoint, kind) is what the simulator's per-endpoint
-    counts are compared against.
+    counts are compared against. ``paging``: ``chain`` (each request after the previous one: an
+    Autotask cursor), ``offset`` (page 1, then the rest together: Salesbuildr) or ``fan``
+    (independent requests).
     """
 
     name: str
@@ -117,7 +116,8 @@ class Step:
     endpoint: str
     kind: str
     requests: int = 1
-    after: str | None = None
+    after: tuple[str, ...] = ()
+    paging: str = "chain"
 
 
 @dataclass
@@ -144,39 +144,30 @@ class Latency:
         return self.autotask if system == AT else self.salesbuildr
 
 
-def phase_floor(phase: Phase, latency: Latency) -> tuple[float, int]:
-    """(seconds, dependent rounds) of one phase; see the module docstring."""
-    steps = {step.name: step for step in phase.steps}
-    memo: dict[str, tuple[float, int]] = {}
-
-    def chain(name: str) -> tuple[float, int]:
-        if name not in memo:
-            step = steps[name]
-            before = chain(step.after) if step.after in steps and step.after else (0.0, 0)
-            cost = step.requests * latency.of(step.system)
-            memo[name] = (before[0] + cost, before[1] + step.requests)
-        return memo[name]
-
-    if not steps:
-        return 0.0, 0
-    longest = max((chain(name) for name in steps), key=lambda item: item[0])
-    total = sum(s.requests * latency.of(s.system) for s in phase.steps)
-    per_endpoint: Counter[str] = Counter()
-    for step in phase.steps:
-        if step.system == AT:
-            per_endpoint[step.endpoint] += step.requests
-    endpoint = max(per_endpoint.values(), default=0) * latency.autotask / PER_ENDPOINT
-    return max(longest[0], total / THREADS, endpoint), longest[1]
+def phase_floor(
+    phase: Phase, latency: Latency, limits: floors.Limits = floors.DEFAULT
+) -> tuple[float, int]:
+    """(seconds, rounds) of one phase scheduled under the limits (:mod:`bench.floors`)."""
+    return floors.schedule(floors.graph_of(phase.steps), latency, limits)
 
 
-def run_floor(phases: Sequence[Phase], latency: Latency) -> tuple[float, int]:
+def run_floor(
+    phases: Sequence[Phase], latency: Latency, limits: floors.Limits = floors.DEFAULT
+) -> tuple[float, int]:
     seconds = 0.0
     rounds = 0
     for phase in phases:
-        s, r = phase_floor(phase, latency)
+        s, r = phase_floor(phase, latency, limits)
         seconds += s
         rounds += r
     return seconds, rounds
+
+
+def run_bound(
+    phases: Sequence[Phase], latency: Latency, limits: floors.Limits = floors.DEFAULT
+) -> float:
+    """Σ per phase of what no schedule beats (:func:`bench.floors.resource_bound`)."""
+    return sum(floors.resource_bound(floors.graph_of(p.steps), latency, limits) for p in phases)
 
 
 def calls(phases: Iterable[Phase]) -> dict[str, int]:
@@ -248,7 +239,7 @@ def _webhook_steps(entity: str, rows: Mapping[str, Any], tag: str) -> list[Step]
                 entity_name,
                 "read",
                 pages(at_rows[entity_name.lower()], AT_PAGE),
-                after=hooks,
+                after=(hooks,),
             )
         )
     return steps
@@ -258,13 +249,13 @@ def hooks_key(prefix: str) -> str:
     return f"{prefix}Webhooks".lower()
 
 
-def plan_phase(
+def plan_phases(
     needs: Needs,
     rows: Mapping[str, Any],
-    name: str = "plan reads",
     changes: Sequence[Any] = (),
-) -> Phase:
-    """The reads of one plan, at their lower bound (``changes``: what it will write)."""
+) -> list[Phase]:
+    """The reads of one plan at their lower bound, then the metadata of the Autotask entities
+    ``changes`` write (the live rules: read once the plan is computed, so after its reads)."""
     at_rows = rows["autotask"]
     steps: list[Step] = []
     collections: set[str] = set()
@@ -288,6 +279,7 @@ def plan_phase(
                         endpoint.split(":")[0],
                         "read",
                         pages(rows[SB][endpoint], SB_PAGE),
+                        paging="offset",
                     )
                 )
         else:
@@ -308,12 +300,11 @@ def plan_phase(
     written = sorted({write.entity for _, write in wire_writes(changes)})
     for meta in sorted(metadata):
         steps.append(Step(f"meta:{meta}", AT, meta, "meta"))
+    rules: list[Step] = []
     for entity in written:
-        # The live rules of the writes: read after the plan is computed, so after its reads.
-        last = steps[-1].name if steps else None
-        steps.append(Step(f"info:{entity}", AT, entity, "meta", after=last))
+        rules.append(Step(f"info:{entity}", AT, entity, "meta"))
         if entity not in metadata:
-            steps.append(Step(f"fields:{entity}", AT, entity, "meta", after=last))
+            rules.append(Step(f"fields:{entity}", AT, entity, "meta"))
     for entity in needs.webhook_entities:
         steps.extend(_webhook_steps(entity, rows, ""))
     documents = _documents(needs.sections)
@@ -321,7 +312,13 @@ def plan_phase(
         documents.append("webhook-receiver")  # the receiver URL webhooks without a url use
     for document in documents:
         steps.append(Step(f"doc:{document}", SB, "settings", "read"))
-    return Phase(name, steps)
+    if any(step.system == AT for step in steps):
+        # The hourly budget the plan's footer shows (apply's check reuses it).
+        steps.append(Step("threshold", AT, "ThresholdInformation", "read"))
+    phases = [Phase("plan reads", steps)]
+    if rules:
+        phases.append(Phase("live rules", rules))
+    return phases
 
 
 def naive_phase(plan: Phase, objects: Mapping[str, int]) -> Phase:
@@ -385,10 +382,18 @@ MAIN_WEBHOOK_ATTRIBUTES = {
 }
 
 
-def write_phase(changes: Sequence[Any]) -> Phase:
-    """The fewest writes that carry out ``changes`` (plan Change objects)."""
-    steps: list[Step] = []
+def write_phases(changes: Sequence[Any]) -> list[Phase]:
+    """The fewest writes that carry out ``changes`` (plan Change objects), as apply runs them:
+    the receiver secret first (webhooks wait for it); each webhook a chain: create (or update)
+    -> its field, UDF-field and excluded-resource rows together -> activation; inventory
+    locations and Salesbuildr documents beside them (the inventory document after the
+    locations, whose ids it names); then deletes and deactivations, after everything else."""
+    receiver = any(change.kind == "webhook_receiver" for change in changes)
+    steps: list[Step] = [Step("put:webhook-receiver", SB, "settings", "write")] if receiver else []
+    start = ("put:webhook-receiver",) if receiver else ()
+    removals: list[Step] = []
     documents: set[str] = set()
+    locations: list[str] = []
     for n, change in enumerate(changes):
         action = str(change.action.value if hasattr(change.action, "value") else change.action)
         if change.kind == "webhook":
@@ -396,41 +401,53 @@ def write_phase(changes: Sequence[Any]) -> Phase:
             prefix = WEBHOOK_PREFIX[entity]
             hooks = f"{prefix}Webhooks"
             if action == "delete":
-                steps.append(Step(f"w{n}", AT, hooks, "write"))
+                removals.append(Step(f"w{n}", AT, hooks, "write"))
                 continue
             diff = {d.path for d in change.diff}
             first = f"w{n}"
-            last: str | None = None
+            chain: list[str] = []
             if action == "create" or diff & MAIN_WEBHOOK_ATTRIBUTES:
-                steps.append(Step(first, AT, hooks, "write"))
-                last = first
+                steps.append(Step(first, AT, hooks, "write", after=start))
+                chain.append(first)
             wanted = _children_wanted(change)
             live = {} if action == "create" else _children_live(change)
+            children: list[str] = []
             for child, rows_wanted in wanted.items():
                 if child == "UdfFields" and entity == "ticket_note":
                     continue
                 have = live.get(child, {})
                 writes = sum(1 for k in have if k not in rows_wanted)
                 writes += sum(1 for k, v in rows_wanted.items() if have.get(k) != v)
-                for i in range(writes):
-                    name = f"w{n}:{child}:{i}"
-                    steps.append(Step(name, AT, f"{prefix}Webhook{child}", "write", after=first))
-                    last = name
+                if writes:
+                    name = f"w{n}:{child}"
+                    endpoint = f"{prefix}Webhook{child}"
+                    after = (*chain, *start)
+                    steps.append(Step(name, AT, endpoint, "write", writes, after, paging="fan"))
+                    children.append(name)
             want_active = bool((change.after or {}).get("active", True))
             was_active = bool((change.before or {}).get("active")) if change.before else False
             if want_active != was_active:
-                steps.append(Step(f"w{n}:activate", AT, hooks, "write", after=last))
+                steps.append(
+                    Step(f"w{n}:activate", AT, hooks, "write", after=(*chain, *children, *start))
+                )
         elif change.kind == "inventory_location":
             diff = {d.path for d in change.diff}
-            if action == "create" or action == "deactivate" or diff & {"active", "default"}:
+            if action == "deactivate":
+                removals.append(Step(f"w{n}", AT, "InventoryLocations", "write"))
+            elif action == "create" or diff & {"active", "default"}:
                 steps.append(Step(f"w{n}", AT, "InventoryLocations", "write"))
+                locations.append(f"w{n}")
             if "track_stock" in diff:
                 documents.add("inventory")
-        elif change.owner == "salesbuildr":
+        elif change.owner == "salesbuildr" and change.kind != "webhook_receiver":
             documents.add(DOCUMENTS.get(change.section, change.section))
     for document in sorted(documents):
-        steps.append(Step(f"put:{document}", SB, "settings", "write"))
-    return Phase("writes", steps)
+        after = tuple(locations) if document == "inventory" else ()
+        steps.append(Step(f"put:{document}", SB, "settings", "write", after=after))
+    phases = [Phase("writes", steps)]
+    if removals:
+        phases.append(Phase("deletes and deactivations", removals))
+    return phases
 
 
 def verify_phase(changes: Sequence[Any], rows_after: Mapping[str, Any]) -> Phase:
@@ -461,10 +478,9 @@ def apply_phases(
     changes: Sequence[Any],
 ) -> list[Phase]:
     return [
-        plan_phase(needs, rows_before, changes=changes),
+        *plan_phases(needs, rows_before, changes=changes),
         Phase("lock", [Step("lock", SB, "lock", "write")]),
-        Phase("budget", [Step("threshold", AT, "ThresholdInformation", "read")]),
-        write_phase(changes),
+        *write_phases(changes),
         verify_phase(changes, rows_after),
         Phase("unlock", [Step("unlock", SB, "lock", "write")]),
     ]

@@ -160,3 +160,23 @@ def manage_webhooks_fully(text: str) -> str:
     if "\npolicy:" in text or marker not in text:
         raise ValueError("expected an exported YAML with `version: 1` and no policy block")
     return text.replace(marker, marker + "\npolicy:\n  manage: {webhooks: full}\n", 1)
+
+
+WEBHOOK_SECRET = "${env:BENCH_WEBHOOK_SECRET}"
+
+
+def with_webhook_secrets(text: str) -> str:
+    """The exported YAML with ``secret: ${env:BENCH_WEBHOOK_SECRET}`` on every webhook that has
+    its own url (the others use the receiver's): an export never holds secrets, and a webhook
+    that apply creates needs one (W3's cold create)."""
+    out: list[str] = []
+    inside = False
+    for line in text.split("\n"):
+        if line and not line.startswith((" ", "#")):
+            inside = line.rstrip() == "webhooks:"
+        out.append(line)
+        if inside and line.startswith("    url: "):
+            out.append(f"    secret: {WEBHOOK_SECRET}")
+    if "\nwebhook_receiver:" not in text:  # url-less webhooks sign with the receiver's
+        out.append("webhook_receiver:\n  secret: ${env:SALESBUILDR_WEBHOOK_SECRET}\n")
+    return "\n".join(out)

@@ -9,6 +9,7 @@ drop ``IncludeFields`` from query bodies (to measure what the field selection sa
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import tempfile
@@ -116,6 +117,8 @@ class Measured:
     peak_mb: float | None = None
     apply: ApplyResult | None = None
     phases_s: dict[str, float] = field(default_factory=dict)
+    apply_cpu_s: float | None = None
+    """Client CPU after the plan (lock, writes, verification, unlock): per write, the goal."""
 
 
 class Transports:
@@ -195,9 +198,15 @@ def measure_plan(
     )
 
 
-def measure_apply(env: Mapping[str, str], text: str) -> Measured:
-    """``reconcile apply FILE --auto-approve``: plan, lock, apply (budget probe, writes,
-    verification), unlock, as the CLI does it."""
+def measure_apply(env: Mapping[str, str], text: str, *, parallelism: int = 8) -> Measured:
+    """``reconcile apply FILE --auto-approve``: plan, lock, apply (budget checks, writes,
+    verification), unlock, as the CLI does it (without the stale check: nothing else writes).
+    ``parallelism`` goes to ``apply_plan`` where it takes one (parallel apply)."""
+    parallel = (
+        {"parallelism": parallelism}
+        if "parallelism" in inspect.signature(apply_plan).parameters
+        else {}
+    )
     transport = Transports()
     phases: dict[str, float] = {}
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -209,6 +218,7 @@ def measure_apply(env: Mapping[str, str], text: str) -> Measured:
     ):
         run = session.make_plan(loaded, connections)
         phases["plan"] = time.perf_counter() - wall0
+        cpu_plan = time.process_time() - cpu0
         owner = lock_owner()
         assert connections.salesbuildr is not None
         connections.salesbuildr.acquire_lock_or_take_over(owner)
@@ -222,6 +232,7 @@ def measure_apply(env: Mapping[str, str], text: str) -> Measured:
                     run.plan.policy.get("min_remaining_autotask_requests", 0)
                 ),
                 check_stale=False,
+                **parallel,
             )
         finally:
             journal.close()
@@ -232,7 +243,16 @@ def measure_apply(env: Mapping[str, str], text: str) -> Measured:
     phases["apply"] = wall - phases["plan"]
     phases["plan"] -= phases["parse"]
     return Measured(
-        run, loaded, calls, received, wall, cpu, transport.statuses, apply=result, phases_s=phases
+        run,
+        loaded,
+        calls,
+        received,
+        wall,
+        cpu,
+        transport.statuses,
+        apply=result,
+        phases_s=phases,
+        apply_cpu_s=cpu - cpu_plan,
     )
 
 

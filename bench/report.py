@@ -42,6 +42,22 @@ def _bytes(result: Mapping[str, Any]) -> str:
     return f"{_kb(received)} / {_kb(without)}" if without else _kb(received)
 
 
+def _floor(result: Mapping[str, Any]) -> str:
+    """``2.05 (14)``: the floor and the rounds of its latency part; ``cpu`` when the CPU floor
+    is the higher one."""
+    by = " cpu" if result.get("floor_by") == "cpu" else ""
+    return f"{result['floor_s']:.2f} ({result['floor_rounds']}){by}"
+
+
+def _cpu(result: Mapping[str, Any]) -> str:
+    client, sim = result.get("client_cpu_s"), result.get("simulator_cpu_s")
+    if client is None or sim is None:
+        return "-"
+    per_write = result.get("client_cpu_ms_per_write")
+    tail = f"; {per_write:.2f} ms/write" if per_write is not None else ""
+    return f"{client:.2f}+{sim:.2f}{tail}"
+
+
 def _row(result: Mapping[str, Any], label: str) -> list[str]:
     calls, bound = result["calls"], result["lower_bound"]
     wall_ratio = result.get("wall_ratio")
@@ -57,7 +73,8 @@ def _row(result: Mapping[str, Any], label: str) -> list[str]:
         _ratio(calls, bound, "autotask"),
         _ratio(calls, bound, "salesbuildr"),
         f"{result['wall_s']:.2f} ({result['wall_by_phase_s'].get('parse', 0):.2f})",
-        f"{result['floor_s']:.2f} ({result['floor_rounds']})",
+        _floor(result),
+        _cpu(result),
         f"{wall_ratio:.2f}" if wall_ratio else "-",
         f"{result['compute_plan_cpu_s'] * 1000:.0f} ms / {result['objects']:,}",
         f"{peak:.0f}" if peak is not None else "-",
@@ -74,6 +91,7 @@ HEADER = [
     "Salesbuildr calls/LB",
     "wall s (parse)",
     "floor s (rounds)",
+    "CPU s client+sim",
     "wall/floor",
     "compute_plan / objects",
     "peak MB",
@@ -147,7 +165,10 @@ def render(results: Sequence[Mapping[str, Any]], total_s: float) -> str:
     for result in results:
         for item in result.get("checks", []):
             verdict = "PASS" if item["ok"] else "MISS"
-            missed += not item["ok"]
+            if item.get("informational"):
+                verdict = "goal met" if item["ok"] else "goal missed"
+            else:
+                missed += not item["ok"]
             lines.append(f"  {verdict}  {item['name']}: {item['value']} (target {item['target']})")
     lines.append("")
     lines.append(
@@ -159,4 +180,10 @@ def render(results: Sequence[Mapping[str, Any]], total_s: float) -> str:
 
 
 def missed(results: Sequence[Mapping[str, Any]]) -> int:
-    return sum(1 for r in results for c in r.get("checks", []) if not c["ok"])
+    """Targets missed (goals reported beside them do not count)."""
+    return sum(
+        1
+        for r in results
+        for c in r.get("checks", [])
+        if not c["ok"] and not c.get("informational")
+    )

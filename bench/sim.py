@@ -84,6 +84,9 @@ class Simulators:
     def usage(self, count: int) -> None:
         self.call("usage", count)
 
+    def cpu(self) -> float:
+        return float(self.call("cpu"))
+
     def rows(self) -> dict[str, Any]:
         rows: dict[str, Any] = self.call("rows")
         return rows

@@ -9,6 +9,7 @@ N billing codes) without going through the API.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -265,7 +266,14 @@ def billing_codes(sandbox: Sandbox, count: int) -> dict[str, int]:
     return {"billing_codes": len(ids), "mappings": len(cats)}
 
 
+def cpu(sandbox: Sandbox) -> float:
+    """CPU seconds the simulators' process has used so far (every thread): the workloads take
+    the difference over a measured run, the simulator's share of the CPU floor."""
+    return time.process_time()
+
+
 COMMANDS: dict[str, Callable[..., Any]] = {
+    "cpu": cpu,
     "stats": stats,
     "reset_stats": reset_stats,
     "latency": latency,

@@ -2,7 +2,8 @@
 
 Order of events:
 
-1. refuse a blocked plan without ``force`` and an Autotask hourly budget below the policy floor;
+1. refuse a blocked plan without ``force``, an Autotask hourly budget below the policy floor, and
+   a Salesbuildr window with fewer requests left than the apply needs (``plan/budgets.py``);
 2. for a saved plan, re-read only what it touches and refuse when anything moved (stale plan);
 3. write in dependency order: the receiver secret, Autotask creates and updates (webhooks built
    inactive, then activated), one PUT per Salesbuildr document, deletes and deactivations last;
@@ -23,6 +24,7 @@ from typing import IO, Any
 from reconciler.errors import PartialApplyError, ReconcileError, RefusedError, UnknownOutcome
 from reconciler.files import open_append_only
 from reconciler.plan import Action, Change, Plan, Risk
+from reconciler.plan.budgets import refuse_over_salesbuildr_budget
 from reconciler.providers.base import ChangeWriter, WriteRecord
 from reconciler.redact import redact
 
@@ -139,6 +141,7 @@ def apply_plan(
             f"min_remaining_autotask_requests is {min_remaining_requests}",
             hint="try again later, or lower the policy floor if you know the budget is safe",
         )
+    refuse_over_salesbuildr_budget(writer.salesbuildr_need(pending, check_stale=check_stale))
     if check_stale:
         observation = writer.observe(pending)
         moved = stale_objects(plan, pending, observation.fingerprints, observation.attributes)

@@ -29,7 +29,9 @@ This module imports nothing of ours, so every layer may raise these.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 EXIT_ERROR = 1
 EXIT_REFUSED = 3
@@ -183,3 +185,12 @@ class PartialApplyError(ReconcileError):
     """Some writes were done and others were not, or the verification re-plan is not empty."""
 
     exit_code = EXIT_PARTIAL
+
+
+def retry_when(seconds: float, now: datetime | None = None) -> str:
+    """``retry after 2026-12-02 17:20:00 UTC (in 600 s)``: when a run stopped by a rate limit or
+    a spent request budget may start again, as a time and as a countdown (``now``: for tests)."""
+    start = datetime.now(UTC) if now is None else now
+    wait = max(seconds, 0.0)
+    when = start + timedelta(seconds=wait)
+    return f"retry after {when:%Y-%m-%d %H:%M:%S} UTC (in {math.ceil(wait)} s)"

@@ -21,7 +21,7 @@ from reconciler import __version__
 from reconciler.config import LoadedConfig
 from reconciler.config.desired import desired_resources, policy_settings
 from reconciler.envvars import parse_reference, resolve_reference
-from reconciler.errors import ConfigError, Diagnostic, UsageError
+from reconciler.errors import ConfigError, Diagnostic, ProviderError, UsageError
 from reconciler.hosts import shown
 from reconciler.kinds.catalog import Catalog, NameTable
 from reconciler.kinds.constraints import EntityRules
@@ -29,6 +29,7 @@ from reconciler.kinds.registry import kinds_of
 from reconciler.kinds.resolve import diagnostic_for, resolve_desired
 from reconciler.kinds.webhooks import RECEIVER_URL, WEBHOOK
 from reconciler.plan import Plan, PlanDiagnostic, compute_plan
+from reconciler.plan.budgets import AUTOTASK, SALESBUILDR, Budget, iso
 from reconciler.plan.live_rules import check_plan, entities_written
 from reconciler.providers import autotask_state as at_state
 from reconciler.providers import salesbuildr_state as sb_state
@@ -281,7 +282,15 @@ def make_plan(
     config = loaded.config
     sections = config.present_sections()
     wanted = desired_resources(loaded)
-    live = read_live(connections, sections, wanted, progress=progress)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="budget") as pool:
+        # ThresholdInformation once a plan, beside the reads (apply's check reuses it).
+        threshold = (
+            pool.submit(_threshold, connections.autotask)
+            if connections.autotask is not None
+            else None
+        )
+        live = read_live(connections, sections, wanted, progress=progress)
+        autotask_budget = threshold.result() if threshold is not None else None
     section_locations = {
         section: loaded.source.diagnostic((section,), "", key=True).location for section in sections
     }
@@ -314,6 +323,7 @@ def make_plan(
         },
         diagnostics=tuple(_diagnostic(w) for w in warnings),
         api_calls=connections.calls(),
+        budgets=_budgets(autotask_budget, connections.salesbuildr),
         targets=connections.targets(),
         config_sha256=loaded.sha256,
         config_file=loaded.file,
@@ -321,6 +331,25 @@ def make_plan(
         tool_version=__version__,
     )
     return PlanRun(plan=plan, desired=desired, live=live, warnings=warnings)
+
+
+def _threshold(client: AutotaskClient) -> Budget | None:
+    """The hourly budget for the plan's footer; a tenant that will not say is not an error of
+    the plan (apply asks again before its first write, and refuses then if it must)."""
+    try:
+        threshold = client.threshold()
+    except ProviderError as error:
+        log.info("ThresholdInformation not read: %s", error.message)
+        return None
+    return Budget(threshold.remaining, threshold.limit, threshold.timeframe_minutes * 60.0)
+
+
+def _budgets(autotask: Budget | None, salesbuildr: SalesbuildrClient | None) -> dict[str, Budget]:
+    found = {AUTOTASK: autotask} if autotask is not None else {}
+    seen = salesbuildr.window if salesbuildr is not None else None
+    if seen is not None:
+        found[SALESBUILDR] = Budget(seen.remaining, seen.limit, seen.window_s, iso(seen.retry_at))
+    return found
 
 
 def _refuse_what_autotask_would(

@@ -38,6 +38,7 @@ from reconciler.render.escape import terminal, terminal_lines
 # test_startup_imports.py). A command imports the clients, the plan and the views when it runs.
 if TYPE_CHECKING:
     from reconciler import session
+    from reconciler.apply import JsonlJournal
     from reconciler.plan import Plan
     from reconciler.state import SectionSnapshot, State
 
@@ -578,8 +579,11 @@ def _apply_locked(
         try:
             salesbuildr.acquire_lock_or_take_over(owner, wait_s=wait_s)
         except LockHeld as held:
-            journal.close()
+            _discard_unused(journal, journal_path)
             raise RefusedError(held.message, hint=held.hint) from None
+        except BaseException:  # e.g. rate limited beyond --max-rate-wait: no write was made
+            _discard_unused(journal, journal_path)
+            raise
     try:
         floor = int(plan_to_apply.policy.get("min_remaining_autotask_requests", 0))
         with _apply_progress() as progress:
@@ -608,6 +612,13 @@ def _apply_locked(
             _err(f"Journal: {journal_path}")
     click.echo(_apply_summary(plan_to_apply, result.writes))
     operations.run_after_apply(plan_to_apply, connections)
+
+
+def _discard_unused(journal: JsonlJournal, path: Path) -> None:
+    """Close a journal no write reached; remove the file when this run created it."""
+    journal.close()
+    if not journal.records and journal.created:
+        path.unlink(missing_ok=True)
 
 
 @cli.command("force-unlock")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from reconciler.plan.budgets import Budget, budgets_from_dict
 from reconciler.plan.listdiff import is_list_pair, list_changes
 
 FORMAT_VERSION = "1.1"
@@ -228,6 +229,8 @@ class Plan:
     tool_version: str = ""
     sections: tuple[str, ...] = ()
     policy: Mapping[str, Any] = field(default_factory=dict)
+    budgets: Mapping[str, Budget] = field(default_factory=dict)
+    """Each system's request budget as the plan saw it (plan/budgets.py); shown, not compared."""
     format_version: str = FORMAT_VERSION
 
     @property
@@ -269,6 +272,8 @@ class Plan:
         }
         if self.kept:  # only when there is any: older plans and their checksums stay as they were
             data["kept"] = [k.to_dict() for k in self.kept]
+        if self.budgets:  # likewise: a plan made without a reading has no budgets object
+            data["budgets"] = {system: b.to_dict() for system, b in sorted(self.budgets.items())}
         return data
 
     @classmethod
@@ -307,6 +312,7 @@ class Plan:
             tool_version=str(data.get("tool_version", "")),
             sections=tuple(data.get("sections") or ()),
             policy=dict(data.get("policy") or {}),
+            budgets=budgets_from_dict(data.get("budgets")),
             format_version=str(data.get("format_version", FORMAT_VERSION)),
         )
 

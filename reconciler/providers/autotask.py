@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +124,10 @@ class Threshold:
     @property
     def remaining(self) -> int:
         return max(self.limit - self.used, 0)
+
+
+THRESHOLD_REUSE_S = 60.0
+"""How old a ThresholdInformation reading may be and still serve apply's budget check."""
 
 
 # --- connection -----------------------------------------------------------------------------------
@@ -243,11 +248,19 @@ class _MetadataCache:
 class AutotaskClient:
     """Typed access to the Autotask entities reconcile reads and writes."""
 
-    def __init__(self, http: ApiClient, *, max_pages: int | None = None):
+    def __init__(
+        self,
+        http: ApiClient,
+        *,
+        max_pages: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.http = http
         self.max_pages = max_pages
         """Pages per collection before a read stops (None: the process's ceiling)."""
         self._metadata = _MetadataCache()
+        self._clock = clock
+        self._threshold_seen: tuple[Threshold, int, float] | None = None
 
     @classmethod
     def connect(
@@ -382,12 +395,28 @@ class AutotaskClient:
         return item if isinstance(item, dict) else None
 
     def threshold(self) -> Threshold:
+        """``ThresholdInformation`` now (one request); kept for :meth:`remaining_requests`."""
         body = self.http.request("GET", "ThresholdInformation").json()
-        return Threshold(
+        threshold = Threshold(
             limit=int(body.get("externalRequestThreshold") or 10_000),
             timeframe_minutes=int(body.get("requestThresholdTimeframe") or 60),
             used=int(body.get("currentTimeframeRequestCount") or 0),
         )
+        with self._metadata.lock:
+            self._threshold_seen = (threshold, self.calls, self._clock())
+        return threshold
+
+    def remaining_requests(self, *, max_age_s: float = THRESHOLD_REUSE_S) -> int:
+        """What is left of the hourly budget. A ``ThresholdInformation`` this client read at
+        most ``max_age_s`` ago (the plan's, when apply follows it in one run) serves, less the
+        requests sent since; otherwise it is read now. So a pipeline's plan-and-apply asks once,
+        and an apply that waited for a person's answer asks again."""
+        with self._metadata.lock:
+            seen = self._threshold_seen
+        if seen is not None and self._clock() - seen[2] <= max_age_s:
+            threshold, calls_then, _ = seen
+            return max(threshold.remaining - (self.calls - calls_then), 0)
+        return self.threshold().remaining
 
     # -- metadata --
 

@@ -71,6 +71,18 @@ class Observation:
     attributes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SalesbuildrNeed:
+    """The Salesbuildr requests an apply still needs (its writes, and the re-reads that check
+    and verify them) and what the last answer said is left of the rolling window."""
+
+    writes: int
+    rereads: int
+    remaining: int
+    window_s: float
+    retry_at: float | None = None
+
+
 class ChangeWriter(Protocol):
     """Carries out plan changes against the live systems."""
 
@@ -80,6 +92,13 @@ class ChangeWriter(Protocol):
 
     def remaining_requests(self) -> int | None:
         """What is left of the Autotask hourly budget (None when Autotask is not involved)."""
+        ...
+
+    def salesbuildr_need(
+        self, changes: Sequence[Change], *, check_stale: bool
+    ) -> SalesbuildrNeed | None:
+        """What applying ``changes`` needs of Salesbuildr's window and what is left (None when
+        no answer told what is left)."""
         ...
 
     def write_autotask(self, change: Change, journal: Journal) -> None:

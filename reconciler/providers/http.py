@@ -28,7 +28,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -45,6 +44,7 @@ from reconciler.errors import (
     UnknownOutcome,
     UsageError,
     ValidationFailed,
+    retry_when,
 )
 from reconciler.hosts import is_loopback_host, refuse_userinfo
 from reconciler.providers.connect import (
@@ -450,10 +450,9 @@ def _rate_wait_too_long(
     system: str, retry_after: float, cap: float, common: dict[str, Any]
 ) -> RateLimited:
     """The 429 that asks for a longer wait than the run may spend: stop, saying when to retry."""
-    when = datetime.now(UTC) + timedelta(seconds=retry_after)
     return RateLimited(
         f"{_shown_system(system)} rate limit: it asks us to wait {retry_after:.0f} s, more than "
-        f"the {cap:.0f} s this run may wait; retry after {when:%Y-%m-%d %H:%M:%S} UTC",
+        f"the {cap:.0f} s this run may wait; {retry_when(retry_after)}",
         hint="run again after that time, or allow a longer wait with "
         "`reconcile --max-rate-wait SECONDS` (RECONCILE_MAX_RATE_WAIT)",
         **common,

@@ -33,13 +33,16 @@ from reconciler.providers.category_tree import category_paths
 from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
 from reconciler.providers.paging import PageGuard, page_ceiling
 from reconciler.providers.rate_wait import rate_wait_cap
+from reconciler.providers.salesbuildr_window import (
+    RATE_WINDOW_S,
+    RateWindow,
+    WindowSeen,
+)
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "salesbuildr"
 PAGE_SIZE = 100
-RATE_LIMIT = 500
-RATE_WINDOW_S = 600.0
 # Stay under the server's 500 per 10 minutes with room for a person clicking in the UI meanwhile.
 CLIENT_BUDGET = 450
 # Salesbuildr's requests in flight (the client's per-endpoint limit) and pages fetched at once.
@@ -190,8 +193,10 @@ class SalesbuildrClient:
         *,
         max_pages: int | None = None,
         page_concurrency: int = PAGE_CONCURRENCY,
+        window: RateWindow | None = None,
     ):
         self.http = http
+        self._window = window
         self.max_pages = max_pages  # pages per listing; None: the process's ceiling
         self.page_concurrency = page_concurrency  # pages of one listing fetched at once
 
@@ -207,6 +212,7 @@ class SalesbuildrClient:
         budget: SlidingWindowBudget | None = None,
         max_rate_wait: float | None = None,
     ) -> SalesbuildrClient:
+        window = RateWindow()
         http = ApiClient(
             system=SYSTEM,
             base_url=url,
@@ -216,15 +222,20 @@ class SalesbuildrClient:
             timeout=timeout,
             max_in_flight=PAGE_CONCURRENCY,
             budget=budget or SlidingWindowBudget(CLIENT_BUDGET, RATE_WINDOW_S),
-            on_response=_log_remaining,
+            on_response=window,
             validation_500=False,  # refused input is a 422; a 500 is a server fault
             max_rate_wait=rate_wait_cap() if max_rate_wait is None else max_rate_wait,
         )
-        return cls(http)
+        return cls(http, window=window)
 
     @property
     def calls(self) -> int:
         return self.http.calls
+
+    @property
+    def window(self) -> WindowSeen | None:
+        """The rate window as the last answer told it (None: no answer carried the header)."""
+        return self._window.seen if self._window is not None else None
 
     def close(self) -> None:
         self.http.close()
@@ -512,9 +523,3 @@ def _holder(body: Any) -> LockHolder:
         acquired_at=str(body.get("acquiredAt", "?")),
         expires_at=str(body.get("expiresAt", "?")),
     )
-
-
-def _log_remaining(response: httpx.Response) -> None:
-    remaining = response.headers.get("X-RateLimit-Remaining")
-    if remaining is not None:
-        log.info("salesbuildr rate limit: %s requests left in the window", remaining)

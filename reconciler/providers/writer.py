@@ -24,7 +24,8 @@ from reconciler.kinds.names import fold
 from reconciler.providers import autotask_state as at_state
 from reconciler.providers import salesbuildr_state as sb_state
 from reconciler.providers.autotask import AutotaskClient, eq
-from reconciler.providers.base import Change, Journal, Observation, WriteRecord
+from reconciler.providers.base import Change, Journal, Observation, SalesbuildrNeed, WriteRecord
+from reconciler.providers.budget_need import salesbuildr_need
 from reconciler.providers.salesbuildr import SalesbuildrClient
 from reconciler.state import SectionSnapshot, State
 
@@ -112,7 +113,12 @@ class Writer:
     def remaining_requests(self) -> int | None:
         if self.autotask is None:
             return None
-        return self.autotask.threshold().remaining
+        return self.autotask.remaining_requests()
+
+    def salesbuildr_need(
+        self, changes: Sequence[Change], *, check_stale: bool
+    ) -> SalesbuildrNeed | None:
+        return salesbuildr_need(self.salesbuildr, changes, check_stale=check_stale)
 
     def verify(self, changes: Sequence[Change]) -> list[str]:
         state = self._fresh(changes)

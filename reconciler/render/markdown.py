@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.plan.integrity import plan_checksum
+from reconciler.render.budgets import markdown_footer
 from reconciler.render.diff import SCALAR_LIMIT, describe, list_diff
 from reconciler.render.escape import (
     ELLIPSIS,
@@ -240,6 +241,7 @@ def render_markdown(
     foot = [
         "",
         "---",
+        *markdown_footer(plan),
         f"Plan checksum `{checksum}` · apply exactly this plan: "
         f"{markdown_code('reconcile apply ' + plan_file, limit=LIMIT)}",
     ]

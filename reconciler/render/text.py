@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from reconciler.render.budgets import text_footer
 from reconciler.render.colour import bold, marker
 from reconciler.render.diff import (
     SCALAR_LIMIT,
@@ -222,4 +223,5 @@ def render_plan(plan: Mapping[str, Any], *, verbose: bool = False, colour: bool 
     lines.append(
         f"{checked} unchanged object(s) checked. {api_calls_line(plan.get('api_calls') or {})}"
     )
+    lines.extend(text_footer(plan))
     return "\n".join(lines) + "\n"

@@ -260,7 +260,7 @@ def shuffled(value: Any, rnd: random.Random) -> Any:
 
 def comparable(plan: Plan) -> dict[str, Any]:
     data = plan.to_dict()
-    for volatile in ("generated_at", "config_sha256", "config_file", "api_calls"):
+    for volatile in ("generated_at", "config_sha256", "config_file", "api_calls", "budgets"):
         data.pop(volatile, None)
     data["diagnostics"] = sorted(d["message"] for d in data.get("diagnostics") or [])
     for change in data["changes"]:

@@ -140,5 +140,6 @@ def assert_text_plan_safe(text: str, *, pending: int, fields: int) -> None:
             or re.match(r"^  [+~\-!] ", line)
             or line.startswith("      ")
             or re.match(r"^[a-z_.]+:$", line)
-            or re.match(r"^(Plan|No changes|\d+ unchanged|Drift in|  \* |Values longer than)", line)
+            or re.match(r"^(Plan|No changes|\d+ unchanged|Budgets: |Drift in|  \* )", line)
+            or line.startswith("Values longer than")
         ), line
