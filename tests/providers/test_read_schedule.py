@@ -37,6 +37,10 @@ LISTINGS = (
     "GET /public-api/integration/autotask/data-points",
 )
 
+WEBHOOK_LISTS = tuple(
+    f"POST /V1.0/{prefix}Webhooks/query" for prefix in at_state.WEBHOOK_ENTITY_PREFIX.values()
+)
+
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
@@ -108,8 +112,10 @@ def test_salesbuildr_reads_and_webhook_lists_start_before_any_autotask_answer(
             lambda: (
                 documents_read(sb_new()) >= len(documents)
                 and all(key in sb_new() for key in LISTINGS)
+                and all(key in at_new() for key in WEBHOOK_LISTS)
             ),
-            what="every Salesbuildr document and listing while Autotask answers nothing",
+            what="every Salesbuildr document and listing, and every webhook list query, "
+            "while Autotask answers nothing",
         )
         seen_by_desired["salesbuildr"] = sb_new()
         seen_by_desired["autotask"] = at_new()
@@ -128,8 +134,7 @@ def test_salesbuildr_reads_and_webhook_lists_start_before_any_autotask_answer(
     assert seen_by_desired, "read_live finished without calling desired()"
     assert documents_read(seen_by_desired["salesbuildr"]) == len(documents), seen_by_desired
     held = seen_by_desired["autotask"]
-    for prefix in at_state.WEBHOOK_ENTITY_PREFIX.values():
-        assert held.get(f"POST /V1.0/{prefix}Webhooks/query") == 1, held
+    assert all(held[key] == 1 for key in WEBHOOK_LISTS), held
     assert not any("WebhookFields/query" in key for key in held), (
         "children wait for their webhooks' ids",
         held,
