@@ -22,6 +22,7 @@ import click
 
 from reconciler import __version__, session
 from reconciler.apply import JsonlJournal, apply_plan
+from reconciler.cli import locking
 from reconciler.cli.limits import (
     max_config_size_option,
     max_pages_option,
@@ -33,7 +34,14 @@ from reconciler.cli.limits import (
 from reconciler.cli.redacting import configure_logging, install_redacting_streams
 from reconciler.config import load_config
 from reconciler.config.env import run_environment
-from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, RefusedError, UsageError
+from reconciler.errors import (
+    EXIT_ERROR,
+    ConfigError,
+    ReconcileError,
+    RefusedError,
+    StalePlanError,
+    UsageError,
+)
 from reconciler.files import PUBLIC_MODE, refuse_unsafe_target, write_text_atomically
 from reconciler.hosts import mask_userinfo
 from reconciler.plan import Plan, Risk
@@ -41,7 +49,6 @@ from reconciler.plan.integrity import SIGNATURE_FIELD, SIGNING_KEY_VARIABLE, sea
 from reconciler.plan.saved import load_saved_plan, looks_like_plan
 from reconciler.plan.targeting import narrow, unmatched
 from reconciler.providers.salesbuildr import (
-    LockHeld,
     SalesbuildrClient,
     lock_owner,
     settings_from_env,
@@ -490,17 +497,22 @@ def apply(
             if not click.confirm("Apply these changes?", default=False):
                 _err("Not applied.")
                 sys.exit(EXIT_ERROR)
-        _apply_locked(
-            plan_to_apply,
-            connections,
-            environ=environ,
-            desired=desired,
-            documents=documents,
-            journal_path=journal_path,
-            force=force,
-            check_stale=check_stale,
-            wait_s=wait_s,
-        )
+        try:
+            _apply_locked(
+                plan_to_apply,
+                connections,
+                environ=environ,
+                desired=desired,
+                documents=documents,
+                journal_path=journal_path,
+                force=force,
+                check_stale=check_stale,
+                wait_s=wait_s,
+            )
+        except StalePlanError as stale:
+            if saved is not None:
+                raise
+            raise locking.moved_while_waiting(stale, source, asked=not auto_approve) from None
 
 
 @contextlib.contextmanager
@@ -545,10 +557,10 @@ def _apply_locked(
     journal = JsonlJournal(journal_path)  # first: a refused journal path leaves no lock behind
     if salesbuildr is not None:
         try:
-            salesbuildr.acquire_lock_or_take_over(owner, wait_s=wait_s)
-        except LockHeld as held:
+            locking.take_lock(salesbuildr, owner, wait_s=wait_s)
+        except RefusedError:
             journal.close()
-            raise RefusedError(held.message, hint=held.hint) from None
+            raise
     try:
         floor = int(plan_to_apply.policy.get("min_remaining_autotask_requests", 0))
         with _apply_progress() as progress:
@@ -594,10 +606,12 @@ def force_unlock(auto_approve: bool) -> None:
             f"The lock is held by {terminal(holder.owner)} since {terminal(holder.acquired_at)} "
             f"(expires {terminal(holder.expires_at)})."
         )
+        click.echo(locking.holder_note(holder).capitalize())
         if not auto_approve:
             if not sys.stdin.isatty():
                 raise UsageError("no terminal to confirm on", hint="pass --auto-approve")
             if not click.confirm("Break it? Only do this when that run is dead.", default=False):
+                _err("Lock left in place.")
                 sys.exit(EXIT_ERROR)
         client.release_lock(lock_owner(), force=True)
         click.echo("Lock released.")

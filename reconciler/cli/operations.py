@@ -25,7 +25,7 @@ from rich.status import Status
 from reconciler import operations as ops
 from reconciler import session
 from reconciler.apply import JsonlJournal
-from reconciler.cli import DEFAULT_FILE, _err, cli
+from reconciler.cli import DEFAULT_FILE, _err, cli, locking
 from reconciler.config import load_config
 from reconciler.config.env import run_environment
 from reconciler.config.models import Config
@@ -33,7 +33,6 @@ from reconciler.errors import (
     EXIT_ERROR,
     PartialApplyError,
     ReconcileError,
-    RefusedError,
     UsageError,
 )
 from reconciler.kinds.catalog import NameTable
@@ -41,7 +40,6 @@ from reconciler.plan import Plan
 from reconciler.providers.autotask import AutotaskClient, credentials_from_env
 from reconciler.providers.salesbuildr import (
     Job,
-    LockHeld,
     SalesbuildrClient,
     lock_owner,
     settings_from_env,
@@ -746,10 +744,7 @@ def _uninstall_locked(
     salesbuildr, autotask = connections.salesbuildr, connections.autotask
     assert salesbuildr is not None and autotask is not None
     owner = lock_owner()
-    try:
-        salesbuildr.acquire_lock_or_take_over(owner, wait_s=wait_s)
-    except LockHeld as held:
-        raise RefusedError(held.message, hint=held.hint) from None
+    locking.take_lock(salesbuildr, owner, wait_s=wait_s)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     journal_path = Path(".reconcile") / f"journal-{stamp}.jsonl"
     journal = JsonlJournal(journal_path)
