@@ -35,6 +35,7 @@ from reconciler.providers import salesbuildr_state as sb_state
 from reconciler.providers.autotask import AutotaskClient, credentials_from_env
 from reconciler.providers.autotask_access import read_rules
 from reconciler.providers.base import Change as WritableChange
+from reconciler.providers.credentials import require_credentials
 from reconciler.providers.salesbuildr import SalesbuildrClient, settings_from_env
 from reconciler.providers.targets import autotask_url, salesbuildr_url
 from reconciler.providers.writer import Writer
@@ -118,6 +119,9 @@ def connect(
     needs_autotask = any(section in AUTOTASK_SECTIONS for section in sections)
     at_yaml = config.autotask.url if config.autotask else None
     sb_yaml = config.salesbuildr.url if config.salesbuildr else None
+    require_credentials(  # every missing one named at once, before any URL check or request
+        environ, autotask=needs_autotask, salesbuildr=bool(sections), salesbuildr_url=sb_yaml
+    )
     # Every URL is checked before the first request of either system (the Salesbuildr check is
     # pure; the Autotask one may ask ZoneInformation, after its own pure checks).
     if sections:
@@ -450,6 +454,9 @@ def connect_for_plan(
     connections = Connections()
     target_at = plan.targets.get("autotask")
     target_sb = plan.targets.get("salesbuildr")
+    require_credentials(
+        environ, autotask=bool(target_at), salesbuildr=bool(target_sb), salesbuildr_url=target_sb
+    )
     at_url = sb_url = None
     if target_sb:
         url = environ.get("SALESBUILDR_API_URL") or target_sb
@@ -487,7 +494,9 @@ def connect_env(
 ) -> Connections:
     """Clients from the environment alone (export: there is no YAML yet)."""
     connections = Connections()
-    if any(section in AUTOTASK_SECTIONS for section in sections):
+    needs_autotask = any(section in AUTOTASK_SECTIONS for section in sections)
+    require_credentials(environ, autotask=needs_autotask, salesbuildr=bool(sections))
+    if needs_autotask:
         credentials = credentials_from_env(environ)
         connections.autotask = AutotaskClient.connect(
             credentials,

@@ -22,7 +22,7 @@ import click
 
 from reconciler import __version__, session
 from reconciler.apply import JsonlJournal, apply_plan
-from reconciler.cli import locking
+from reconciler.cli import locking, usage
 from reconciler.cli.limits import (
     max_config_size_option,
     max_pages_option,
@@ -132,7 +132,7 @@ class ReconcileGroup(click.Group):
             ctx.exit(error.exit_code)
         except click.UsageError as error:
             # Terraform-compatible codes: 2 means "changes", so bad usage is 1.
-            raise _UsageError(error.message, error.ctx) from None
+            raise _UsageError(usage.explain(error), error.ctx) from None
         except (click.exceptions.Exit, click.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:

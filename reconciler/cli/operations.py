@@ -38,6 +38,7 @@ from reconciler.errors import (
 from reconciler.kinds.catalog import NameTable
 from reconciler.plan import Plan
 from reconciler.providers.autotask import AutotaskClient, credentials_from_env
+from reconciler.providers.credentials import require_credentials
 from reconciler.providers.salesbuildr import (
     Job,
     SalesbuildrClient,
@@ -106,6 +107,12 @@ class _Targets:
         where = f"salesbuildr.url in {self.file}"  # checked even when the environment overrides it
         chosen, key = settings_from_env(self.environ, salesbuildr_url(url, where, self.environ))
         return SalesbuildrClient.connect(chosen, key)
+
+    def require(self) -> None:
+        """Both systems' credentials, every missing one named in one error."""
+        config = self.config()
+        url = config.salesbuildr.url if config and config.salesbuildr else None
+        require_credentials(self.environ, autotask=True, salesbuildr=True, salesbuildr_url=url)
 
     def has_autotask(self) -> bool:
         try:
@@ -703,6 +710,7 @@ def webhooks_uninstall(
                 hint="name the webhooks to delete",
             )
         managed = ops.managed_webhooks(config)
+    targets.require()
     connections = session.Connections(autotask=targets.autotask())
     with connections:
         connections.salesbuildr = targets.salesbuildr()

@@ -27,9 +27,9 @@ from reconciler.errors import (
     NotFoundError,
     ProviderError,
     UnknownOutcome,
-    UsageError,
 )
 from reconciler.providers.category_tree import category_paths
+from reconciler.providers.credentials import check_salesbuildr_url, require_credentials
 from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
 from reconciler.providers.paging import PageGuard, page_ceiling
 from reconciler.providers.rate_wait import rate_wait_cap
@@ -181,17 +181,9 @@ def process_is_alive(pid: int) -> bool:
 def settings_from_env(environ: Mapping[str, str], url: str | None) -> tuple[str, SecretStr]:
     """The API URL (SALESBUILDR_API_URL wins over the YAML) and key, or a UsageError."""
     chosen = environ.get("SALESBUILDR_API_URL") or url
-    problems = []
-    if not chosen:
-        problems.append("no Salesbuildr URL: set SALESBUILDR_API_URL or salesbuildr.url")
-    if not environ.get("SALESBUILDR_API_KEY"):
-        problems.append("SALESBUILDR_API_KEY is not set")
-    if problems:
-        raise UsageError(
-            "; ".join(problems),
-            hint="`reconcile sandbox` prints a set of variables for the local simulators",
-        )
-    return str(chosen), SecretStr(environ["SALESBUILDR_API_KEY"])
+    require_credentials(environ, autotask=False, salesbuildr=True, salesbuildr_url=url)
+    what = "SALESBUILDR_API_URL" if environ.get("SALESBUILDR_API_URL") else "salesbuildr.url"
+    return check_salesbuildr_url(str(chosen), what=what), SecretStr(environ["SALESBUILDR_API_KEY"])
 
 
 class SalesbuildrClient:
