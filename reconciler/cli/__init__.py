@@ -245,8 +245,9 @@ def _plan_exit_code(plan: Plan) -> int:
     return 3 if plan.risk in (Risk.DESTRUCTIVE, Risk.BLOCKED) else 2
 
 
-def _render(data: Mapping[str, Any], fmt: str, *, plan_file: str = "plan.json") -> str:
-    """One view of the plan's dict form (for ``plan``: the sealed form ``--out`` saves)."""
+def _render(data: Mapping[str, Any], fmt: str, *, plan_file: str | None = None) -> str:
+    """One view of the plan's dict form (for ``plan``: the sealed form ``--out`` saves, and
+    ``plan_file`` the file it was saved to, None when it was not)."""
     if fmt == "json":
         return render_json(data)
     if fmt == "markdown":
@@ -343,9 +344,13 @@ def plan(
     sealed = seal(redact_data(result.to_dict()), _signing_key())
     if out is not None:
         write_text_atomically(out, render_json(sealed))
+    click.echo(_render(sealed, fmt, plan_file=str(out) if out is not None else None), nl=False)
+    if out is not None:  # after the plan: the last line a person reads says what to run next
         signed = " (signed)" if SIGNATURE_FIELD in sealed else ""
-        _err(f"Saved the plan to {out}{signed}. Apply exactly it with: reconcile apply {out}")
-    click.echo(_render(sealed, fmt, plan_file=str(out or "plan.json")), nl=False)
+        _err(
+            f"Saved the plan to {terminal(out)}{signed}. "
+            f"Apply exactly it with: reconcile apply {terminal(out)}"
+        )
     if detailed_exitcode:
         sys.exit(_plan_exit_code(result))
 

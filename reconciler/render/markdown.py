@@ -105,14 +105,25 @@ def _rows(change: Mapping[str, Any], cell: Cells) -> list[str]:
     return rows
 
 
+def _json_ref(plan_file: str | None) -> str:
+    """Where the whole plan is: the file ``--out`` saved, else the JSON view (nothing saved)."""
+    return markdown_code(plan_file or "reconcile plan --format json")
+
+
 def _section_block(
-    section: str, changes: Sequence[Mapping[str, Any]], *, full: bool, plan_file: str, cell: Cells
+    section: str,
+    changes: Sequence[Mapping[str, Any]],
+    *,
+    full: bool,
+    plan_file: str | None,
+    cell: Cells,
 ) -> str:
     summary = f"<summary><b>{markdown_text(section)}</b>: {_counts(changes)}</summary>"
     if not full:
         return (
             f"<details>{summary}\n\n{len(changes)} change(s), too many to list here: see "
-            f"the JSON plan ({markdown_code(plan_file)}, the CI artifact) for every field."
+            f"the JSON plan ({_json_ref(plan_file)}{', the CI artifact' if plan_file else ''}) "
+            "for every field."
             "\n\n</details>"
         )
     lines = [
@@ -127,8 +138,9 @@ def _section_block(
     return "\n".join(lines)
 
 
-def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") -> str:
-    """The whole comment; always under :data:`LIMIT` characters."""
+def render_markdown(plan: Mapping[str, Any], *, plan_file: str | None = "plan.json") -> str:
+    """The whole comment; always under :data:`LIMIT` characters. ``plan_file`` is the file the
+    plan was saved to; None: it was not saved, and the comment names no file to apply."""
     summary = plan["summary"]
     pending = [c for c in plan["changes"] if c["action"] != "no-op"]
     risk = RISK_LABEL.get(plan.get("risk", "safe")) or markdown_text(plan.get("risk"))
@@ -192,7 +204,10 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") ->
         "",
         "---",
         f"Plan checksum `{checksum}` · apply exactly this plan: "
-        f"{markdown_code('reconcile apply ' + plan_file, limit=LIMIT)}",
+        f"{markdown_code('reconcile apply ' + plan_file, limit=LIMIT)}"
+        if plan_file
+        else f"Plan checksum `{checksum}` · not saved: to apply exactly this plan, make it with "
+        f"{markdown_code('reconcile plan --out plan.json')}",
     ]
     full = {section: True for section in by_section}
     while True:
@@ -200,7 +215,7 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") ->
             _section_block(s, changes, full=full[s], plan_file=plan_file, cell=cell)
             for s, changes in by_section.items()
         ]
-        note = ["", cell.note(f"the JSON plan ({markdown_code(plan_file)})")]
+        note = ["", cell.note(f"the JSON plan ({_json_ref(plan_file)})")]
         body = [*head, "", "\n\n".join(blocks), *_kept(kept), *drift, *diagnostics]
         text = "\n".join([*body, *(note if cell.shortened else []), *foot]) + "\n"
         if len(text) <= LIMIT or not any(full.values()):
@@ -212,9 +227,9 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str = "plan.json") ->
     return text
 
 
-def _cut(body: str, *, plan_file: str, foot: Sequence[str]) -> str:
+def _cut(body: str, *, plan_file: str | None, foot: Sequence[str]) -> str:
     """The first whole lines of ``body`` that fit, any open ``<details>`` closed, then the foot."""
-    end = [f"… truncated; see {markdown_code(plan_file)}.", *foot]
+    end = [f"… truncated; see {_json_ref(plan_file)}.", *foot]
     room = LIMIT - len("\n".join(end)) - 100
     kept: list[str] = []
     size = 0
