@@ -47,6 +47,8 @@ class Diagnostic:
     column: int = 0
     hint: str | None = None
     severity: str = "error"
+    id: str = ""
+    """A warning's id from :mod:`reconciler.warning_ids` (``policy.acknowledge`` names it)."""
 
     @property
     def location(self) -> str:

@@ -260,7 +260,12 @@ def read_live(
 
 def _diagnostic(d: Diagnostic, address: str = "") -> PlanDiagnostic:
     return PlanDiagnostic(
-        severity=d.severity, message=d.message, address=address, location=d.location, hint=d.hint
+        severity=d.severity,
+        message=d.message,
+        address=address,
+        location=d.location,
+        hint=d.hint,
+        id=d.id,
     )
 
 
@@ -299,7 +304,11 @@ def make_plan(
     errors = [d for d in problems if d.severity == "error"]
     if errors:
         raise ConfigError(errors, hint="no API writes were made; fix the names and plan again")
-    warnings = [*loaded.warnings, *[d for d in problems if d.severity != "error"]]
+    acknowledged = set(config.policy.acknowledge)
+    warnings = [
+        *loaded.warnings,  # the offline rules left the acknowledged ones out already
+        *[d for d in problems if d.severity != "error" and d.id not in acknowledged],
+    ]
     plan = compute_plan(
         desired,
         live.state,

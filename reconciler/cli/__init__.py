@@ -62,6 +62,7 @@ from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_plan
 from reconciler.schema import mappings_schema_text
 from reconciler.state import SectionSnapshot, State
+from reconciler.warning_ids import SIGNATURE_NOT_CHECKED, TARGET_MATCHES_NOTHING, labelled
 
 DEFAULT_FILE = "mappings.yaml"
 
@@ -258,7 +259,11 @@ def _render(data: Mapping[str, Any], fmt: str, *, plan_file: str | None = None) 
 def _narrow(plan: Plan, targets: tuple[str, ...], excludes: tuple[str, ...]) -> Plan:
     narrowed = narrow(plan, targets=targets, excludes=excludes)
     for pattern in unmatched(plan, [*targets, *excludes]):
-        _err(f"warning: --target/--exclude {pattern!r} matches no object of the plan", fg="yellow")
+        _err(
+            f"{labelled(TARGET_MATCHES_NOTHING)}: --target/--exclude {terminal(repr(pattern))} "
+            "matches no object of the plan",
+            fg="yellow",
+        )
     return narrowed
 
 
@@ -388,8 +393,8 @@ def _read_saved_plan(source: Path) -> Plan | None:
         signing_key=_signing_key(),
         documents_touched=documents_touched,
     )
-    for warning in saved.warnings:
-        _err(f"warning: {terminal(warning)}", fg="yellow")
+    for warning in saved.warnings:  # the one kind plan/saved.py warns about
+        _err(f"{labelled(SIGNATURE_NOT_CHECKED)}: {terminal(warning)}", fg="yellow")
     return saved.plan
 
 
@@ -581,13 +586,7 @@ def _apply_locked(
     finally:
         journal.close()
         if salesbuildr is not None:
-            try:
-                salesbuildr.release_lock(owner)
-            except ReconcileError as error:
-                _err(
-                    f"warning: could not release the apply lock: {terminal(error.message)}",
-                    fg="yellow",
-                )
+            locking.release(salesbuildr, owner)
         if not journal.records and journal.created:
             journal_path.unlink(missing_ok=True)  # never an earlier run's journal
         else:

@@ -21,6 +21,7 @@ from reconciler.plan import Action, DriftItem, Plan
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.render.drift import render_drift_markdown, render_drift_text
 from reconciler.render.json import render_json
+from reconciler.warning_ids import EXPORT_OVER_SIZE_LIMIT, labelled
 
 EXIT_DRIFT = 2
 
@@ -72,7 +73,7 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
     text = export_yaml(live.state, live.catalog, sections=chosen, header=header)
     oversize = oversize_warning(text)
     if oversize is not None:
-        _err(f"warning: {oversize}", fg="yellow")
+        _err(f"{labelled(EXPORT_OVER_SIZE_LIMIT)}: {oversize}", fg="yellow")
     if out is None:
         click.echo(text, nl=False)
     else:

@@ -9,12 +9,13 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 import click
 
-from reconciler.errors import RefusedError, StalePlanError
+from reconciler.errors import ReconcileError, RefusedError, StalePlanError
 from reconciler.providers.salesbuildr import (
     LockHeld,
     LockHolder,
@@ -22,6 +23,7 @@ from reconciler.providers.salesbuildr import (
     process_is_alive,
 )
 from reconciler.render.escape import terminal
+from reconciler.warning_ids import LOCK_NOT_RELEASED, labelled
 
 
 def _duration(seconds: float) -> str:
@@ -51,6 +53,20 @@ def take_lock(client: SalesbuildrClient, owner: str, *, wait_s: float) -> None:
         client.acquire_lock_or_take_over(owner, wait_s=wait_s, on_wait=LockWait(wait_s))
     except LockHeld as held:
         raise RefusedError(held.message, hint=held.hint) from None
+
+
+def release(client: SalesbuildrClient, owner: str) -> None:
+    """Release ``owner``'s lock; a failure is a warning (the lock expires with its TTL)."""
+    try:
+        client.release_lock(owner)
+    except ReconcileError as error:
+        click.secho(
+            f"{labelled(LOCK_NOT_RELEASED)}: could not release the apply lock: "
+            f"{terminal(error.message)}",
+            err=True,
+            fg="yellow",
+            color=False if os.environ.get("NO_COLOR") else None,
+        )
 
 
 def moved_while_waiting(stale: StalePlanError, source: Path, *, asked: bool) -> RefusedError:

@@ -47,6 +47,7 @@ from reconciler.providers.salesbuildr import (
 )
 from reconciler.providers.targets import autotask_url, salesbuildr_url
 from reconciler.render.escape import terminal
+from reconciler.warning_ids import CATEGORY_NOT_MAPPED, NAMES_NOT_READ, labelled
 
 AFTER_APPLY_TIMEOUT_S = 600.0
 AFTER_APPLY_COMMANDS = {
@@ -251,8 +252,8 @@ def _import_names(
                 tables = read_tables()
             except ReconcileError as error:
                 _err(
-                    f"warning: could not read Autotask names ({terminal(error.message)}): "
-                    "showing ids",
+                    f"{labelled(NAMES_NOT_READ)}: could not read Autotask names "
+                    f"({terminal(error.message)}): showing ids",
                     fg="yellow",
                 )
     return ops.import_lines(job.counts, tables)
@@ -355,9 +356,14 @@ def import_products(categories: tuple[str, ...], timeout: str, fmt: str, config_
     with targets.salesbuildr() as client:
         chosen = []
         table = None
+        warnings: list[dict[str, str]] = []
         if categories:
-            table = ops.category_table(client.categories())
+            known = client.categories()
+            table = ops.category_table(known)
             chosen = ops.resolve_categories(table, categories)
+            mappings = client.read_section("product-import").body
+            for entry in ops.unmapped_categories(known, chosen, mappings):
+                warnings.append(_not_mapped(table.label(entry)))
         paths = [table.label(entry) for entry in chosen] if table is not None else []
         scope = ", ".join(paths) if paths else "all mapped categories"
         ids = [entry.id for entry in chosen]
@@ -376,12 +382,26 @@ def import_products(categories: tuple[str, ...], timeout: str, fmt: str, config_
                 categories=categories_json,
                 items=[line.to_dict() for line in lines],
                 total=ops.import_total(job.counts) if job.status == "succeeded" else 0,
+                warnings=warnings,
             )
         )
     if job.status != "succeeded":
         raise _job_failed("Product import", job, "reconcile import-products")
     if fmt == "text":
         click.echo(_import_text(scope, job, lines))
+
+
+def _not_mapped(path: str) -> dict[str, str]:
+    """Says on stderr, before the job starts, that ``--category PATH`` imports nothing; the same
+    warning as JSON."""
+    message = (
+        f"--category {path}: no role, product category or service is mapped to it or to a "
+        "subcategory, so the import brings nothing in for it"
+    )
+    hint = "map it under product_import (roles, product_categories or services) and apply"
+    _err(f"{labelled(CATEGORY_NOT_MAPPED)}: {terminal(message)}", fg="yellow")
+    _err(f"  hint: {hint}")
+    return {"id": CATEGORY_NOT_MAPPED, "message": message, "hint": hint}
 
 
 # --- after_apply ----------------------------------------------------------------------------------
@@ -765,13 +785,7 @@ def _uninstall_locked(
         )
     finally:
         journal.close()
-        try:
-            salesbuildr.release_lock(owner)
-        except ReconcileError as error:
-            _err(
-                f"warning: could not release the apply lock: {terminal(error.message)}",
-                fg="yellow",
-            )
+        locking.release(salesbuildr, owner)
         if not journal.records:
             journal_path.unlink(missing_ok=True)
         else:

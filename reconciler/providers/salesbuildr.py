@@ -33,6 +33,7 @@ from reconciler.providers.credentials import check_salesbuildr_url, require_cred
 from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
 from reconciler.providers.paging import PageGuard, page_ceiling
 from reconciler.providers.rate_wait import rate_wait_cap
+from reconciler.warning_ids import LOCK_TAKEN_OVER, labelled
 
 log = logging.getLogger(__name__)
 
@@ -504,7 +505,11 @@ class SalesbuildrClient:
             except LockHeld as held:
                 holder = held.holder
                 if holder.is_dead(here=here, alive=alive):
-                    log.warning("taking over the lock of %s: that process is gone", holder.owner)
+                    log.warning(
+                        "%s: taking over the lock of %s: that process is gone",
+                        labelled(LOCK_TAKEN_OVER),
+                        holder.owner,
+                    )
                     self.release_lock(owner, force=True)
                     continue
                 if clock() >= deadline:

@@ -27,6 +27,7 @@ from reconciler.render.kept import (
     kept_by_section,
     kept_summary,
     objects,
+    warning_label,
 )
 from reconciler.render.text import SENSITIVE
 
@@ -294,5 +295,6 @@ def _diagnostics(items: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = ["", "#### Warnings", ""]
     for item in items[:50]:
         where = f"{markdown_code(item['location'])} " if item.get("location") else ""
-        lines.append(f"- {where}{markdown_text(item['message'], limit=2 * VALUE_LIMIT)}")
+        label = markdown_text(warning_label(item))
+        lines.append(f"- {where}{label}: {markdown_text(item['message'], limit=2 * VALUE_LIMIT)}")
     return lines

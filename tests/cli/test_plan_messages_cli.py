@@ -3,6 +3,7 @@ CLI against the sandbox over loopback HTTP."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,3 +81,90 @@ def test_saved_the_plan_comes_after_the_plan(sandbox: Sandbox, tmp_path: Path) -
     )
     assert result.stdout.strip()  # the plan itself was shown, before it
     assert "Saved the plan" not in result.stdout
+
+
+# --- warning ids and policy.acknowledge ----------------------------------------------------------
+
+WARNED = """\
+version: 1
+company_types:
+  to_autotask:
+    Customer: Customer
+webhook_receiver:
+  secret: literal-value-123
+"""
+UNMAPPED = "warning[unmapped_company_types]: Salesbuildr company type(s) 'Lead', 'Partner'"
+
+
+def test_every_view_shows_the_warning_ids(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = tmp_path / "w.yaml"
+    config.write_text(WARNED)
+
+    text = run(sandbox, "plan", str(config))
+    assert text.exit_code == 0, text.output
+    assert f"{config}:6:11: warning[literal_secret]: a secret is written literally" in text.stderr
+    assert f"{config}:2:1: {UNMAPPED}" in text.stderr
+
+    as_json = json.loads(run(sandbox, "plan", str(config), "--format", "json").stdout)
+    assert sorted(d["id"] for d in as_json["diagnostics"]) == [
+        "literal_secret",
+        "unmapped_company_types",
+    ]
+
+    markdown = run(sandbox, "plan", str(config), "--format", "markdown").stdout
+    assert "warning&#91;unmapped&#95;company&#95;types]: Salesbuildr company type(s)" in markdown
+    assert "warning&#91;literal&#95;secret]: a secret is written literally" in markdown
+
+    targeted = run(sandbox, "plan", str(config), "--target", "company_types")
+    assert "warning[targeting_in_effect]: targeting in effect (--target company_types)" in (
+        targeted.stdout
+    )
+
+
+def test_acknowledge_silences_the_warning_in_every_view(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = tmp_path / "w.yaml"
+    config.write_text(WARNED + "policy:\n  acknowledge: [unmapped_company_types]\n")
+
+    text = run(sandbox, "plan", str(config))
+    assert text.exit_code == 0, text.output
+    assert "unmapped_company_types" not in text.output
+    assert "have no Autotask company type" not in text.output
+    assert "warning[literal_secret]" in text.stderr  # only what was acknowledged is silenced
+
+    as_json = json.loads(run(sandbox, "plan", str(config), "--format", "json").stdout)
+    assert [d["id"] for d in as_json["diagnostics"]] == ["literal_secret"]
+    markdown = run(sandbox, "plan", str(config), "--format", "markdown").stdout
+    assert "company&#95;types]" not in markdown.split("#### Warnings")[1]
+
+    validated = run(sandbox, "validate", str(config))
+    assert validated.exit_code == 0, validated.output
+    assert "1 warning(s)" in validated.stdout
+
+
+# --- import-products --category of an unmapped category -----------------------------------------
+
+
+def test_import_products_warns_when_the_category_is_not_mapped(sandbox: Sandbox) -> None:
+    result = run(sandbox, "import-products", "--category", "Software", "--format", "json")
+
+    assert result.exit_code == 0, result.output  # the import still runs, as asked
+    assert (
+        "warning[category_not_mapped]: --category Software: no role, product category or "
+        "service is mapped to it or to a subcategory" in result.stderr
+    )
+    assert "hint: map it under product_import" in result.stderr
+    data = json.loads(result.stdout)
+    assert [w["id"] for w in data["warnings"]] == ["category_not_mapped"]
+    assert data["total"] == 0
+
+
+@pytest.mark.parametrize("category", ["Labor/Engineering", "Labor"])
+def test_import_products_of_a_mapped_category_or_its_parent_does_not_warn(
+    sandbox: Sandbox, category: str
+) -> None:
+    result = run(sandbox, "import-products", "--category", category, "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    assert "category_not_mapped" not in result.stderr
+    assert json.loads(result.stdout)["warnings"] == []
+    assert json.loads(result.stdout)["total"] > 0
