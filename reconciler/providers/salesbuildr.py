@@ -533,4 +533,5 @@ def _holder(body: Any) -> LockHolder:
 def _log_remaining(response: httpx.Response) -> None:
     remaining = response.headers.get("X-RateLimit-Remaining")
     if remaining is not None:
-        log.info("salesbuildr rate limit: %s requests left in the window", remaining)
+        # -vv: -v is one line per request, and this would be a second one for each
+        log.debug("salesbuildr rate limit: %s requests left in the window", remaining)

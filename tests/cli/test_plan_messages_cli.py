@@ -4,6 +4,7 @@ CLI against the sandbox over loopback HTTP."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -168,3 +169,39 @@ def test_import_products_of_a_mapped_category_or_its_parent_does_not_warn(
     assert "category_not_mapped" not in result.stderr
     assert json.loads(result.stdout)["warnings"] == []
     assert json.loads(result.stdout)["total"] > 0
+
+
+# --- -v: one line per request; -vv: the rate-limit remainders too --------------------------------
+
+REQUEST_LINE = re.compile(
+    r"^(autotask|salesbuildr) (GET|POST|PUT|PATCH|DELETE) /\S+ -> \d{3} \(\d+ ms\)$"
+)
+
+
+def requests_so_far(sandbox: Sandbox) -> int:
+    return int(sandbox.autotask.stats()["requests"]) + int(sandbox.salesbuildr.stats()["requests"])
+
+
+def test_v_prints_one_line_per_request_and_nothing_else(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = example(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    # The example warns about company types; acknowledged, stderr holds only the request lines.
+    config.write_text(text.replace("acknowledge: []", "acknowledge: [unmapped_company_types]"))
+    before = requests_so_far(sandbox)
+    result = run(sandbox, "-v", "plan", str(config))
+    sent = requests_so_far(sandbox) - before
+
+    assert result.exit_code == 0, result.output
+    logged = [line for line in result.stderr.splitlines() if line.strip()]
+    assert logged, result.output
+    assert [line for line in logged if not REQUEST_LINE.match(line)] == []
+    assert len(logged) == sent
+    assert "rate limit" not in result.stderr
+
+
+def test_vv_adds_the_rate_limit_remainders(sandbox: Sandbox, tmp_path: Path) -> None:
+    result = run(sandbox, "-vv", "plan", str(example(tmp_path)))
+
+    assert result.exit_code == 0, result.output
+    assert re.search(r"salesbuildr rate limit: \d+ requests left in the window", result.stderr)
+    assert re.search(r"salesbuildr GET /public-api/\S+ -> 200 \(\d+ ms\)", result.stderr)
