@@ -63,6 +63,16 @@ CI_TOKENS: tuple[str, ...] = ("GITHUB_TOKEN", "CI_JOB_TOKEN", "RECONCILE_GITLAB_
 TRUST_PREFIX = "RECONCILE_"
 """Every ``RECONCILE_*`` variable is a trust setting (allowed hosts, signing key, ...)."""
 
+# The defaults of the per-run limits, which a global option or its RECONCILE_* variable raises for
+# one command. Here, beside the variables, so that `reconcile --help` shows them without loading
+# the clients or the YAML loader that apply them.
+DEFAULT_MAX_PAGES = 2_000
+"""``--max-pages`` / ``RECONCILE_MAX_PAGES``: pages one collection may take (providers.paging)."""
+DEFAULT_MAX_RATE_WAIT = 120.0
+"""``--max-rate-wait`` / ``RECONCILE_MAX_RATE_WAIT``: seconds a Salesbuildr 429 is waited out."""
+MAX_DOCUMENT_BYTES = 1024 * 1024
+"""``--max-config-size`` / ``RECONCILE_MAX_CONFIG_SIZE``: the largest YAML loaded (1 MB)."""
+
 
 class VariableRole(StrEnum):
     CREDENTIAL = "credential"

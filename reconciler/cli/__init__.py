@@ -16,13 +16,12 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler import __version__, session
-from reconciler.apply import JsonlJournal, apply_plan
-from reconciler.cli import locking, usage
+from reconciler import __version__
+from reconciler.cli import usage
 from reconciler.cli.limits import (
     max_config_size_option,
     max_pages_option,
@@ -32,8 +31,6 @@ from reconciler.cli.limits import (
     use_max_rate_wait,
 )
 from reconciler.cli.redacting import configure_logging, install_redacting_streams
-from reconciler.config import load_config
-from reconciler.config.env import run_environment
 from reconciler.errors import (
     EXIT_ERROR,
     ConfigError,
@@ -42,27 +39,16 @@ from reconciler.errors import (
     StalePlanError,
     UsageError,
 )
-from reconciler.files import PUBLIC_MODE, refuse_unsafe_target, write_text_atomically
-from reconciler.hosts import mask_userinfo
-from reconciler.plan import Plan, Risk
-from reconciler.plan.integrity import SIGNATURE_FIELD, SIGNING_KEY_VARIABLE, seal
-from reconciler.plan.saved import load_saved_plan, looks_like_plan
-from reconciler.plan.targeting import narrow, unmatched
-from reconciler.providers.salesbuildr import (
-    SalesbuildrClient,
-    lock_owner,
-    settings_from_env,
-)
-from reconciler.providers.salesbuildr_state import documents_touched
-from reconciler.redact import redact_data
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.render.escape import terminal, terminal_lines
-from reconciler.render.json import render_json
-from reconciler.render.markdown import render_markdown
-from reconciler.render.text import render_plan
-from reconciler.schema import mappings_schema_text
-from reconciler.state import SectionSnapshot, State
 from reconciler.warning_ids import SIGNATURE_NOT_CHECKED, TARGET_MATCHES_NOTHING, labelled
+
+# Start-up: `reconcile --help` and `validate` load only what they use (tests/cli/
+# test_startup_imports.py). A command imports the clients, the plan and the views when it runs.
+if TYPE_CHECKING:
+    from reconciler import session
+    from reconciler.plan import Plan
+    from reconciler.state import SectionSnapshot, State
 
 DEFAULT_FILE = "mappings.yaml"
 
@@ -93,6 +79,8 @@ def _report(error: ReconcileError) -> None:
 
 def _source_lines(error: ConfigError) -> dict[str, list[str]]:
     """The text of each file the diagnostics point into, for the caret display."""
+    from reconciler.hosts import mask_userinfo
+
     lines: dict[str, list[str]] = {}
     for file in {d.file for d in error.diagnostics if d.file and d.line > 0}:
         try:
@@ -178,7 +166,7 @@ def cli(
 
     \b
     Start here:
-      reconcile sandbox                 local simulators of both APIs (prints export lines)
+      reconcile sandbox                 local simulators of both APIs
       reconcile validate mappings.yaml  check the file offline
     """
     install_redacting_streams()  # idempotent: main() did it for the console script
@@ -196,11 +184,15 @@ file_argument = click.argument(
 @cli.command()
 @file_argument
 def validate(file: Path) -> None:
-    """Check FILE offline: YAML syntax, schema, rules and ${env:NAME} references.
+    """Check FILE offline: syntax, schema, rules, ${env:NAME}.
 
-    Makes no network call. Reports every problem at once as FILE:LINE:COL with a hint, and exits
+    Checks the YAML syntax, the schema, the rules and the ${env:NAME} references; makes no
+    network call. Reports every problem at once as FILE:LINE:COL with a hint, and exits
     1 when there is any; exits 0 with a one-line summary when the file is valid.
     """
+    from reconciler.config import load_config
+    from reconciler.config.env import run_environment
+
     loaded = load_config(file, environ=run_environment())
     lines = loaded.source.text.splitlines()
     for warning in loaded.warnings:
@@ -225,7 +217,13 @@ def validate(file: Path) -> None:
     help="Write the schema to this file instead of stdout.",
 )
 def schema(out: Path | None) -> None:
-    """Print the JSON Schema of mappings.yaml (for editors: yaml-language-server)."""
+    """Print the JSON Schema of mappings.yaml (for editors).
+
+    Editors with yaml-language-server complete and check mappings.yaml with it.
+    """
+    from reconciler.files import PUBLIC_MODE, write_text_atomically
+    from reconciler.schema import mappings_schema_text
+
     text = mappings_schema_text()
     if out is None:
         click.echo(text, nl=False)
@@ -241,6 +239,8 @@ def _status(message: str) -> None:
 
 
 def _plan_exit_code(plan: Plan) -> int:
+    from reconciler.plan import Risk
+
     if not plan.has_changes:
         return 0
     return 3 if plan.risk in (Risk.DESTRUCTIVE, Risk.BLOCKED) else 2
@@ -249,6 +249,10 @@ def _plan_exit_code(plan: Plan) -> int:
 def _render(data: Mapping[str, Any], fmt: str, *, plan_file: str | None = None) -> str:
     """One view of the plan's dict form (for ``plan``: the sealed form ``--out`` saves, and
     ``plan_file`` the file it was saved to, None when it was not)."""
+    from reconciler.render.json import render_json
+    from reconciler.render.markdown import render_markdown
+    from reconciler.render.text import render_plan
+
     if fmt == "json":
         return render_json(data)
     if fmt == "markdown":
@@ -257,6 +261,8 @@ def _render(data: Mapping[str, Any], fmt: str, *, plan_file: str | None = None) 
 
 
 def _narrow(plan: Plan, targets: tuple[str, ...], excludes: tuple[str, ...]) -> Plan:
+    from reconciler.plan.targeting import narrow, unmatched
+
     narrowed = narrow(plan, targets=targets, excludes=excludes)
     for pattern in unmatched(plan, [*targets, *excludes]):
         _err(
@@ -328,11 +334,20 @@ def plan(
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
 ) -> None:
-    """Read live state and show what apply would change to make it match FILE.
+    """Show what apply would change to match FILE.
 
-    Reads only the sections FILE contains, each collection with one bulk request. Makes no
+    Reads the live state:
+    only the sections FILE contains, each collection with one bulk request. Makes no
     writes. Names that do not resolve are reported with FILE:LINE:COL and the closest valid names.
     """
+    from reconciler import session
+    from reconciler.config import load_config
+    from reconciler.config.env import run_environment
+    from reconciler.files import refuse_unsafe_target, write_text_atomically
+    from reconciler.plan.integrity import SIGNATURE_FIELD, seal
+    from reconciler.redact import redact_data
+    from reconciler.render.json import render_json
+
     if out is not None:
         refuse_unsafe_target(out)  # before any request, not after the reads
     environ = run_environment()
@@ -376,11 +391,16 @@ def _duration(text: str) -> float:
 
 def _signing_key() -> str | None:
     """The plan signing key, from the real environment only: never from a reviewed file."""
+    from reconciler.plan.integrity import SIGNING_KEY_VARIABLE
+
     return os.environ.get(SIGNING_KEY_VARIABLE) or None
 
 
 def _read_saved_plan(source: Path) -> Plan | None:
     """The verified saved plan (plan/saved.py), or None: SOURCE is a YAML file."""
+    from reconciler.plan.saved import load_saved_plan, looks_like_plan
+    from reconciler.providers.salesbuildr_state import documents_touched
+
     try:
         raw = source.read_bytes()
     except OSError:
@@ -432,16 +452,24 @@ def apply(
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
 ) -> None:
-    """Apply a saved plan exactly, or plan SOURCE (a YAML file), confirm, and apply.
+    """Apply a saved plan exactly, or plan SOURCE and apply it.
 
     \b
-    reconcile apply plan.json      the reviewed plan; refuses if anything it touches moved
-    reconcile apply mappings.yaml  plan now, show it, ask `Apply these changes? [y/N]`
+    reconcile apply plan.json      the reviewed plan; refused if anything
+                                   it touches moved since
+    reconcile apply mappings.yaml  plan now, show it, then ask
+                                   `Apply these changes? [y/N]`
 
     Takes the tenant's apply lock, writes in dependency order, journals every write, and
     verifies the result. Exit 0 applied and verified; 1 error before any write or answered no;
     3 refused before any write (stale plan, threshold, budget, lock); 4 partial: re-run converges.
     """
+    from reconciler import session
+    from reconciler.cli import locking
+    from reconciler.config import load_config
+    from reconciler.config.env import run_environment
+    from reconciler.render.text import render_plan
+
     wait_s = _duration(lock_timeout)
     environ = run_environment()
     saved = _read_saved_plan(source)
@@ -535,9 +563,9 @@ def _apply_progress() -> Iterator[Callable[[str, int, int], None]]:
 
         yield plain
         return
-    from rich.console import Console  # noqa: PLC0415 (only on a terminal)
-    from rich.markup import escape as rich_escape  # noqa: PLC0415
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+    from rich.console import Console  # only on a terminal
+    from rich.markup import escape as rich_escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
@@ -562,6 +590,11 @@ def _apply_locked(
     check_stale: bool,
     wait_s: float,
 ) -> None:
+    from reconciler import session
+    from reconciler.apply import JsonlJournal, apply_plan
+    from reconciler.cli import locking
+    from reconciler.providers.salesbuildr import lock_owner
+
     salesbuildr = connections.salesbuildr
     owner = lock_owner()
     journal = JsonlJournal(journal_path)  # first: a refused journal path leaves no lock behind
@@ -598,7 +631,14 @@ def _apply_locked(
 @cli.command("force-unlock")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 def force_unlock(auto_approve: bool) -> None:
-    """Break the apply lock left by a crashed run (names its holder, asks first)."""
+    """Break the apply lock a crashed run left behind.
+
+    Names the lock's holder and when it expires, and asks before breaking it.
+    """
+    from reconciler.cli import locking
+    from reconciler.config.env import run_environment
+    from reconciler.providers.salesbuildr import SalesbuildrClient, lock_owner, settings_from_env
+
     environ = run_environment()
     url, key = settings_from_env(environ, None)
     with SalesbuildrClient.connect(url, key) as client:
@@ -654,14 +694,16 @@ def sandbox(
     port_autotask: int,
     port_salesbuildr: int,
 ) -> None:
-    """Start local simulators of the Autotask and Salesbuildr APIs on loopback.
+    """Start local simulators of both APIs on loopback.
 
+    Serves the Autotask and Salesbuildr APIs with seeded data.
     Prints `export NAME='value'` lines for the credentials and URLs, then `sandbox ready`, and
     serves until Ctrl-C / SIGTERM. In another terminal: `eval "$(cat FILE)"` (with --env-file)
     and run `reconcile plan examples/mappings.yaml`.
     """
-    from reconciler.sandbox.common import parse_faults  # noqa: PLC0415 (only this command)
-    from reconciler.sandbox.launch import start_sandbox  # noqa: PLC0415
+    from reconciler.files import write_text_atomically
+    from reconciler.sandbox.common import parse_faults
+    from reconciler.sandbox.launch import start_sandbox
 
     try:
         fault_rates = parse_faults(faults)

@@ -5,23 +5,21 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import __version__, session
+from reconciler import __version__
 from reconciler.cli import _err, _status, cli, file_argument
 from reconciler.cli.limits import oversize_warning
-from reconciler.config import load_config
-from reconciler.config.env import run_environment
 from reconciler.errors import UsageError
-from reconciler.export import export_yaml
-from reconciler.files import PUBLIC_MODE, refuse_unsafe_target, write_text_atomically
-from reconciler.kinds.registry import SECTIONS
-from reconciler.plan import Action, DriftItem, Plan
+from reconciler.kinds.sections import SECTIONS
 from reconciler.render.diagnostics import format_diagnostic
-from reconciler.render.drift import render_drift_markdown, render_drift_text
-from reconciler.render.json import render_json
 from reconciler.warning_ids import EXPORT_OVER_SIZE_LIMIT, labelled
+
+# Start-up: `reconcile --help` imports this module; a command imports the clients when it runs.
+if TYPE_CHECKING:
+    from reconciler.plan import DriftItem, Plan
 
 EXIT_DRIFT = 2
 
@@ -37,11 +35,14 @@ EXIT_DRIFT = 2
     "sections",
     multiple=True,
     type=click.Choice(SECTIONS),
-    help="Only these sections (as named in the YAML). Repeatable. Default: all.",
+    metavar="SECTION",
+    help=f"Only this section ({', '.join(SECTIONS)}). Repeatable. Default: all.",
 )
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
-    """Write the live settings of both systems as a mappings.yaml that plans to zero changes.
+    """Write the live settings as a mappings.yaml to adopt them.
+
+    The file holds both systems' settings and plans to zero changes.
 
     \b
     reconcile export --out mappings.yaml
@@ -50,6 +51,11 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
     Names, not ids; set-like lists sorted; secrets as ${env:NAME} placeholders (the file's header
     names every variable to set). Credentials and URLs come from the environment.
     """
+    from reconciler import session
+    from reconciler.config.env import run_environment
+    from reconciler.export import export_yaml
+    from reconciler.files import PUBLIC_MODE, refuse_unsafe_target, write_text_atomically
+
     if out is not None:
         refuse_unsafe_target(out)  # a planted link is refused before any request
     if out is not None and out.exists() and not force:
@@ -85,6 +91,8 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
 
 def drift_items(plan: Plan) -> list[DriftItem]:
     """Every live object that differs from the YAML: pending changes and observed drift."""
+    from reconciler.plan import Action, DriftItem
+
     state = {
         Action.CREATE: "missing",
         Action.UPDATE: "differs",
@@ -119,6 +127,12 @@ def drift(file: Path, fmt: str) -> None:
     For a scheduled job: `reconcile drift --format markdown` makes an issue or comment body.
     Makes no writes.
     """
+    from reconciler import session
+    from reconciler.config import load_config
+    from reconciler.config.env import run_environment
+    from reconciler.render.drift import render_drift_markdown, render_drift_text
+    from reconciler.render.json import render_json
+
     environ = run_environment()
     loaded = load_config(file, environ=environ)
     sections = loaded.config.present_sections()

@@ -4,20 +4,26 @@
 Each is set on the command line or as ``RECONCILE_MAX_PAGES`` / ``RECONCILE_MAX_CONFIG_SIZE`` in
 the real environment (click reads ``os.environ``, never ``.env`` nor the YAML), for the one
 command it is given to.
+
+Start-up: the defaults come from :mod:`reconciler.envvars`, and a setting's module (the clients'
+paging, the YAML loader) is imported only when the command uses it. A module not imported yet
+holds its default already, so an option left unset does not import it (``validate`` never loads
+the clients).
 """
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from reconciler.config.loader import (
-    MAX_DOCUMENT_BYTES,
-    document_limit,
-    document_limit_set,
-    megabytes,
-)
-from reconciler.providers.paging import DEFAULT_MAX_PAGES, page_ceiling_set
-from reconciler.providers.rate_wait import DEFAULT_MAX_RATE_WAIT, rate_wait_cap_set
+from reconciler.envvars import DEFAULT_MAX_PAGES, DEFAULT_MAX_RATE_WAIT, MAX_DOCUMENT_BYTES
+
+
+def _holds_default(module: str, value: object) -> bool:
+    """True when ``value`` is unset and ``module`` is not loaded: its setting is the default."""
+    return value is None and module not in sys.modules
+
 
 max_pages_option = click.option(
     "--max-pages",
@@ -32,6 +38,10 @@ max_pages_option = click.option(
 
 def use_max_pages(ctx: click.Context, max_pages: int | None) -> None:
     """Use ``max_pages`` until the command ends (the clients read it when they page)."""
+    if _holds_default("reconciler.providers.paging", max_pages):
+        return
+    from reconciler.providers.paging import page_ceiling_set
+
     ctx.with_resource(page_ceiling_set(max_pages))
 
 
@@ -51,11 +61,17 @@ max_config_size_option = click.option(
 
 def use_max_config_size(ctx: click.Context, max_bytes: int | None) -> None:
     """Use ``max_bytes`` as the YAML size limit until the command ends."""
+    if _holds_default("reconciler.config.loader", max_bytes):
+        return
+    from reconciler.config.loader import document_limit_set
+
     ctx.with_resource(document_limit_set(max_bytes))
 
 
 def oversize_warning(text: str) -> str | None:
     """What ``export`` says before writing YAML the loader would refuse (None: it fits)."""
+    from reconciler.config.loader import document_limit, megabytes
+
     size, limit = len(text.encode()), document_limit()
     if size <= limit:
         return None
@@ -80,4 +96,8 @@ max_rate_wait_option = click.option(
 
 def use_max_rate_wait(ctx: click.Context, seconds: float | None) -> None:
     """Use ``seconds`` as the rate-wait cap until the command ends."""
+    if _holds_default("reconciler.providers.rate_wait", seconds):
+        return
+    from reconciler.providers.rate_wait import rate_wait_cap_set
+
     ctx.with_resource(rate_wait_cap_set(seconds))

@@ -14,40 +14,32 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
-from rich.console import Console
-from rich.markup import escape as rich_escape
-from rich.status import Status
 
-from reconciler import operations as ops
-from reconciler import session
-from reconciler.apply import JsonlJournal
-from reconciler.cli import DEFAULT_FILE, _err, cli, locking
-from reconciler.config import load_config
-from reconciler.config.env import run_environment
-from reconciler.config.models import Config
+from reconciler.cli import DEFAULT_FILE, _err, cli
 from reconciler.errors import (
     EXIT_ERROR,
     PartialApplyError,
     ReconcileError,
     UsageError,
 )
-from reconciler.kinds.catalog import NameTable
-from reconciler.plan import Plan
-from reconciler.providers.autotask import AutotaskClient, credentials_from_env
-from reconciler.providers.credentials import require_credentials
-from reconciler.providers.salesbuildr import (
-    Job,
-    SalesbuildrClient,
-    lock_owner,
-    settings_from_env,
-)
-from reconciler.providers.targets import autotask_url, salesbuildr_url
 from reconciler.render.escape import terminal
 from reconciler.warning_ids import CATEGORY_NOT_MAPPED, NAMES_NOT_READ, labelled
+
+# Start-up: `reconcile --help` imports this module; a command imports the clients when it runs.
+if TYPE_CHECKING:
+    from rich.status import Status
+
+    from reconciler import operations as ops
+    from reconciler import session
+    from reconciler.config.models import Config
+    from reconciler.kinds.catalog import NameTable
+    from reconciler.plan import Plan
+    from reconciler.providers.autotask import AutotaskClient
+    from reconciler.providers.salesbuildr import Job, SalesbuildrClient
 
 AFTER_APPLY_TIMEOUT_S = 600.0
 AFTER_APPLY_COMMANDS = {
@@ -90,12 +82,16 @@ class _Targets:
     """Credentials from the environment (and .env); URLs from the environment, else the YAML."""
 
     def __init__(self, config_file: Path | None):
+        from reconciler.config.env import run_environment
+
         self.environ = run_environment()
         self.file = config_file
         self._config: Config | None = None
         self._loaded = False
 
     def config(self) -> Config | None:
+        from reconciler.config import load_config
+
         if not self._loaded:
             self._loaded = True
             if self.file is not None and self.file.is_file():
@@ -103,6 +99,9 @@ class _Targets:
         return self._config
 
     def salesbuildr(self) -> SalesbuildrClient:
+        from reconciler.providers.salesbuildr import SalesbuildrClient, settings_from_env
+        from reconciler.providers.targets import salesbuildr_url
+
         config = self.config()
         url = config.salesbuildr.url if config and config.salesbuildr else None
         where = f"salesbuildr.url in {self.file}"  # checked even when the environment overrides it
@@ -111,11 +110,15 @@ class _Targets:
 
     def require(self) -> None:
         """Both systems' credentials, every missing one named in one error."""
+        from reconciler.providers.credentials import require_credentials
+
         config = self.config()
         url = config.salesbuildr.url if config and config.salesbuildr else None
         require_credentials(self.environ, autotask=True, salesbuildr=True, salesbuildr_url=url)
 
     def has_autotask(self) -> bool:
+        from reconciler.providers.autotask import credentials_from_env
+
         try:
             credentials_from_env(self.environ)
         except UsageError:
@@ -123,6 +126,9 @@ class _Targets:
         return True
 
     def autotask(self) -> AutotaskClient:
+        from reconciler.providers.autotask import AutotaskClient, credentials_from_env
+        from reconciler.providers.targets import autotask_url
+
         credentials = credentials_from_env(self.environ)
         config = self.config()
         yaml_url = config.autotask.url if config and config.autotask else None
@@ -183,12 +189,16 @@ class _JobProgress:
 
     def __enter__(self) -> _JobProgress:
         if sys.stderr.isatty():
+            from rich.console import Console  # only on a terminal
+
             console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
             self._status = console.status(f"{self.title}: starting")
             self._status.start()
         return self
 
     def __call__(self, job: Job) -> None:
+        from rich.markup import escape as rich_escape
+
         elapsed = time.monotonic() - self.started
         status, job_id = terminal(job.status), terminal(job.id)
         if self._status is not None:
@@ -206,6 +216,8 @@ class _JobProgress:
 def _run_job(
     client: SalesbuildrClient, title: str, start: Callable[[], str], timeout_s: float
 ) -> Job:
+    from reconciler import operations as ops
+
     with _JobProgress(title) as progress:
         job_id = start()
         return ops.run_job(client, job_id, timeout_s=timeout_s, on_progress=progress)
@@ -224,6 +236,8 @@ def _sync_text(mode: str, job: Job) -> str:
 
 
 def _import_text(scope: str, job: Job, lines: Sequence[ops.ImportLine]) -> str:
+    from reconciler import operations as ops
+
     total = ops.import_total(job.counts)
     text = (
         f"Product import ({terminal(scope)}) succeeded (job {terminal(job.id)}): "
@@ -240,6 +254,8 @@ def _import_names(
     job: Job, read_tables: Callable[[], dict[str, NameTable]] | None
 ) -> list[ops.ImportLine]:
     """The import's counts with Autotask names (ids when Autotask cannot be asked)."""
+    from reconciler import operations as ops
+
     tables: dict[str, NameTable] = {}
     if ops.tables_for_counts(job.counts):
         if read_tables is None:
@@ -264,6 +280,8 @@ def _tables_reader(targets: _Targets, job: Job) -> Callable[[], dict[str, NameTa
         return None
 
     def read() -> dict[str, NameTable]:
+        from reconciler import operations as ops
+
         with targets.autotask() as client:
             return ops.read_import_tables(client, job.counts)
 
@@ -291,7 +309,7 @@ def _job_failed(what: str, job: Job, command: str) -> ReconcileError:
 def sync(
     full: bool, fields: bool, inventory: bool, timeout: str, fmt: str, config_file: Path
 ) -> None:
-    """Run a Salesbuildr sync with Autotask and print what it synchronized.
+    """Run a Salesbuildr sync with Autotask, print its counts.
 
     The actions of the Synchronize page (--full, --fields) and the Inventories page
     (--inventory): choose exactly one. Starts the job, shows its progress on stderr until it
@@ -303,6 +321,8 @@ def sync(
       reconcile sync --fields
       reconcile sync --full --timeout 30m --format json
     """
+    from reconciler import operations as ops
+
     modes = [
         m for m, chosen in (("full", full), ("fields", fields), ("inventory", inventory)) if chosen
     ]
@@ -340,8 +360,9 @@ def sync(
 @output_format
 @config_file_option
 def import_products(categories: tuple[str, ...], timeout: str, fmt: str, config_file: Path) -> None:
-    """Import products into Autotask ("Import all mapped categories", or only some).
+    """Import the products of mapped categories into Autotask.
 
+    Salesbuildr's "Import all mapped categories", or only the --category given.
     Starts the import job, shows its progress on stderr, and prints how many items it imported
     per mapped Autotask role, product category and service (by name when Autotask credentials
     are set, by id otherwise). An unknown --category stops before anything starts.
@@ -351,6 +372,8 @@ def import_products(categories: tuple[str, ...], timeout: str, fmt: str, config_
       reconcile import-products
       reconcile import-products --category Hardware/Laptops --category Software
     """
+    from reconciler import operations as ops
+
     targets = _Targets(config_file)
     timeout_s = ops.parse_duration(timeout, option="--timeout")
     with targets.salesbuildr() as client:
@@ -410,6 +433,8 @@ def _not_mapped(path: str) -> dict[str, str]:
 def run_after_apply(plan: Plan, connections: session.Connections) -> None:
     """Run the plan's ``after_apply`` actions in order, after a verified apply. A failing action
     stops the rest: exit 1, saying that the apply itself succeeded."""
+    from reconciler import operations as ops
+
     actions = ops.after_apply_actions(plan)
     if not actions:
         return
@@ -427,6 +452,8 @@ def run_after_apply(plan: Plan, connections: session.Connections) -> None:
 def _run_actions(
     actions: Sequence[str], client: SalesbuildrClient, autotask: AutotaskClient | None
 ) -> None:
+    from reconciler import operations as ops
+
     for index, action in enumerate(actions):
         rest = actions[index + 1 :]
         try:
@@ -472,7 +499,7 @@ def note_after_apply_skipped(plan: Plan) -> None:
 
 @cli.group()
 def webhooks() -> None:
-    """Installed Autotask webhooks: status, delivery report, uninstall.
+    """Installed Autotask webhooks: status, report, uninstall.
 
     \b
     Example:
@@ -483,6 +510,8 @@ def webhooks() -> None:
 
 
 def _yaml_state(status: ops.WebhookStatus) -> str:
+    from reconciler import operations as ops
+
     match = status.match
     if match is None:
         return ""
@@ -505,8 +534,9 @@ def _short(items: Sequence[str], limit: int = 40) -> str:
 @output_format
 @click.pass_context
 def webhooks_status(ctx: click.Context, file: Path, fmt: str) -> None:
-    """Show every installed webhook of the five entities, compared with FILE.
+    """Show every installed webhook, compared with FILE.
 
+    Lists the webhooks of the five entities.
     Columns: entity, name, active, ready (Autotask's isReady), subscribed fields, URL, and
     whether it matches FILE's webhooks section: yes / differs (which fields) / not in YAML.
     Webhooks FILE lists that are not installed are shown as such. Without FILE (default
@@ -517,6 +547,13 @@ def webhooks_status(ctx: click.Context, file: Path, fmt: str) -> None:
       reconcile webhooks status
       reconcile webhooks status examples/mappings.yaml --format json
     """
+    from reconciler import operations as ops
+    from reconciler import session
+    from reconciler.config import load_config
+    from reconciler.config.env import run_environment
+    from reconciler.providers.autotask import AutotaskClient, credentials_from_env
+    from reconciler.providers.targets import autotask_url
+
     environ = run_environment()
     explicit = ctx.get_parameter_source("file") is not ParameterSource.DEFAULT
     loaded = None
@@ -631,6 +668,8 @@ def webhooks_report(since: str, fmt: str, config_file: Path) -> None:
       reconcile webhooks report
       reconcile webhooks report --since 2026-11-25T08:00:00Z --format json
     """
+    from reconciler import operations as ops
+
     since_at = ops.parse_since(since, now=datetime.now(UTC))
     targets = _Targets(config_file)
     with targets.salesbuildr() as client:
@@ -700,7 +739,7 @@ def _group_label(group: ops.DeliveryGroup) -> str:
 def webhooks_uninstall(
     names: tuple[str, ...], config_file: Path, auto_approve: bool, lock_timeout: str
 ) -> None:
-    """Delete webhooks from Autotask: the NAMEs given, or all that --file manages.
+    """Delete webhooks: the NAMEs given, or all that --file manages.
 
     NAME is a webhook's name, or entity/name (company/sb-companies) when two entities' webhooks
     share it. Shows what will be deleted and asks first. Deleting a webhook deletes its fields,
@@ -714,6 +753,9 @@ def webhooks_uninstall(
       reconcile webhooks uninstall sb-companies
       reconcile webhooks uninstall --file mappings.yaml --auto-approve
     """
+    from reconciler import operations as ops
+    from reconciler import session
+
     wait_s = ops.parse_duration(lock_timeout, option="--lock-timeout", allow_zero=True)
     targets = _Targets(config_file)
     managed: list[tuple[str, str]] = []
@@ -769,6 +811,12 @@ def _uninstall_locked(
     wait_s: float,
     environ: dict[str, str],
 ) -> None:
+    from reconciler import operations as ops
+    from reconciler import session
+    from reconciler.apply import JsonlJournal
+    from reconciler.cli import locking
+    from reconciler.providers.salesbuildr import lock_owner
+
     salesbuildr, autotask = connections.salesbuildr, connections.autotask
     assert salesbuildr is not None and autotask is not None
     owner = lock_owner()

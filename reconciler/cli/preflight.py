@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import session
 from reconciler.cli import _err, _status, cli, file_argument
-from reconciler.config import load_config
-from reconciler.config.env import run_environment
 from reconciler.errors import EXIT_ERROR
-from reconciler.preflight import DENIED_STATUS, PreflightReport, run_preflight, summary
+
+# Start-up: `reconcile --help` imports this module; the command imports the clients when it runs.
+if TYPE_CHECKING:
+    from reconciler.preflight import PreflightReport
 
 
 def _printable(text: str) -> str:
@@ -25,6 +26,8 @@ def _printable(text: str) -> str:
 
 
 def render_report(report: PreflightReport) -> str:
+    from reconciler.preflight import DENIED_STATUS, summary
+
     width = max((len(c.target) for c in report.checks), default=0)
     lines = []
     for check in report.checks:
@@ -45,12 +48,18 @@ def render_report(report: PreflightReport) -> str:
 @cli.command()
 @file_argument
 def preflight(file: Path) -> None:
-    """Check, without writing, that the credentials may read and write what FILE manages.
+    """Check the credentials' access to what FILE manages.
 
+    Whether they may read and write it; makes no write.
     One line per Autotask entity (the API user's userAccessFor* in entityInformation) and per
     Salesbuildr settings document (read; its write permission cannot be checked: the contract
     has no endpoint for it). Exit 0 when everything checkable is allowed, 1 otherwise.
     """
+    from reconciler import session
+    from reconciler.config import load_config
+    from reconciler.config.env import run_environment
+    from reconciler.preflight import run_preflight
+
     environ = run_environment()
     loaded = load_config(file, environ=environ)
     sections = loaded.config.present_sections()

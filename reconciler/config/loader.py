@@ -29,13 +29,13 @@ from reconciler.envvars import (
     ENV_REFERENCE,
     ENV_START,
     LITERAL_DOLLAR_BRACE,
+    MAX_DOCUMENT_BYTES,
     Reference,
     resolve_reference,
 )
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.redact import register_reference
 
-MAX_DOCUMENT_BYTES = 1024 * 1024  # the default; `--max-config-size` raises it for one command
 SIZE_HINT = (
     "if the file really is this large, raise the limit with `reconcile --max-config-size BYTES` "
     "(or RECONCILE_MAX_CONFIG_SIZE=BYTES in the environment)"

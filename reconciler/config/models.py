@@ -23,7 +23,7 @@ from reconciler.config.types import (
     SecretValue,
     Url,
 )
-from reconciler.kinds.registry import SECTIONS
+from reconciler.kinds.sections import SECTIONS
 
 SectionName = Literal[
     "billing_codes",

@@ -14,6 +14,7 @@ from reconciler.kinds.mappings import (
     ROLE_MAPPING,
     SERVICE_MAPPING,
 )
+from reconciler.kinds.sections import SECTIONS
 from reconciler.kinds.settings import (
     BILLING_CODE_DEFAULT,
     PRODUCT_IMPORT_SETTINGS,
@@ -22,18 +23,7 @@ from reconciler.kinds.settings import (
 )
 from reconciler.kinds.webhooks import WEBHOOK
 
-SECTIONS = (
-    "billing_codes",
-    "company_types",
-    "company_udfs",
-    "product_import",
-    "inventory",
-    "opportunity",
-    "purchase_order",
-    "webhook_receiver",
-    "webhooks",
-)
-"""The managed sections of the YAML, in the order the admin pages show them."""
+__all__ = ["BY_NAME", "KINDS", "SECTIONS", "kinds_of"]  # SECTIONS: from kinds.sections
 
 KINDS: tuple[Kind, ...] = (
     BILLING_CODE_DEFAULT,

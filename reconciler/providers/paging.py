@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.envvars import DEFAULT_MAX_PAGES
 from reconciler.errors import ServerMisbehaved
 
-DEFAULT_MAX_PAGES = 2_000
 CEILING_HINT = (
     "if the collection really is this large, raise the ceiling with `reconcile --max-pages N` "
     "(or RECONCILE_MAX_PAGES=N in the environment)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-DEFAULT_MAX_RATE_WAIT = 120.0
+from reconciler.envvars import DEFAULT_MAX_RATE_WAIT
 
 _cap = {"seconds": DEFAULT_MAX_RATE_WAIT}
 

@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner, Result
+from polling import poll
+from sandbox_clients import autotask_api
 
 from reconciler.cli import cli
 from reconciler.sandbox.launch import Sandbox, start_sandbox
@@ -66,18 +68,6 @@ def sb_url(sandbox: Sandbox, path: str) -> str:
 def sb_requests(sandbox: Sandbox, endpoint: str) -> int:
     found = sandbox.salesbuildr.stats()["endpoints"].get(endpoint) or {}
     return int(found.get("requests", 0))
-
-
-def autotask_api(sandbox: Sandbox) -> httpx.Client:
-    env = sandbox.env
-    return httpx.Client(
-        base_url=env["AUTOTASK_API_URL"] + "/V1.0",
-        headers={
-            "ApiIntegrationCode": env["AUTOTASK_API_INTEGRATION_CODE"],
-            "UserName": env["AUTOTASK_API_USERNAME"],
-            "Secret": env["AUTOTASK_API_SECRET"],
-        },
-    )
 
 
 def fail_next_job(sandbox: Sandbox, error: str) -> None:
@@ -386,18 +376,17 @@ def test_the_webhook_loop_is_visible_in_the_report(sandbox: Sandbox) -> None:
     reseed(sandbox, "empty")
     applied = run(sandbox, "apply", str(EXAMPLE), "--auto-approve")
     assert applied.exit_code == 0, applied.output
-    with autotask_api(sandbox) as api:
+    with autotask_api(sandbox.env) as api:
         query = {"filter": [{"op": "gt", "field": "id", "value": 0}], "MaxRecords": 1}
         [company] = api.post("Companies/query", json=query).json()["items"]
         api.patch("Companies", json={"id": company["id"], "phone": "+1 555 0100"})
 
-    deadline = time.monotonic() + 60
-    while True:
-        groups = {(g["entity"], g["name"]): g for g in report(sandbox)["webhooks"]}
-        companies = groups[("company", "sb-companies")]
-        if companies["delivered"] or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    groups = poll(
+        lambda: {(g["entity"], g["name"]): g for g in report(sandbox)["webhooks"]},
+        lambda found: bool(found[("company", "sb-companies")]["delivered"]),
+        what="the company webhook's delivery in the report",
+    )
+    companies = groups[("company", "sb-companies")]
 
     assert companies["delivered"] == 1
     assert companies["failed"] == companies["bad_signature"] == 0

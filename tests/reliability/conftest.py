@@ -16,8 +16,8 @@ for helper_dir in ("scenarios", "cli", "providers"):  # scenario_world, the corp
     if str(TESTS / helper_dir) not in sys.path:
         sys.path.insert(0, str(TESTS / helper_dir))
 
-import httpx  # noqa: E402
 from reliability_support import SECRETS, Reconcile, Rig, scan_directory  # noqa: E402
+from sandbox_clients import autotask_api, salesbuildr_api  # noqa: E402
 from scenario_world import World  # noqa: E402
 
 from reconciler.sandbox.launch import Sandbox, start_sandbox  # noqa: E402
@@ -76,22 +76,8 @@ def rig(sandbox: Sandbox, tmp_path: Path) -> Iterator[Rig]:
     workdir = tmp_path / "work"
     workdir.mkdir()
     env = sandbox.env
-    autotask = httpx.Client(
-        base_url=env["AUTOTASK_API_URL"] + "/V1.0",
-        headers={
-            "ApiIntegrationCode": env["AUTOTASK_API_INTEGRATION_CODE"],
-            "UserName": env["AUTOTASK_API_USERNAME"],
-            "Secret": env["AUTOTASK_API_SECRET"],
-        },
-        timeout=30,
-        trust_env=False,
-    )
-    salesbuildr = httpx.Client(
-        base_url=env["SALESBUILDR_API_URL"],
-        headers={"api-key": env["SALESBUILDR_API_KEY"]},
-        timeout=30,
-        trust_env=False,
-    )
+    autotask = autotask_api(env)
+    salesbuildr = salesbuildr_api(env)
     reconcile = Reconcile(sandbox, workdir)
     rig = Rig(sandbox, World(sandbox, autotask, salesbuildr, workdir), reconcile, workdir)
     try:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import polling
 from scenario_world import LOCK, World
 
 from reconciler.sandbox.common import FAULT_KINDS, validate_faults
@@ -313,12 +314,7 @@ def lock_holder(world: World) -> dict[str, Any] | None:
     return body
 
 
-def wait_for(condition: Callable[[], bool], *, timeout: float = 60, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.02)
+wait_for = polling.wait_for  # the one polling helper of the suite (tests/polling.py)
 
 
 # --- targeted faults ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from autotask_fixtures import Running, running, webhook_body
+from polling import wait_for
 
 from reconciler.sandbox.autotask_seed import SANDBOX_API_RESOURCE
 
@@ -73,10 +74,7 @@ def test_a_long_timeout_hold_does_not_block_shutdown() -> None:
         ]
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 60
-        while at.sim.stats()["requests"] < 2:
-            assert time.monotonic() < deadline, "the two requests never reached the simulator"
-            time.sleep(0.02)
+        wait_for(lambda: at.sim.stats()["requests"] >= 2, what="the two requests to arrive")
         at.sim.close()
         for thread in threads:
             thread.join(180)

@@ -11,12 +11,13 @@ import json
 import shlex
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from polling import poll
+from sandbox_clients import autotask_api, salesbuildr_api
 
 from reconciler.sandbox.launch import ENV_NAMES, Sandbox, SandboxCredentials, start_sandbox
 from reconciler.sandbox.salesbuildr_seed import tenant_data
@@ -34,25 +35,11 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def autotask(sandbox: Sandbox) -> httpx.Client:
-    env = sandbox.env
-    return httpx.Client(
-        base_url=env["AUTOTASK_API_URL"] + "/V1.0",
-        headers={
-            "ApiIntegrationCode": env["AUTOTASK_API_INTEGRATION_CODE"],
-            "UserName": env["AUTOTASK_API_USERNAME"],
-            "Secret": env["AUTOTASK_API_SECRET"],
-        },
-        timeout=30,
-    )
+    return autotask_api(sandbox.env)
 
 
 def salesbuildr(sandbox: Sandbox) -> httpx.Client:
-    env = sandbox.env
-    return httpx.Client(
-        base_url=env["SALESBUILDR_API_URL"],
-        headers={"api-key": env["SALESBUILDR_API_KEY"]},
-        timeout=30,
-    )
+    return salesbuildr_api(sandbox.env)
 
 
 def query_all(client: httpx.Client, entity: str) -> list[dict[str, Any]]:
@@ -68,16 +55,13 @@ def query_all(client: httpx.Client, entity: str) -> list[dict[str, Any]]:
 
 
 def wait_for_deliveries(sb: httpx.Client, count: int) -> list[dict[str, Any]]:
-    """The delivery report once it lists ``count`` (generous: a busy machine is slow, never
-    wrong; a report that never fills up fails the caller's assertion after 60 s)."""
-    deadline = time.monotonic() + 60
-    while True:
-        results: list[dict[str, Any]] = sb.get("/integration/autotask/webhook-deliveries").json()[
-            "results"
-        ]
-        if len(results) >= count or time.monotonic() > deadline:
-            return results
-        time.sleep(0.05)
+    """The delivery report once it lists ``count`` (a busy machine is slow, never wrong)."""
+    results: list[dict[str, Any]] = poll(
+        lambda: sb.get("/integration/autotask/webhook-deliveries").json()["results"],
+        lambda found: len(found) >= count,
+        what=f"{count} webhook deliveries",
+    )
+    return results
 
 
 def test_start_gives_a_working_environment() -> None:

@@ -10,7 +10,6 @@ every id; and ``export`` writes a valid, unique-key document that plans to zero 
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ import httpx
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from sandbox_clients import autotask_api, isolated_cli
 
 from reconciler.cli import cli
 from reconciler.kinds.names import fold
@@ -96,18 +96,8 @@ def tenant(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     for simulator in (sandbox.autotask, sandbox.salesbuildr):
         simulator.set_faults({})
         simulator.reset("demo")
-    monkeypatch.chdir(tmp_path)
-    for name in list(sandbox.env):
-        monkeypatch.delenv(name, raising=False)
-    logger = logging.getLogger("reconciler")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
     env = sandbox.env
-    headers = {
-        "ApiIntegrationCode": env["AUTOTASK_API_INTEGRATION_CODE"],
-        "UserName": env["AUTOTASK_API_USERNAME"],
-        "Secret": env["AUTOTASK_API_SECRET"],
-    }
-    with httpx.Client(base_url=env["AUTOTASK_API_URL"] + "/V1.0", headers=headers) as client:
+    with isolated_cli(env, tmp_path, monkeypatch), autotask_api(env) as client:
         planted = Tenant(sandbox, tmp_path, client)
         for first, second in COMPANY_PAIRS:
             planted.plant_webhook("CompanyWebhooks", first)
@@ -119,12 +109,7 @@ def tenant(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
             "/InventoryLocations", json={"locationName": "Old  Stockroom", "isActive": True}
         )
         assert location.status_code == 200, location.text
-        try:
-            yield planted
-        finally:
-            logger.handlers[:] = saved[0]
-            logger.setLevel(saved[1])
-            logger.propagate = saved[2]
+        yield planted
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

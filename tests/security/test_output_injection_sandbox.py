@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
-import logging
 import re
 import sys
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from escape_support import (
     assert_text_plan_safe,
     markdown_tables,
 )
+from sandbox_clients import autotask_api, isolated_cli
 
 from reconciler.cli import cli
 from reconciler.render.escape import terminal
@@ -87,24 +87,9 @@ def tenant(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     for simulator in (sandbox.autotask, sandbox.salesbuildr):
         simulator.set_faults({})
         simulator.reset("demo")
-    monkeypatch.chdir(tmp_path)
-    for name in list(sandbox.env):
-        monkeypatch.delenv(name, raising=False)
-    logger = logging.getLogger("reconciler")
-    saved = (list(logger.handlers), logger.level, logger.propagate)
     env = sandbox.env
-    headers = {
-        "ApiIntegrationCode": env["AUTOTASK_API_INTEGRATION_CODE"],
-        "UserName": env["AUTOTASK_API_USERNAME"],
-        "Secret": env["AUTOTASK_API_SECRET"],
-    }
-    with httpx.Client(base_url=env["AUTOTASK_API_URL"] + "/V1.0", headers=headers) as client:
-        try:
-            yield Tenant(sandbox, tmp_path, client)
-        finally:
-            logger.handlers[:] = saved[0]
-            logger.setLevel(saved[1])
-            logger.propagate = saved[2]
+    with isolated_cli(env, tmp_path, monkeypatch), autotask_api(env) as client:
+        yield Tenant(sandbox, tmp_path, client)
 
 
 def _variables(text: str) -> dict[str, str]:

@@ -35,6 +35,7 @@ from redact_support import (
     leaks,
     scan,
 )
+from sandbox_clients import autotask_api
 
 from reconciler import redact
 from reconciler.sandbox.launch import Sandbox, start_sandbox
@@ -82,16 +83,7 @@ def attack(sandbox: Sandbox, tmp_path: Path) -> Iterator[Attack]:
         simulator.set_faults({})
         simulator.reset("demo")
     env = sandbox.env
-    with httpx.Client(
-        base_url=env["AUTOTASK_API_URL"] + "/V1.0",
-        headers={
-            "ApiIntegrationCode": env["AUTOTASK_API_INTEGRATION_CODE"],
-            "UserName": env["AUTOTASK_API_USERNAME"],
-            "Secret": env["AUTOTASK_API_SECRET"],
-        },
-        timeout=30,
-        trust_env=False,
-    ) as autotask:
+    with autotask_api(env) as autotask:
         for name in PLANTED:
             made = autotask.post(
                 "/InventoryLocations", json={"locationName": name, "isActive": True}

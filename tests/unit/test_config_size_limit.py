@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.cli import adoption, cli
+from reconciler.cli import cli
 from reconciler.cli.limits import oversize_warning
 from reconciler.config.loader import (
     MAX_DOCUMENT_BYTES,
@@ -129,13 +129,13 @@ class _Connections:
 
 
 def _export_big(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str, *args: str) -> Result:
-    monkeypatch.setattr(adoption.session, "connect_env", lambda *a, **k: _Connections())
+    # The command imports these when it runs (start-up): patched where they are defined.
+    monkeypatch.setattr("reconciler.session.connect_env", lambda *a, **k: _Connections())
     monkeypatch.setattr(
-        adoption.session,
-        "read_everything",
+        "reconciler.session.read_everything",
         lambda *a, **k: SimpleNamespace(state=None, catalog=None),
     )
-    monkeypatch.setattr(adoption, "export_yaml", lambda *a, **k: text)
+    monkeypatch.setattr("reconciler.export.export_yaml", lambda *a, **k: text)
     monkeypatch.chdir(tmp_path)  # no .env of the developer's
     out = tmp_path / "big.yaml"
     result = CliRunner().invoke(
