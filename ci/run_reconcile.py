@@ -16,9 +16,12 @@ and then:
   report), and prints them;
 * writes the Markdown body for a sticky comment to ``--comment-file`` (the plan's own Markdown
   view, or an error report carrying the same marker) and appends it to ``$GITHUB_STEP_SUMMARY``;
+  a plan too long for one comment is summarised per section there, and the job summary gets the
+  full plan instead (``plan_comment.py``);
 * turns ``FILE:LINE:COL: error: ...`` diagnostics into GitHub annotations on the changed file.
 
-Standard library only: it runs wherever ``pip install`` of this repository ran.
+Standard library only, and the reconcile installed beside it for the plan's Markdown view
+(``plan_comment.py``): it runs wherever ``pip install`` of this repository ran.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from plan_comment import artifact_name, plan_bodies
 
 COMMANDS = ("validate", "plan", "apply", "drift")
 FAIL_ON = ("error", "destructive", "changes")
@@ -151,6 +156,8 @@ class Result:
     outputs: dict[str, str]
     body: str | None
     annotations: list[str] = field(default_factory=list)
+    summary: str | None = None
+    """The job summary's Markdown when it is not the comment (a plan too long for a comment)."""
 
 
 def clean_environment(env: Mapping[str, str], log: IO[str]) -> dict[str, str]:
@@ -244,6 +251,7 @@ def run(
     reconcile: Sequence[str] | None = None,
     runner: Runner = tee_run,
     log: IO[str] | None = None,
+    artifact: str = "",
 ) -> Result:
     """Run ``reconcile COMMAND`` the way a CI step does; see the module docstring."""
     if command not in COMMANDS:
@@ -258,6 +266,7 @@ def run(
     completed: Completed | None = None
     plan: dict[str, Any] | None = None
     body: str | None
+    summary: str | None = None
     if command == "validate":
         completed = runner([*base, "validate", file, *extra], environ, cwd)
         body = (
@@ -276,6 +285,14 @@ def run(
         plan = _read_plan(plan_path)
         if completed.exitcode in (0, 2, 3) and completed.stdout.strip():
             body = completed.stdout
+            name = artifact_name(environ, command, artifact)
+            bodies = (
+                plan_bodies(plan, plan_file=plan_file, env=environ, artifact=name)
+                if plan is not None
+                else None
+            )
+            if bodies is not None:  # a comment that fits this forge; the full plan for the summary
+                body, summary = bodies.comment, bodies.summary
         else:
             body = failure_body(
                 PLAN_MARKER, f"reconcile plan: failed (exit {completed.exitcode})", completed
@@ -342,6 +359,7 @@ def run(
         outputs=outputs,
         body=body,
         annotations=found,
+        summary=summary,
     )
 
 
@@ -478,6 +496,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--comment-file", type=Path, help="write the Markdown body here")
     parser.add_argument("--dotenv", type=Path, help="also write the outputs as RECONCILE_* lines")
     parser.add_argument(
+        "--artifact-name",
+        default="",
+        help="the name the plan is uploaded under, for a comment too long to hold it (default: "
+        "$INPUT_ARTIFACT_NAME, else reconcile-COMMAND on GitHub Actions)",
+    )
+    parser.add_argument(
         "--reconcile",
         default="",
         help="how to run reconcile (default: this interpreter's `-m reconciler`)",
@@ -503,6 +527,7 @@ def main(
         env=environ,
         reconcile=shlex.split(options.reconcile) or None,
         runner=runner,
+        artifact=options.artifact_name,
     )
     outputs = dict(result.outputs)
     if result.body is not None:
@@ -522,7 +547,7 @@ def main(
         summary = environ.get("GITHUB_STEP_SUMMARY")
         if summary:
             with Path(summary).open("a", encoding="utf-8") as handle:
-                handle.write(result.body.rstrip("\n") + "\n\n")
+                handle.write((result.summary or result.body).rstrip("\n") + "\n\n")
     if environ.get("GITHUB_ACTIONS") == "true":
         for line in result.annotations:
             print(line)

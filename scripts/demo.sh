@@ -25,7 +25,10 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 grep -q "sandbox ready" "$work/sandbox.out" || { echo "the sandbox did not start"; cat "$work/sandbox.err"; exit 1; }
-set -a; . "$work/sandbox.env"; set +a
+set -a
+# shellcheck disable=SC1091  # written by `reconcile sandbox --env-file` at run time
+. "$work/sandbox.env"
+set +a
 echo "Autotask simulator:    $AUTOTASK_API_URL"
 echo "Salesbuildr simulator: $SALESBUILDR_API_URL"
 

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler import __version__
 from reconciler.cli import usage
 from reconciler.cli.limits import (
     max_config_size_option,
@@ -39,6 +38,7 @@ from reconciler.errors import (
     StalePlanError,
     UsageError,
 )
+from reconciler.render.colour import use_colour
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.render.escape import terminal, terminal_lines
 from reconciler.warning_ids import SIGNATURE_NOT_CHECKED, TARGET_MATCHES_NOTHING, labelled
@@ -149,7 +149,7 @@ def _debug(ctx: click.Context) -> bool:
 @max_pages_option
 @max_config_size_option
 @max_rate_wait_option
-@click.version_option(__version__, prog_name="reconcile")
+@click.version_option(package_name="reconcile", prog_name="reconcile")  # the installed metadata
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -257,7 +257,7 @@ def _render(data: Mapping[str, Any], fmt: str, *, plan_file: str | None = None) 
         return render_json(data)
     if fmt == "markdown":
         return render_markdown(data, plan_file=plan_file)
-    return render_plan(data)
+    return render_plan(data, colour=use_colour(sys.stdout, os.environ))
 
 
 def _narrow(plan: Plan, targets: tuple[str, ...], excludes: tuple[str, ...]) -> Plan:
@@ -514,7 +514,8 @@ def apply(
         plan_to_apply = _narrow(run.plan, targets, excludes)
         desired = run.desired
         documents = run.live.documents
-        click.echo(render_plan(plan_to_apply.to_dict()), nl=False)
+        shown = render_plan(plan_to_apply.to_dict(), colour=use_colour(sys.stdout, os.environ))
+        click.echo(shown, nl=False)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         journal_path = Path(".reconcile") / f"journal-{stamp}.jsonl"
         # Re-read what the plan touches once the lock is held: another apply may have run
@@ -747,6 +748,7 @@ def sandbox(
 # Commands defined in sibling modules register themselves on `cli` when imported.
 from reconciler.cli import adoption, operations  # noqa: E402, F401
 from reconciler.cli import preflight as _preflight  # noqa: E402, F401
+from reconciler.cli import show as _show  # noqa: E402, F401
 
 
 def main() -> None:

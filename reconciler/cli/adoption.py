@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import __version__
+import reconciler
 from reconciler.cli import _err, _status, cli, file_argument
 from reconciler.cli.limits import oversize_warning
 from reconciler.errors import UsageError
@@ -71,7 +71,7 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
     header = [
         "yaml-language-server: $schema=mappings.schema.json",
         "(editor completion: `reconcile schema --out mappings.schema.json` beside this file)",
-        f"Exported by reconcile {__version__} on {when} from",
+        f"Exported by reconcile {reconciler.__version__} on {when} from",
         *[f"  {system}: {url}" for system, url in sorted(targets.items())],
         "Every section below is managed additively; see policy.manage to let apply delete.",
         "",

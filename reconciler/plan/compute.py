@@ -159,7 +159,10 @@ def _compare(
     # Plain equality first (most pairs are equal); canonical JSON only settles the rest.
     if want != have and canonical_json(want) != canonical_json(have):
         changed = DeepDiff(have, want, ignore_order=False).affected_root_keys
-        diff = [FieldDiff(str(k), have.get(k), want.get(k)) for k in sorted(changed, key=str)]
+        diff = [
+            FieldDiff.of(str(k), have.get(k), want.get(k), set_like=kind.set_like)
+            for k in sorted(changed, key=str)
+        ]
     if rotate_secrets and sensitive:
         diff.extend(FieldDiff(path, SENSITIVE, SENSITIVE) for path in sensitive)
     if not diff:

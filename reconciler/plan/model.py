@@ -11,7 +11,11 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-FORMAT_VERSION = "1.0"
+from reconciler.plan.listdiff import is_list_pair, list_changes
+
+FORMAT_VERSION = "1.1"
+"""1.1 added ``set_like``, ``added`` and ``removed`` to the diff of a list attribute (optional:
+plans of format 1.0 are still read, and their lists are shown whole)."""
 SENSITIVE = "(sensitive)"
 # The diagnostic ``narrow`` adds: a narrowed plan never claims that everything matches.
 TARGETING_IN_EFFECT = "targeting in effect"
@@ -42,12 +46,38 @@ SYMBOLS = {
 
 @dataclass(frozen=True, slots=True)
 class FieldDiff:
+    """One attribute that differs. ``set_like`` is set only for a list attribute of an update
+    (True: its kind declares the order meaningless; False: the positions matter); the dict form
+    then adds ``added`` and ``removed`` (:mod:`reconciler.plan.listdiff`) beside the full
+    ``before`` and ``after``."""
+
     path: str
     before: Any
     after: Any
+    set_like: bool | None = None
+
+    @classmethod
+    def of(cls, path: str, before: Any, after: Any, *, set_like: frozenset[str]) -> FieldDiff:
+        """The diff of an update: a list attribute learns from its kind whether it is a set."""
+        shape = (path in set_like) if is_list_pair(before, after) else None
+        return cls(path, before, after, shape)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "before": self.before, "after": self.after}
+        data = {"path": self.path, "before": self.before, "after": self.after}
+        if self.set_like is not None and is_list_pair(self.before, self.after):
+            added, removed = list_changes(self.before, self.after, set_like=self.set_like)
+            data.update(set_like=self.set_like, added=added, removed=removed)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FieldDiff:
+        shape = data.get("set_like")
+        return cls(
+            str(data["path"]),
+            data.get("before"),
+            data.get("after"),
+            bool(shape) if shape is not None else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +134,7 @@ class Change:
             action=Action(data["action"]),
             before=data.get("before"),
             after=data.get("after"),
-            diff=tuple(
-                FieldDiff(str(d["path"]), d.get("before"), d.get("after"))
-                for d in data.get("diff") or []
-            ),
+            diff=tuple(FieldDiff.from_dict(d) for d in data.get("diff") or []),
             sensitive_paths=tuple(data.get("sensitive_paths") or ()),
             reason=str(data.get("reason") or ""),
             ids=dict(data.get("ids") or {}),
@@ -259,10 +286,7 @@ class Plan:
                     kind=str(d["kind"]),
                     section=str(d["section"]),
                     state=str(d["state"]),
-                    diff=tuple(
-                        FieldDiff(str(x["path"]), x.get("before"), x.get("after"))
-                        for x in d.get("diff") or []
-                    ),
+                    diff=tuple(FieldDiff.from_dict(x) for x in d.get("diff") or []),
                 )
                 for d in data.get("drift") or []
             ),

@@ -8,7 +8,7 @@ from typing import Any
 from reconciler.render.escape import markdown_code, markdown_text, terminal
 from reconciler.render.kept import LISTED_PER_SECTION, full_setting, kept_by_section, kept_summary
 from reconciler.render.markdown import Cells
-from reconciler.render.text import api_calls_line, drift_diff_lines
+from reconciler.render.text import api_calls_line, drift_diff_lines, shortened_note
 
 STATE_TEXT = {
     "missing": "in the YAML, not live",
@@ -52,6 +52,8 @@ def render_drift_text(report: Mapping[str, Any]) -> str:
         lines.append(f"  * {terminal(item['address'])}: {state}")
         lines.extend(drift_diff_lines(item))
     lines.extend(_kept_text(report))
+    note = shortened_note(items)  # drift_diff_lines shortens long values
+    lines.extend(["", *note] if note else [])
     lines.extend(["", f"{terminal(report['checked'])} object(s) checked. {calls}"])
     return "\n".join(lines) + "\n"
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.plan.integrity import plan_checksum
+from reconciler.render.diff import SCALAR_LIMIT, describe, list_diff
 from reconciler.render.escape import (
     ELLIPSIS,
     VALUE_LIMIT,
@@ -49,11 +50,13 @@ class Cells:
     def __init__(self) -> None:
         self.shortened = False
 
-    def code(self, text: Any) -> str:
-        self.shortened = self.shortened or is_shortened(text)
-        return markdown_code(text)
+    def code(self, text: Any, *, limit: int = VALUE_LIMIT) -> str:
+        self.shortened = self.shortened or is_shortened(text, limit)
+        return markdown_code(text, limit=limit)
 
     def __call__(self, value: Any) -> str:
+        """A whole value: a scalar shortened to :data:`SCALAR_LIMIT`, a list to
+        :data:`VALUE_LIMIT` characters."""
         if value is None:
             return "—"
         if value == SENSITIVE:
@@ -62,12 +65,19 @@ class Cells:
             return self.code(str(value).lower())
         if isinstance(value, list | tuple):
             return self.code("[" + ", ".join(str(v) for v in value) + "]")
-        return self.code(value)
+        return self.code(value, limit=SCALAR_LIMIT)
+
+    def change(self, diff: Mapping[str, Any], before: Any, after: Any, sensitive: Any) -> str:
+        """The ``Before → After`` cell: element-wise for a list attribute of an update."""
+        found = list_diff(diff, sensitive)
+        if found is None:
+            return f"{self(before)} → {self(after)}"
+        return describe(found, element=self, position=markdown_text, arrow="→")
 
     @staticmethod
     def note(where: str) -> str:
         return (
-            f"Values longer than {VALUE_LIMIT} characters are shortened here ({ELLIPSIS}); "
+            f"Values longer than {SCALAR_LIMIT} characters are shortened here ({ELLIPSIS}); "
             f"{where} has each in full."
         )
 
@@ -98,17 +108,16 @@ def _rows(change: Mapping[str, Any], cell: Cells) -> list[str]:
             SENSITIVE if diff["path"] in sensitive and diff["after"] is not None else diff["after"]
         )
         first = index == 0 or not rows
+        shown = (
+            cell.change(diff, before, after, sensitive)
+            if change["action"] == "update"
+            else f"{cell(before)} → {cell(after)}"
+        )
         rows.append(
             f"| {action if first else ''} | {address if first else ''} | "
-            f"{markdown_text(diff['path'])} | "
-            f"{cell(before)} → {cell(after)} |"
+            f"{markdown_text(diff['path'])} | {shown} |"
         )
     return rows
-
-
-def _json_ref(plan_file: str | None) -> str:
-    """Where the whole plan is: the file ``--out`` saved, else the JSON view (nothing saved)."""
-    return markdown_code(plan_file or "reconcile plan --format json")
 
 
 def _section_block(
@@ -116,16 +125,17 @@ def _section_block(
     changes: Sequence[Mapping[str, Any]],
     *,
     full: bool,
-    plan_file: str | None,
+    where: str,
     cell: Cells,
-) -> str:
+    room: int | None = None,
+) -> str | None:
+    """The section's ``<details>``: its table, or (not ``full``) its counts and where the full
+    plan is. None when the table would exceed ``room`` characters (rendering stops there)."""
     summary = f"<summary><b>{markdown_text(section)}</b>: {_counts(changes)}</summary>"
     if not full:
         return (
             f"<details>{summary}\n\n{len(changes)} change(s), too many to list here: see "
-            f"the JSON plan ({_json_ref(plan_file)}{', the CI artifact' if plan_file else ''}) "
-            "for every field."
-            "\n\n</details>"
+            f"{where} for every field.\n\n</details>"
         )
     lines = [
         f"<details>{summary}",
@@ -133,15 +143,49 @@ def _section_block(
         "| Action | Object | Field | Before → After |",
         "|---|---|---|---|",
     ]
+    size = 0
     for change in changes:
-        lines.extend(_rows(change, cell))
+        rows = _rows(change, cell)
+        size += sum(len(row) + 1 for row in rows)
+        if room is not None and size > room:
+            return None
+        lines.extend(rows)
     lines.extend(["", "</details>"])
     return "\n".join(lines)
 
 
-def render_markdown(plan: Mapping[str, Any], *, plan_file: str | None = "plan.json") -> str:
-    """The whole comment; always under :data:`LIMIT` characters. ``plan_file`` is the file the
-    plan was saved to; None: it was not saved, and the comment names no file to apply."""
+def _json_ref(plan_file: str | None) -> str:
+    """Where the whole plan is: the file ``--out`` saved, else the JSON view (nothing saved)."""
+    return markdown_code(plan_file or "reconcile plan --format json")
+
+
+def full_plan_at(plan_file: str, *, artifact: str | None = None, job_summary: bool = False) -> str:
+    """Where a summarised comment says the full plan is: the CI artifact by the name the Action
+    gives it (``reconcile-plan``), and the job summary when the CI step writes one there."""
+    file = markdown_code(plan_file)
+    place = (
+        f"the artifact {markdown_code(artifact)} ({file})"
+        if artifact
+        else f"the JSON plan ({file}, the CI artifact)"
+    )
+    return ("this run's job summary and " if job_summary else "") + place
+
+
+def render_markdown(
+    plan: Mapping[str, Any],
+    *,
+    plan_file: str | None = "plan.json",
+    limit: int = LIMIT,
+    artifact: str | None = None,
+    job_summary: bool = False,
+) -> str:
+    """The whole comment; always under ``limit`` characters (:data:`LIMIT`: a GitHub comment).
+
+    Over it, the largest sections shrink to their counts per action, one at a time, and the
+    comment says where the full plan is (:func:`full_plan_at`: ``artifact``, ``job_summary``).
+    ``plan_file`` is the file the plan was saved to; None: it was not saved, and the comment
+    names no file to apply (the JSON view has the whole plan).
+    """
     summary = plan["summary"]
     pending = [c for c in plan["changes"] if c["action"] != "no-op"]
     risk = RISK_LABEL.get(plan.get("risk", "safe")) or markdown_text(plan.get("risk"))
@@ -210,28 +254,54 @@ def render_markdown(plan: Mapping[str, Any], *, plan_file: str | None = "plan.js
         else f"Plan checksum `{checksum}` · not saved: to apply exactly this plan, make it with "
         f"{markdown_code('reconcile plan --out plan.json')}",
     ]
+    where = (
+        full_plan_at(plan_file, artifact=artifact, job_summary=job_summary)
+        if plan_file
+        else f"the JSON view ({_json_ref(None)})"
+    )
+    detailed: dict[str, tuple[str, Cells]] = {}  # section -> its full block, rendered once
     full = {section: True for section in by_section}
+    for section, changes in by_section.items():
+        own = Cells()
+        table = _section_block(section, changes, full=True, where=where, cell=own, room=limit)
+        if table is None:  # longer than the whole comment: only its counts can be shown
+            full[section] = False
+        else:
+            detailed[section] = (table, own)
+
+    def block(section: str, changes: Sequence[Mapping[str, Any]], full: bool) -> str:
+        if full:
+            return detailed[section][0]
+        return str(_section_block(section, changes, full=False, where=where, cell=cell))
+
     while True:
-        blocks = [
-            _section_block(s, changes, full=full[s], plan_file=plan_file, cell=cell)
-            for s, changes in by_section.items()
-        ]
+        blocks = [block(s, changes, full[s]) for s, changes in by_section.items()]
+        shortened = cell.shortened or any(detailed[s][1].shortened for s in full if full[s])
         note = ["", cell.note(f"the JSON plan ({_json_ref(plan_file)})")]
-        body = [*head, "", "\n\n".join(blocks), *_kept(kept), *drift, *diagnostics]
-        text = "\n".join([*body, *(note if cell.shortened else []), *foot]) + "\n"
-        if len(text) <= LIMIT or not any(full.values()):
+        summarised = (
+            [
+                "",
+                "**Summarised**: the whole plan does not fit in one comment; the sections below "
+                f"without a table show their counts only. The full plan: {where}.",
+            ]
+            if not all(full.values())
+            else []
+        )
+        body = [*head, *summarised, "", "\n\n".join(blocks), *_kept(kept), *drift, *diagnostics]
+        text = "\n".join([*body, *(note if shortened else []), *foot]) + "\n"
+        if len(text) <= limit or not any(full.values()):
             break
         largest = max((s for s in full if full[s]), key=lambda s: len(by_section[s]))
         full[largest] = False
-    if len(text) > LIMIT:
-        text = _cut("\n".join(body), plan_file=plan_file, foot=[*note, *foot])
+    if len(text) > limit:
+        text = _cut("\n".join(body), where=where, foot=[*note, *foot], limit=limit)
     return text
 
 
-def _cut(body: str, *, plan_file: str | None, foot: Sequence[str]) -> str:
+def _cut(body: str, *, where: str, foot: Sequence[str], limit: int) -> str:
     """The first whole lines of ``body`` that fit, any open ``<details>`` closed, then the foot."""
-    end = [f"… truncated; see {_json_ref(plan_file)}.", *foot]
-    room = LIMIT - len("\n".join(end)) - 100
+    end = [f"… truncated; see {where}.", *foot]
+    room = limit - len("\n".join(end)) - 100
     kept: list[str] = []
     size = 0
     for line in body.split("\n"):

@@ -2,15 +2,27 @@
 
 Quiet by design: unchanged objects are counted, not listed; each change is one line with its
 symbol (``+`` create, ``~`` update, ``-`` delete, ``!`` deactivate) and the fields that change
-beneath it, ``before -> after``.
+beneath it, ``before -> after``; a list attribute element-wise (:mod:`reconciler.render.diff`),
+a long value shortened. With ``colour`` (a terminal: :func:`reconciler.render.colour.use_colour`)
+the symbols are coloured and the summary bold, around text already escaped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
-from reconciler.render.escape import terminal, text_value
+from reconciler.render.colour import bold, marker
+from reconciler.render.diff import (
+    SCALAR_LIMIT,
+    describe,
+    has_long_value,
+    is_plain,
+    list_diff,
+    shortened,
+)
+from reconciler.render.escape import ELLIPSIS, terminal, text_value
 from reconciler.render.kept import (
     LISTED_PER_SECTION,
     full_setting,
@@ -33,13 +45,20 @@ def value_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return text_value(value)
+        return text_value(shortened(value))
     if isinstance(value, list | tuple):
         return "[" + ", ".join(value_text(v) for v in value) + "]"
     return terminal(value)
 
 
-def field_lines(change: Mapping[str, Any], indent: str = "      ") -> list[str]:
+def element_text(value: Any) -> str:
+    """A list element: a plain label as it is (``Phone``), anything else as a quoted value."""
+    return terminal(value) if is_plain(value) else value_text(value)
+
+
+def field_lines(
+    change: Mapping[str, Any], indent: str = "      ", *, colour: bool = False
+) -> list[str]:
     lines = []
     action = change["action"]
     sensitive = set(change.get("sensitive_paths") or ())
@@ -48,15 +67,30 @@ def field_lines(change: Mapping[str, Any], indent: str = "      ") -> list[str]:
         shown = terminal(path)
         before = SENSITIVE if path in sensitive and diff["before"] is not None else diff["before"]
         after = SENSITIVE if path in sensitive and diff["after"] is not None else diff["after"]
+        elements = list_diff(diff, sensitive) if action == "update" else None
         if action == "create":
             if after is None or after == []:
                 continue  # quiet: an empty attribute of a new object says nothing
             lines.append(f"{indent}{shown} = {value_text(after)}")
         elif action == "delete":
             lines.append(f"{indent}{shown} = {value_text(before)}")
+        elif elements is not None:
+            mark = partial(marker, colour=colour)
+            lines.append(f"{indent}{shown}: {describe(elements, element=element_text, mark=mark)}")
         else:
             lines.append(f"{indent}{shown}: {value_text(before)} -> {value_text(after)}")
     return lines
+
+
+def shortened_note(changes: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The note under a view that shortened a value, naming where it is in full."""
+    diffs = [d for c in changes for d in c.get("diff") or []]
+    if not has_long_value(diffs):
+        return []
+    return [
+        f"Values longer than {SCALAR_LIMIT} characters are shortened here ({ELLIPSIS}); "
+        "`--format json` shows each in full."
+    ]
 
 
 def summary_line(summary: Mapping[str, int]) -> str:
@@ -74,7 +108,9 @@ def api_calls_line(api_calls: Mapping[str, int]) -> str:
     return f"API calls: {parts}."
 
 
-def render_changes(plan: Mapping[str, Any], *, verbose: bool = False) -> list[str]:
+def render_changes(
+    plan: Mapping[str, Any], *, verbose: bool = False, colour: bool = False
+) -> list[str]:
     lines: list[str] = []
     current_section = None
     for change in plan["changes"]:
@@ -85,14 +121,14 @@ def render_changes(plan: Mapping[str, Any], *, verbose: bool = False) -> list[st
             if lines:
                 lines.append("")
             lines.append(f"{terminal(current_section)}:")
-        symbol = SYMBOL.get(change["action"], " ")
+        symbol = marker(SYMBOL.get(change["action"], " "), colour=colour)
         reason = (
             f"  ({terminal(change['reason'])})"
             if change["action"] in ("delete", "deactivate")
             else ""
         )
         lines.append(f"  {symbol} {terminal(change['address'])}{reason}")
-        lines.extend(field_lines(change))
+        lines.extend(field_lines(change, colour=colour))
     return lines
 
 
@@ -155,8 +191,8 @@ def targeting_lines(plan: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def render_plan(plan: Mapping[str, Any], *, verbose: bool = False) -> str:
-    """The whole text view."""
+def render_plan(plan: Mapping[str, Any], *, verbose: bool = False, colour: bool = False) -> str:
+    """The whole text view; ``colour`` only for a terminal (escape codes of our own)."""
     file = plan.get("config_file") or "mappings.yaml"
     summary = plan["summary"]
     pending = sum(summary[k] for k in ("create", "update", "delete", "deactivate"))
@@ -167,13 +203,18 @@ def render_plan(plan: Mapping[str, Any], *, verbose: bool = False) -> str:
     if pending == 0:
         lines.extend(headline(plan))
     else:
-        lines.extend(render_changes(plan, verbose=verbose))
+        lines.extend(render_changes(plan, verbose=verbose, colour=colour))
         lines.append("")
         lines.append(
-            summary_line(summary) + (" " + kept_summary(kept, file, terminal) if kept else "")
+            bold(summary_line(summary), colour=colour)
+            + (" " + kept_summary(kept, file, terminal) if kept else "")
         )
     lines.extend(render_kept(kept))
     lines.extend(render_drift(plan.get("drift") or []))
+    shown = [c for c in plan["changes"] if verbose or c["action"] != "no-op"]
+    note = shortened_note([*shown, *(plan.get("drift") or [])])
+    if note:
+        lines.extend(["", *note])
     if plan.get("blocked_reasons"):
         lines.append("")
         lines.append("Blocked: apply will refuse without --force:")

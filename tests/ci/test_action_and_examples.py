@@ -30,6 +30,7 @@ SECRETS = (
     "SALESBUILDR_WEBHOOK_SECRET",
 )
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+SHOW_STEP = "Show the plan to apply in the job summary"
 
 
 def load(path: Path) -> dict[Any, Any]:
@@ -192,9 +193,27 @@ def test_the_signing_key_input_reaches_reconcile_only_through_the_environment(
     assert run["env"][run_reconcile.SIGNING_KEY_INPUT] == "${{ inputs.plan-signing-key }}"
     assert run_reconcile.SIGNING_KEY_INPUT not in run["run"]
     assert "signing" not in run["run"].lower()
+    show = steps_by_name(action)[SHOW_STEP]  # verifies the signature, so it holds the key too
+    assert show["env"][run_reconcile.SIGNING_KEY_INPUT] == "${{ inputs.plan-signing-key }}"
+    assert f'export {run_reconcile.SIGNING_KEY}="${run_reconcile.SIGNING_KEY_INPUT}"' in show["run"]
     for step in action["runs"]["steps"]:
-        if step.get("id") != "run":
+        if step.get("id") != "run" and step["name"] != SHOW_STEP:
             assert "plan-signing-key" not in str(step), step["name"]
+
+
+def test_apply_shows_the_verified_plan_in_the_job_summary_before_applying(
+    action: dict[str, Any],
+) -> None:
+    steps = action["runs"]["steps"]
+    names = [step["name"] for step in steps]
+    assert names.index(SHOW_STEP) == names.index("reconcile ${{ inputs.command }}") - 1
+    show = steps[names.index(SHOW_STEP)]
+    assert show["if"] == "${{ inputs.command == 'apply' }}"
+    assert show["working-directory"] == "${{ inputs.working-directory }}"
+    assert show["env"]["INPUT_PLAN_FILE"] == "${{ inputs.plan-file }}"
+    command = " ".join(show["run"].replace("\\\n", " ").split())
+    show_command = '"$PYTHON" -m reconciler show "$INPUT_PLAN_FILE" --format markdown'
+    assert f'{show_command} >> "$GITHUB_STEP_SUMMARY"' in command
 
 
 # -- examples/github -----------------------------------------------------------------------------
@@ -293,9 +312,10 @@ def test_examples_use_only_declared_action_inputs(action: dict[str, Any]) -> Non
 
 def test_github_readme_walks_through_the_setup() -> None:
     text = (GITHUB / "README.md").read_text(encoding="utf-8")
-    for needle in (*SECRETS, "SALESBUILDR_API_URL", "production", "Required reviewers", "OWNER"):
+    for needle in (*SECRETS, "SALESBUILDR_API_URL", "production", "Required reviewers"):
         assert needle in text, needle
     assert "trade-off" in text.lower()
+    assert "replace `your-org` with the GitHub" in text  # the one placeholder, named
 
 
 # -- examples/gitlab -----------------------------------------------------------------------------

@@ -93,6 +93,7 @@ class Runner:
         self.temp.mkdir(exist_ok=True)
         self.event = workspace.parent / "event.json"
         self.event.write_text(json.dumps({"pull_request": {"number": 7}}))
+        self.summary = workspace.parent / "step-summary.md"
 
     def evaluate(self, text: str, context: dict[str, str]) -> str:
         def value(match: re.Match[str]) -> str:
@@ -116,6 +117,9 @@ class Runner:
             if step.get("id") in ("python", "install") or "uses" in step:
                 continue
             assert step["shell"] == "bash"
+            only_apply = step.get("if") == "${{ inputs.command == 'apply' }}"  # summary's plan
+            if only_apply and context["inputs.command"] != "apply":
+                continue
             commenting = step["name"] == "Comment on the pull request"
             wanted = context["inputs.comment"] == "true"
             if commenting and not (wanted and context.get("steps.run.outputs.comment-file")):
@@ -140,6 +144,7 @@ class Runner:
                     "GITHUB_EVENT_PATH": str(self.event),
                     "GITHUB_REPOSITORY": "acme/settings",
                     "RUNNER_TEMP": str(self.temp),
+                    "GITHUB_STEP_SUMMARY": str(self.summary),
                 },
                 capture_output=True,
                 text=True,
@@ -172,9 +177,19 @@ def test_a_pull_request_gets_one_plan_comment_that_later_runs_update(
     assert comment["body"].startswith(MARKER + "\n### reconcile plan: 19 to create, 4 to update")
     assert set(fake.authorizations) == {"Bearer ghs_job-token"}
 
+    runner.summary.write_text("")
     outputs = runner.use({"command": "apply", "comment": "false"})
     assert (outputs["step-exit"], outputs["exitcode"]) == ("0", "0")
     assert len(fake.comments) == 1  # apply does not comment when told not to
+    # The job summary: the applied artifact as `reconcile show` verified it, then apply's report.
+    summary = runner.summary.read_text(encoding="utf-8")
+    shown, _, report = summary.partition(
+        "<code>reconcile show</code>: checksum verified; not signed."
+    )
+    assert shown.startswith(MARKER + "\n### reconcile plan: 19 to create, 4 to update")
+    assert report.lstrip("\n").startswith(
+        "<!-- reconcile-apply -->\n### reconcile apply: applied and verified (exit 0)"
+    )
 
     outputs = runner.use({"command": "plan"})
     assert (outputs["exitcode"], outputs["has-changes"]) == ("0", "false")

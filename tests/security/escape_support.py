@@ -140,5 +140,5 @@ def assert_text_plan_safe(text: str, *, pending: int, fields: int) -> None:
             or re.match(r"^  [+~\-!] ", line)
             or line.startswith("      ")
             or re.match(r"^[a-z_.]+:$", line)
-            or re.match(r"^(Plan|No changes|\d+ unchanged|Drift in|  \* )", line)
+            or re.match(r"^(Plan|No changes|\d+ unchanged|Drift in|  \* |Values longer than)", line)
         ), line

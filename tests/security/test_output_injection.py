@@ -44,9 +44,9 @@ from reconciler.errors import ConfigError, Diagnostic, ReconcileError
 from reconciler.plan import Action, Change, DriftItem, FieldDiff, Plan, Risk
 from reconciler.plan.model import PlanDiagnostic
 from reconciler.render.diagnostics import format_diagnostic
+from reconciler.render.diff import SCALAR_LIMIT
 from reconciler.render.drift import render_drift_markdown, render_drift_text
 from reconciler.render.escape import (
-    VALUE_LIMIT,
     markdown_code,
     terminal,
     text_value,
@@ -286,8 +286,8 @@ def test_a_long_value_is_shortened_and_the_comment_says_where_it_is_in_full() ->
     )
     markdown = render_markdown(Plan(changes=(long,), risk=Risk.SAFE).to_dict())
     assert_markdown_safe(markdown)
-    assert "x" * VALUE_LIMIT not in markdown and "x" * (VALUE_LIMIT - 20) + "…" in markdown
-    assert f"Values longer than {VALUE_LIMIT} characters are shortened" in markdown
+    assert "x" * SCALAR_LIMIT not in markdown and "x" * (SCALAR_LIMIT - 10) + "…" in markdown
+    assert f"Values longer than {SCALAR_LIMIT} characters are shortened" in markdown
     assert "plan.json" in markdown.split("shortened")[1]
     assert "x" * 5000 in render_json(Plan(changes=(long,), risk=Risk.SAFE).to_dict())
 

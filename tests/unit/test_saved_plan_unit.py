@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler.errors import PlanFileError
-from reconciler.plan import Action, Change, FieldDiff, Plan, Risk
+from reconciler.plan import FORMAT_VERSION, Action, Change, FieldDiff, Plan, Risk
 from reconciler.plan.integrity import plan_checksum, seal, seal_problems
 from reconciler.plan.saved import load_saved_plan, looks_like_plan, schema_problems, unverifiable
 
@@ -124,7 +124,9 @@ def test_another_major_format_is_refused(version: str) -> None:
     data = plan_data()
     data["format_version"] = version
     error = refusal(raw_of(data))
-    assert error.message == f"plan.json is a plan of format {version}; this reconcile reads 1.0"
+    assert error.message == (
+        f"plan.json is a plan of format {version}; this reconcile reads {FORMAT_VERSION}"
+    )
     assert error.hint == "make the plan again with this version of reconcile"
 
 
