@@ -21,7 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from reconciler.errors import PartialApplyError, ReconcileError, RefusedError, UnknownOutcome
+from reconciler.errors import (
+    PartialApplyError,
+    ReconcileError,
+    RefusedError,
+    StalePlanError,
+    UnknownOutcome,
+)
 from reconciler.files import open_append_only
 from reconciler.plan import Action, Change, Plan, Risk
 from reconciler.plan.budgets import refuse_over_salesbuildr_budget
@@ -146,9 +152,10 @@ def apply_plan(
         observation = writer.observe(pending)
         moved = stale_objects(plan, pending, observation.fingerprints, observation.attributes)
         if moved:
-            raise RefusedError(
+            raise StalePlanError(
                 "Saved plan is stale: the live systems changed since it was made:\n  "
                 + "\n  ".join(moved),
+                moved=moved,
                 hint="run `reconcile plan` again, review the new plan and apply that one",
             )
     ordered = sorted(pending, key=lambda c: (_phase(c), c.address))

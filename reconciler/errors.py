@@ -21,7 +21,8 @@ unless ``--debug`` is given.
     │                         a category that is its own ancestor
     ├── AmbiguousMatch        two live objects match one name after folding, neither exactly
     ├── RefusedError          exit 3: apply refused before any write (stale plan, threshold,
-    │                         hourly budget, lock held)
+    │   │                     hourly budget, lock held)
+    │   └── StalePlanError    what the plan touches moved since it was made (names each move)
     └── PartialApplyError     exit 4: some writes done, or the re-plan is not empty
 
 This module imports nothing of ours, so every layer may raise these.
@@ -48,6 +49,8 @@ class Diagnostic:
     column: int = 0
     hint: str | None = None
     severity: str = "error"
+    id: str = ""
+    """A warning's id from :mod:`reconciler.warning_ids` (``policy.acknowledge`` names it)."""
 
     @property
     def location(self) -> str:
@@ -179,6 +182,16 @@ class RefusedError(ReconcileError):
     """Apply refused before any write: stale plan, threshold, hourly budget or a held lock."""
 
     exit_code = EXIT_REFUSED
+
+
+class StalePlanError(RefusedError):
+    """Apply's stale check: objects the plan touches moved since it was made. ``moved`` says
+    which and how, one line each, so the caller can word the refusal for what it applied (a
+    saved plan, or a plan it just made from a YAML and then waited on)."""
+
+    def __init__(self, message: str, *, moved: list[str], hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.moved = list(moved)
 
 
 class PartialApplyError(ReconcileError):

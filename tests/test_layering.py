@@ -53,11 +53,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The one redactor and the one safe file writer: leaves everyone may use (see SHARED).
     "redact": frozenset(),
     "files": frozenset(),
+    # The one table of warning ids: pure data every layer's warnings name (see SHARED).
+    "warning_ids": frozenset(),
     PACKAGE: frozenset(),
 }
 """Layer -> the layers it may import besides its own package (providers.* share one entry)."""
 
-SHARED = frozenset({"errors", "redact", "files", PACKAGE})
+SHARED = frozenset({"errors", "redact", "files", "warning_ids", PACKAGE})
 """Importable by every layer but sandbox."""
 
 
