@@ -22,7 +22,8 @@ unless ``--debug`` is given.
     ├── AmbiguousMatch        two live objects match one name after folding, neither exactly
     ├── RefusedError          exit 3: apply refused before any write (stale plan, threshold,
     │                         hourly budget, lock held)
-    └── PartialApplyError     exit 4: some writes done, or the re-plan is not empty
+    ├── PartialApplyError     exit 4: some writes done, or the re-plan is not empty
+    └── ApplyInterrupted      exit 130: Ctrl-C during apply, after the writes in flight ended
 
 This module imports nothing of ours, so every layer may raise these.
 """
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 EXIT_ERROR = 1
 EXIT_REFUSED = 3
 EXIT_PARTIAL = 4
+EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -183,3 +185,22 @@ class PartialApplyError(ReconcileError):
     """Some writes were done and others were not, or the verification re-plan is not empty."""
 
     exit_code = EXIT_PARTIAL
+
+
+class ApplyInterrupted(ReconcileError):
+    """Ctrl-C during apply: no further write was started, the writes in flight were allowed to
+    finish (or journalled as unknown); ``written`` of ``total`` writes are done."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, written: int, total: int, *, journal: str | None = None):
+        self.written = written
+        self.total = total
+        where = f"journal {journal}" if journal else "every write is in the journal"
+        super().__init__(
+            f"interrupted after {written} of {total} writes; {where}; the next apply converges"
+        )
+
+    def at(self, journal: str) -> ApplyInterrupted:
+        """The same interruption, naming the journal file."""
+        return ApplyInterrupted(self.written, self.total, journal=journal)

@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from reconciler import __version__, session
-from reconciler.apply import JsonlJournal, apply_plan
+from reconciler.apply import DEFAULT_PARALLELISM, JsonlJournal, apply_plan
 from reconciler.cli.limits import (
     max_config_size_option,
     max_pages_option,
@@ -33,7 +33,14 @@ from reconciler.cli.limits import (
 from reconciler.cli.redacting import configure_logging, install_redacting_streams
 from reconciler.config import load_config
 from reconciler.config.env import run_environment
-from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, RefusedError, UsageError
+from reconciler.errors import (
+    EXIT_ERROR,
+    ApplyInterrupted,
+    ConfigError,
+    ReconcileError,
+    RefusedError,
+    UsageError,
+)
 from reconciler.files import PUBLIC_MODE, refuse_unsafe_target, write_text_atomically
 from reconciler.hosts import mask_userinfo
 from reconciler.plan import Plan, Risk
@@ -405,6 +412,13 @@ def _apply_summary(plan: Plan, writes: int) -> str:
     show_default=True,
     help="How long to wait for another apply's lock on this tenant.",
 )
+@click.option(
+    "--parallelism",
+    type=click.IntRange(min=1),
+    default=DEFAULT_PARALLELISM,
+    show_default=True,
+    help="Writes in flight at most (never more than 3 per Autotask endpoint); 1: one by one.",
+)
 @with_targets
 def apply(
     source: Path,
@@ -412,6 +426,7 @@ def apply(
     force: bool,
     rotate_secrets: bool,
     lock_timeout: str,
+    parallelism: int,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
 ) -> None:
@@ -500,6 +515,7 @@ def apply(
             force=force,
             check_stale=check_stale,
             wait_s=wait_s,
+            parallelism=parallelism,
         )
 
 
@@ -539,6 +555,7 @@ def _apply_locked(
     force: bool,
     check_stale: bool,
     wait_s: float,
+    parallelism: int,
 ) -> None:
     salesbuildr = connections.salesbuildr
     owner = lock_owner()
@@ -560,7 +577,10 @@ def _apply_locked(
                 min_remaining_requests=floor,
                 check_stale=check_stale,
                 progress=progress,
+                parallelism=parallelism,
             )
+    except ApplyInterrupted as interrupted:
+        raise interrupted.at(str(journal_path)) from None
     finally:
         journal.close()
         if salesbuildr is not None:
