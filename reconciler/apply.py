@@ -187,17 +187,21 @@ def _describe(writer: ChangeWriter, step: Step) -> Stages:
 
 def _done(steps: Sequence[Step], stages: Mapping[str, Stages], outcome: RunOutcome) -> set[str]:
     """Addresses whose every write is done: the steps that write something for an address (its
-    own step, and a document step whose PUT carries it) all finished."""
+    own step, and a document step whose PUT carries it) all finished. A change no write
+    carries (nothing to send) is done when the steps holding it finished."""
     needed: dict[str, set[str]] = {}
+    holding: dict[str, set[str]] = {}
     for step in steps:
         carried = {a for stage in stages[step.id] for op in stage for a in op.carries}
         for change in step.changes:
-            if len(step.changes) == 1 or change.address in carried:
+            holding.setdefault(change.address, set()).add(step.id)
+            if step.call is not Call.DOCUMENTS or change.address in carried:
                 needed.setdefault(change.address, set()).add(step.id)
     return {
         address
-        for address, ids in needed.items()
-        if ids <= outcome.finished_steps and address not in outcome.failed_addresses
+        for address, ids in holding.items()
+        if needed.get(address, ids) <= outcome.finished_steps
+        and address not in outcome.failed_addresses
     }
 
 

@@ -12,14 +12,17 @@
 * On a failure no further write starts; the writes in flight finish (each journals its record)
   and the first failure is reported. On Ctrl-C likewise: the writes in flight are allowed to
   finish; a second Ctrl-C while they do journals each of them as ``unknown`` at once (a record
-  that the write may have happened), and the run still waits for their answers.
+  that the write may have happened), and the run still waits for their answers. Ctrl-C is
+  counted by a signal handler while the graph runs, never raised inside the scheduler.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import signal
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -65,6 +68,7 @@ class _Chain:
     stages: Stages
     stage: int = 0
     outstanding: int = 0
+    started: bool = False
 
 
 def count_writes(stages: Mapping[str, Stages]) -> int:
@@ -93,13 +97,16 @@ def run_graph(
     marked_unknown = False
 
     def start(chain: _Chain) -> None:
+        while chain.stage < len(chain.stages) and not chain.stages[chain.stage]:
+            chain.stage += 1  # an empty stage has nothing to wait for
         if chain.stage >= len(chain.stages):
             finish(chain)
             return
         ops = chain.stages[chain.stage]
         chain.outstanding = len(ops)
-        if chain.stage == 0 and progress is not None:
+        if not chain.started and progress is not None:
             progress(ops[0].label, outcome.done_ops, outcome.total)
+        chain.started = True
         for number in range(len(ops)):
             heapq.heappush(ready, (chain.index, chain.stage, number, chain.step.id))
 
@@ -113,8 +120,26 @@ def run_graph(
     for s in steps:
         if not waiting[s.id]:
             start(chains[s.id])
-    with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="apply") as pool:
+    handled = 0
+    with (
+        _ctrl_c_counted() as interrupts,
+        ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="apply") as pool,
+    ):
         while True:
+            if interrupts.count > handled:
+                # The writes in flight go on (they cannot be called back) and are waited for.
+                # From the second Ctrl-C on, each is journalled as unknown first, once.
+                handled = interrupts.count
+                stopping = outcome.interrupted = True
+                if handled > 1 and not marked_unknown:
+                    marked_unknown = True
+                    _journal_unknown(journal, [op for _, op in in_flight.values()])
+                if progress is not None:
+                    progress(
+                        f"interrupted: waiting for {len(in_flight)} write(s) in flight",
+                        outcome.done_ops,
+                        outcome.total,
+                    )
             while not stopping and ready and len(in_flight) < parallelism:
                 _, stage, number, step_id = heapq.heappop(ready)
                 chain = chains[step_id]
@@ -122,16 +147,8 @@ def run_graph(
                 in_flight[pool.submit(op.run, journal)] = (chain, op)
             if not in_flight:
                 break
-            try:
-                finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            except KeyboardInterrupt:
-                if stopping and not marked_unknown:
-                    _journal_unknown(journal, [op for _, op in in_flight.values()])
-                    marked_unknown = True
-                stopping = True
-                outcome.interrupted = True
-                continue
-            for future in sorted(finished, key=lambda f: chains_order(in_flight[f])):
+            finished, _ = wait(list(in_flight), timeout=_POLL_S, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: in_flight[f][0].index):
                 chain, op = in_flight.pop(future)
                 error = future.exception()
                 if error is not None:
@@ -152,8 +169,32 @@ def run_graph(
     return outcome
 
 
-def chains_order(entry: tuple[_Chain, WriteOp]) -> int:
-    return entry[0].index
+_POLL_S = 0.1
+"""How often the scheduler looks at Ctrl-C while writes are in flight (not a deadline)."""
+
+
+class _Interrupts:
+    count = 0
+
+
+@contextlib.contextmanager
+def _ctrl_c_counted() -> Iterator[_Interrupts]:
+    """While the graph runs, Ctrl-C (SIGINT) is counted instead of raising KeyboardInterrupt
+    at an arbitrary point of the scheduler (where it could lose track of a write just sent).
+    Only the main thread can take signals; elsewhere nothing changes."""
+    counted = _Interrupts()
+    if threading.current_thread() is not threading.main_thread():
+        yield counted
+        return
+
+    def count(signum: int, frame: object) -> None:
+        counted.count += 1
+
+    previous = signal.signal(signal.SIGINT, count)
+    try:
+        yield counted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _journal_unknown(journal: Journal, ops: Sequence[WriteOp]) -> None:
