@@ -117,9 +117,10 @@ def run_graph(
             if not waiting[later] and not stopping:
                 start(chains[later])
 
-    for s in steps:
-        if not waiting[s.id]:
-            start(chains[s.id])
+    # The roots first, all of them: a root without writes finishes at once and may make a later
+    # step ready, which must then not be found again as a root.
+    for root in [chains[s.id] for s in steps if not waiting[s.id]]:
+        start(root)
     handled = 0
     with (
         _ctrl_c_counted() as interrupts,

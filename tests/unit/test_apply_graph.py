@@ -479,3 +479,17 @@ def test_a_document_put_is_one_record_listing_its_addresses(tmp_path: Path) -> N
     (line,) = [json.loads(x) for x in (tmp_path / "j.jsonl").read_text().splitlines()]
     assert line["address"] == "salesbuildr:billing-codes"
     assert line["addresses"] == [BILLING.address, BILLING_2.address]
+
+
+def test_a_step_made_ready_by_a_root_without_writes_runs_once() -> None:
+    """A location whose only change is Salesbuildr's tracking flag has no Autotask write: its
+    step finishes at once and makes the document ready; the document is still written once."""
+    recorder = Recorder()
+    steps = (
+        Step("location", Phase.OBJECTS, Call.OBJECT, ()),
+        Step("document", Phase.DOCUMENTS, Call.DOCUMENTS, (), after=("location",)),
+    )
+    stages: dict[str, Stages] = {"location": [], "document": [[recorder.op("put")]]}
+    outcome = run_graph(steps, stages, journal=CountingJournal(lambda r: None), parallelism=4)
+    assert recorder.events == ["start put", "end put"]
+    assert outcome.finished_steps == {"location", "document"}
