@@ -48,7 +48,7 @@ def writes_held_after(rig: Rig, k: int, journal: Path) -> Iterator[threading.Eve
     event is set (the run is dead), then drop it unprocessed; other requests pass."""
     dead = threading.Event()
     saved = []
-    held = [0]
+    held_count = [0]
     for simulator in (rig.autotask, rig.salesbuildr):
         middleware = simulator.middleware
 
@@ -56,7 +56,7 @@ def writes_held_after(rig: Rig, k: int, journal: Path) -> Iterator[threading.Eve
             async def held(scope: Scope, receive: Receive, send: Send) -> None:
                 is_write = not middleware.is_read(scope["method"], scope["path"])
                 if is_write and len(journal_lines(journal)) >= k:
-                    held[0] += 1
+                    held_count[0] += 1
                     try:
                         while not dead.is_set():
                             await asyncio.sleep(0.02)
@@ -64,7 +64,7 @@ def writes_held_after(rig: Rig, k: int, journal: Path) -> Iterator[threading.Eve
                     finally:
                         # The last step of the request on the server loop: its in-flight slot
                         # is given back before the loop serves anything else.
-                        held[0] -= 1
+                        held_count[0] -= 1
                     return
                 await app(scope, receive, send)
 
@@ -78,7 +78,7 @@ def writes_held_after(rig: Rig, k: int, journal: Path) -> Iterator[threading.Eve
         dead.set()
         # In parallel several writes were held: each must be dropped before the test reads
         # through the same endpoints (Autotask's thread limit would refuse the test's queries).
-        wait_for(lambda: held[0] == 0, timeout=60, what="the held writes to be dropped")
+        wait_for(lambda: held_count[0] == 0, timeout=60, what="the held writes to be dropped")
         for middleware, app in saved:
             middleware.app = app
 
