@@ -72,6 +72,8 @@ DEFAULT_MAX_RATE_WAIT = 120.0
 """``--max-rate-wait`` / ``RECONCILE_MAX_RATE_WAIT``: seconds a Salesbuildr 429 is waited out."""
 MAX_DOCUMENT_BYTES = 1024 * 1024
 """``--max-config-size`` / ``RECONCILE_MAX_CONFIG_SIZE``: the largest YAML loaded (1 MB)."""
+DEFAULT_PARALLELISM = 8
+"""``apply --parallelism``: writes in flight at most (like terraform's ``-parallelism``)."""
 
 
 class VariableRole(StrEnum):

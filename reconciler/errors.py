@@ -23,7 +23,8 @@ unless ``--debug`` is given.
     ├── RefusedError          exit 3: apply refused before any write (stale plan, threshold,
     │   │                     hourly budget, lock held)
     │   └── StalePlanError    what the plan touches moved since it was made (names each move)
-    └── PartialApplyError     exit 4: some writes done, or the re-plan is not empty
+    ├── PartialApplyError     exit 4: some writes done, or the re-plan is not empty
+    └── ApplyInterrupted      exit 130: Ctrl-C during apply, after the writes in flight ended
 
 This module imports nothing of ours, so every layer may raise these.
 """
@@ -37,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 EXIT_ERROR = 1
 EXIT_REFUSED = 3
 EXIT_PARTIAL = 4
+EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -207,3 +209,22 @@ def retry_when(seconds: float, now: datetime | None = None) -> str:
     wait = max(seconds, 0.0)
     when = start + timedelta(seconds=wait)
     return f"retry after {when:%Y-%m-%d %H:%M:%S} UTC (in {math.ceil(wait)} s)"
+
+
+class ApplyInterrupted(ReconcileError):
+    """Ctrl-C during apply: no further write was started, the writes in flight were allowed to
+    finish (or journalled as unknown); ``written`` of ``total`` writes are done."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, written: int, total: int, *, journal: str | None = None):
+        self.written = written
+        self.total = total
+        where = f"journal {journal}" if journal else "every write is in the journal"
+        super().__init__(
+            f"interrupted after {written} of {total} writes; {where}; the next apply converges"
+        )
+
+    def at(self, journal: str) -> ApplyInterrupted:
+        """The same interruption, naming the journal file."""
+        return ApplyInterrupted(self.written, self.total, journal=journal)

@@ -30,7 +30,14 @@ ALLOWED: dict[str, frozenset[str]] = {
     "operations": frozenset({"config", "kinds", "plan", "providers", "state", "session", "render"}),
     # Whether the credentials may do what a YAML needs (reconcile preflight): reads, no writes.
     "preflight": frozenset({"config", "kinds", "providers", "state", "session"}),
-    "apply": frozenset({"plan", "state", "providers.base"}),
+    "apply": frozenset(
+        {"plan", "state", "providers.base", "apply_graph", "apply_run", "apply_journal", "envvars"}
+    ),
+    # The apply engine's parts: the write graph (pure, from the plan), the bounded runner of its
+    # steps, the thread-safe group-commit journal. Below apply; none knows a vendor.
+    "apply_graph": frozenset({"plan"}),
+    "apply_run": frozenset({"apply_graph", "providers.base"}),
+    "apply_journal": frozenset({"providers.base"}),
     "render": frozenset({"plan", "state"}),
     "plan": frozenset({"state", "kinds"}),
     "config": frozenset({"state", "kinds", "envvars", "hosts"}),

@@ -30,8 +30,10 @@ from reconciler.cli.limits import (
     use_max_rate_wait,
 )
 from reconciler.cli.redacting import configure_logging, install_redacting_streams
+from reconciler.envvars import DEFAULT_PARALLELISM
 from reconciler.errors import (
     EXIT_ERROR,
+    ApplyInterrupted,
     ConfigError,
     ReconcileError,
     StalePlanError,
@@ -442,6 +444,13 @@ def _apply_summary(plan: Plan, writes: int) -> str:
     show_default=True,
     help="How long to wait for another apply's lock on this tenant.",
 )
+@click.option(
+    "--parallelism",
+    type=click.IntRange(min=1),
+    default=DEFAULT_PARALLELISM,
+    show_default=True,
+    help="Writes in flight at most (never more than 3 per Autotask endpoint); 1: one by one.",
+)
 @with_targets
 def apply(
     source: Path,
@@ -449,6 +458,7 @@ def apply(
     force: bool,
     rotate_secrets: bool,
     lock_timeout: str,
+    parallelism: int,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
 ) -> None:
@@ -547,6 +557,7 @@ def apply(
                 force=force,
                 check_stale=check_stale,
                 wait_s=wait_s,
+                parallelism=parallelism,
             )
         except StalePlanError as stale:
             if saved is not None:
@@ -590,6 +601,7 @@ def _apply_locked(
     force: bool,
     check_stale: bool,
     wait_s: float,
+    parallelism: int,
 ) -> None:
     from reconciler import session
     from reconciler.apply import JsonlJournal, apply_plan
@@ -616,7 +628,10 @@ def _apply_locked(
                 min_remaining_requests=floor,
                 check_stale=check_stale,
                 progress=progress,
+                parallelism=parallelism,
             )
+    except ApplyInterrupted as interrupted:
+        raise interrupted.at(str(journal_path)) from None
     finally:
         journal.close()
         if salesbuildr is not None:
