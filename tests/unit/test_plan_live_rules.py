@@ -173,3 +173,13 @@ def test_check_plan_keeps_distinct_messages_and_attributes_of_one_object() -> No
         "which thing 'A' needs"
     )
     assert problems[0].hint is not None and "preflight" in problems[0].hint
+
+
+def test_check_plan_goes_on_after_a_problem_already_reported() -> None:
+    long_name = WireWrite("Things", "update", "thing 'A'", {"name": "abcd"}, {"name": "title"})
+    both = WireWrite(
+        "Things", "update", "thing 'A'", {"name": "abcd", "flag": True}, {"name": "title"}
+    )
+    kinds = _kinds(k=Recording(long_name, both))
+    problems = check_plan(_plan(_change("A")), Catalog(entities={"Things": RULES}), kinds)
+    assert [p.message.split(" ")[0] for p in problems] == ["Things.name", "Things.flag"]

@@ -402,6 +402,27 @@ def test_children_matching_live_need_nothing_and_ticket_notes_have_no_udf_fields
     assert [(w.entity, w.operation) for w in webhook_writes(bare)] == [
         ("TicketNoteWebhookFields", "create")
     ]
+    # a ticket note has no UDF fields, but its excluded resources still count
+    excluded = {"desired": {"excluded_resources": {"Jane": 5}}}
+    with_resources = _change("update", before=after, after=after, ids=excluded)
+    assert [(w.entity, w.operation) for w in webhook_writes(with_resources)] == [
+        ("TicketNoteWebhookExcludedResources", "create")
+    ]
+
+
+def test_live_child_flags_are_compared_as_read() -> None:
+    after = _hook(active=True, fields=["Name"], always_send=["Name"])
+    ids = {
+        "desired": {"fields": {"Name": 1}, "always_send": {"Name": 1}, "udf_fields": {"T": 7}},
+        "live": {
+            "children": {
+                "fields": {"1": {"subscribed": True, "always": True}},
+                "udf_fields": {"7": {"subscribed": True, "always": False}},
+            }
+        },
+    }
+    change = _change("update", before=after, after=after, changed={"fields"}, ids=ids)
+    assert webhook_writes(change) == []
 
 
 def test_a_removed_child_is_deleted_even_with_nothing_desired() -> None:
