@@ -13,6 +13,7 @@ from reconciler.kinds.mappings import (
     COMPANY_UDF_MAPPING,
 )
 from reconciler.state import Resource
+from reconciler.warning_ids import UNMAPPED_COMPANY_TYPES
 
 
 def _resource(kind: str, key: str = "k", **ids: Any) -> Resource:
@@ -185,6 +186,7 @@ def test_company_types_without_an_autotask_type_are_a_warning() -> None:
             "cannot create such companies in Autotask",
             "map them under company_types.to_autotask if they should sync",
             severity="warning",
+            id=UNMAPPED_COMPANY_TYPES,
         )
     ]
     (both,) = COMPANY_TYPE_TO_AUTOTASK.check(desired, [], catalog)
