@@ -12,11 +12,8 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.cli.limits import oversize_warning
-from reconciler.config.loader import (
-    MAX_DOCUMENT_BYTES,
-    document_limit,
-    document_limit_set,
-)
+from reconciler.config.loader import document_limit, document_limit_set
+from reconciler.envvars import MAX_DOCUMENT_BYTES
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "mappings.yaml"
