@@ -5,63 +5,47 @@ Order of events:
 1. refuse a blocked plan without ``force``, an Autotask hourly budget below the policy floor, and
    a Salesbuildr window with fewer requests left than the apply needs (``plan/budgets.py``);
 2. for a saved plan, re-read only what it touches and refuse when anything moved (stale plan);
-3. write in dependency order: the receiver secret, Autotask creates and updates (webhooks built
-   inactive, then activated), one PUT per Salesbuildr document, deletes and deactivations last;
-4. on a failure stop scheduling writes, keep the journal, report what was and was not done;
+3. write along the dependency graph (apply_graph): the receiver secret, Autotask creates and
+   updates (each webhook a chain: built inactive, children fanned out, then activated;
+   independent objects concurrently), one PUT per Salesbuildr document (concurrently, each with
+   its own If-Match), deletes and deactivations last; at most ``parallelism`` writes in flight
+   (apply_run);
+4. on a failure or Ctrl-C start no further write, let those in flight finish, keep the journal,
+   report what was and was not done;
 5. verify by re-reading what was touched: anything left over is a partial apply (exit 4).
+
+The journal is one JSON line per HTTP write, synced before the write counts as done; writes
+finishing together share one ``fsync`` (group commit), so a parallel apply does not wait on the
+disk once per write.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from reconciler.errors import PartialApplyError, ReconcileError, RefusedError, UnknownOutcome
-from reconciler.files import open_append_only
+from reconciler.apply_graph import Call, Step, build_graph
+from reconciler.apply_journal import JsonlJournal
+from reconciler.apply_run import CountingJournal, RunOutcome, count_writes, run_graph
+from reconciler.envvars import DEFAULT_PARALLELISM
+from reconciler.errors import (
+    ApplyInterrupted,
+    PartialApplyError,
+    ReconcileError,
+    RefusedError,
+    StalePlanError,
+    UnknownOutcome,
+    UsageError,
+)
 from reconciler.plan import Action, Change, Plan, Risk
 from reconciler.plan.budgets import refuse_over_salesbuildr_budget
-from reconciler.providers.base import ChangeWriter, WriteRecord
-from reconciler.redact import redact
+from reconciler.providers.base import ChangeWriter, Stages, WriteRecord
+
+__all__ = ["DEFAULT_PARALLELISM", "ApplyResult", "JsonlJournal", "apply_plan", "stale_objects"]
 
 Progress = Callable[[str, int, int], None]
-"""Called with (what is happening now, changes done so far, changes in all)."""
-
-
-class JsonlJournal:
-    """Append-only journal: one JSON line per write, flushed and synced as it happens, so a
-    killed process leaves a truthful record. Opened without following links, mode 0600, never
-    replaced (files.open_append_only); every line passes the redactor."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._file: IO[str] = open_append_only(path)
-        self.created = os.fstat(self._file.fileno()).st_size == 0
-        """Whether this run started the file (an empty, unused one may be removed)."""
-        self.records: list[WriteRecord] = []
-
-    def __call__(self, record: WriteRecord) -> None:
-        self.records.append(record)
-        line = {
-            "ts": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "address": record.address,
-            "action": record.action,
-            "request": record.request,
-            "outcome": record.outcome,
-            "id": record.item_id,
-        }
-        if record.error:
-            line["error"] = record.error
-        self._file.write(redact(json.dumps(line, sort_keys=True)) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
-
-    def close(self) -> None:
-        self._file.close()
+"""Called with (what is happening now, writes done so far, writes in all)."""
 
 
 @dataclass
@@ -104,16 +88,6 @@ def stale_objects(
     return moved
 
 
-def _phase(change: Change) -> int:
-    if change.kind == "webhook_receiver":
-        return 0
-    if change.action in (Action.DELETE, Action.DEACTIVATE) and change.owner == "autotask":
-        return 3
-    if change.owner == "autotask":
-        return 1
-    return 2
-
-
 def apply_plan(
     plan: Plan,
     writer: ChangeWriter,
@@ -123,6 +97,7 @@ def apply_plan(
     min_remaining_requests: int = 0,
     check_stale: bool = True,
     progress: Progress | None = None,
+    parallelism: int = DEFAULT_PARALLELISM,
 ) -> ApplyResult:
     """Apply the plan's pending changes; see the module docstring for the order of events."""
     pending = plan.pending
@@ -146,41 +121,43 @@ def apply_plan(
         observation = writer.observe(pending)
         moved = stale_objects(plan, pending, observation.fingerprints, observation.attributes)
         if moved:
-            raise RefusedError(
+            raise StalePlanError(
                 "Saved plan is stale: the live systems changed since it was made:\n  "
                 + "\n  ".join(moved),
+                moved=moved,
                 hint="run `reconcile plan` again, review the new plan and apply that one",
             )
-    ordered = sorted(pending, key=lambda c: (_phase(c), c.address))
-    counting = _Counting(journal)
-    done: set[str] = set()
+    if parallelism < 1:
+        raise UsageError(f"--parallelism must be at least 1, not {parallelism}")
+    steps = build_graph(pending)
+    stages = {step.id: _describe(writer, step) for step in steps}
+    position: dict[str, int] = {}
+    for step in steps:
+        for change in step.changes:
+            position.setdefault(change.address, len(position))
+    ordered = sorted(pending, key=lambda c: position.get(c.address, 0))
+    counting = CountingJournal(journal)
     try:
-        receiver = [c for c in ordered if _phase(c) == 0]
-        if receiver:
-            _say(progress, "setting the webhook receiver secret", len(done), len(ordered))
-            writer.write_documents(receiver, counting)
-            done.update(c.address for c in receiver)
-        for change in (c for c in ordered if _phase(c) == 1):
-            _say(progress, f"{change.action.value} {change.address}", len(done), len(ordered))
-            writer.write_autotask(change, counting)
-            done.add(change.address)
-        documents = [c for c in ordered if _phase(c) == 2]
-        _say(progress, "writing Salesbuildr settings", len(done), len(ordered))
-        # Always called: Autotask objects may carry Salesbuildr flags the writer deferred.
-        writer.write_documents(documents, counting)
-        done.update(c.address for c in documents)
-        for change in (c for c in ordered if _phase(c) == 3):
-            _say(progress, f"{change.action.value} {change.address}", len(done), len(ordered))
-            writer.remove(change, counting)
-            done.add(change.address)
-    except ReconcileError as error:
+        outcome = run_graph(
+            steps, stages, journal=counting, parallelism=parallelism, progress=progress
+        )
+    except KeyboardInterrupt:
+        # Outside the scheduler's wait (it handles Ctrl-C itself); the pool has drained.
+        raise ApplyInterrupted(counting.written, count_writes(stages)) from None
+    done = _done(steps, stages, outcome)
+    result.applied = [c.address for c in ordered if c.address in done]
+    result.not_done = [c.address for c in ordered if c.address not in done]
+    result.writes = counting.count
+    if outcome.interrupted:
+        raise ApplyInterrupted(outcome.done_ops, outcome.total)
+    error = outcome.error
+    if error is not None:
+        if not isinstance(error, ReconcileError):
+            raise error
         if counting.written == 0 and not isinstance(error, UnknownOutcome):
             # Nothing reached the live systems: an error before any write (exit 1), not a
             # partial apply. (A lost answer may have been a write: that stays exit 4.)
-            raise
-        result.applied = [c.address for c in ordered if c.address in done]
-        result.not_done = [c.address for c in ordered if c.address not in done]
-        result.writes = counting.count
+            raise error
         raise PartialApplyError(
             f"apply stopped: {error.message}\n"
             f"  done ({len(result.applied)}): {', '.join(result.applied) or 'nothing'}\n"
@@ -188,10 +165,11 @@ def apply_plan(
             hint="every write is in the journal; fix the cause and run apply again: it "
             "continues where this run stopped",
         ) from error
-    result.applied = [c.address for c in ordered]
-    result.writes = counting.count
-    _say(progress, "verifying", len(ordered), len(ordered))
-    result.residual = writer.verify(pending)
+    try:
+        _say(progress, "verifying", outcome.done_ops, outcome.total)
+        result.residual = writer.verify(pending)
+    except KeyboardInterrupt:
+        raise ApplyInterrupted(outcome.done_ops, outcome.total) from None
     if result.residual:
         raise PartialApplyError(
             "apply finished but the live state does not match the plan yet:\n  "
@@ -201,17 +179,33 @@ def apply_plan(
     return result
 
 
-class _Counting:
-    def __init__(self, journal: Callable[[WriteRecord], None]):
-        self.journal = journal
-        self.count = 0
-        self.written = 0
+def _describe(writer: ChangeWriter, step: Step) -> Stages:
+    """The writes of one step, as the writer describes them (no request is sent)."""
+    if step.call is Call.OBJECT:
+        return writer.autotask_writes(step.changes[0])
+    if step.call is Call.REMOVAL:
+        return writer.removal_writes(step.changes[0])
+    return writer.document_writes(step.changes)
 
-    def __call__(self, record: WriteRecord) -> None:
-        self.count += 1
-        if record.outcome in ("ok", "adopted"):
-            self.written += 1
-        self.journal(record)
+
+def _done(steps: Sequence[Step], stages: Mapping[str, Stages], outcome: RunOutcome) -> set[str]:
+    """Addresses whose every write is done: the steps that write something for an address (its
+    own step, and a document step whose PUT carries it) all finished. A change no write
+    carries (nothing to send) is done when the steps holding it finished."""
+    needed: dict[str, set[str]] = {}
+    holding: dict[str, set[str]] = {}
+    for step in steps:
+        carried = {a for stage in stages[step.id] for op in stage for a in op.carries}
+        for change in step.changes:
+            holding.setdefault(change.address, set()).add(step.id)
+            if step.call is not Call.DOCUMENTS or change.address in carried:
+                needed.setdefault(change.address, set()).add(step.id)
+    return {
+        address
+        for address, ids in holding.items()
+        if needed.get(address, ids) <= outcome.finished_steps
+        and address not in outcome.failed_addresses
+    }
 
 
 def _say(progress: Progress | None, message: str, done: int, total: int) -> None:

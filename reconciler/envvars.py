@@ -14,9 +14,11 @@ A literal ``${`` in a YAML value is written ``$${``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 
 @dataclass(frozen=True)
@@ -63,15 +65,54 @@ CI_TOKENS: tuple[str, ...] = ("GITHUB_TOKEN", "CI_JOB_TOKEN", "RECONCILE_GITLAB_
 TRUST_PREFIX = "RECONCILE_"
 """Every ``RECONCILE_*`` variable is a trust setting (allowed hosts, signing key, ...)."""
 
-# The defaults of the per-run limits, which a global option or its RECONCILE_* variable raises for
-# one command. Here, beside the variables, so that `reconcile --help` shows them without loading
-# the clients or the YAML loader that apply them.
+# The per-run limits, which a global option or its RECONCILE_* variable sets for one command. Here,
+# beside the variables, so that `reconcile --help` shows them and the CLI sets them without
+# loading the clients or the YAML loader that read them.
 DEFAULT_MAX_PAGES = 2_000
 """``--max-pages`` / ``RECONCILE_MAX_PAGES``: pages one collection may take (providers.paging)."""
 DEFAULT_MAX_RATE_WAIT = 120.0
 """``--max-rate-wait`` / ``RECONCILE_MAX_RATE_WAIT``: seconds a Salesbuildr 429 is waited out."""
 MAX_DOCUMENT_BYTES = 1024 * 1024
 """``--max-config-size`` / ``RECONCILE_MAX_CONFIG_SIZE``: the largest YAML loaded (1 MB)."""
+DEFAULT_PARALLELISM = 8
+"""``apply --parallelism``: writes in flight at most (like terraform's ``-parallelism``)."""
+
+Number = TypeVar("Number", int, float)
+
+
+class RunSetting(Generic[Number]):
+    """One per-command setting of the process: its default, or what the CLI set for the command
+    that runs (``with setting.using(value):``); the code that applies it reads ``setting.get()``."""
+
+    def __init__(self, default: Number, *, minimum: Number, what: str):
+        self.default: Number = default
+        self._minimum: Number = minimum
+        self._what = what
+        self._value: Number = default
+
+    def get(self) -> Number:
+        return self._value
+
+    @contextmanager
+    def using(self, value: Number | None) -> Iterator[Number]:
+        """``value`` (None: the default) while the block runs, then what was there before."""
+        if value is not None and value < self._minimum:
+            raise ValueError(f"{self._what} must be at least {self._minimum}")
+        before = self._value
+        self._value = self.default if value is None else value
+        try:
+            yield self._value
+        finally:
+            self._value = before
+
+
+MAX_PAGES: RunSetting[int] = RunSetting(DEFAULT_MAX_PAGES, minimum=1, what="the page ceiling")
+MAX_RATE_WAIT: RunSetting[float] = RunSetting(
+    DEFAULT_MAX_RATE_WAIT, minimum=0.0, what="the rate-wait cap"
+)
+MAX_CONFIG_SIZE: RunSetting[int] = RunSetting(
+    MAX_DOCUMENT_BYTES, minimum=1, what="the size limit (bytes)"
+)
 
 
 class VariableRole(StrEnum):

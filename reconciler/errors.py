@@ -21,8 +21,10 @@ unless ``--debug`` is given.
     │                         a category that is its own ancestor
     ├── AmbiguousMatch        two live objects match one name after folding, neither exactly
     ├── RefusedError          exit 3: apply refused before any write (stale plan, threshold,
-    │                         hourly budget, lock held)
-    └── PartialApplyError     exit 4: some writes done, or the re-plan is not empty
+    │   │                     hourly budget, lock held)
+    │   └── StalePlanError    what the plan touches moved since it was made (names each move)
+    ├── PartialApplyError     exit 4: some writes done, or the re-plan is not empty
+    └── ApplyInterrupted      exit 130: Ctrl-C during apply, after the writes in flight ended
 
 This module imports nothing of ours, so every layer may raise these.
 """
@@ -36,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 EXIT_ERROR = 1
 EXIT_REFUSED = 3
 EXIT_PARTIAL = 4
+EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class Diagnostic:
     column: int = 0
     hint: str | None = None
     severity: str = "error"
+    id: str = ""
+    """A warning's id from :mod:`reconciler.warning_ids` (``policy.acknowledge`` names it)."""
 
     @property
     def location(self) -> str:
@@ -181,6 +186,16 @@ class RefusedError(ReconcileError):
     exit_code = EXIT_REFUSED
 
 
+class StalePlanError(RefusedError):
+    """Apply's stale check: objects the plan touches moved since it was made. ``moved`` says
+    which and how, one line each, so the caller can word the refusal for what it applied (a
+    saved plan, or a plan it just made from a YAML and then waited on)."""
+
+    def __init__(self, message: str, *, moved: list[str], hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.moved = list(moved)
+
+
 class PartialApplyError(ReconcileError):
     """Some writes were done and others were not, or the verification re-plan is not empty."""
 
@@ -194,3 +209,22 @@ def retry_when(seconds: float, now: datetime | None = None) -> str:
     wait = max(seconds, 0.0)
     when = start + timedelta(seconds=wait)
     return f"retry after {when:%Y-%m-%d %H:%M:%S} UTC (in {math.ceil(wait)} s)"
+
+
+class ApplyInterrupted(ReconcileError):
+    """Ctrl-C during apply: no further write was started, the writes in flight were allowed to
+    finish (or journalled as unknown); ``written`` of ``total`` writes are done."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, written: int, total: int, *, journal: str | None = None):
+        self.written = written
+        self.total = total
+        where = f"journal {journal}" if journal else "every write is in the journal"
+        super().__init__(
+            f"interrupted after {written} of {total} writes; {where}; the next apply converges"
+        )
+
+    def at(self, journal: str) -> ApplyInterrupted:
+        """The same interruption, naming the journal file."""
+        return ApplyInterrupted(self.written, self.total, journal=journal)

@@ -190,6 +190,37 @@ def resolve_categories(table: NameTable, paths: Sequence[str]) -> list[Entry]:
     return found
 
 
+def unmapped_categories(
+    categories: Sequence[Category], chosen: Sequence[Entry], product_import: Mapping[str, Any]
+) -> list[Entry]:
+    """The chosen categories whose subtree no role, product category or service mapping of the
+    ``product-import`` settings points into: importing them brings nothing in."""
+    children: dict[str, list[str]] = {}
+    for category in categories:
+        if category.parent_id is not None:
+            children.setdefault(category.parent_id, []).append(category.id)
+    mapped = {
+        str(row.get("categoryId"))
+        for key, _, _ in IMPORT_TABLES
+        for row in product_import.get(key) or []
+        if isinstance(row, Mapping)
+    }
+
+    def covers(category_id: str) -> bool:
+        seen: set[str] = set()
+        stack = [category_id]
+        while stack:
+            current = stack.pop()
+            if current in mapped:
+                return True
+            if current not in seen:  # a parent cycle cannot loop
+                seen.add(current)
+                stack.extend(children.get(current, ()))
+        return False
+
+    return [entry for entry in chosen if not covers(str(entry.id))]
+
+
 def tables_for_counts(counts: Mapping[str, Any]) -> list[str]:
     """The Autotask tables that name the ids an import's counts use."""
     return [table for key, _, table in IMPORT_TABLES if counts.get(key)]

@@ -36,6 +36,7 @@ from reconciler.providers import salesbuildr_state as sb_state
 from reconciler.providers.autotask import AutotaskClient, credentials_from_env
 from reconciler.providers.autotask_access import read_rules
 from reconciler.providers.base import Change as WritableChange
+from reconciler.providers.credentials import require_credentials
 from reconciler.providers.salesbuildr import (
     PAGE_CONCURRENCY,
     SalesbuildrClient,
@@ -123,6 +124,9 @@ def connect(
     needs_autotask = any(section in AUTOTASK_SECTIONS for section in sections)
     at_yaml = config.autotask.url if config.autotask else None
     sb_yaml = config.salesbuildr.url if config.salesbuildr else None
+    require_credentials(  # every missing one named at once, before any URL check or request
+        environ, autotask=needs_autotask, salesbuildr=bool(sections), salesbuildr_url=sb_yaml
+    )
     # Every URL is checked before the first request of either system (the Salesbuildr check is
     # pure; the Autotask one may ask ZoneInformation, after its own pure checks).
     if sections:
@@ -301,7 +305,12 @@ def read_live(
 
 def _diagnostic(d: Diagnostic, address: str = "") -> PlanDiagnostic:
     return PlanDiagnostic(
-        severity=d.severity, message=d.message, address=address, location=d.location, hint=d.hint
+        severity=d.severity,
+        message=d.message,
+        address=address,
+        location=d.location,
+        hint=d.hint,
+        id=d.id,
     )
 
 
@@ -355,7 +364,11 @@ def make_plan(
     errors = [d for d in problems if d.severity == "error"]
     if errors:
         raise ConfigError(errors, hint="no API writes were made; fix the names and plan again")
-    warnings = [*loaded.warnings, *[d for d in problems if d.severity != "error"]]
+    acknowledged = set(config.policy.acknowledge)
+    warnings = [
+        *loaded.warnings,  # the offline rules left the acknowledged ones out already
+        *[d for d in problems if d.severity != "error" and d.id not in acknowledged],
+    ]
     plan = compute_plan(
         desired,
         live.state,
@@ -530,6 +543,9 @@ def connect_for_plan(
     connections = Connections()
     target_at = plan.targets.get("autotask")
     target_sb = plan.targets.get("salesbuildr")
+    require_credentials(
+        environ, autotask=bool(target_at), salesbuildr=bool(target_sb), salesbuildr_url=target_sb
+    )
     at_url = sb_url = None
     if target_sb:
         url = environ.get("SALESBUILDR_API_URL") or target_sb
@@ -567,7 +583,9 @@ def connect_env(
 ) -> Connections:
     """Clients from the environment alone (export: there is no YAML yet)."""
     connections = Connections()
-    if any(section in AUTOTASK_SECTIONS for section in sections):
+    needs_autotask = any(section in AUTOTASK_SECTIONS for section in sections)
+    require_credentials(environ, autotask=needs_autotask, salesbuildr=bool(sections))
+    if needs_autotask:
         credentials = credentials_from_env(environ)
         connections.autotask = AutotaskClient.connect(
             credentials,

@@ -30,7 +30,14 @@ ALLOWED: dict[str, frozenset[str]] = {
     "operations": frozenset({"config", "kinds", "plan", "providers", "state", "session", "render"}),
     # Whether the credentials may do what a YAML needs (reconcile preflight): reads, no writes.
     "preflight": frozenset({"config", "kinds", "providers", "state", "session"}),
-    "apply": frozenset({"plan", "state", "providers.base"}),
+    "apply": frozenset(
+        {"plan", "state", "providers.base", "apply_graph", "apply_run", "apply_journal", "envvars"}
+    ),
+    # The apply engine's parts: the write graph (pure, from the plan), the bounded runner of its
+    # steps, the thread-safe group-commit journal. Below apply; none knows a vendor.
+    "apply_graph": frozenset({"plan"}),
+    "apply_run": frozenset({"apply_graph", "providers.base"}),
+    "apply_journal": frozenset({"providers.base"}),
     "render": frozenset({"plan", "state"}),
     "plan": frozenset({"state", "kinds"}),
     "config": frozenset({"state", "kinds", "envvars", "hosts"}),
@@ -53,11 +60,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The one redactor and the one safe file writer: leaves everyone may use (see SHARED).
     "redact": frozenset(),
     "files": frozenset(),
+    # The one table of warning ids: pure data every layer's warnings name (see SHARED).
+    "warning_ids": frozenset(),
     PACKAGE: frozenset(),
 }
 """Layer -> the layers it may import besides its own package (providers.* share one entry)."""
 
-SHARED = frozenset({"errors", "redact", "files", PACKAGE})
+SHARED = frozenset({"errors", "redact", "files", "warning_ids", PACKAGE})
 """Importable by every layer but sandbox."""
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from reconciler.cli import usage
 from reconciler.cli.limits import (
     max_config_size_option,
     max_pages_option,
@@ -29,10 +30,19 @@ from reconciler.cli.limits import (
     use_max_rate_wait,
 )
 from reconciler.cli.redacting import configure_logging, install_redacting_streams
-from reconciler.errors import EXIT_ERROR, ConfigError, ReconcileError, RefusedError, UsageError
+from reconciler.envvars import DEFAULT_PARALLELISM
+from reconciler.errors import (
+    EXIT_ERROR,
+    ApplyInterrupted,
+    ConfigError,
+    ReconcileError,
+    StalePlanError,
+    UsageError,
+)
 from reconciler.render.colour import use_colour
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.render.escape import terminal, terminal_lines
+from reconciler.warning_ids import SIGNATURE_NOT_CHECKED, TARGET_MATCHES_NOTHING, labelled
 
 # Start-up: `reconcile --help` and `validate` load only what they use (tests/cli/
 # test_startup_imports.py). A command imports the clients, the plan and the views when it runs.
@@ -113,7 +123,7 @@ class ReconcileGroup(click.Group):
             ctx.exit(error.exit_code)
         except click.UsageError as error:
             # Terraform-compatible codes: 2 means "changes", so bad usage is 1.
-            raise _UsageError(error.message, error.ctx) from None
+            raise _UsageError(usage.explain(error), error.ctx) from None
         except (click.exceptions.Exit, click.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:
@@ -238,8 +248,9 @@ def _plan_exit_code(plan: Plan) -> int:
     return 3 if plan.risk in (Risk.DESTRUCTIVE, Risk.BLOCKED) else 2
 
 
-def _render(data: Mapping[str, Any], fmt: str, *, plan_file: str = "plan.json") -> str:
-    """One view of the plan's dict form (for ``plan``: the sealed form ``--out`` saves)."""
+def _render(data: Mapping[str, Any], fmt: str, *, plan_file: str | None = None) -> str:
+    """One view of the plan's dict form (for ``plan``: the sealed form ``--out`` saves, and
+    ``plan_file`` the file it was saved to, None when it was not)."""
     from reconciler.render.json import render_json
     from reconciler.render.markdown import render_markdown
     from reconciler.render.text import render_plan
@@ -256,7 +267,11 @@ def _narrow(plan: Plan, targets: tuple[str, ...], excludes: tuple[str, ...]) -> 
 
     narrowed = narrow(plan, targets=targets, excludes=excludes)
     for pattern in unmatched(plan, [*targets, *excludes]):
-        _err(f"warning: --target/--exclude {pattern!r} matches no object of the plan", fg="yellow")
+        _err(
+            f"{labelled(TARGET_MATCHES_NOTHING)}: --target/--exclude {terminal(repr(pattern))} "
+            "matches no object of the plan",
+            fg="yellow",
+        )
     return narrowed
 
 
@@ -351,9 +366,13 @@ def plan(
     sealed = seal(redact_data(result.to_dict()), _signing_key())
     if out is not None:
         write_text_atomically(out, render_json(sealed))
+    click.echo(_render(sealed, fmt, plan_file=str(out) if out is not None else None), nl=False)
+    if out is not None:  # after the plan: the last line a person reads says what to run next
         signed = " (signed)" if SIGNATURE_FIELD in sealed else ""
-        _err(f"Saved the plan to {out}{signed}. Apply exactly it with: reconcile apply {out}")
-    click.echo(_render(sealed, fmt, plan_file=str(out or "plan.json")), nl=False)
+        _err(
+            f"Saved the plan to {terminal(out)}{signed}. "
+            f"Apply exactly it with: reconcile apply {terminal(out)}"
+        )
     if detailed_exitcode:
         sys.exit(_plan_exit_code(result))
 
@@ -396,8 +415,8 @@ def _read_saved_plan(source: Path) -> Plan | None:
         signing_key=_signing_key(),
         documents_touched=documents_touched,
     )
-    for warning in saved.warnings:
-        _err(f"warning: {terminal(warning)}", fg="yellow")
+    for warning in saved.warnings:  # the one kind plan/saved.py warns about
+        _err(f"{labelled(SIGNATURE_NOT_CHECKED)}: {terminal(warning)}", fg="yellow")
     return saved.plan
 
 
@@ -425,6 +444,13 @@ def _apply_summary(plan: Plan, writes: int) -> str:
     show_default=True,
     help="How long to wait for another apply's lock on this tenant.",
 )
+@click.option(
+    "--parallelism",
+    type=click.IntRange(min=1),
+    default=DEFAULT_PARALLELISM,
+    show_default=True,
+    help="Writes in flight at most (never more than 3 per Autotask endpoint); 1: one by one.",
+)
 @with_targets
 def apply(
     source: Path,
@@ -432,6 +458,7 @@ def apply(
     force: bool,
     rotate_secrets: bool,
     lock_timeout: str,
+    parallelism: int,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
 ) -> None:
@@ -448,6 +475,7 @@ def apply(
     3 refused before any write (stale plan, threshold, budget, lock); 4 partial: re-run converges.
     """
     from reconciler import session
+    from reconciler.cli import locking
     from reconciler.config import load_config
     from reconciler.config.env import run_environment
     from reconciler.render.text import render_plan
@@ -518,17 +546,23 @@ def apply(
             if not click.confirm("Apply these changes?", default=False):
                 _err("Not applied.")
                 sys.exit(EXIT_ERROR)
-        _apply_locked(
-            plan_to_apply,
-            connections,
-            environ=environ,
-            desired=desired,
-            documents=documents,
-            journal_path=journal_path,
-            force=force,
-            check_stale=check_stale,
-            wait_s=wait_s,
-        )
+        try:
+            _apply_locked(
+                plan_to_apply,
+                connections,
+                environ=environ,
+                desired=desired,
+                documents=documents,
+                journal_path=journal_path,
+                force=force,
+                check_stale=check_stale,
+                wait_s=wait_s,
+                parallelism=parallelism,
+            )
+        except StalePlanError as stale:
+            if saved is not None:
+                raise
+            raise locking.moved_while_waiting(stale, source, asked=not auto_approve) from None
 
 
 @contextlib.contextmanager
@@ -567,22 +601,21 @@ def _apply_locked(
     force: bool,
     check_stale: bool,
     wait_s: float,
+    parallelism: int,
 ) -> None:
     from reconciler import session
     from reconciler.apply import JsonlJournal, apply_plan
-    from reconciler.providers.salesbuildr import LockHeld, lock_owner
+    from reconciler.cli import locking
+    from reconciler.providers.salesbuildr import lock_owner
 
     salesbuildr = connections.salesbuildr
     owner = lock_owner()
     journal = JsonlJournal(journal_path)  # first: a refused journal path leaves no lock behind
     if salesbuildr is not None:
         try:
-            salesbuildr.acquire_lock_or_take_over(owner, wait_s=wait_s)
-        except LockHeld as held:
-            _discard_unused(journal, journal_path)
-            raise RefusedError(held.message, hint=held.hint) from None
-        except BaseException:  # e.g. rate limited beyond --max-rate-wait: no write was made
-            _discard_unused(journal, journal_path)
+            locking.take_lock(salesbuildr, owner, wait_s=wait_s)
+        except BaseException:  # held (exit 3) or e.g. rate limited beyond --max-rate-wait
+            _discard_unused(journal, journal_path)  # no write was made
             raise
     try:
         floor = int(plan_to_apply.policy.get("min_remaining_autotask_requests", 0))
@@ -595,17 +628,14 @@ def _apply_locked(
                 min_remaining_requests=floor,
                 check_stale=check_stale,
                 progress=progress,
+                parallelism=parallelism,
             )
+    except ApplyInterrupted as interrupted:
+        raise interrupted.at(str(journal_path)) from None
     finally:
         journal.close()
         if salesbuildr is not None:
-            try:
-                salesbuildr.release_lock(owner)
-            except ReconcileError as error:
-                _err(
-                    f"warning: could not release the apply lock: {terminal(error.message)}",
-                    fg="yellow",
-                )
+            locking.release(salesbuildr, owner)
         if not journal.records and journal.created:
             journal_path.unlink(missing_ok=True)  # never an earlier run's journal
         else:
@@ -628,6 +658,7 @@ def force_unlock(auto_approve: bool) -> None:
 
     Names the lock's holder and when it expires, and asks before breaking it.
     """
+    from reconciler.cli import locking
     from reconciler.config.env import run_environment
     from reconciler.providers.salesbuildr import SalesbuildrClient, lock_owner, settings_from_env
 
@@ -642,10 +673,12 @@ def force_unlock(auto_approve: bool) -> None:
             f"The lock is held by {terminal(holder.owner)} since {terminal(holder.acquired_at)} "
             f"(expires {terminal(holder.expires_at)})."
         )
+        click.echo(locking.holder_note(holder).capitalize())
         if not auto_approve:
             if not sys.stdin.isatty():
                 raise UsageError("no terminal to confirm on", hint="pass --auto-approve")
             if not click.confirm("Break it? Only do this when that run is dead.", default=False):
+                _err("Lock left in place.")
                 sys.exit(EXIT_ERROR)
         client.release_lock(lock_owner(), force=True)
         click.echo("Lock released.")

@@ -15,6 +15,7 @@ from reconciler.cli.limits import oversize_warning
 from reconciler.errors import UsageError
 from reconciler.kinds.sections import SECTIONS
 from reconciler.render.diagnostics import format_diagnostic
+from reconciler.warning_ids import EXPORT_OVER_SIZE_LIMIT, labelled
 
 # Start-up: `reconcile --help` imports this module; a command imports the clients when it runs.
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
     text = export_yaml(live.state, live.catalog, sections=chosen, header=header)
     oversize = oversize_warning(text)
     if oversize is not None:
-        _err(f"warning: {oversize}", fg="yellow")
+        _err(f"{labelled(EXPORT_OVER_SIZE_LIMIT)}: {oversize}", fg="yellow")
     if out is None:
         click.echo(text, nl=False)
     else:

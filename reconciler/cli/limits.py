@@ -5,25 +5,22 @@ Each is set on the command line or as ``RECONCILE_MAX_PAGES`` / ``RECONCILE_MAX_
 the real environment (click reads ``os.environ``, never ``.env`` nor the YAML), for the one
 command it is given to.
 
-Start-up: the defaults come from :mod:`reconciler.envvars`, and a setting's module (the clients'
-paging, the YAML loader) is imported only when the command uses it. A module not imported yet
-holds its default already, so an option left unset does not import it (``validate`` never loads
-the clients).
+Start-up: the settings live in :mod:`reconciler.envvars` (:class:`RunSetting`), so setting one
+imports neither the clients' paging nor the YAML loader that read it.
 """
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from reconciler.envvars import DEFAULT_MAX_PAGES, DEFAULT_MAX_RATE_WAIT, MAX_DOCUMENT_BYTES
-
-
-def _holds_default(module: str, value: object) -> bool:
-    """True when ``value`` is unset and ``module`` is not loaded: its setting is the default."""
-    return value is None and module not in sys.modules
-
+from reconciler.envvars import (
+    DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_RATE_WAIT,
+    MAX_CONFIG_SIZE,
+    MAX_DOCUMENT_BYTES,
+    MAX_PAGES,
+    MAX_RATE_WAIT,
+)
 
 max_pages_option = click.option(
     "--max-pages",
@@ -38,11 +35,7 @@ max_pages_option = click.option(
 
 def use_max_pages(ctx: click.Context, max_pages: int | None) -> None:
     """Use ``max_pages`` until the command ends (the clients read it when they page)."""
-    if _holds_default("reconciler.providers.paging", max_pages):
-        return
-    from reconciler.providers.paging import page_ceiling_set
-
-    ctx.with_resource(page_ceiling_set(max_pages))
+    ctx.with_resource(MAX_PAGES.using(max_pages))
 
 
 # --- the global --max-config-size option -------------------------------------------------------
@@ -61,11 +54,7 @@ max_config_size_option = click.option(
 
 def use_max_config_size(ctx: click.Context, max_bytes: int | None) -> None:
     """Use ``max_bytes`` as the YAML size limit until the command ends."""
-    if _holds_default("reconciler.config.loader", max_bytes):
-        return
-    from reconciler.config.loader import document_limit_set
-
-    ctx.with_resource(document_limit_set(max_bytes))
+    ctx.with_resource(MAX_CONFIG_SIZE.using(max_bytes))
 
 
 def oversize_warning(text: str) -> str | None:
@@ -96,8 +85,4 @@ max_rate_wait_option = click.option(
 
 def use_max_rate_wait(ctx: click.Context, seconds: float | None) -> None:
     """Use ``seconds`` as the rate-wait cap until the command ends."""
-    if _holds_default("reconciler.providers.rate_wait", seconds):
-        return
-    from reconciler.providers.rate_wait import rate_wait_cap_set
-
-    ctx.with_resource(rate_wait_cap_set(seconds))
+    ctx.with_resource(MAX_RATE_WAIT.using(seconds))

@@ -24,10 +24,10 @@ from reconciler.errors import (
     EXIT_ERROR,
     PartialApplyError,
     ReconcileError,
-    RefusedError,
     UsageError,
 )
 from reconciler.render.escape import terminal
+from reconciler.warning_ids import CATEGORY_NOT_MAPPED, NAMES_NOT_READ, labelled
 
 # Start-up: `reconcile --help` imports this module; a command imports the clients when it runs.
 if TYPE_CHECKING:
@@ -107,6 +107,14 @@ class _Targets:
         where = f"salesbuildr.url in {self.file}"  # checked even when the environment overrides it
         chosen, key = settings_from_env(self.environ, salesbuildr_url(url, where, self.environ))
         return SalesbuildrClient.connect(chosen, key)
+
+    def require(self) -> None:
+        """Both systems' credentials, every missing one named in one error."""
+        from reconciler.providers.credentials import require_credentials
+
+        config = self.config()
+        url = config.salesbuildr.url if config and config.salesbuildr else None
+        require_credentials(self.environ, autotask=True, salesbuildr=True, salesbuildr_url=url)
 
     def has_autotask(self) -> bool:
         from reconciler.providers.autotask import credentials_from_env
@@ -260,8 +268,8 @@ def _import_names(
                 tables = read_tables()
             except ReconcileError as error:
                 _err(
-                    f"warning: could not read Autotask names ({terminal(error.message)}): "
-                    "showing ids",
+                    f"{labelled(NAMES_NOT_READ)}: could not read Autotask names "
+                    f"({terminal(error.message)}): showing ids",
                     fg="yellow",
                 )
     return ops.import_lines(job.counts, tables)
@@ -371,9 +379,14 @@ def import_products(categories: tuple[str, ...], timeout: str, fmt: str, config_
     with targets.salesbuildr() as client:
         chosen = []
         table = None
+        warnings: list[dict[str, str]] = []
         if categories:
-            table = ops.category_table(client.categories())
+            known = client.categories()
+            table = ops.category_table(known)
             chosen = ops.resolve_categories(table, categories)
+            mappings = client.read_section("product-import").body
+            for entry in ops.unmapped_categories(known, chosen, mappings):
+                warnings.append(_not_mapped(table.label(entry)))
         paths = [table.label(entry) for entry in chosen] if table is not None else []
         scope = ", ".join(paths) if paths else "all mapped categories"
         ids = [entry.id for entry in chosen]
@@ -392,12 +405,26 @@ def import_products(categories: tuple[str, ...], timeout: str, fmt: str, config_
                 categories=categories_json,
                 items=[line.to_dict() for line in lines],
                 total=ops.import_total(job.counts) if job.status == "succeeded" else 0,
+                warnings=warnings,
             )
         )
     if job.status != "succeeded":
         raise _job_failed("Product import", job, "reconcile import-products")
     if fmt == "text":
         click.echo(_import_text(scope, job, lines))
+
+
+def _not_mapped(path: str) -> dict[str, str]:
+    """Says on stderr, before the job starts, that ``--category PATH`` imports nothing; the same
+    warning as JSON."""
+    message = (
+        f"--category {path}: no role, product category or service is mapped to it or to a "
+        "subcategory, so the import brings nothing in for it"
+    )
+    hint = "map it under product_import (roles, product_categories or services) and apply"
+    _err(f"{labelled(CATEGORY_NOT_MAPPED)}: {terminal(message)}", fg="yellow")
+    _err(f"  hint: {hint}")
+    return {"id": CATEGORY_NOT_MAPPED, "message": message, "hint": hint}
 
 
 # --- after_apply ----------------------------------------------------------------------------------
@@ -745,6 +772,7 @@ def webhooks_uninstall(
                 hint="name the webhooks to delete",
             )
         managed = ops.managed_webhooks(config)
+    targets.require()
     connections = session.Connections(autotask=targets.autotask())
     with connections:
         connections.salesbuildr = targets.salesbuildr()
@@ -786,15 +814,13 @@ def _uninstall_locked(
     from reconciler import operations as ops
     from reconciler import session
     from reconciler.apply import JsonlJournal
-    from reconciler.providers.salesbuildr import LockHeld, lock_owner
+    from reconciler.cli import locking
+    from reconciler.providers.salesbuildr import lock_owner
 
     salesbuildr, autotask = connections.salesbuildr, connections.autotask
     assert salesbuildr is not None and autotask is not None
     owner = lock_owner()
-    try:
-        salesbuildr.acquire_lock_or_take_over(owner, wait_s=wait_s)
-    except LockHeld as held:
-        raise RefusedError(held.message, hint=held.hint) from None
+    locking.take_lock(salesbuildr, owner, wait_s=wait_s)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     journal_path = Path(".reconcile") / f"journal-{stamp}.jsonl"
     journal = JsonlJournal(journal_path)
@@ -807,13 +833,7 @@ def _uninstall_locked(
         )
     finally:
         journal.close()
-        try:
-            salesbuildr.release_lock(owner)
-        except ReconcileError as error:
-            _err(
-                f"warning: could not release the apply lock: {terminal(error.message)}",
-                fg="yellow",
-            )
+        locking.release(salesbuildr, owner)
         if not journal.records:
             journal_path.unlink(missing_ok=True)
         else:

@@ -22,6 +22,7 @@ import click
 from reconciler.cli import _err, _render, _signing_key, cli, format_option
 from reconciler.errors import PlanFileError
 from reconciler.render.escape import markdown_code, terminal
+from reconciler.warning_ids import SIGNATURE_NOT_CHECKED, labelled
 
 
 def verification(
@@ -76,7 +77,7 @@ def show(plan_file: Path, fmt: str) -> None:
     key = _signing_key()
     data, warnings = read_verified(plan_file, key)
     for warning in warnings:
-        _err(f"warning: {terminal(warning)}", fg="yellow")
+        _err(f"{labelled(SIGNATURE_NOT_CHECKED)}: {terminal(warning)}", fg="yellow")
     verified = verification(data, key)
     _err(f"{terminal(plan_file)}: {verified}")
     text = _render(data, fmt, plan_file=str(plan_file))

@@ -16,8 +16,7 @@ fields and connection URLs), never names a variable reconcile reads itself (see
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +28,7 @@ from reconciler.envvars import (
     ENV_REFERENCE,
     ENV_START,
     LITERAL_DOLLAR_BRACE,
-    MAX_DOCUMENT_BYTES,
+    MAX_CONFIG_SIZE,
     Reference,
     resolve_reference,
 )
@@ -41,25 +40,14 @@ SIZE_HINT = (
     "(or RECONCILE_MAX_CONFIG_SIZE=BYTES in the environment)"
 )
 
-_size_limit = {"bytes": MAX_DOCUMENT_BYTES}  # the process's setting (the CLI sets it per command)
-
 
 def document_limit() -> int:
     """The largest document this process loads (``--max-config-size``, or 1 MB)."""
-    return _size_limit["bytes"]
+    return MAX_CONFIG_SIZE.get()
 
 
-@contextmanager
-def document_limit_set(max_bytes: int | None) -> Iterator[int]:
-    """Use ``max_bytes`` (None: the 1 MB default) as the size limit while the block runs."""
-    if max_bytes is not None and max_bytes < 1:
-        raise ValueError("the size limit must be at least 1 byte")
-    before = _size_limit["bytes"]
-    _size_limit["bytes"] = MAX_DOCUMENT_BYTES if max_bytes is None else max_bytes
-    try:
-        yield _size_limit["bytes"]
-    finally:
-        _size_limit["bytes"] = before
+document_limit_set = MAX_CONFIG_SIZE.using
+"""Use ``max_bytes`` (None: the 1 MB default) as the size limit while the block runs."""
 
 
 def megabytes(size: int) -> str:

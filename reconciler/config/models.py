@@ -37,6 +37,10 @@ SectionName = Literal[
     "webhooks",
 ]
 
+AcknowledgedWarning = Literal["literal_secret", "unmapped_company_types"]
+"""The warning ids ``policy.acknowledge`` may name: reconciler.warning_ids.ACKNOWLEDGEABLE (a
+unit test keeps the two equal)."""
+
 
 class ManageMode(StrEnum):
     """How a present section is managed."""
@@ -164,6 +168,13 @@ class Policy(_Model):
         default_factory=dict,
         description="Per section: attributes never compared.",
         examples=[{"webhooks": ["notification_email"]}],
+    )
+    acknowledge: list[AcknowledgedWarning] = Field(
+        default_factory=list,
+        description="Warning ids (printed as warning[id]) this file has reviewed and accepts: "
+        "those warnings are no longer shown. Warnings about one run (targeting, the lock, rate "
+        "limits) cannot be acknowledged.",
+        examples=[["unmapped_company_types"]],
     )
 
 

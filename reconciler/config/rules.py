@@ -10,19 +10,23 @@ from reconciler.config.models import Config, WebhookEntity
 from reconciler.config.types import MAX_WEBHOOK_NAME, SecretValue
 from reconciler.errors import Diagnostic
 from reconciler.kinds.names import PathSyntaxError, fold, fold_path, join_path
+from reconciler.warning_ids import LITERAL_SECRET
 
 Finding = Callable[[PathKey, str], None]
 
 
 def check(config: Config, source: SourceDocument) -> tuple[list[Diagnostic], list[Diagnostic]]:
-    """Return (errors, warnings) for every offline rule not expressible in the models."""
+    """Return (errors, warnings) for every offline rule not expressible in the models; a
+    warning whose id ``policy.acknowledge`` lists is left out."""
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
 
     def error(path: PathKey, message: str, hint: str | None = None, *, key: bool = False) -> None:
         errors.append(source.diagnostic(path, message, hint=hint, key=key))
 
-    def warn(path: PathKey, message: str, hint: str | None = None) -> None:
+    def warn(warning_id: str, path: PathKey, message: str, hint: str | None = None) -> None:
+        if warning_id in config.policy.acknowledge:
+            return
         diagnostic = source.diagnostic(path, message, hint=hint)
         warnings.append(
             Diagnostic(
@@ -32,6 +36,7 @@ def check(config: Config, source: SourceDocument) -> tuple[list[Diagnostic], lis
                 column=diagnostic.column,
                 hint=diagnostic.hint,
                 severity="warning",
+                id=warning_id,
             )
         )
 
@@ -286,6 +291,7 @@ def _secrets(config: Config, warn: Callable[..., None]) -> None:
     for path, secret in secrets:
         if secret.reference is None:
             warn(
+                LITERAL_SECRET,
                 path,
                 "a secret is written literally in the file",
                 "write ${env:NAME} and keep the value out of git",

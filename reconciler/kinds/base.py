@@ -33,6 +33,7 @@ class Problem:
     hint: str | None = None
     attribute: str = ""
     severity: str = "error"
+    id: str = ""  # a warning's id (reconciler.warning_ids)
 
 
 def address(section: str, *keys: str) -> str:

@@ -16,6 +16,7 @@ from reconciler.kinds.base import EntryRule, MappingKind, Problem
 from reconciler.kinds.catalog import Catalog, Entry
 from reconciler.kinds.names import fold
 from reconciler.state import Resource
+from reconciler.warning_ids import UNMAPPED_COMPANY_TYPES
 
 
 def _not_multi_select(what: str) -> EntryRule:
@@ -86,6 +87,7 @@ class CompanyTypeToAutotaskKind(MappingKind):
                 "Salesbuildr cannot create such companies in Autotask",
                 hint="map them under company_types.to_autotask if they should sync",
                 severity="warning",
+                id=UNMAPPED_COMPANY_TYPES,
             )
         ]
 

@@ -38,6 +38,7 @@ def diagnostic_for(problem: Problem, resource: Resource | None) -> Diagnostic:
         column=column,
         hint=problem.hint,
         severity=problem.severity,
+        id=problem.id,
     )
 
 

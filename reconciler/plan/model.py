@@ -197,6 +197,7 @@ class PlanDiagnostic:
     address: str = ""
     location: str = ""
     hint: str | None = None
+    id: str = ""  # a warning's id (reconciler.warning_ids)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -207,6 +208,8 @@ class PlanDiagnostic:
         }
         if self.hint:
             data["hint"] = self.hint
+        if self.id:
+            data["id"] = self.id
         return data
 
 
@@ -300,6 +303,7 @@ class Plan:
                     address=str(d.get("address", "")),
                     location=str(d.get("location", "")),
                     hint=d.get("hint"),
+                    id=str(d.get("id", "")),
                 )
                 for d in data.get("diagnostics") or []
             ),

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from reconciler.plan.model import TARGETING_IN_EFFECT, Action, Plan, PlanDiagnostic, Risk
+from reconciler.warning_ids import TARGETING_IN_EFFECT as TARGETING_IN_EFFECT_ID
 
 
 def _pattern(text: str) -> re.Pattern[str]:
@@ -39,6 +40,7 @@ def narrow(plan: Plan, *, targets: Sequence[str] = (), excludes: Sequence[str] =
     patterns = [*(f"--target {t}" for t in targets), *(f"--exclude {e}" for e in excludes)]
     warning = PlanDiagnostic(
         severity="warning",
+        id=TARGETING_IN_EFFECT_ID,
         message=f"{TARGETING_IN_EFFECT} ({', '.join(patterns)}): the plan covers only part "
         "of the file",
     )

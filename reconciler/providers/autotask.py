@@ -27,6 +27,7 @@ from reconciler.errors import NotFoundError, ProviderError, UsageError
 from reconciler.hosts import AUTOTASK_ZONE_DOMAIN, host_of, is_autotask_zone, is_loopback_host
 from reconciler.providers.autotask_auth import auth_failure_hint
 from reconciler.providers.autotask_fields import FieldInfo, PicklistValue, parse_fields
+from reconciler.providers.credentials import require_credentials
 from reconciler.providers.http import ApiClient, RetryPolicy
 from reconciler.providers.paging import PageGuard, page_ceiling
 
@@ -149,14 +150,7 @@ class AutotaskCredentials:
 
 def credentials_from_env(environ: Mapping[str, str]) -> AutotaskCredentials:
     """Read the three credentials from the environment, naming every one that is missing."""
-    names = ("AUTOTASK_API_USERNAME", "AUTOTASK_API_SECRET", "AUTOTASK_API_INTEGRATION_CODE")
-    missing = [name for name in names if not environ.get(name)]
-    if missing:
-        raise UsageError(
-            f"Autotask credentials missing: {', '.join(missing)}",
-            hint="export them in the real environment (a .env file may not set them); "
-            "`reconcile sandbox` prints a set for the local simulators",
-        )
+    require_credentials(environ, autotask=True, salesbuildr=False)
     return AutotaskCredentials(
         username=environ["AUTOTASK_API_USERNAME"],
         secret=SecretStr(environ["AUTOTASK_API_SECRET"]),

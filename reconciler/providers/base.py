@@ -1,5 +1,10 @@
 """What the apply engine sees of the providers: a writer of plan changes and an observer of the
-live objects a plan touches. apply.py imports only this module of the providers."""
+live objects a plan touches. apply.py imports only this module of the providers.
+
+The writer does not perform an apply's writes itself: it *describes* them (:class:`WriteOp`, in
+:data:`Stages`), and the engine runs them, concurrently where the stages allow, so that one
+bounded pool decides how many writes are in flight and the number of writes is known before the
+first one is sent (the progress counter counts writes, not objects)."""
 
 from __future__ import annotations
 
@@ -49,7 +54,11 @@ class Change(Protocol):
 
 @dataclass(frozen=True)
 class WriteRecord:
-    """One HTTP write as the journal keeps it: what, where, how it ended (never a secret)."""
+    """One HTTP write as the journal keeps it: what, where, how it ended (never a secret).
+
+    ``address`` is what the request wrote: a plan address, or for a settings document PUT the
+    document's key (``salesbuildr:billing-codes``); ``addresses`` the plan changes the write
+    carries (a document PUT carries every mapping of its section; empty: just ``address``)."""
 
     address: str
     action: str
@@ -57,9 +66,34 @@ class WriteRecord:
     outcome: str  # "ok" | "adopted" | "failed" | "unknown"
     item_id: Any = None
     error: str | None = None
+    addresses: tuple[str, ...] = ()
+
+    @property
+    def carries(self) -> tuple[str, ...]:
+        """The plan addresses this write is part of."""
+        return self.addresses or (self.address,)
 
 
 Journal = Callable[[WriteRecord], None]
+
+
+@dataclass(frozen=True)
+class WriteOp:
+    """One HTTP write ready to be sent (with the reads that resolve a lost answer), which
+    journals exactly one :class:`WriteRecord` however it ends. ``label`` says what it does
+    (progress lines); ``run`` may read what an earlier stage of the same chain produced (a
+    created webhook's id): the engine starts a stage only after the one before finished."""
+
+    label: str
+    run: Callable[[Journal], None]
+    carries: tuple[str, ...] = ()
+    """The plan addresses this write is part of (its record's ``carries``)."""
+
+
+Stages = Sequence[Sequence[WriteOp]]
+"""The writes of one step in order: the ops of a stage are independent of each other (the
+engine may run them concurrently); each stage starts when every op of the one before is done.
+A webhook is ``[[create inactive], [fields, UDF fields, excluded resources...], [activate]]``."""
 
 
 @dataclass(frozen=True)
@@ -101,17 +135,26 @@ class ChangeWriter(Protocol):
         no answer told what is left)."""
         ...
 
-    def write_autotask(self, change: Change, journal: Journal) -> None:
-        """Create/update one Autotask object (and its children), resolving unknown outcomes."""
+    def autotask_writes(self, change: Change) -> Stages:
+        """The writes that create/update one Autotask object (and its children); each
+        resolves its own unknown outcome before anything else happens to the object."""
         ...
 
-    def write_documents(self, changes: Sequence[Change], journal: Journal) -> None:
-        """One PUT per Salesbuildr settings document that ``changes`` touch, with If-Match,
-        including Salesbuildr flags of Autotask objects written before (stock tracking)."""
+    def document_writes(self, changes: Sequence[Change]) -> Stages:
+        """One PUT (with If-Match) of the Salesbuildr settings document of ``changes``' section
+        when they change it, including the Salesbuildr flags of Autotask objects of that
+        section written before (stock tracking of created, updated or deactivated locations).
+        No op when nothing in the document changes."""
+        ...
+
+    def removal_writes(self, change: Change) -> Stages:
+        """The writes that delete or deactivate one Autotask object (its Salesbuildr flags are
+        cleared by the section's :meth:`document_writes` after every removal)."""
         ...
 
     def remove(self, change: Change, journal: Journal) -> None:
-        """Delete or deactivate one Autotask object."""
+        """Delete or deactivate one Autotask object now, one write after the other, its
+        Salesbuildr flags included (outside an apply: ``webhooks uninstall``)."""
         ...
 
     def verify(self, changes: Sequence[Change]) -> list[str]:

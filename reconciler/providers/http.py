@@ -53,6 +53,7 @@ from reconciler.providers.connect import (
     host_and_port,
     unreachable_reason,
 )
+from reconciler.warning_ids import RATE_LIMITED, labelled
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +276,12 @@ class ApiClient:
         retry_after: float | None = exc.retry_after if isinstance(exc, _Retryable) else None
         if retry_after is not None and isinstance(exc, _Retryable) and exc.rate_wait:
             wait = max(retry_after, 0.0)
-            log.warning("%s rate limit: waiting %.0f s", _shown_system(self.system), wait)
+            log.warning(
+                "%s: %s rate limit: waiting %.0f s",
+                labelled(RATE_LIMITED),
+                _shown_system(self.system),
+                wait,
+            )
             return wait
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.retry.max_wait)

@@ -15,12 +15,11 @@ from the YAML: the file under review must not be able to raise it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.envvars import DEFAULT_MAX_PAGES
+from reconciler.envvars import MAX_PAGES
 from reconciler.errors import ServerMisbehaved
 
 CEILING_HINT = (
@@ -28,25 +27,14 @@ CEILING_HINT = (
     "(or RECONCILE_MAX_PAGES=N in the environment)"
 )
 
-_ceiling = {"pages": DEFAULT_MAX_PAGES}  # the process's setting (the CLI sets it per command)
-
 
 def page_ceiling() -> int:
     """The page ceiling of this process (what the CLI's ``--max-pages`` set, or the default)."""
-    return _ceiling["pages"]
+    return MAX_PAGES.get()
 
 
-@contextmanager
-def page_ceiling_set(max_pages: int | None) -> Iterator[int]:
-    """Use ``max_pages`` (None: the default) as the ceiling while the block runs."""
-    if max_pages is not None and max_pages < 1:
-        raise ValueError("the page ceiling must be at least 1")
-    before = _ceiling["pages"]
-    _ceiling["pages"] = DEFAULT_MAX_PAGES if max_pages is None else max_pages
-    try:
-        yield _ceiling["pages"]
-    finally:
-        _ceiling["pages"] = before
+page_ceiling_set = MAX_PAGES.using
+"""Use ``max_pages`` (None: the default) as the ceiling while the block runs."""
 
 
 def row_identity(row: Mapping[str, Any]) -> str:

@@ -27,9 +27,9 @@ from reconciler.errors import (
     NotFoundError,
     ProviderError,
     UnknownOutcome,
-    UsageError,
 )
 from reconciler.providers.category_tree import category_paths
+from reconciler.providers.credentials import check_salesbuildr_url, require_credentials
 from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
 from reconciler.providers.paging import PageGuard, page_ceiling
 from reconciler.providers.rate_wait import rate_wait_cap
@@ -38,6 +38,7 @@ from reconciler.providers.salesbuildr_window import (
     RateWindow,
     WindowSeen,
 )
+from reconciler.warning_ids import LOCK_TAKEN_OVER, labelled
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,19 @@ class LockHolder:
         tail = self.owner.rsplit(":", 1)
         return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
 
+    def is_dead(self, *, here: str, alive: Callable[[int], bool]) -> bool:
+        """True only when the holder is a process on this host (``here``) that is not running;
+        a holder elsewhere, or one whose owner names no pid, may be alive."""
+        return self.host == here and self.pid is not None and not alive(self.pid)
+
+    def liveness(self, *, here: str, alive: Callable[[int], bool]) -> str:
+        """What this host can tell about the holder, as a sentence for ``force-unlock``."""
+        if self.host == here and self.pid is not None:
+            running = "is running" if alive(self.pid) else "is not running"
+            return f"holder process {self.pid} on this host {running}"
+        where = f"on {self.host}" if self.host else "not a user@host:pid owner"
+        return f"the holder is {where}: this host cannot tell whether it is still running"
+
 
 @dataclass(frozen=True)
 class Job:
@@ -171,17 +185,9 @@ def process_is_alive(pid: int) -> bool:
 def settings_from_env(environ: Mapping[str, str], url: str | None) -> tuple[str, SecretStr]:
     """The API URL (SALESBUILDR_API_URL wins over the YAML) and key, or a UsageError."""
     chosen = environ.get("SALESBUILDR_API_URL") or url
-    problems = []
-    if not chosen:
-        problems.append("no Salesbuildr URL: set SALESBUILDR_API_URL or salesbuildr.url")
-    if not environ.get("SALESBUILDR_API_KEY"):
-        problems.append("SALESBUILDR_API_KEY is not set")
-    if problems:
-        raise UsageError(
-            "; ".join(problems),
-            hint="`reconcile sandbox` prints a set of variables for the local simulators",
-        )
-    return str(chosen), SecretStr(environ["SALESBUILDR_API_KEY"])
+    require_credentials(environ, autotask=False, salesbuildr=True, salesbuildr_url=url)
+    what = "SALESBUILDR_API_URL" if environ.get("SALESBUILDR_API_URL") else "salesbuildr.url"
+    return check_salesbuildr_url(str(chosen), what=what), SecretStr(environ["SALESBUILDR_API_KEY"])
 
 
 class SalesbuildrClient:
@@ -496,23 +502,33 @@ class SalesbuildrClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         alive: Callable[[int], bool] = process_is_alive,
+        on_wait: Callable[[LockHolder], None] | None = None,
     ) -> LockHolder:
         """Acquire; take over a lock whose owner is a dead process on this host; wait up to
-        ``wait_s`` for a live holder; then raise :class:`LockHeld`."""
+        ``wait_s`` for a live holder; then raise :class:`LockHeld`. ``on_wait`` is told each
+        holder this run starts waiting for (once per holder, not once per poll)."""
         deadline = clock() + wait_s
         here = socket.gethostname()
+        waited_for: tuple[str, str] | None = None  # (owner, acquired_at): one acquisition
         while True:
             try:
                 return self.acquire_lock(owner, ttl_seconds)
             except LockHeld as held:
                 holder = held.holder
-                if holder.host == here and holder.pid is not None and not alive(holder.pid):
-                    log.warning("taking over the lock of %s: that process is gone", holder.owner)
+                if holder.is_dead(here=here, alive=alive):
+                    log.warning(
+                        "%s: taking over the lock of %s: that process is gone",
+                        labelled(LOCK_TAKEN_OVER),
+                        holder.owner,
+                    )
                     self.release_lock(owner, force=True)
                     continue
                 if clock() >= deadline:
                     raise
-                log.info("lock held by %s; waiting", holder.owner)
+                if on_wait is not None and (holder.owner, holder.acquired_at) != waited_for:
+                    on_wait(holder)
+                waited_for = (holder.owner, holder.acquired_at)
+                log.debug("lock held by %s; waiting", holder.owner)
                 sleep(interval_s)
 
 

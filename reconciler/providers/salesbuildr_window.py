@@ -54,7 +54,8 @@ class RateWindow:
         remaining = _header_int(response, "X-RateLimit-Remaining")
         if remaining is None:
             return
-        log.info("salesbuildr rate limit: %s requests left in the window", remaining)
+        # -vv: -v is one line per request, and this would be a second one for each
+        log.debug("salesbuildr rate limit: %s requests left in the window", remaining)
         limit = _header_int(response, "X-RateLimit-Limit") or RATE_LIMIT
         now = self._clock()
         retry_at = None

@@ -11,13 +11,16 @@ from collections.abc import Sequence
 
 from reconciler.errors import Diagnostic
 from reconciler.render.escape import terminal
+from reconciler.warning_ids import labelled
 
 
 def format_diagnostic(diagnostic: Diagnostic, source_lines: Sequence[str] | None = None) -> str:
-    """``FILE:LINE:COL: severity: message``, then the source line with a caret, then the hint."""
+    """``FILE:LINE:COL: severity: message`` (a warning: ``warning[its_id]``), then the source
+    line with a caret, then the hint."""
     where = diagnostic.location
     head = f"{terminal(where)}: " if where else ""
-    lines = [f"{head}{terminal(diagnostic.severity)}: {terminal(diagnostic.message)}"]
+    label = labelled(diagnostic.id) if diagnostic.id else terminal(diagnostic.severity)
+    lines = [f"{head}{label}: {terminal(diagnostic.message)}"]
     if source_lines and 0 < diagnostic.line <= len(source_lines):
         # A tab shows as one space so the caret stays under the right character.
         text = source_lines[diagnostic.line - 1].rstrip("\n").replace("\t", " ")

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.plan.model import TARGETING_IN_EFFECT
+from reconciler.warning_ids import TARGETING_IN_EFFECT as TARGETING_IN_EFFECT_ID
+from reconciler.warning_ids import WARNINGS, labelled
 
 LISTED_PER_SECTION = 20
 
@@ -30,9 +32,17 @@ def full_setting(section: str) -> str:
 
 def is_targeted(plan: Mapping[str, Any]) -> bool:
     return any(
-        str(d.get("message", "")).startswith(TARGETING_IN_EFFECT)
+        d.get("id") == TARGETING_IN_EFFECT_ID
+        or str(d.get("message", "")).startswith(TARGETING_IN_EFFECT)  # plans saved before ids
         for d in plan.get("diagnostics") or []
     )
+
+
+def warning_label(diagnostic: Mapping[str, Any]) -> str:
+    """``warning[its_id]`` (plain text: each view escapes it as its own); ``warning`` for a
+    diagnostic without a known id (a plan saved before warnings had ids)."""
+    found = str(diagnostic.get("id") or "")
+    return labelled(found) if found in WARNINGS else str(diagnostic.get("severity") or "warning")
 
 
 def kept_summary(kept: Sequence[Mapping[str, Any]], file: str, escape: Callable[[Any], str]) -> str:

@@ -29,6 +29,7 @@ from reconciler.render.kept import (
     kept_by_section,
     kept_summary,
     objects,
+    warning_label,
 )
 from reconciler.render.text import SENSITIVE
 
@@ -154,6 +155,11 @@ def _section_block(
     return "\n".join(lines)
 
 
+def _json_ref(plan_file: str | None) -> str:
+    """Where the whole plan is: the file ``--out`` saved, else the JSON view (nothing saved)."""
+    return markdown_code(plan_file or "reconcile plan --format json")
+
+
 def full_plan_at(plan_file: str, *, artifact: str | None = None, job_summary: bool = False) -> str:
     """Where a summarised comment says the full plan is: the CI artifact by the name the Action
     gives it (``reconcile-plan``), and the job summary when the CI step writes one there."""
@@ -169,7 +175,7 @@ def full_plan_at(plan_file: str, *, artifact: str | None = None, job_summary: bo
 def render_markdown(
     plan: Mapping[str, Any],
     *,
-    plan_file: str = "plan.json",
+    plan_file: str | None = "plan.json",
     limit: int = LIMIT,
     artifact: str | None = None,
     job_summary: bool = False,
@@ -178,6 +184,8 @@ def render_markdown(
 
     Over it, the largest sections shrink to their counts per action, one at a time, and the
     comment says where the full plan is (:func:`full_plan_at`: ``artifact``, ``job_summary``).
+    ``plan_file`` is the file the plan was saved to; None: it was not saved, and the comment
+    names no file to apply (the JSON view has the whole plan).
     """
     summary = plan["summary"]
     pending = [c for c in plan["changes"] if c["action"] != "no-op"]
@@ -243,9 +251,16 @@ def render_markdown(
         "---",
         *markdown_footer(plan),
         f"Plan checksum `{checksum}` · apply exactly this plan: "
-        f"{markdown_code('reconcile apply ' + plan_file, limit=LIMIT)}",
+        f"{markdown_code('reconcile apply ' + plan_file, limit=LIMIT)}"
+        if plan_file
+        else f"Plan checksum `{checksum}` · not saved: to apply exactly this plan, make it with "
+        f"{markdown_code('reconcile plan --out plan.json')}",
     ]
-    where = full_plan_at(plan_file, artifact=artifact, job_summary=job_summary)
+    where = (
+        full_plan_at(plan_file, artifact=artifact, job_summary=job_summary)
+        if plan_file
+        else f"the JSON view ({_json_ref(None)})"
+    )
     detailed: dict[str, tuple[str, Cells]] = {}  # section -> its full block, rendered once
     full = {section: True for section in by_section}
     for section, changes in by_section.items():
@@ -264,7 +279,7 @@ def render_markdown(
     while True:
         blocks = [block(s, changes, full[s]) for s, changes in by_section.items()]
         shortened = cell.shortened or any(detailed[s][1].shortened for s in full if full[s])
-        note = ["", cell.note(f"the JSON plan ({markdown_code(plan_file)})")]
+        note = ["", cell.note(f"the JSON plan ({_json_ref(plan_file)})")]
         summarised = (
             [
                 "",
@@ -352,5 +367,6 @@ def _diagnostics(items: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = ["", "#### Warnings", ""]
     for item in items[:50]:
         where = f"{markdown_code(item['location'])} " if item.get("location") else ""
-        lines.append(f"- {where}{markdown_text(item['message'], limit=2 * VALUE_LIMIT)}")
+        label = markdown_text(warning_label(item))
+        lines.append(f"- {where}{label}: {markdown_text(item['message'], limit=2 * VALUE_LIMIT)}")
     return lines

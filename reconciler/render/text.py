@@ -31,6 +31,7 @@ from reconciler.render.kept import (
     kept_by_section,
     kept_summary,
     objects,
+    warning_label,
 )
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-", "deactivate": "!"}
@@ -185,7 +186,7 @@ def headline(plan: Mapping[str, Any]) -> list[str]:
 
 def targeting_lines(plan: Mapping[str, Any]) -> list[str]:
     return [
-        f"Warning: {terminal(d['message'])}"
+        f"{warning_label(d)}: {terminal(d['message'])}"
         for d in plan.get("diagnostics") or []
         if is_targeted({"diagnostics": [d]})
     ]

@@ -76,6 +76,8 @@ def test_targeting_warns_and_never_claims_a_full_match(sandbox: Sandbox, trimmed
         cli, ["plan", str(trimmed), "--target", "billing_codes"], env=sandbox.env
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Warning: targeting in effect (--target billing_codes)")
+    assert result.stdout.startswith(
+        "warning[targeting_in_effect]: targeting in effect (--target billing_codes)"
+    )
     assert "match" not in result.stdout
     assert KEPT not in result.stdout  # kept objects are narrowed like changes

@@ -121,8 +121,8 @@ def test_show_verifies_the_signature_when_the_key_is_set(
     unchecked = invoke(["show", str(path)], planned.env)  # signed, but no key here
     assert unchecked.exit_code == 0, unchecked.output
     assert unchecked.stderr.splitlines() == [
-        f"warning: {path} is signed, but {SIGNING_KEY_VARIABLE} is not set: its signature was "
-        "not checked (only its checksum)",
+        f"warning[signature_not_checked]: {path} is signed, but {SIGNING_KEY_VARIABLE} is not "
+        "set: its signature was not checked (only its checksum)",
         f"{path}: checksum verified; signed, signature not checked "
         f"({SIGNING_KEY_VARIABLE} is not set)",
     ]

@@ -143,14 +143,25 @@ def test_validate_reports_errors_without_the_clients(tmp_path: Path, document: b
     assert loaded(result.modules, NEVER) == []
 
 
-def test_a_global_option_set_imports_what_it_sets(tmp_path: Path) -> None:
-    """The control case: the recording sees the providers when a command does load them."""
+def test_a_global_option_set_imports_nothing_it_sets(tmp_path: Path) -> None:
+    """The per-run limits live beside the variables (envvars.RunSetting): setting one loads
+    neither the clients' paging nor anything else the command does not use."""
     result = run_recording_modules(
-        ["--max-pages", "5", "validate", str(EXAMPLE)],
+        ["--max-pages", "5", "--max-rate-wait", "3", "validate", str(EXAMPLE)],
         tmp_path,
         SALESBUILDR_WEBHOOK_SECRET="startup-test",
     )
 
     assert result.returncode == 0, result.stderr
+    assert loaded(result.modules, NEVER) == []
+
+
+def test_the_recording_sees_the_clients_when_a_command_loads_them(tmp_path: Path) -> None:
+    """The control case: a plan (here stopped by missing credentials) loads the providers."""
+    result = run_recording_modules(
+        ["plan", str(EXAMPLE)], tmp_path, SALESBUILDR_WEBHOOK_SECRET="startup-test"
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert "credentials missing" in result.stderr
     assert "reconciler.providers.paging" in result.modules
-    assert loaded(result.modules, ["httpx", "reconciler.providers.http"]) == []

@@ -35,7 +35,9 @@ CORPUS_ENV: dict[str, str | None] = {
     "AUTOTASK_API_URL": None,
 }
 
-HEADER = re.compile(r"^(?P<where>\S.*?): (?P<severity>error|warning): (?P<message>.*)$")
+HEADER = re.compile(
+    r"^(?P<where>\S.*?): (?P<severity>error|warning)(?:\[(?P<id>[a-z_]+)\])?: (?P<message>.*)$"
+)
 
 
 def y(text: str) -> bytes:
@@ -1206,6 +1208,7 @@ def test_literal_secret_is_a_warning_not_an_error(workdir: Path) -> None:
     )
     [warning] = blocks(result.stderr)
     assert (warning.where, warning.severity) == (f"{FILE}:3:11", "warning")
+    assert warning.text.startswith(f"{FILE}:3:11: warning[literal_secret]: ")
     assert warning.message == "a secret is written literally in the file"
     assert "hunter2-literal" not in result.stdout
 

@@ -227,11 +227,16 @@ def test_settings_from_env() -> None:
     assert "SALESBUILDR_API_KEY" in caught.value.message
 
 
-def test_rate_limit_remaining_is_logged(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("INFO", logger="reconciler")
+@pytest.mark.parametrize(("level", "shown"), [("DEBUG", True), ("INFO", False)])
+def test_rate_limit_remaining_is_logged_at_debug_only(
+    caplog: pytest.LogCaptureFixture, level: str, shown: bool
+) -> None:
+    """-vv shows the remainders; -v (INFO) is one line per request and nothing else."""
+    caplog.set_level(level, logger="reconciler")
     handler = lambda r: httpx.Response(  # noqa: E731
         200, json={"results": [], "total": 0}, headers={"X-RateLimit-Remaining": "417"}
     )
     with connect(handler) as client:
         client.company_types()
-    assert "417 requests left" in caplog.text
+    assert ("417 requests left" in caplog.text) is shown
+    assert "-> 200" in caplog.text

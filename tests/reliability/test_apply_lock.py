@@ -73,7 +73,7 @@ def race(rig: Rig, a: tuple[str, ...], b: tuple[str, ...], *, waiting: bool) -> 
         def met_the_lock() -> bool:
             if waiting:
                 return any(
-                    "; waiting" in p.stderr_path.read_text(errors="replace")
+                    "waiting for the lock held by" in p.stderr_path.read_text(errors="replace")
                     for p in (first, second)
                 )
             return first.popen.poll() is not None or second.popen.poll() is not None
@@ -160,7 +160,7 @@ def test_an_apply_file_that_waited_for_the_lock_does_not_write_its_old_plan(rig:
         "-v", "apply", "b.yaml", "--auto-approve", "--lock-timeout", "10m"
     )
     wait_for(
-        lambda: f"lock held by {other}; waiting" in waiting.stderr_path.read_text(),
+        lambda: f"waiting for the lock held by {other}" in waiting.stderr_path.read_text(),
         what="the second apply to plan and wait for the lock",
     )
 
@@ -222,7 +222,7 @@ def test_a_lock_that_is_not_a_dead_local_run_is_waited_for_until_its_ttl(
 
         waiting = rig.reconcile.start("-v", "apply", "plan.json", "--lock-timeout", "10m")
         wait_for(
-            lambda: f"lock held by {owner}; waiting" in waiting.stderr_path.read_text(),
+            lambda: f"waiting for the lock held by {owner}" in waiting.stderr_path.read_text(),
             what="the second apply to wait for the lock",
         )
         assert rig.world.writes() == before, "nothing is written while it waits"

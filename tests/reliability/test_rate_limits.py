@@ -241,7 +241,9 @@ def test_a_429_within_the_rate_wait_cap_is_waited_out_with_a_visible_line(
         assert sb.calls == 3  # admitted, refused, admitted after the wait
     assert waits == [87.0]  # the whole Retry-After, not the 2 s backoff cap
     shown = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert [r.getMessage() for r in shown] == ["Salesbuildr rate limit: waiting 87 s"]
+    assert [r.getMessage() for r in shown] == [
+        "warning[rate_limited]: Salesbuildr rate limit: waiting 87 s"
+    ]
 
 
 def test_a_429_beyond_the_cap_stops_at_once_naming_when_to_retry(rig: Rig) -> None:

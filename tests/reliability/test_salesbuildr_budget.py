@@ -171,7 +171,7 @@ def test_beyond_the_cap_mid_apply_stops_with_exit_4_journalled(
     assert outcomes == {(f"PUT settings/{written}", "ok"), (f"PUT settings/{refused}", "failed")}
     assert all(RETRY.search(r["error"]) for r in records if r["outcome"] == "failed")
     # Spent means spent: the lock's release was refused too, and said so.
-    assert "warning: could not release the apply lock" in stopped.stderr
+    assert "warning[lock_not_released]: could not release the apply lock" in stopped.stderr
     # Once the window has rolled over (here: a fresh one), what is left is the second document,
     # and the next apply takes the dead run's lock over and converges.
     rig.salesbuildr.rate_limit = RollingRateLimit(500, WINDOW_S)

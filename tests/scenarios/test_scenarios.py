@@ -9,7 +9,9 @@ deletes everything; the rest change one thing each.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from reconciler import session
 from reconciler.apply import JsonlJournal, apply_plan
 from reconciler.config import load_config
 from reconciler.errors import PartialApplyError
-from reconciler.providers.base import Change, Journal
+from reconciler.providers.base import Change, Journal, Stages
 
 # Autotask ids of the sandbox tenant (reconciler/sandbox/tenant.py and the recorded picklists).
 HARDWARE_SALES, SOFTWARE_LICENSING, CLOUD_SUBSCRIPTIONS = 29683001, 29683002, 29683004
@@ -305,17 +307,31 @@ class FailSalesbuildrAfterAutotask:
     def __init__(self, writer: Any, world: World):
         self.writer = writer
         self.world = world
+        self.lock = threading.Lock()
+        self.faulted = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.writer, name)
 
-    def write_documents(self, changes: Sequence[Change], journal: Journal) -> None:
-        client = self.writer.salesbuildr
-        if not any(c.kind == "webhook_receiver" for c in changes):
-            client.write_section = faulting(
-                self.world.sandbox.salesbuildr, {"500": 1.0}, client.write_section
-            )
-        self.writer.write_documents(changes, journal)
+    def document_writes(self, changes: Sequence[Change]) -> Stages:
+        """The settings PUTs, each made to fail once it runs (the receiver's secret passes)."""
+        stages = self.writer.document_writes(changes)
+        if any(c.kind == "webhook_receiver" for c in changes):
+            return stages
+        return [[replace(op, run=self._failing(op.run)) for op in stage] for stage in stages]
+
+    def _failing(self, run: Callable[[Journal], None]) -> Callable[[Journal], None]:
+        def failing(journal: Journal) -> None:
+            client = self.writer.salesbuildr
+            with self.lock:
+                if not self.faulted:
+                    self.faulted = True
+                    client.write_section = faulting(
+                        self.world.sandbox.salesbuildr, {"500": 1.0}, client.write_section
+                    )
+            run(journal)
+
+        return failing
 
 
 def test_04_partial_failure_resume(world: World) -> None:
@@ -335,6 +351,7 @@ def test_04_partial_failure_resume(world: World) -> None:
                     journal=journal,
                     min_remaining_requests=1000,
                     check_stale=False,
+                    parallelism=1,  # the first document fails, nothing after it is sent
                 )
         finally:
             journal.close()
@@ -442,7 +459,8 @@ def test_05_unknown_outcome_of_a_document_put_is_adopted(world: World) -> None:
 
     failure, journal = apply_directly(world, mappings, on_connect=lose_answers)
     assert failure is None
-    assert [line["outcome"] for line in journal] == ["adopted", "adopted"]
+    assert [line["outcome"] for line in journal] == ["adopted"]  # one PUT, two mappings
+    assert len(journal[0]["addresses"]) == 2
     assert world.writes()[1] == 1
     billing, _ = world.document("billing-codes")
     assert billing["defaultBillingCodeId"] == HARDWARE_SALES
@@ -467,7 +485,10 @@ def test_04_a_failing_document_put_is_journalled_as_failed(world: World) -> None
     failure, journal = apply_directly(world, mappings, on_connect=refuse)
     assert failure is not None
     assert failure.exit_code == 4
-    assert {line["address"] for line in journal} == {
+    # One PUT, one record: it names the document and lists the two mappings it carried.
+    (line,) = journal
+    assert line["address"] == "salesbuildr:billing-codes"
+    assert set(line["addresses"]) == {
         "billing_codes.default",
         'billing_codes.categories["Software"]',
     }

@@ -24,9 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hostile_server_support import HostileProxy, Seen, hostile_proxy, via
 
 from reconciler.cli import cli
+from reconciler.envvars import DEFAULT_MAX_PAGES
 from reconciler.errors import ServerMisbehaved
 from reconciler.providers.category_tree import MAX_DEPTH, category_paths
-from reconciler.providers.paging import DEFAULT_MAX_PAGES, page_ceiling
+from reconciler.providers.paging import page_ceiling
 from reconciler.providers.salesbuildr import SalesbuildrClient
 from reconciler.sandbox.launch import Sandbox, start_sandbox
 

@@ -1,8 +1,10 @@
 """apply_plan against a hand-built ChangeWriter (the provider Protocol): the order of writes, the
 stale check, exit 1 "error before any write" vs exit 4 "partial", and the journal's records.
 
-The writer records every call and can be told to fail at one; nothing here talks HTTP (the
-sandbox-backed apply runs live in tests/scenarios and tests/reliability)."""
+The writer describes one write per step and records every write it runs; it can be told to
+fail at one; nothing here talks HTTP (the sandbox-backed apply runs live in tests/scenarios and
+tests/reliability). ``run`` applies with one write at a time (``--parallelism 1``): the graph's
+order, deterministic; tests/unit/test_apply_graph.py covers the graph and the parallel runs."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from reconciler.errors import (
     ValidationFailed,
 )
 from reconciler.plan import Action, Change, Plan, Risk
-from reconciler.providers.base import Journal, Observation, WriteRecord
+from reconciler.providers.base import Journal, Observation, Stages, WriteOp, WriteRecord
 
 
 def change(
@@ -107,6 +109,7 @@ class Writer:
         self.calls: list[tuple[str, list[str]]] = []
         self.asked_remaining = 0
         self.observed: list[list[str]] = []
+        self.documents_described: list[list[str]] = []
 
     def observe(self, changes: Sequence[Any]) -> Observation:
         self.observed.append([c.address for c in changes])
@@ -121,21 +124,46 @@ class Writer:
 
     def _call(self, name: str, changes: Sequence[Any], journal: Journal) -> None:
         self.calls.append((name, [c.address for c in changes]))
+        addresses = tuple(c.address for c in changes)
         if len(self.calls) == self.fail_at:
             if self.outcome is not None:
                 journal(WriteRecord(changes[0].address, name, "POST /x", self.outcome))
             raise self.fail_with
-        for c in changes:
-            journal(WriteRecord(c.address, str(c.action), f"{name} {c.address}", "ok", 7))
+        action = str(changes[0].action) if len(changes) == 1 else "update"
+        journal(
+            WriteRecord(addresses[0], action, f"{name} {addresses[0]}", "ok", 7, None, addresses)
+        )
 
-    def write_autotask(self, change: Any, journal: Journal) -> None:
-        self._call("write_autotask", [change], journal)
+    def _one(self, name: str, changes: Sequence[Any]) -> Stages:
+        def run(journal: Journal) -> None:
+            self._call(name, changes, journal)
 
-    def write_documents(self, changes: Sequence[Any], journal: Journal) -> None:
-        self._call("write_documents", changes, journal)
+        if name == "write_documents":
+            receiver = changes[0].kind == "webhook_receiver"
+            label = (
+                "setting the webhook receiver secret"
+                if receiver
+                else "writing Salesbuildr settings"
+            )
+        else:
+            label = f"{changes[0].action.value} {changes[0].address}"
+        return [[WriteOp(label, run, tuple(c.address for c in changes))]]
+
+    def autotask_writes(self, change: Any) -> Stages:
+        return self._one("write_autotask", [change])
+
+    def document_writes(self, changes: Sequence[Any]) -> Stages:
+        """Like the real writer: a PUT only for what Salesbuildr owns (Autotask objects of the
+        section are described to it, for their Salesbuildr flags)."""
+        self.documents_described.append([c.address for c in changes])
+        owned = [c for c in changes if c.owner == "salesbuildr"]
+        return self._one("write_documents", owned) if owned else []
+
+    def removal_writes(self, change: Any) -> Stages:
+        return self._one("remove", [change])
 
     def remove(self, change: Any, journal: Journal) -> None:
-        self._call("remove", [change], journal)
+        raise AssertionError("apply describes removals; it does not call remove()")
 
     def verify(self, changes: Sequence[Any]) -> list[str]:
         self.calls.append(("verify", [c.address for c in changes]))
@@ -144,6 +172,7 @@ class Writer:
 
 def run(plan: Plan, writer: Writer, **options: Any) -> list[WriteRecord]:
     records: list[WriteRecord] = []
+    options.setdefault("parallelism", 1)
     apply_plan(plan, writer, journal=records.append, check_stale=False, **options)
     return records
 
@@ -167,14 +196,20 @@ def test_writes_go_receiver_then_autotask_then_documents_then_removals() -> None
         ("remove", ['webhooks["d"]']),
         ("verify", [c.address for c in plan.pending]),
     ]
-    assert [r.address for r in records] == [a for _, addrs in writer.calls[:-1] for a in addrs]
+    assert [r.address for r in records] == [addrs[0] for _, addrs in writer.calls[:-1]]
 
 
-def test_documents_are_written_even_when_only_autotask_objects_change() -> None:
-    """Autotask objects may carry Salesbuildr flags the writer deferred to the document PUT."""
+def test_documents_are_described_with_the_autotask_objects_of_their_section() -> None:
+    """Autotask objects may carry Salesbuildr flags (stock tracking) the document PUT writes:
+    each section's document step gets them, after them; removals get a document step of their
+    own, after the removals."""
     writer = Writer()
-    run(plan_of(CREATE_A), writer)
-    assert ("write_documents", []) in writer.calls
+    run(plan_of(CREATE_A, DEACTIVATE_E, DOCUMENT), writer)
+    assert writer.documents_described == [
+        ['billing_codes.categories["Hardware"]'],
+        ['webhooks["a"]'],
+        ['inventory.locations["e"]'],
+    ]
 
 
 def test_an_empty_plan_asks_nothing() -> None:
@@ -382,7 +417,7 @@ def test_a_failure_after_a_write_is_partial_exit_4_with_done_and_not_done() -> N
     writer = Writer(fail_at=3)
     plan = plan_of(CREATE_A, CREATE_B, UPDATE_C, DOCUMENT, DELETE_D)
     with pytest.raises(PartialApplyError) as raised:
-        apply_plan(plan, writer, journal=records.append, check_stale=False)
+        apply_plan(plan, writer, journal=records.append, check_stale=False, parallelism=1)
     error = raised.value
     assert error.exit_code == 4
     assert error.message == (
@@ -429,14 +464,21 @@ def test_the_journal_keeps_one_synced_json_line_per_write(tmp_path: Path) -> Non
     writer = Writer(fail_at=2, outcome="failed", fail_with=api_error("HTTP 400"))
     try:
         with pytest.raises(PartialApplyError):
-            apply_plan(plan_of(CREATE_A, CREATE_B), writer, journal=journal, check_stale=False)
+            apply_plan(
+                plan_of(CREATE_A, CREATE_B),
+                writer,
+                journal=journal,
+                check_stale=False,
+                parallelism=1,
+            )
     finally:
         journal.close()
 
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert [line["address"] for line in lines] == [CREATE_A.address, CREATE_B.address]
     first, second = lines
-    assert set(first) == {"ts", "address", "action", "request", "outcome", "id"}
+    assert set(first) == {"ts", "address", "addresses", "action", "request", "outcome", "id"}
+    assert first["addresses"] == [CREATE_A.address]
     assert first["outcome"] == "ok" and first["id"] == 7 and first["action"] == "create"
     assert first["request"] == 'write_autotask webhooks["a"]'
     assert first["ts"].endswith("Z") and first["ts"][:2] == "20"

@@ -12,13 +12,13 @@ from reconciler.config import load_config, parse_config
 from reconciler.config.env import read_dotenv, run_environment
 from reconciler.config.loader import (
     MAX_DEPTH,
-    MAX_DOCUMENT_BYTES,
     Position,
     SourceDocument,
     TemplateStr,
     load_bytes,
 )
 from reconciler.config.types import SecretValue
+from reconciler.envvars import MAX_DOCUMENT_BYTES
 from reconciler.errors import ConfigError, Diagnostic
 
 DOCUMENT = textwrap.dedent("""\

@@ -253,6 +253,7 @@ def test_literal_secrets_warn_with_their_location() -> None:
             column=column,
             hint="write ${env:NAME} and keep the value out of git",
             severity="warning",
+            id="literal_secret",
         )
         for line, column in ((2, 28), (7, 13))
     ]

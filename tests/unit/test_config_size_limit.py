@@ -12,11 +12,8 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.cli.limits import oversize_warning
-from reconciler.config.loader import (
-    MAX_DOCUMENT_BYTES,
-    document_limit,
-    document_limit_set,
-)
+from reconciler.config.loader import document_limit, document_limit_set
+from reconciler.envvars import MAX_DOCUMENT_BYTES
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "mappings.yaml"
@@ -152,7 +149,7 @@ def test_export_of_a_big_state_warns_before_writing_the_file(
     text = "version: 1\n" + "# padding\n" * (MAX_DOCUMENT_BYTES // 10 + 1)
     result = _export_big(monkeypatch, tmp_path, text)
     assert result.exit_code == 0, result.output
-    warning = result.output.index("warning: the exported YAML is")
+    warning = result.output.index("warning[export_over_size_limit]: the exported YAML is")
     assert warning < result.output.index("Wrote ")
     assert f"--max-config-size {len(text.encode())}" in result.output
 
@@ -165,4 +162,4 @@ def test_export_with_a_raised_limit_does_not_warn(
         monkeypatch, tmp_path, text, "--max-config-size", str(2 * MAX_DOCUMENT_BYTES)
     )
     assert result.exit_code == 0, result.output
-    assert "warning:" not in result.output
+    assert "warning[" not in result.output

@@ -171,7 +171,8 @@ def test_targeting_warns_in_every_view_and_never_claims_a_match() -> None:
     assert narrowed.kept == ()
     text = render_plan(narrowed.to_dict())
     assert text.startswith(
-        "Warning: targeting in effect (--target billing_codes, --exclude roles.x)"
+        "warning[targeting_in_effect]: targeting in effect "
+        "(--target billing_codes, --exclude roles.x)"
     )
     assert "match" not in text
     markdown = render_markdown(narrowed.to_dict())
