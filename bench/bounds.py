@@ -25,10 +25,11 @@ Salesbuildr, the largest page its API serves):
 Latency floor (:mod:`bench.floors`): each phase's requests scheduled in rounds of one latency,
 at most 3 per Autotask endpoint, 4 to Salesbuildr and N (8) overall; a request waits for what it
 depends on (the next page of an Autotask cursor, Salesbuildr's pages after page 1, webhook
-children after their webhook, an activation after all its children), phases run one after the
-other: plan reads (with ``ThresholdInformation``); the live-rule metadata of the written
-entities; the lock; the writes; deletes and deactivations; the verification; the unlock. The
-workloads take ``max(latency floor, (client CPU + simulator CPU) / 2 cores)``.
+children after their webhook, the UDF definitions query after the ``udfType`` picklist that names
+its codes, an activation after all its children), phases run one after the other: plan reads
+(with ``ThresholdInformation``); the live-rule metadata of the written entities; the lock; the
+writes; deletes and deactivations; the verification; the unlock. The workloads take
+``max(latency floor, (client CPU + simulator CPU) / 2 cores)``.
 """
 
 from __future__ import annotations
@@ -290,16 +291,21 @@ def plan_phases(
                     metadata.add(f"{prefix}WebhookUdfFields")
     if "inventory" in needs.sections:
         collections.add("InventoryLocations")
+    for meta in sorted(metadata):
+        steps.append(Step(f"meta:{meta}", AT, meta, "meta"))
     for collection in sorted(collections):
+        after: tuple[str, ...] = ()
         if collection == "UserDefinedFieldDefinitions":
             codes = rows["udf_type_codes"]
             count = sum(rows["udf_types"].get(codes[kind], 0) for kind in udf_types)
+            # A real dependency: the query filters on the udfType codes of the entities wanted,
+            # which only the udfType picklist in the metadata names (never a hard-coded number;
+            # without the filter it would read every UDF type's rows, more than this bound).
+            after = (f"meta:{collection}",)
         else:
             count = at_rows[collection.lower()]
-        steps.append(Step(collection, AT, collection, "read", pages(count, AT_PAGE)))
+        steps.append(Step(collection, AT, collection, "read", pages(count, AT_PAGE), after))
     written = sorted({write.entity for _, write in wire_writes(changes)})
-    for meta in sorted(metadata):
-        steps.append(Step(f"meta:{meta}", AT, meta, "meta"))
     rules: list[Step] = []
     for entity in written:
         rules.append(Step(f"info:{entity}", AT, entity, "meta"))

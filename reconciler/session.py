@@ -37,7 +37,11 @@ from reconciler.providers.autotask import AutotaskClient, credentials_from_env
 from reconciler.providers.autotask_access import read_rules
 from reconciler.providers.base import Change as WritableChange
 from reconciler.providers.credentials import require_credentials
-from reconciler.providers.salesbuildr import SalesbuildrClient, settings_from_env
+from reconciler.providers.salesbuildr import (
+    PAGE_CONCURRENCY,
+    SalesbuildrClient,
+    settings_from_env,
+)
 from reconciler.providers.targets import autotask_url, salesbuildr_url
 from reconciler.providers.writer import Writer
 from reconciler.state import Resource, SectionSnapshot, State
@@ -152,80 +156,120 @@ class LiveRead:
     documents: dict[str, SectionSnapshot] = field(default_factory=dict)
 
 
+def section_tables(sections: Sequence[str]) -> set[str]:
+    """The reference tables the kinds of ``sections`` declare (known before the YAML's
+    resources are built)."""
+    return {name for section in sections for kind in kinds_of(section) for name in kind.tables}
+
+
 def tables_needed(sections: Sequence[str], desired: Sequence[Resource]) -> set[str]:
-    needed: set[str] = set()
-    for section in sections:
-        for kind in kinds_of(section):
-            needed |= kind.tables
+    needed = section_tables(sections)
     entities = sorted({str(r.attributes.get("entity")) for r in desired if r.kind == WEBHOOK.name})
     if "webhooks" in sections:
         needed |= WEBHOOK.tables_for(entities)
     return needed
 
 
+Desired = Sequence[Resource] | Callable[[], Sequence[Resource]]
+"""The YAML's resources, or the function that builds them: called once the reads that do not
+depend on them are under way (``make_plan`` builds them while the first requests are out)."""
+
+AUTOTASK_READERS = 8
+"""Autotask read jobs at once (webhook chains, tables, collections; the HTTP client keeps each
+endpoint at 3 in flight)."""
+
+
+class _Reads:
+    """The jobs of one :func:`read_live`: each system's reads in its own pool, so neither waits
+    for a thread the other holds. Salesbuildr is the narrow one (4 requests in flight, 100 rows a
+    page): its jobs start first and its pool is as wide as its limit, so it is busy from the
+    first round to the last."""
+
+    def __init__(self, at_pool: ThreadPoolExecutor, sb_pool: ThreadPoolExecutor) -> None:
+        self.at_pool, self.sb_pool = at_pool, sb_pool
+        self.at_tables: list[Future[dict[str, NameTable]]] = []
+        self.sb_tables: dict[str, Future[NameTable | None]] = {}
+        self.submitted: set[str] = set()
+
+    def tables(self, connections: Connections, names: Sequence[str]) -> None:
+        at, sb = connections.autotask, connections.salesbuildr
+        fresh = [n for n in sorted(names) if n not in self.submitted]
+        self.submitted.update(fresh)
+        for name in fresh:
+            if name.startswith("salesbuildr.") and sb is not None:
+                self.sb_tables[name] = self.sb_pool.submit(sb_state.read_table, sb, name)
+        at_names = [n for n in fresh if n.startswith("autotask.")]
+        if at is not None:
+            for group in at_state.table_groups(at_names):
+                self.at_tables.append(self.at_pool.submit(at_state.read_tables, at, group))
+
+    def catalog(self) -> dict[str, NameTable]:
+        found: dict[str, NameTable] = {}
+        for at_job in self.at_tables:
+            found.update(at_job.result())
+        for name, sb_job in self.sb_tables.items():
+            table = sb_job.result()
+            if table is not None:
+                found[name] = table
+        return found
+
+
 def read_live(
     connections: Connections,
     sections: Sequence[str],
-    desired: Sequence[Resource],
+    desired: Desired,
     *,
     progress: Progress | None = None,
     webhook_entities: Sequence[str] | None = None,
 ) -> LiveRead:
     """Read every table and live collection the sections need, concurrently.
 
+    Every read that does not wait for another starts at once: Salesbuildr's tables and
+    documents, the webhook lists (their children follow as soon as their ids are known), the
+    Autotask tables and collections. Only the webhook field tables of the entities the YAML
+    names wait for ``desired`` (when it is a function, it runs while those reads are out).
     Webhooks are read for ``webhook_entities`` (default: all five entities); reference tables
     already in ``connections.tables`` are not read again.
     """
     at, sb = connections.autotask, connections.salesbuildr
     cached = connections.tables
-    tables = [name for name in sorted(tables_needed(sections, desired)) if name not in cached]
-    documents = sb_state.documents_for(sections)
+    documents = sb_state.documents_for(sections) if sb is not None else []
     entities = (
         list(at_state.WEBHOOK_ENTITY_PREFIX)
         if webhook_entities is None
         else [e for e in at_state.WEBHOOK_ENTITY_PREFIX if e in webhook_entities]
     )
-    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="read") as pool:
-        # The longest chains first (the pool runs 8 jobs at once): webhooks and their children,
-        # then Salesbuildr's lists (100 rows a page), then the rest.
+    with (
+        ThreadPoolExecutor(max_workers=AUTOTASK_READERS, thread_name_prefix="read-at") as at_pool,
+        ThreadPoolExecutor(max_workers=PAGE_CONCURRENCY, thread_name_prefix="read-sb") as sb_pool,
+    ):
+        reads = _Reads(at_pool, sb_pool)
+        # Salesbuildr's longest listings first (categories page through their usage beside
+        # them), then its documents; Autotask's longest chains (webhooks) first.
+        salesbuildr_tables = [n for n in section_tables(sections) if n.startswith("salesbuildr.")]
+        reads.tables(connections, [n for n in salesbuildr_tables if n not in cached])
+        document_jobs = {
+            name: sb_pool.submit(sb.read_section, name) for name in documents if sb is not None
+        }
         webhook_jobs = (
-            {e: pool.submit(at_state.read_webhooks, at, e) for e in entities}
+            {e: at_pool.submit(at_state.read_webhooks, at, e) for e in entities}
             if at is not None and "webhooks" in sections
             else {}
         )
-        tables.sort(key=lambda name: (not name.startswith("salesbuildr."), name))
-        table_jobs: dict[str, Future[NameTable | None]] = {}
-        udf_names = [n for n in tables if n in at_state.UDF_TABLES] if at is not None else []
-        udf_job = (
-            pool.submit(at_state.read_udf_tables, at, udf_names)
-            if at is not None and udf_names
-            else None
-        )
-        for name in tables:
-            if name in udf_names:
-                continue
-            if name.startswith("autotask.") and at is not None:
-                table_jobs[name] = pool.submit(at_state.read_table, at, name)
-            elif name.startswith("salesbuildr.") and sb is not None:
-                table_jobs[name] = pool.submit(sb_state.read_table, sb, name)
-        document_jobs = {
-            name: pool.submit(sb.read_section, name) for name in documents if sb is not None
-        }
+        reads.tables(connections, [n for n in section_tables(sections) if n not in cached])
         inventory_job = (
-            pool.submit(at_state.read_inventory_locations, at)
+            at_pool.submit(at_state.read_inventory_locations, at)
             if at is not None and "inventory" in sections
             else None
         )
+        wanted = desired() if callable(desired) else desired
+        needed = tables_needed(sections, wanted)
+        reads.tables(connections, [n for n in needed if n not in cached])
         catalog = Catalog()
-        for name in sorted(tables_needed(sections, desired)):
+        for name in sorted(needed):
             if name in cached:
                 catalog.tables[name] = cached[name]
-        if udf_job is not None:
-            catalog.tables.update(udf_job.result())
-        for name, job in table_jobs.items():
-            table = job.result()
-            if table is not None:
-                catalog.tables[name] = table
+        catalog.tables.update(reads.catalog())
         cached.update(catalog.tables)
         snapshots = {}
         for name, doc_job in document_jobs.items():
@@ -290,7 +334,12 @@ def make_plan(
     """Read live state, resolve the YAML against it and compute the plan (no writes)."""
     config = loaded.config
     sections = config.present_sections()
-    wanted = desired_resources(loaded)
+    built: list[Resource] = []
+
+    def build_desired() -> list[Resource]:
+        built.extend(desired_resources(loaded))
+        return built
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="budget") as pool:
         # ThresholdInformation once a plan, beside the reads (apply's check reuses it).
         threshold = (
@@ -298,8 +347,10 @@ def make_plan(
             if connections.autotask is not None
             else None
         )
-        live = read_live(connections, sections, wanted, progress=progress)
+        # The YAML's resources are built while the first reads are out (CPU beside latency).
+        live = read_live(connections, sections, build_desired, progress=progress)
         autotask_budget = threshold.result() if threshold is not None else None
+    wanted = built
     section_locations = {
         section: loaded.source.diagnostic((section,), "", key=True).location for section in sections
     }

@@ -140,6 +140,31 @@ def read_udf_tables(client: AutotaskClient, names: Iterable[str]) -> dict[str, N
     return tables
 
 
+def _picklist_sources() -> dict[str, tuple[str, str, str]]:
+    """Reference tables that are one field's picklist: table -> (entity, field, what)."""
+    sources = {
+        t.AT_COMPANY_TYPES: ("Companies", "companyType", "Autotask company type"),
+        t.AT_PRODUCT_CATEGORIES: ("Products", "productCategory", "product category"),
+    }
+    for name, (field, what) in TICKET_PICKLISTS.items():
+        sources[name] = ("Tickets", field, what)
+    for entity, prefix in WEBHOOK_ENTITY_PREFIX.items():
+        sources[t.at_webhook_fields(entity)] = (
+            f"{prefix}WebhookFields",
+            "fieldID",
+            f"{entity} webhook field",
+        )
+        sources[t.at_webhook_udf_fields(entity)] = (
+            f"{prefix}WebhookUdfFields",
+            "udfFieldID",
+            f"{entity} webhook UDF field",
+        )
+    return sources
+
+
+PICKLIST_SOURCES = _picklist_sources()
+
+
 def read_table(client: AutotaskClient, name: str) -> NameTable | None:
     """Build one Autotask reference table, or None when the name is not an Autotask table."""
     if name == t.AT_BILLING_CODES:
@@ -166,25 +191,41 @@ def read_table(client: AutotaskClient, name: str) -> NameTable | None:
             ["firstName", "lastName", "isActive"],
             lambda r: " ".join(str(r.get(k) or "") for k in ("firstName", "lastName")).strip(),
         )
-    if name == t.AT_COMPANY_TYPES:
-        return _picklist_table(client, "Companies", "companyType", "Autotask company type")
-    if name == t.AT_PRODUCT_CATEGORIES:
-        return _picklist_table(client, "Products", "productCategory", "product category")
+    if name in PICKLIST_SOURCES:
+        return _picklist_table(client, *PICKLIST_SOURCES[name])
     if name in UDF_TABLES:
         return _udf_table(client, *UDF_TABLES[name])
-    if name in TICKET_PICKLISTS:
-        field, what = TICKET_PICKLISTS[name]
-        return _picklist_table(client, "Tickets", field, what)
-    for entity, prefix in WEBHOOK_ENTITY_PREFIX.items():
-        if name == t.at_webhook_fields(entity):
-            return _picklist_table(
-                client, f"{prefix}WebhookFields", "fieldID", f"{entity} webhook field"
-            )
-        if name == t.at_webhook_udf_fields(entity):
-            return _picklist_table(
-                client, f"{prefix}WebhookUdfFields", "udfFieldID", f"{entity} webhook UDF field"
-            )
     return None
+
+
+def table_groups(names: Iterable[str]) -> list[tuple[str, ...]]:
+    """The tables among ``names`` in the groups one read job serves, each group one chain of
+    requests: the UDF tables together (one ``UserDefinedFieldDefinitions`` query), the picklists
+    of one entity together (one metadata call: a job per table would park a reader on the
+    metadata cache's lock for each), every other table alone. Groups come in ``names`` order."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        if name in UDF_TABLES:
+            key = "udf"
+        elif name in PICKLIST_SOURCES:
+            key = "fields:" + PICKLIST_SOURCES[name][0]
+        else:
+            key = "table:" + name
+        groups.setdefault(key, []).append(name)
+    return [tuple(group) for group in groups.values()]
+
+
+def read_tables(client: AutotaskClient, names: Iterable[str]) -> dict[str, NameTable]:
+    """One group of :func:`table_groups`: its tables by name (names that are not Autotask
+    tables are left out)."""
+    chosen = list(names)
+    found = read_udf_tables(client, [n for n in chosen if n in UDF_TABLES])
+    for name in chosen:
+        if name not in UDF_TABLES:
+            table = read_table(client, name)
+            if table is not None:
+                found[name] = table
+    return found
 
 
 def read_inventory_locations(client: AutotaskClient) -> list[dict[str, Any]]:
