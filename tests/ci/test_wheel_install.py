@@ -20,13 +20,13 @@ import signal
 import subprocess
 import sys
 import sysconfig
-import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from ci_support import EXAMPLE, REPO, base_env
+from polling import wait_for
 
 BIN = Path(sys.executable).parent
 VERSION = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
@@ -162,10 +162,11 @@ def sandbox(installed: Installed) -> Iterator[dict[str, str]]:
             text=True,
         )
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while "sandbox ready" not in out.read_text() and process.poll() is None:
-            assert time.monotonic() < deadline, "no 'sandbox ready' in time"
-            time.sleep(0.1)
+        wait_for(
+            lambda: "sandbox ready" in out.read_text() or process.poll() is not None,
+            timeout=READY_TIMEOUT_S,
+            what="'sandbox ready' from the installed wheel's sandbox",
+        )
         assert process.poll() is None, process.communicate()[1]
         env = {}
         for line in out.read_text().splitlines():

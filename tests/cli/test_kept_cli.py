@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,9 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli import cli
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.launch import Sandbox
 
 KEPT = 'company_types.to_autotask["Customer"]'
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    running = start_sandbox(seed="demo")
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture

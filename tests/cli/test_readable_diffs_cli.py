@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli import cli
-from reconciler.sandbox.launch import Sandbox, start_sandbox
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    running = start_sandbox(seed="demo")
-    try:
-        yield running
-    finally:
-        running.stop()
+from reconciler.sandbox.launch import Sandbox
 
 
 @pytest.fixture
