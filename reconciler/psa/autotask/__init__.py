@@ -1,0 +1,52 @@
+"""Autotask: the seven Salesbuildr admin pages of the Autotask integration, as a PSA package.
+
+:func:`psa` is the ``reconciler.psa`` entry point. It imports nothing heavy: each hook imports
+its module when called."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.psa.base import Psa
+
+ENV_VARS = (
+    "AUTOTASK_API_USERNAME",
+    "AUTOTASK_API_SECRET",
+    "AUTOTASK_API_INTEGRATION_CODE",
+    "AUTOTASK_API_URL",
+)
+
+
+def _sections() -> Mapping[str, Any]:
+    from reconciler.config import models  # noqa: PLC0415 (lazy: start-up)
+
+    return {
+        name: info.annotation
+        for name, info in models.Config.model_fields.items()
+        if name in _section_names()
+    }
+
+
+def _section_names() -> tuple[str, ...]:
+    from reconciler.kinds.sections import SECTIONS  # noqa: PLC0415 (lazy: start-up)
+
+    return SECTIONS
+
+
+def _kinds() -> tuple[Any, ...]:
+    from reconciler.kinds.registry import KINDS  # noqa: PLC0415 (lazy: start-up)
+
+    return KINDS
+
+
+def psa() -> Psa:
+    return Psa(
+        name="autotask",
+        title="Autotask",
+        env_vars=ENV_VARS,
+        sections=_sections,
+        kinds=_kinds,
+        policy_keys=("min_remaining_autotask_requests",),
+        sandbox="reconciler.sandbox.autotask",
+    )
