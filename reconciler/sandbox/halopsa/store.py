@@ -222,15 +222,19 @@ class Store:
 
         Raises WriteRefused(400) for a ``page_no`` below 1 or a ``page_size`` below 1."""
         definition = self.defs[resource]
-        rows = [row for row in self.rows(resource) if self._selected(definition, row, query)]
-        if definition.plural is None or not _truthy(query.get("pageinate")):
-            count = _positive(query.get("count"), "count") if query.get("count") else None
-            kept = rows[:count] if count is not None and definition.plural else rows
-            return ListPage(kept, len(rows), None, None)
-        page_no = _positive(query.get("page_no") or "1", "page_no")
-        page_size = _positive(query.get("page_size") or str(DEFAULT_PAGE_SIZE), "page_size")
-        start = (page_no - 1) * page_size
-        return ListPage(rows[start : start + page_size], len(rows), page_no, page_size)
+        with self._lock:
+            table = self.tables[resource]
+            ordered = (table[k] for k in sorted(table, key=_id_order))
+            rows = [row for row in ordered if self._selected(definition, row, query)]
+            if definition.plural is None or not _truthy(query.get("pageinate")):
+                count = _positive(query.get("count"), "count") if query.get("count") else None
+                kept = rows[:count] if count is not None and definition.plural else rows
+                return ListPage(copy.deepcopy(kept), len(rows), None, None)
+            page_no = _positive(query.get("page_no") or "1", "page_no")
+            page_size = _positive(query.get("page_size") or str(DEFAULT_PAGE_SIZE), "page_size")
+            start = (page_no - 1) * page_size
+            page = copy.deepcopy(rows[start : start + page_size])
+            return ListPage(page, len(rows), page_no, page_size)
 
     def _selected(
         self, definition: ResourceDef, row: Mapping[str, Any], query: Mapping[str, str]
