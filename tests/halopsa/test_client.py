@@ -18,12 +18,19 @@ from reconciler import redact
 from reconciler.errors import (
     AuthError,
     NotFoundError,
+    RateLimited,
     Unavailable,
+    UnknownOutcome,
     UsageError,
     ValidationFailed,
 )
 from reconciler.psa.halopsa import resources
-from reconciler.psa.halopsa.client import DEFAULT_PAGE_SIZE, RateCap
+from reconciler.psa.halopsa.client import (
+    DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_PAGE_SIZE,
+    RATE_LIMIT_WAITS_S,
+    RateCap,
+)
 from reconciler.psa.halopsa.connection import HaloConnection
 from reconciler.psa.halopsa.errors import halo_messages, refusal
 from reconciler.psa.halopsa.token import RENEW_BEFORE_S, SCOPES
@@ -160,6 +167,8 @@ def test_a_paged_list_costs_exactly_its_lower_bound(halo: HaloFactory, page_size
     assert len(items) == total
     assert len({item["id"] for item in items}) == total
     assert running.endpoint_requests("GET /Item") == math.ceil(total / page_size)
+    in_flight = running.simulator.stats()["endpoints"]["GET /Item"]["max_in_flight"]
+    assert in_flight <= DEFAULT_MAX_IN_FLIGHT
 
 
 def test_an_empty_or_bare_list_costs_one_request(halo: HaloFactory) -> None:
@@ -266,6 +275,22 @@ def test_a_server_fault_on_a_read_is_retried(halo: HaloFactory) -> None:
     assert running.clock.slept  # backed off, on the fake clock
 
 
+@pytest.mark.parametrize("fault", ["500", "reset-after-commit"])
+def test_a_write_without_a_clear_answer_is_an_unknown_outcome(
+    halo: HaloFactory, fault: str
+) -> None:
+    running = halo()
+    client = running.client()
+    client.list_all(resources.TEAM)  # the token first, so only the write is faulted
+    running.simulator.set_faults({fault: 1.0})
+    with pytest.raises(UnknownOutcome):
+        client.upsert(resources.ITEM_GROUP, [{"name": "Maybe"}])
+    assert running.endpoint_requests("POST /ItemGroup") == 1  # never blindly re-sent
+    running.simulator.set_faults(None)
+    committed = [g["name"] for g in client.list_all(resources.ITEM_GROUP)]
+    assert ("Maybe" in committed) == (fault == "reset-after-commit")
+
+
 # --- the rate cap ---------------------------------------------------------------------------------
 
 
@@ -286,3 +311,26 @@ def test_a_429_is_waited_out_by_its_retry_after(halo: HaloFactory, fake_clock: F
         client.list_all(resources.TEAM)
     assert running.clock.slept == [pytest.approx(300.0)]
     assert running.endpoint_requests("GET /Team") == 4
+
+
+def test_a_429_without_retry_after_backs_off_past_the_window(
+    halo: HaloFactory, fake_clock: FakeClock
+) -> None:
+    cap = ServerRateCap(limit=3, window_s=300.0, clock=fake_clock, retry_after=False)
+    running = halo(rate_cap=cap)
+    client = running.client(rate_cap=None)
+    for _ in range(3):
+        client.list_all(resources.TEAM)
+    assert running.clock.slept == list(RATE_LIMIT_WAITS_S)  # 30+60+120 s refused, then 300 s
+    assert running.endpoint_requests("GET /Team") == 2 + len(RATE_LIMIT_WAITS_S) + 1
+
+
+def test_a_429_asking_for_more_than_the_run_may_wait_stops_the_run(
+    halo: HaloFactory, fake_clock: FakeClock
+) -> None:
+    running = halo(rate_cap=ServerRateCap(limit=2, window_s=300.0, clock=fake_clock))
+    client = running.client(rate_cap=None, max_rate_wait=60.0)
+    client.list_all(resources.TEAM)
+    with pytest.raises(RateLimited, match="retry after"):
+        client.list_all(resources.TEAM)
+    assert running.clock.slept == []

@@ -17,12 +17,14 @@ the request budget, one log line per request, headers never logged), with these 
   named values changed, so a write never blanks the fields it does not name;
 * **rate cap**: at most 300 requests per rolling 5 minutes by default (:class:`RateCap`, the limit
   users report for Halo-hosted tenants, halopsa-api.md §7 [C]; no Halo page states it), on an
-  injectable clock; a 429 is retried after its ``Retry-After`` or with backoff;
+  injectable clock; a 429 is retried after its ``Retry-After``, or after waits that outlast the
+  window (:data:`RATE_LIMIT_WAITS_S`), up to ``max_rate_wait`` a wait;
 * **errors**: :mod:`reconciler.psa.halopsa.errors`.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,22 +34,33 @@ from typing import Any, Final
 
 import httpx
 
-from reconciler.errors import NotFoundError, ServerMisbehaved, UsageError
-from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
+from reconciler.errors import NotFoundError, RateLimited, ServerMisbehaved, UsageError, retry_when
+from reconciler.providers.http import (
+    ApiClient,
+    RetryPolicy,
+    SlidingWindowBudget,
+    retry_after_seconds,
+)
 from reconciler.providers.paging import CEILING_HINT, PageGuard
 from reconciler.psa.halopsa.connection import HaloConnection
-from reconciler.psa.halopsa.errors import MAPPED_STATUSES, SYSTEM, refusal
+from reconciler.psa.halopsa.errors import MAPPED_STATUSES, SYSTEM, halo_messages, refusal
 from reconciler.psa.halopsa.resources import RESOURCES, WEBHOOK_EVENT, Resource
 from reconciler.psa.halopsa.token import TokenSource
+from reconciler.warning_ids import RATE_LIMITED, labelled
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE: Final = 100
 DEFAULT_MAX_IN_FLIGHT: Final = 4
 """Halo publishes no concurrency limit [gap]; a small number keeps us polite."""
 WRITE_BATCH: Final = 50
 """Records per POST: the body is an array, its longest accepted length is not documented [I]."""
-HALO_RETRY: Final = RetryPolicy(attempts=5, initial_wait=2.0, max_wait=60.0)
-"""Backoff reaching a minute: the reported 429 window is 5 minutes (halopsa-api.md §7)."""
+HALO_RETRY: Final = RetryPolicy(attempts=5, initial_wait=1.0, max_wait=30.0)
+"""Retries of server faults and lost connections (429s are waited out by HaloClient itself)."""
 _CREATE_IDS: Final = (None, 0, -1, "")
+RATE_LIMIT_WAITS_S: Final = (30.0, 60.0, 120.0, 300.0)
+"""Waits after a 429 without ``Retry-After``: 8.5 minutes in all, past the reported rolling
+5-minute window (HaloAPI's 10 x 5 s cannot outlast it, homotechsual/HaloAPI#31)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,7 @@ class HaloClient:
 
     ``transport`` is the test seam for both servers; ``clock`` and ``sleep`` drive the token
     lifetime, the rate cap and the retry waits; ``rate_cap`` None turns the cap off;
-    ``max_rate_wait`` is passed to the transport (None: a 429's wait is capped like any other)."""
+    ``max_rate_wait`` is the longest single wait a 429 may ask for (None: no limit)."""
 
     def __init__(
         self,
@@ -87,6 +100,8 @@ class HaloClient:
             raise UsageError(f"the HaloPSA page size must be 1 or more, not {page_size}")
         self.connection = connection
         self.page_size = page_size
+        self.max_rate_wait = max_rate_wait
+        self._sleep = sleep
         self.max_in_flight = max_in_flight
         self.budget = (
             SlidingWindowBudget(rate_cap.limit, rate_cap.window_s, clock=clock, sleep=sleep)
@@ -107,7 +122,6 @@ class HaloClient:
             budget=self.budget,
             sleep=sleep,
             validation_500=False,  # refused input is a 400; a 500 is a server fault
-            max_rate_wait=max_rate_wait,
         )
 
     @property
@@ -136,9 +150,15 @@ class HaloClient:
         body: Any = None,
         ok: tuple[int, ...] = (),
     ) -> httpx.Response:
-        """One request to ``/api/{name}``, with a token; refusals raised as the error tree says."""
+        """One request to ``/api/{name}``, with a token; refusals raised as the error tree says.
+
+        A 401 is retried once with a fresh token; a 429 (refused before any processing, so safe
+        for writes too) after its ``Retry-After``, else after the next of
+        :data:`RATE_LIMIT_WAITS_S`, whose sum outlasts the reported 5-minute window."""
         shown = f"/api/{name}"
-        for attempt in (1, 2):
+        refreshed = False
+        rate_waits = iter(RATE_LIMIT_WAITS_S)
+        while True:
             token = self.tokens.token()
             response = self.http.request(
                 method,
@@ -146,17 +166,44 @@ class HaloClient:
                 params=params,
                 json=body,
                 headers={"Authorization": f"Bearer {token}"},
-                ok=MAPPED_STATUSES,
+                ok=(*MAPPED_STATUSES, 429),
             )
-            if response.status_code == 401 and attempt == 1:
+            status = response.status_code
+            if status == 401 and not refreshed:
                 self.tokens.invalidate(token)  # expired or revoked early: one fresh token
-                continue
-            if response.status_code in ok:
+                refreshed = True
+            elif status == 429:
+                self._wait_for_rate_limit(response, next(rate_waits, None), method, shown)
+            elif status in ok or status not in MAPPED_STATUSES:
                 return response
-            if response.status_code in MAPPED_STATUSES:
+            else:
                 raise refusal(response, method, shown)
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait_for_rate_limit(
+        self, response: httpx.Response, backoff: float | None, method: str, shown: str
+    ) -> None:
+        """Sleep as a 429 asks, or raise RateLimited when the waits are spent or too long."""
+        common: dict[str, Any] = {
+            "system": SYSTEM,
+            "method": method,
+            "path": shown,
+            "status": 429,
+            "api_messages": halo_messages(response),
+        }
+        if backoff is None:
+            raise RateLimited("HaloPSA kept rate limiting us", **common)
+        wait = retry_after_seconds(response)
+        wait = backoff if wait is None else wait
+        if self.max_rate_wait is not None and wait > self.max_rate_wait:
+            raise RateLimited(
+                f"HaloPSA rate limit: it asks us to wait {wait:.0f} s, more than the "
+                f"{self.max_rate_wait:.0f} s this run may wait; {retry_when(wait)}",
+                hint="run again after that time, or allow a longer wait with "
+                "`reconcile --max-rate-wait SECONDS` (RECONCILE_MAX_RATE_WAIT)",
+                **common,
+            )
+        log.warning("%s: HaloPSA rate limit: waiting %.0f s", labelled(RATE_LIMITED), wait)
+        self._sleep(wait)
 
     def _json(self, response: httpx.Response, method: str, name: str) -> Any:
         try:
