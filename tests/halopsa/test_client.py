@@ -76,10 +76,9 @@ def test_missing_variables_and_plain_http_are_refused() -> None:
         HaloConnection.from_environment({k: v for k, v in BASE.items() if "SECRET" not in k})
     with pytest.raises(UsageError, match="https"):
         HaloConnection.from_environment({**BASE, "HALOPSA_URL": "http://acme.halopsa.com"})
-    with pytest.raises(UsageError):
-        HaloConnection.from_environment(
-            {**BASE, "HALOPSA_AUTH_URL": "http://acme.halopsa.com/auth"}
-        )
+    with pytest.raises(UsageError) as caught:
+        HaloConnection.from_environment({**BASE, "HALOPSA_AUTH_URL": "http://acme.halopsa.com/a"})
+    assert caught.value.hint == "check HALOPSA_AUTH_URL"
 
 
 def test_the_secret_is_registered_with_the_redactor() -> None:

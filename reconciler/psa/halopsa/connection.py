@@ -68,9 +68,9 @@ class HaloConnection:
         redact.register_basic_auth(environ[CLIENT_ID].strip(), secret)
         url = _tenant_root(environ[URL])
         refuse_userinfo(url, what=f"the {URL} value")
-        require_secure_url(url, SYSTEM)
+        _require_https(url, URL)
         auth_url = (environ.get(AUTH_URL) or "").strip().rstrip("/") or url + "/auth"
-        require_secure_url(auth_url, SYSTEM)
+        _require_https(auth_url, AUTH_URL)
         check_reviewed_url(
             auth_url,
             system=SYSTEM,
@@ -79,6 +79,14 @@ class HaloConnection:
         )
         tenant = (environ.get(TENANT) or "").strip() or None
         return cls(url, auth_url, environ[CLIENT_ID].strip(), secret, tenant)
+
+
+def _require_https(url: str, variable: str) -> None:
+    """The transport's https rule, with a hint naming the Halo variable that holds ``url``."""
+    try:
+        require_secure_url(url, SYSTEM)
+    except UsageError as refused:
+        raise UsageError(refused.message, hint=f"check {variable}") from None
 
 
 def _tenant_root(raw: str) -> str:

@@ -20,7 +20,7 @@ import httpx
 
 from reconciler import redact
 from reconciler.errors import AuthError, ProviderError, RateLimited, Unavailable
-from reconciler.providers.http import SlidingWindowBudget
+from reconciler.providers.http import SlidingWindowBudget, retry_after_seconds
 from reconciler.psa.halopsa.connection import HaloConnection
 from reconciler.psa.halopsa.errors import CREDENTIALS_HINT, SYSTEM, halo_messages
 
@@ -89,6 +89,7 @@ class TokenSource:
         for attempt in range(1, ATTEMPTS + 1):
             if self._budget is not None:
                 self._budget.acquire()
+            asked: float | None = None  # what a 429 or 503 asks us to wait
             try:
                 response = self._http.post(self._connection.token_url, data=form, params=params)
             except httpx.HTTPError as exc:
@@ -107,8 +108,9 @@ class TokenSource:
                 error = self._refused(response)
                 if not isinstance(error, RateLimited | Unavailable):
                     raise error
+                asked = retry_after_seconds(response)
             if attempt < ATTEMPTS:
-                self._sleep(2.0**attempt)
+                self._sleep(asked if asked is not None else 2.0**attempt)
         raise error
 
     def _parse(self, response: httpx.Response) -> tuple[str, float]:

@@ -67,6 +67,7 @@ def operations() -> list[tuple[str, str]]:
     return found
 
 
+@functools.cache
 def query_parameters(method: str, template: str) -> frozenset[str]:
     """The query parameter names the document gives ``method template``."""
     operation = document()["paths"][template][method.lower()]
