@@ -153,6 +153,18 @@ def test_post_is_an_upsert_and_an_array_sent_replaces_the_stored_one(
     assert http.post("/api/ItemGroup", json={"name": "not an array"}).status_code == 400
 
 
+def test_inactive_records_are_listed_only_when_asked(
+    api: Callable[..., tuple[Halo, httpx.Client]],
+) -> None:
+    _, http = api(seed="empty")
+    made = http.post("/api/Client", json=[{"name": "Old", "inactive": True}, {"name": "Current"}])
+    assert made.status_code == 201
+    listed = http.get("/api/Client", params={"pageinate": "true"}).json()
+    assert [c["name"] for c in listed["clients"]] == ["Current"]
+    everything = http.get("/api/Client", params={"pageinate": "true", "includeinactive": "true"})
+    assert everything.json()["record_count"] == 2
+
+
 def test_webhook_ids_are_uuids(api: Callable[..., tuple[Halo, httpx.Client]]) -> None:
     _, http = api()
     made = http.post("/api/Webhook", json=[{"id": None, "name": "W", "url": "http://127.0.0.1:1/"}])
