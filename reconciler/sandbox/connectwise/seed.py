@@ -178,6 +178,7 @@ def _demo(store: Store) -> None:
         ],
     )
     _categories(store, {name: list(subs) for name, subs in CATEGORIES.items()})
+    _catalog(store)
     _warehouses(store)
     _boards(store, BOARDS)
     _companies(store, DEMO_COMPANIES)
@@ -193,6 +194,44 @@ def _categories(store: Store, tree: dict[str, list[str]]) -> None:
             {"name": sub, "category": {"id": ids[name], "name": name}}
             for name, subs in tree.items()
             for sub in subs
+        ],
+    )
+
+
+CATALOG: Final = (
+    ("LAT-5440", "Latitude 5440 laptop", "Hardware", "Laptops", "Hardware", 1299.0, 980.0),
+    ("OPT-7010", "OptiPlex 7010 desktop", "Hardware", "Desktops", "Hardware", 899.0, 700.0),
+    ("M365-BP", "Microsoft 365 Business Premium", "Licensing", "Microsoft 365", "Software", 22.0,
+     18.5),
+    ("MS-MONTH", "Managed services, monthly", "Services", "Managed", "Services", 95.0, 0.0),
+)  # fmt: skip
+
+
+def _catalog(store: Store) -> None:
+    subcategories = {
+        (row["category"]["name"], row["name"]): row for row in store.everything("subcategories")
+    }
+    types = _ids(store, "product_types")
+    store.insert_many(
+        "catalog",
+        [
+            {
+                "identifier": identifier,
+                "description": description,
+                "customerDescription": description,
+                "category": subcategories[(category, sub)]["category"],
+                "subcategory": {
+                    "id": subcategories[(category, sub)]["id"],
+                    "name": sub,
+                },
+                "type": {"id": types[type_name], "name": type_name},
+                "manufacturerPartNumber": identifier,
+                "price": price,
+                "cost": cost,
+                "productClass": "NonInventory",
+                "inactiveFlag": False,
+            }
+            for identifier, description, category, sub, type_name, price, cost in CATALOG
         ],
     )
 
