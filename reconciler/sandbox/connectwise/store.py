@@ -264,8 +264,8 @@ class Store:
                     problems.append(
                         {
                             "code": "InvalidField",
-                            "message": f"{prop}: no {ref.removesuffix('Reference')} with "
-                            f"id {value.get('id')!r}",
+                            "message": f"no {ref.removesuffix('Reference')} with id "
+                            f"{value.get('id')!r}",
                             "resource": model,
                             "field": prop,
                         }
