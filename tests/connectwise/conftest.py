@@ -10,13 +10,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from reconciler.psa.connectwise.client import ConnectWiseClient
+from reconciler.psa.connectwise.credentials import ConnectWiseCredentials as ClientCredentials
 from reconciler.sandbox.connectwise import ConnectWiseCredentials, create_app, export_lines
 from reconciler.sandbox.connectwise.app import ConnectWiseSimulator
 from reconciler.sandbox.server import RunningServer, serve_in_thread
@@ -42,6 +45,29 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+MOCK_BASE = "https://api-na.myconnectwise.net/v4_6_release/apis/3.0"
+
+
+def mocked_client(
+    answer: Callable[[httpx.Request], httpx.Response], *, fake_time: FakeTime | None = None
+) -> ConnectWiseClient:
+    """A client on the public host whose every request ``answer`` answers (no network); with
+    ``fake_time``, its rate cap and backoff run on that clock (else its waits are skipped)."""
+    credentials = ClientCredentials(
+        api_url=MOCK_BASE,
+        company="acme",
+        public_key=SecretStr("pub-key-1"),
+        private_key=SecretStr("priv-key-1"),
+        client_id="client-1",
+    )
+    timing: dict[str, Any] = (
+        {"clock": fake_time.clock, "sleep": fake_time.sleep}
+        if fake_time
+        else {"sleep": lambda seconds: None}
+    )
+    return ConnectWiseClient.connect(credentials, transport=httpx.MockTransport(answer), **timing)
 
 
 @dataclass

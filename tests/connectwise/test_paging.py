@@ -10,14 +10,12 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import Running
-from pydantic import SecretStr
+from conftest import MOCK_BASE, Running, mocked_client
 
 from reconciler.errors import ServerMisbehaved
 from reconciler.psa.connectwise import conditions as c
 from reconciler.psa.connectwise import endpoints
 from reconciler.psa.connectwise.client import PAGE_SIZE, ConnectWiseClient
-from reconciler.psa.connectwise.credentials import ConnectWiseCredentials
 from reconciler.sandbox.connectwise.seed import (
     CATEGORIES,
     DEMO_COMPANIES,
@@ -97,18 +95,6 @@ def test_the_page_ceiling_stops_a_read(
 
 # --- a hostile server -----------------------------------------------------------------------------
 
-BASE = "https://api-na.myconnectwise.net/v4_6_release/apis/3.0"
-
-
-def _credentials() -> ConnectWiseCredentials:
-    return ConnectWiseCredentials(
-        api_url=BASE,
-        company="acme",
-        public_key=SecretStr("pub-key-1"),
-        private_key=SecretStr("priv-key-1"),
-        client_id="client-1",
-    )
-
 
 def _hostile(next_url: str) -> tuple[ConnectWiseClient, list[httpx.URL]]:
     seen: list[httpx.URL] = []
@@ -118,10 +104,7 @@ def _hostile(next_url: str) -> tuple[ConnectWiseClient, list[httpx.URL]]:
         row = {"id": len(seen), "name": f"row {len(seen)}"}
         return httpx.Response(200, json=[row], headers={"Link": f'<{next_url}>; rel="next"'})
 
-    client = ConnectWiseClient.connect(
-        _credentials(), transport=httpx.MockTransport(answer), sleep=lambda s: None
-    )
-    return client, seen
+    return mocked_client(answer), seen
 
 
 @pytest.mark.parametrize(
@@ -143,7 +126,7 @@ def test_a_next_page_off_our_api_base_is_never_followed(next_url: str) -> None:
 
 
 def test_a_next_page_that_repeats_is_stopped() -> None:
-    client, seen = _hostile(BASE + "/company/companies?page=2&pageSize=1000")
+    client, seen = _hostile(MOCK_BASE + "/company/companies?page=2&pageSize=1000")
     with client, pytest.raises(ServerMisbehaved, match="same next page again"):
         client.list_all(endpoints.COMPANIES)
     assert len(seen) == 2
@@ -156,7 +139,7 @@ def test_every_request_carries_the_auth_the_client_id_and_the_pinned_version() -
         captured.append(request)
         return httpx.Response(200, json=[])
 
-    with ConnectWiseClient.connect(_credentials(), transport=httpx.MockTransport(answer)) as cw:
+    with mocked_client(answer) as cw:
         cw.list_all(endpoints.BOARDS)
     (request,) = captured
     expected = base64.b64encode(b"acme+pub-key-1:priv-key-1").decode()

@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import FakeTime, Running
-from pydantic import SecretStr
+from conftest import FakeTime, Running, mocked_client
 
 from reconciler.errors import RateLimited, Unavailable
 from reconciler.psa.connectwise import endpoints
@@ -17,7 +16,6 @@ from reconciler.psa.connectwise.client import (
     ConnectWiseClient,
     rate_cap,
 )
-from reconciler.psa.connectwise.credentials import ConnectWiseCredentials
 from reconciler.sandbox.connectwise import RateCap
 
 READS = (
@@ -83,19 +81,7 @@ def _mocked(
         sent.append(request)
         return answers.pop(0) if answers else httpx.Response(200, json=[])
 
-    credentials = ConnectWiseCredentials(
-        api_url="https://api-au.myconnectwise.net/v4_6_release/apis/3.0",
-        company="acme",
-        public_key=SecretStr("public-key"),
-        private_key=SecretStr("private-key"),
-        client_id="client",
-    )
-    client = ConnectWiseClient.connect(
-        credentials,
-        transport=httpx.MockTransport(answer),
-        clock=fake_time.clock,
-        sleep=fake_time.sleep,
-    )
+    client = mocked_client(answer, fake_time=fake_time)
     return client, sent
 
 

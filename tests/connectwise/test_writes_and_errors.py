@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CREDENTIALS, Running
+from conftest import CREDENTIALS, Running, mocked_client
 from pydantic import SecretStr
 
 from reconciler import redact
@@ -160,7 +160,7 @@ def test_a_role_without_permission_is_an_auth_error_with_the_role_hint() -> None
         body = {"code": "Forbidden", "message": "You do not have access to System", "errors": []}
         return httpx.Response(403, json=body)
 
-    with _mocked(answer) as client, pytest.raises(AuthError) as refused:
+    with mocked_client(answer) as client, pytest.raises(AuthError) as refused:
         client.list_all(endpoints.CALLBACKS)
     assert "security role" in (refused.value.hint or "")
     assert refused.value.api_messages == ["You do not have access to System"]
@@ -170,7 +170,7 @@ def test_a_conflict_is_a_conflict() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(409, json={"code": "Conflict", "message": "duplicate", "errors": []})
 
-    with _mocked(answer) as client, pytest.raises(ConflictError):
+    with mocked_client(answer) as client, pytest.raises(ConflictError):
         client.create(endpoints.COMPANY_TYPES, {"name": "Client"})
 
 
@@ -182,7 +182,7 @@ def test_a_5xx_read_is_retried_then_unavailable_and_a_5xx_write_is_an_unknown_ou
         body = {"code": "ConnectWiseApi", "message": "An error occurred", "errors": []}
         return httpx.Response(500, json=body)
 
-    with _mocked(answer) as client:
+    with mocked_client(answer) as client:
         with pytest.raises(Unavailable):
             client.list_all(endpoints.BOARDS)
         assert sent == ["GET"] * 5
@@ -196,18 +196,5 @@ def test_an_answer_that_is_not_an_array_is_refused() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"items": []})
 
-    with _mocked(answer) as client, pytest.raises(ProviderError, match="not a JSON array"):
+    with mocked_client(answer) as client, pytest.raises(ProviderError, match="not a JSON array"):
         client.list_all(endpoints.BOARDS)
-
-
-def _mocked(answer: Callable[[httpx.Request], httpx.Response]) -> ConnectWiseClient:
-    credentials = ConnectWiseCredentials(
-        api_url="https://api-eu.myconnectwise.net/v4_6_release/apis/3.0",
-        company="acme",
-        public_key=SecretStr("public-key"),
-        private_key=SecretStr("private-key"),
-        client_id="client",
-    )
-    return ConnectWiseClient.connect(
-        credentials, transport=httpx.MockTransport(answer), sleep=lambda s: None
-    )

@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 import httpx
 
@@ -50,6 +50,19 @@ RETRY: Final = RetryPolicy(attempts=5, initial_wait=5.0, max_wait=60.0)
 FORWARD_ONLY_HEADER: Final = {"pagination-type": "forward-only"}
 
 Record = dict[str, Any]
+
+
+class ListQuery(TypedDict, total=False):
+    """What a list read asks for: only the rows and properties it needs."""
+
+    conditions: Condition | None
+    child_conditions: Condition | None
+    fields: Sequence[str] | None
+    """Property paths; ``id`` is always added (paging and de-duplication key on it)."""
+    order_by: str | None
+    """``orderBy`` (``name asc``); ignored by forward-only paging, which runs in id order."""
+    forward_only: bool
+    """``pagination-type: forward-only`` with ``pageId`` (faster on large collections)."""
 
 
 @dataclass(frozen=True)
@@ -157,38 +170,21 @@ class ConnectWiseClient:
 
     # -- reads --
 
-    def list_all(
-        self,
-        path: str,
-        *,
-        conditions: Condition | None = None,
-        child_conditions: Condition | None = None,
-        fields: Sequence[str] | None = None,
-        order_by: str | None = None,
-        forward_only: bool = False,
-    ) -> list[Record]:
-        """Every row of the collection at ``path`` that matches, all pages, in id order."""
-        rows = self.iter_all(
-            path,
-            conditions=conditions,
-            child_conditions=child_conditions,
-            fields=fields,
-            order_by=order_by,
-            forward_only=forward_only,
-        )
-        found = list(rows)
-        return found if order_by else sorted(found, key=lambda row: int(row.get("id") or 0))
+    def list_all(self, path: str, **query: Unpack[ListQuery]) -> list[Record]:
+        """Every row of the collection at ``path`` that matches, all pages, in id order (or in
+        ``order_by``'s)."""
+        found = list(self.iter_all(path, **query))
+        if query.get("order_by"):
+            return found
+        return sorted(found, key=lambda row: int(row.get("id") or 0))
 
-    def iter_all(
-        self,
-        path: str,
-        *,
-        conditions: Condition | None = None,
-        child_conditions: Condition | None = None,
-        fields: Sequence[str] | None = None,
-        order_by: str | None = None,
-        forward_only: bool = False,
-    ) -> Iterator[Record]:
+    def iter_all(self, path: str, **query: Unpack[ListQuery]) -> Iterator[Record]:
+        """The rows of :meth:`list_all` as the pages arrive (see :class:`ListQuery`)."""
+        conditions = query.get("conditions")
+        child_conditions = query.get("child_conditions")
+        fields = query.get("fields")
+        order_by = query.get("order_by")
+        forward_only = query.get("forward_only", False)
         params: dict[str, Any] = {"pageSize": PAGE_SIZE}
         if not forward_only:
             params["page"] = 1
