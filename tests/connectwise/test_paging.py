@@ -17,12 +17,11 @@ from reconciler.psa.connectwise import conditions as c
 from reconciler.psa.connectwise import endpoints
 from reconciler.psa.connectwise.client import PAGE_SIZE, ConnectWiseClient
 from reconciler.sandbox.connectwise.seed import (
-    CATEGORIES,
-    DEMO_COMPANIES,
     LARGE_CATEGORIES,
     LARGE_COMPANIES,
     LARGE_SUBCATEGORIES_EACH,
 )
+from reconciler.sandbox.connectwise.seed_data import CATEGORIES, DEMO_COMPANIES
 
 ALL_COMPANIES = len(DEMO_COMPANIES) + LARGE_COMPANIES
 ALL_SUBCATEGORIES = sum(len(s) for s in CATEGORIES.values()) + (

@@ -17,6 +17,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
+from reconciler.sandbox.connectwise.seed_data import (
+    BOARDS,
+    CATALOG,
+    CATEGORIES,
+    COMPANY_STATUSES,
+    COMPANY_TYPES,
+    DEMO_COMPANIES,
+    DEPARTMENT,
+    LOCATION,
+    MEMBER,
+    OPPORTUNITY_STATUSES,
+    OPPORTUNITY_TYPES,
+    PRIORITIES,
+    PRODUCT_TYPES,
+    STAGES,
+    UDFS,
+    WAREHOUSES,
+)
 from reconciler.sandbox.connectwise.store import Store
 
 SEEDS: Final = ("empty", "demo", "large")
@@ -24,88 +42,6 @@ LARGE_CATEGORIES: Final = 400
 LARGE_SUBCATEGORIES_EACH: Final = 3
 LARGE_BOARDS: Final = 25
 LARGE_COMPANIES: Final = 5_000
-
-_LOCATION: Final = {"id": 1, "name": "Main"}
-_DEPARTMENT: Final = {"id": 10, "name": "Services"}
-_MEMBER: Final = {"id": 2, "identifier": "jsmith", "name": "John Smith"}
-
-COMPANY_TYPES: Final[tuple[tuple[str, dict[str, Any]], ...]] = (
-    ("Client", {"defaultFlag": True}),
-    ("Prospect", {}),
-    ("Vendor", {"vendorFlag": True}),
-    ("Partner", {}),
-    ("Competitor", {}),
-)
-COMPANY_STATUSES: Final[tuple[tuple[str, dict[str, Any]], ...]] = (
-    ("Active", {"defaultFlag": True}),
-    ("Inactive", {"inactiveFlag": True}),
-    ("Not-Approved", {}),
-    ("Credit Hold", {"disallowSavingFlag": False, "notifyFlag": True}),
-)
-CATEGORIES: Final = {
-    "Hardware": ("Laptops", "Desktops", "Networking", "Peripherals"),
-    "Software": ("Office", "Security", "Backup"),
-    "Services": ("Managed", "Projects"),
-    "Licensing": ("Microsoft 365", "Adobe"),
-    "Shipping": ("Freight",),
-}
-PRODUCT_TYPES: Final = ("Hardware", "Services", "Software", "Fixed Cost Service", "Labour")
-OPPORTUNITY_STATUSES: Final[tuple[tuple[str, dict[str, Any]], ...]] = (
-    ("Open", {"defaultFlag": True}),
-    ("Won", {"wonFlag": True, "closedFlag": True}),
-    ("Lost", {"lostFlag": True, "closedFlag": True}),
-    ("No Decision", {"closedFlag": True}),
-    ("Stalled", {"inactiveFlag": True}),
-)
-OPPORTUNITY_TYPES: Final = ("New Business", "Renewal", "Upsell")
-STAGES: Final = ("Prospect", "Qualified", "Proposal", "Negotiation", "Closed")
-PRIORITIES: Final = (
-    ("Priority 1 - Critical", "red"),
-    ("Priority 2 - High", "orange"),
-    ("Priority 3 - Normal", "yellow"),
-    ("Priority 4 - Low", "green"),
-)
-BOARDS: Final = {
-    "Professional Services": {
-        "statuses": ("New", "In Progress", "Waiting on Client", "Completed", ">Closed"),
-        "types": ("Procurement", "Project Work", "Onboarding"),
-        "subtypes": ("Hardware", "Software", "Licensing"),
-        "items": ("Order", "Install", "Configure"),
-    },
-    "Help Desk": {
-        "statuses": ("New", "Assigned", "Resolved", ">Closed"),
-        "types": ("Incident", "Request"),
-        "subtypes": ("Email", "Network", "Printer"),
-        "items": ("Troubleshoot", "Replace"),
-    },
-    "Procurement": {
-        "statuses": ("New", "Ordered", "Received", ">Closed"),
-        "types": ("Procurement",),
-        "subtypes": ("Hardware", "Software"),
-        "items": ("Order",),
-    },
-}
-UDFS: Final = (
-    ("Contract Tier", "Text"),
-    ("Account Number", "Text"),
-    ("Renewal Date", "Date"),
-    ("Seats", "Number"),
-)
-WAREHOUSES: Final = {"Main Warehouse": ("Shelf A", "Shelf B"), "Remote Warehouse": ("Van 1",)}
-DEMO_COMPANIES: Final = (
-    ("ACME", "Acme IT Services", ("Client",), "Active"),
-    ("GLOBEX", "Globex Corporation", ("Client", "Partner"), "Active"),
-    ("INITECH", "Initech", ("Prospect",), "Active"),
-    ("UMBRELLA", "Umbrella Health", ("Client",), "Credit Hold"),
-    ("HOOLI", "Hooli", ("Prospect",), "Not-Approved"),
-    ("STARK", "Stark Industries", ("Client",), "Active"),
-    ("WAYNE", "Wayne Enterprises", ("Client",), "Inactive"),
-    ("DELL", "Dell Technologies", ("Vendor",), "Active"),
-    ("LENOVO", "Lenovo", ("Vendor",), "Active"),
-    ("INGRAM", "Ingram Micro", ("Vendor", "Partner"), "Active"),
-    ("CYBERDYNE", "Cyberdyne Systems", ("Competitor",), "Active"),
-    ("SOYLENT", "Soylent Corp", ("Client",), "Active"),
-)
 
 
 def build_store(seed: str, store: Store) -> Store:
@@ -198,15 +134,6 @@ def _categories(store: Store, tree: dict[str, list[str]]) -> None:
     )
 
 
-CATALOG: Final = (
-    ("LAT-5440", "Latitude 5440 laptop", "Hardware", "Laptops", "Hardware", 1299.0, 980.0),
-    ("OPT-7010", "OptiPlex 7010 desktop", "Hardware", "Desktops", "Hardware", 899.0, 700.0),
-    ("M365-BP", "Microsoft 365 Business Premium", "Licensing", "Microsoft 365", "Software", 22.0,
-     18.5),
-    ("MS-MONTH", "Managed services, monthly", "Services", "Managed", "Services", 95.0, 0.0),
-)  # fmt: skip
-
-
 def _catalog(store: Store) -> None:
     subcategories = {
         (row["category"]["name"], row["name"]): row for row in store.everything("subcategories")
@@ -239,7 +166,7 @@ def _catalog(store: Store) -> None:
 def _warehouses(store: Store) -> None:
     store.insert_many(
         "warehouses",
-        [{"name": name, "location": _LOCATION, "department": _DEPARTMENT} for name in WAREHOUSES],
+        [{"name": name, "location": LOCATION, "department": DEPARTMENT} for name in WAREHOUSES],
     )
     ids = _ids(store, "warehouses")
     store.insert_many(
@@ -260,7 +187,7 @@ def _warehouses(store: Store) -> None:
 def _boards(store: Store, boards: dict[str, dict[str, tuple[str, ...]]]) -> None:
     store.insert_many(
         "boards",
-        [{"name": name, "location": _LOCATION, "department": _DEPARTMENT} for name in boards],
+        [{"name": name, "location": LOCATION, "department": DEPARTMENT} for name in boards],
     )
     board_ids = _ids(store, "boards")
     for board_name, parts in boards.items():
@@ -352,7 +279,7 @@ def _opportunities(store: Store) -> None:
         [
             {
                 "name": name,
-                "primarySalesRep": _MEMBER,
+                "primarySalesRep": MEMBER,
                 "company": {
                     "id": companies[identifier]["id"],
                     "identifier": identifier,
