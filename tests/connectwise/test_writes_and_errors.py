@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from reconciler.errors import (
 from reconciler.psa.connectwise import conditions as c
 from reconciler.psa.connectwise import endpoints
 from reconciler.psa.connectwise.client import (
+    DEFAULT_MAX_IN_FLIGHT,
     ConnectWiseClient,
     PatchOperation,
     add,
@@ -198,3 +200,30 @@ def test_an_answer_that_is_not_an_array_is_refused() -> None:
 
     with mocked_client(answer) as client, pytest.raises(ProviderError, match="not a JSON array"):
         client.list_all(endpoints.BOARDS)
+
+
+def test_a_write_whose_answer_is_lost_is_an_unknown_outcome_found_by_its_key(
+    start_cw: Callable[..., Running], client_for: Callable[..., ConnectWiseClient]
+) -> None:
+    running = start_cw("demo", faults={"reset-after-commit": 1.0})
+    client = client_for(running)
+    with pytest.raises(UnknownOutcome):
+        _callback(client, description="Salesbuildr companies")
+    running.simulator.set_faults(None)
+    found = client.list_all(
+        endpoints.CALLBACKS, conditions=c.eq("description", "Salesbuildr companies")
+    )
+    assert len(found) == 1  # committed: the engine resolves it by its natural key
+
+
+def test_requests_in_flight_stay_within_the_limit(
+    start_cw: Callable[..., Running], client_for: Callable[..., ConnectWiseClient]
+) -> None:
+    running = start_cw("demo", latency_ms=20)
+    client = client_for(running)
+    paths = [endpoints.board_statuses(1)] * 12
+    with ThreadPoolExecutor(max_workers=len(paths)) as pool:
+        assert all(rows for rows in pool.map(client.list_all, paths))
+    (counters,) = running.simulator.stats()["endpoints"].values()
+    assert counters["requests"] == 12
+    assert 1 <= counters["max_in_flight"] <= DEFAULT_MAX_IN_FLIGHT
