@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Receiver, Running
+from connectwise_fixtures import Receiver, Running
 from polling import wait_for
 
 from reconciler.psa.connectwise import conditions as c

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import Running
+from connectwise_fixtures import Running
 from hypothesis import given
 from hypothesis import strategies as st
 

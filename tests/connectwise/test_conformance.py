@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from conftest import CREDENTIALS, Running
+from connectwise_fixtures import CREDENTIALS, Running
 from connectwise_schema import (
     DOCUMENT_SHA256,
     REFERENCE_COPY,

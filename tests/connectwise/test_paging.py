@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import MOCK_BASE, Running, mocked_client
+from connectwise_fixtures import MOCK_BASE, Running, mocked_client
 
 from reconciler.errors import ServerMisbehaved
 from reconciler.psa.connectwise import conditions as c

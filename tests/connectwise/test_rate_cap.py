@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import FakeTime, Running, mocked_client
+from connectwise_fixtures import FakeTime, Running, mocked_client
 
 from reconciler.errors import RateLimited, Unavailable
 from reconciler.psa.connectwise import endpoints

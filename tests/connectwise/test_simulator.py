@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import CREDENTIALS, Running
+from connectwise_fixtures import CREDENTIALS, Running
 
 from reconciler.sandbox.connectwise import (
     API_BASE_PATH,

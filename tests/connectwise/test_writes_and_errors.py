@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CREDENTIALS, Running, mocked_client
+from connectwise_fixtures import CREDENTIALS, Running, mocked_client
 from pydantic import SecretStr
 
 from reconciler import redact
