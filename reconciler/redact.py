@@ -44,12 +44,14 @@ CREDENTIAL_VARIABLES = frozenset(
 )
 """Variables whose value is a credential, whatever its length (from :data:`MIN_SECRET_LENGTH`)."""
 
-BASIC_AUTH_PAIRS = (
-    ("AUTOTASK_API_USERNAME", "AUTOTASK_API_SECRET"),
-    ("CONNECTWISE_PUBLIC_KEY", "CONNECTWISE_PRIVATE_KEY"),
-    ("HALOPSA_CLIENT_ID", "HALOPSA_CLIENT_SECRET"),
+BASIC_AUTH_PAIRS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("AUTOTASK_API_USERNAME",), "AUTOTASK_API_SECRET"),
+    # ConnectWise's user is ``company+publicKey``.
+    (("CONNECTWISE_COMPANY", "CONNECTWISE_PUBLIC_KEY"), "CONNECTWISE_PRIVATE_KEY"),
+    (("HALOPSA_CLIENT_ID",), "HALOPSA_CLIENT_SECRET"),
 )
-"""(user, secret) variables whose ``base64(user:secret)`` a Basic auth header would carry."""
+"""(user parts, secret) variables whose ``base64(user:secret)`` a Basic auth header would carry;
+the user is its parts joined by ``+``."""
 
 _SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE_KEY|API_KEY|SIGNING_KEY", re.I)
 """Other variable names that say their value is a secret (e.g. ``WEBHOOK_SECRET_SB_COMPANIES``)."""
@@ -115,8 +117,10 @@ def register_basic_auth(user: str | None, secret: str | None) -> None:
 def register_environment(environ: Mapping[str, str]) -> None:
     """Register every credential and secret-named variable of ``environ`` (real or ``.env``)."""
     register(*(value for name, value in environ.items() if is_secret_name(name)))
-    for user, secret in BASIC_AUTH_PAIRS:
-        register_basic_auth(environ.get(user), environ.get(secret))
+    for user_parts, secret in BASIC_AUTH_PAIRS:
+        parts = [environ.get(part) for part in user_parts]
+        if all(parts):
+            register_basic_auth("+".join(p for p in parts if p), environ.get(secret))
 
 
 def register_reference(name: str, value: str | None) -> None:

@@ -219,6 +219,21 @@ def test_every_registered_form_is_replaced(registry: None) -> None:
     assert out.count(redact.REDACTED) == 6, out
 
 
+def test_the_connectwise_basic_header_is_replaced(registry: None) -> None:
+    # ConnectWise's Basic user is company+publicKey: the header must be hidden even when only
+    # the environment holds the credentials (no ConnectWise client constructed).
+    redact.register_environment(
+        {
+            "CONNECTWISE_COMPANY": "acme-msp",
+            "CONNECTWISE_PUBLIC_KEY": "pubKEY1234",
+            "CONNECTWISE_PRIVATE_KEY": "privKEY5678",
+        }
+    )
+    header = base64.b64encode(b"acme-msp+pubKEY1234:privKEY5678").decode()
+    out = redact.redact(f"Authorization: Basic {header}")
+    assert header not in out and redact.REDACTED in out
+
+
 def test_a_longer_secret_is_replaced_whole(registry: None) -> None:
     redact.register("abcdefgh", "abcdefgh-and-more")
     assert redact.redact("x abcdefgh-and-more y abcdefgh z") == "x <redacted> y <redacted> z"
