@@ -58,5 +58,5 @@ def psa() -> Psa:
         request_floor_key="min_remaining_autotask_requests",
         after_apply=("sync_fields", "sync_full", "sync_inventory", "import_products"),
         sandbox="reconciler.sandbox.autotask",
-        simulator=SandboxHooks(launcher="reconciler.sandbox.launch:start_sandbox"),
+        simulator=SandboxHooks(launcher="reconciler.sandbox.autotask:AutotaskSimulator"),
     )
