@@ -25,6 +25,29 @@ from reconciler.render.escape import terminal
 from reconciler.session import Connections, writer_for
 
 
+def _hits(installed: Sequence[InstalledWebhook], text: str) -> list[InstalledWebhook]:
+    """The webhooks one ``NAME`` may mean: by name, or by ``entity/name``; the exact spelling
+    wins over a case-insensitive match."""
+    entity, _, rest = text.partition("/")
+    hits = [h for h in installed if fold(h.name) == fold(text)]
+    if entity in at_state.WEBHOOK_ENTITY_PREFIX and rest:
+        scoped = [h for h in installed if h.entity == entity and fold(h.name) == fold(rest)]
+        hits = scoped or hits
+    spelled = [h for h in hits if text in (h.name, h.label)]
+    return spelled if len(spelled) == 1 else hits
+
+
+def _problem(
+    installed: Sequence[InstalledWebhook], text: str, hits: Sequence[InstalledWebhook]
+) -> tuple[str, str | None]:
+    """What is wrong with a ``NAME`` that means no webhook or several, and the hint."""
+    if hits:
+        labels = ", ".join(terminal(h.label) for h in hits)
+        return f"{len(hits)} webhooks are named {text!r}: {labels}", f"write one of {labels}"
+    hint = did_you_mean(text, [h.name for h in installed] + [h.label for h in installed])
+    return f"no installed webhook is named {text!r}", terminal(hint) if hint else None
+
+
 def select_webhooks(
     installed: Sequence[InstalledWebhook], names: Sequence[str]
 ) -> list[InstalledWebhook]:
@@ -34,26 +57,15 @@ def select_webhooks(
     problems: list[str] = []
     hints: list[str] = []
     for text in names:
-        entity, _, rest = text.partition("/")
-        hits = [h for h in installed if fold(h.name) == fold(text)]
-        if entity in at_state.WEBHOOK_ENTITY_PREFIX and rest:
-            scoped = [h for h in installed if h.entity == entity and fold(h.name) == fold(rest)]
-            hits = scoped or hits
-        spelled = [h for h in hits if text in (h.name, h.label)]  # the exact spelling wins
-        hits = spelled if len(spelled) == 1 else hits
-        if len(hits) > 1:
-            problems.append(
-                f"{len(hits)} webhooks are named {text!r}: "
-                + ", ".join(terminal(h.label) for h in hits)
-            )
-            hints.append(f"write one of {', '.join(terminal(h.label) for h in hits)}")
-        elif not hits:
-            problems.append(f"no installed webhook is named {text!r}")
-            hint = did_you_mean(text, [h.name for h in installed] + [h.label for h in installed])
-            if hint:
-                hints.append(terminal(hint))
-        elif hits[0] not in chosen:
-            chosen.append(hits[0])
+        hits = _hits(installed, text)
+        if len(hits) == 1:
+            if hits[0] not in chosen:
+                chosen.append(hits[0])
+            continue
+        problem, hint = _problem(installed, text, hits)
+        problems.append(problem)
+        if hint:
+            hints.append(hint)
     if problems:
         if not installed:
             hints = ["no webhook is installed in any of the five entities"]

@@ -124,14 +124,18 @@ def _complete_labels(client: AutotaskClient, live: LiveRead) -> list[Resource]:
     taken: set[str] = set()
     for entity in at_state.WEBHOOK_ENTITY_PREFIX:
         mine = [r for r in hooks if r.attributes["entity"] == entity]
-        data: dict[str, list[dict[str, Any]]] = {
-            "webhooks": [dict(r.raw.get("webhook") or {}) for r in mine],
-            "fields": [f for r in mine for f in r.raw.get("fields") or []],
-            "udf_fields": [f for r in mine for f in r.raw.get("udf_fields") or []],
-            "excluded": [x for r in mine for x in r.raw.get("excluded_resources") or []],
-        }
-        rebuilt.extend(at_state.webhook_resources(entity, data, catalog, taken))
+        rebuilt.extend(at_state.webhook_resources(entity, _rows_of(mine), catalog, taken))
     return rebuilt
+
+
+def _rows_of(hooks: Sequence[Resource]) -> dict[str, list[dict[str, Any]]]:
+    """The rows the webhooks of one entity were built from, as read (to rebuild them)."""
+    return {
+        "webhooks": [dict(r.raw.get("webhook") or {}) for r in hooks],
+        "fields": [f for r in hooks for f in r.raw.get("fields") or []],
+        "udf_fields": [f for r in hooks for f in r.raw.get("udf_fields") or []],
+        "excluded": [x for r in hooks for x in r.raw.get("excluded_resources") or []],
+    }
 
 
 def webhook_config(loaded: LoadedConfig) -> LoadedConfig | None:
