@@ -265,11 +265,13 @@ class SandboxHooks:
 
 @dataclass(frozen=True)
 class BenchHooks:
-    """The lower bounds the bench holds this PSA to (bench/ reads them; ``module:function``
-    strings, imported by the bench only).
+    """The lower bounds the bench holds this PSA to (``module:function`` strings under
+    ``bench/``, imported by the bench only).
 
-    ``read_floor``: sections -> the fewest requests a plan's reads can take (paging of the
-    PSA's API); ``write_floor``: a plan -> the fewest requests its apply can take."""
+    ``read_floor``: what a plan needs (sections, rows) -> the phases of requests its reads take
+    at the floor (the PSA's paging and in-flight limits); ``write_floor``: a plan's changes ->
+    the phases of the fewest writes that carry them out. The bench schedules both phases under
+    the limits to get the wall-time floor a run is compared with."""
 
     read_floor: str = ""
     write_floor: str = ""
@@ -278,7 +280,7 @@ class BenchHooks:
 @dataclass(frozen=True)
 class TestFixtures:
     """What the reliability and hostile-PR suites need to run for this PSA (``module:name``
-    strings under ``tests/``, imported by those suites only)."""
+    strings, imported by those suites only; ``example_config`` is a repository path)."""
 
     __test__ = False  # not a pytest class, whatever its name
 

@@ -6,6 +6,7 @@ made the default, since a YAML cannot name a PSA before the config's ``psa`` fie
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -166,3 +167,24 @@ def test_a_run_that_wrote_names_its_journal_and_releases_the_lock_on_failure(
     assert client.events == ["acquire", "release"]
     assert path.read_text(encoding="utf-8").strip()
     assert notes == [f"Journal: {path}"]
+
+
+def _resolve(reference: str) -> object:
+    module, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def test_the_autotask_hooks_name_what_exists() -> None:
+    at = autotask_psa()
+    assert at.simulator is not None
+
+    for reference in (
+        at.simulator.launcher,
+        at.bench.read_floor,
+        at.bench.write_floor,
+        at.fixtures.sandbox_factory,
+        at.fixtures.hostile_inputs,
+    ):
+        assert _resolve(reference) is not None, reference
+    assert (Path(__file__).resolve().parents[2] / at.fixtures.example_config).is_file()
+    assert at.request_floor_key in at.policy_keys

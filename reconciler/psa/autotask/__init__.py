@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.psa.base import Psa, PsaOperations, SandboxHooks
+from reconciler.psa.base import BenchHooks, Psa, PsaOperations, SandboxHooks, TestFixtures
 
 ENV_VARS = (
     "AUTOTASK_API_USERNAME",
@@ -59,4 +59,12 @@ def psa() -> Psa:
         after_apply=("sync_fields", "sync_full", "sync_inventory", "import_products"),
         sandbox="reconciler.sandbox.autotask",
         simulator=SandboxHooks(launcher="reconciler.sandbox.autotask:AutotaskSimulator"),
+        bench=BenchHooks(
+            read_floor="bench.bounds:plan_phases", write_floor="bench.bounds:write_phases"
+        ),
+        fixtures=TestFixtures(
+            sandbox_factory="reconciler.sandbox.launch:start_sandbox",
+            example_config="examples/mappings.yaml",
+            hostile_inputs="tests.security.escape_support:HOSTILE_PIECES",
+        ),
     )
