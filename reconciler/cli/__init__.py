@@ -21,6 +21,10 @@ itself on it when imported below:
 :mod:`.webhooks`              ``webhooks status|report|uninstall``
 ============================  ================================================================
 
+Beside them: :mod:`.output` (stderr, errors shown), :mod:`.options` (shared options),
+:mod:`.operation_views` (tables, JSON, job progress), :mod:`.psa_choice` (the PSA of a YAML,
+``--psa``), :mod:`.locking` (the lock in words), :mod:`.limits`, :mod:`.redacting`, :mod:`.usage`.
+
 Start-up: `reconcile --help` and `validate` load only what they use (tests/cli/
 test_startup_imports.py): a command imports the clients, the plan, the views and the PSA
 registry when it runs.

@@ -16,14 +16,8 @@ import click
 from click.core import ParameterSource
 
 from reconciler.cli.group import cli
-from reconciler.cli.operations import (
-    _confirm,
-    _show_blocks,
-    _show_view,
-    _Targets,
-    config_file_option,
-    output_format,
-)
+from reconciler.cli.operation_views import _confirm, _show_blocks, _show_view, output_format
+from reconciler.cli.operations import _Targets, config_file_option
 from reconciler.cli.options import DEFAULT_FILE
 from reconciler.cli.output import _err
 
