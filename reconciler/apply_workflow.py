@@ -10,8 +10,10 @@ with a progress line, a note and a warning (the CLI writes them to stderr), and 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,6 +114,35 @@ class ApplyRequest:
     parallelism: int = 8
     floor_key: str = "min_remaining_autotask_requests"
     """The policy key of the PSA's request-budget floor (the PSA's ``policy_keys``)."""
+
+
+def check_saved_plan(plan: Plan, environ: Mapping[str, str]) -> list[str]:
+    """Before a saved plan is applied: every secret its writes need is set (else a usage
+    error, before any connection); the notes to show (its YAML changed since)."""
+    missing = session.missing_secrets(plan, environ)
+    if missing:
+        raise UsageError(
+            "the plan's writes need secrets that are not set:\n  " + "\n  ".join(missing),
+            hint="export them and run apply again; no write was made",
+        )
+    notes = []
+    if plan.config_file and Path(plan.config_file).is_file():
+        digest = hashlib.sha256(Path(plan.config_file).read_bytes()).hexdigest()
+        if digest != plan.config_sha256:
+            notes.append(
+                f"note: {terminal(plan.config_file)} changed since this plan was made; "
+                "applying the plan as it was reviewed"
+            )
+    return notes
+
+
+def journal_path_for(source: Path, *, saved: bool, now: datetime | None = None) -> Path:
+    """Where an apply journals: beside a saved plan (``plan.json.journal.jsonl``: a re-run of
+    the same plan resumes from it), else a new file under ``.reconcile/``."""
+    if saved:
+        return source.with_name(source.name + ".journal.jsonl")
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return Path(".reconcile") / f"journal-{stamp}.jsonl"
 
 
 def run_apply(

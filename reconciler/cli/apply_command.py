@@ -5,11 +5,9 @@ journal, stale check, writes, verification) and run the ``after_apply`` jobs."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -85,7 +83,13 @@ def apply(
     3 refused before any write (stale plan, threshold, budget, lock); 4 partial: re-run converges.
     """
     from reconciler import session
-    from reconciler.apply_workflow import ApplyRequest, apply_summary, run_apply
+    from reconciler.apply_workflow import (
+        ApplyRequest,
+        apply_summary,
+        check_saved_plan,
+        journal_path_for,
+        run_apply,
+    )
     from reconciler.cli import locking
     from reconciler.cli.operations import note_after_apply_skipped, run_after_apply
     from reconciler.cli.psa_choice import psa_of
@@ -106,22 +110,10 @@ def apply(
                 hint="make the plan with `reconcile plan --target ... --out plan.json`",
             )
         plan_to_apply = saved
-        missing = session.missing_secrets(saved, environ)
-        if missing:
-            raise UsageError(
-                "the plan's writes need secrets that are not set:\n  " + "\n  ".join(missing),
-                hint="export them and run apply again; no write was made",
-            )
-        if saved.config_file and Path(saved.config_file).is_file():
-            digest = hashlib.sha256(Path(saved.config_file).read_bytes()).hexdigest()
-            if digest != saved.config_sha256:
-                _err(
-                    f"note: {terminal(saved.config_file)} changed since this plan was made; "
-                    "applying the plan as it was reviewed",
-                    fg="yellow",
-                )
+        for note in check_saved_plan(saved, environ):
+            _err(note, fg="yellow")
         connections = session.connect_for_plan(saved, environ)
-        journal_path = source.with_name(source.name + ".journal.jsonl")
+        journal_path = journal_path_for(source, saved=True)
         check_stale = True
     else:
         loaded = load_config(source, environ=environ)
@@ -141,8 +133,7 @@ def apply(
         documents = run.live.documents
         shown = render_plan(plan_to_apply.to_dict(), colour=use_colour(sys.stdout, os.environ))
         click.echo(shown, nl=False)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        journal_path = Path(".reconcile") / f"journal-{stamp}.jsonl"
+        journal_path = journal_path_for(source, saved=False)
         # Re-read what the plan touches once the lock is held: another apply may have run
         # while this one waited for the lock or for the confirmation.
         check_stale = True

@@ -155,7 +155,7 @@ def webhooks_uninstall(
       reconcile webhooks uninstall --file mappings.yaml --auto-approve
     """
     from reconciler import jobs
-    from reconciler.apply_workflow import locked_journal
+    from reconciler.apply_workflow import journal_path_for, locked_journal
     from reconciler.cli import locking
     from reconciler.psa.base import UninstallRequest
 
@@ -177,8 +177,7 @@ def webhooks_uninstall(
         if not uninstall.count:
             return
         _confirm(uninstall.question, auto_approve)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        journal_path = Path(".reconcile") / f"journal-{stamp}.jsonl"
+        journal_path = journal_path_for(config_file, saved=False)
         with locked_journal(
             uninstall.salesbuildr,
             journal_path,
