@@ -48,7 +48,7 @@ from reconciler.cli.apply_command import _apply_progress
 from reconciler.cli.group import ReconcileGroup, cli
 from reconciler.cli.options import DEFAULT_FILE
 from reconciler.cli.output import _report
-from reconciler.cli.planning import _plan_exit_code
+from reconciler.cli.planning import _plan_exit_code, _render
 from reconciler.cli.redacting import install_redacting_streams
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "ReconcileGroup",
     "_apply_progress",
     "_plan_exit_code",
+    "_render",
     "_report",
     "cli",
     "main",
