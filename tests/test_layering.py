@@ -1,11 +1,12 @@
 """Who may import whom (ARCHITECTURE.md), enforced by walking every module's imports with `ast`.
 
 A module's layer is its first component under `reconciler` (`reconciler/config/loader.py` ->
-`config`), except that each provider module is its own layer (`providers.http`) and
-`__main__.py` belongs to `cli`; so is each module of `psa` (`psa.base`, `psa.registry`, each PSA
-package `psa.<name>`), so that a core layer may be allowed the interface and never a package. A module may always import from its own package; everyone but
-`sandbox` may import `errors`, the one redactor (`redact`), the one safe file writer (`files`)
-and the root package (which holds only `__version__`).
+`config`), except that each provider module is its own layer (`providers.http`), so is each
+module of `psa` (`psa.base`, `psa.registry`, each PSA package `psa.<name>`: a core layer may be
+allowed the interface and never a package), and `__main__.py` belongs to `cli`. A module may
+always import from its own package; everyone but `sandbox` may import `errors`, the one
+redactor (`redact`), the one safe file writer (`files`) and the root package (which holds only
+`__version__`).
 """
 
 from __future__ import annotations
