@@ -20,6 +20,8 @@ and then:
   full plan instead (``plan_comment.py``);
 * turns ``FILE:LINE:COL: error: ...`` diagnostics into GitHub annotations on the changed file.
 
+The outputs, the failure body and the annotations are made in ``step_outputs.py``.
+
 Standard library only, and the reconcile installed beside it for the plan's Markdown view
 (``plan_comment.py``): it runs wherever ``pip install`` of this repository ran.
 """
@@ -27,30 +29,36 @@ Standard library only, and the reconcile installed beside it for the plan's Mark
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import shlex
-import subprocess
 import sys
 import tempfile
-import threading
-import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from plan_comment import artifact_name, plan_bodies
+from command_steps import COMMAND_RUNS, Step, annotations, step_outputs
+from reconcile_process import Completed, Runner, tee_run
+from step_outputs import COUNTS, _fenced, write_dotenv, write_outputs
+
+__all__ = [  # what importers use (the tests), some of it defined in the modules beside this one
+    "COUNTS",
+    "Completed",
+    "Runner",
+    "_fenced",
+    "clean_environment",
+    "main",
+    "parse_args",
+    "run",
+    "step_fails",
+    "tee_run",
+    "write_dotenv",
+    "write_outputs",
+]
 
 COMMANDS = ("validate", "plan", "apply", "drift")
 FAIL_ON = ("error", "destructive", "changes")
-PLAN_MARKER = "<!-- reconcile-plan -->"
-DRIFT_MARKER = "<!-- reconcile-drift -->"
-APPLY_MARKER = "<!-- reconcile-apply -->"
-COUNTS = ("create", "update", "delete", "deactivate", "no-op")
-# Optional or secret variables a CI system sets to "" when the secret/variable is not defined.
-# Empty, they would defeat `${env:NAME:-default}` and fail later with a less helpful message.
 CI_VARIABLES = (
     "AUTOTASK_API_URL",
     "AUTOTASK_API_USERNAME",
@@ -65,18 +73,6 @@ SIGNING_KEY = "RECONCILE_PLAN_SIGNING_KEY"
 SIGNING_KEY_INPUT = "INPUT_PLAN_SIGNING_KEY"
 """The Action's ``plan-signing-key`` input: a secret, so it travels in the environment (never in
 an argument list, which other processes can read); reconcile reads it as :data:`SIGNING_KEY`."""
-APPLY_MEANING = {
-    0: "applied and verified",
-    1: "error before any write",
-    3: "refused before any write (stale plan, threshold without --force, hourly budget, or "
-    "another apply holds the lock)",
-    4: "partial: some writes were made (see the journal); re-running converges",
-}
-STDERR_LIMIT = 20_000
-DIAGNOSTIC = re.compile(
-    r"^(?P<file>[^\s:][^:\n]*):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning): "
-    r"(?P<message>.*)$"
-)
 
 
 def step_fails(command: str, exitcode: int, fail_on: str = "error") -> bool:
@@ -96,54 +92,6 @@ def step_fails(command: str, exitcode: int, fail_on: str = "error") -> bool:
     if command == "drift" and exitcode == 2:
         return fail_on == "changes"
     return True
-
-
-@dataclass
-class Completed:
-    """What one ``reconcile`` process did."""
-
-    argv: list[str]
-    exitcode: int
-    stdout: str
-    stderr: str
-
-
-Runner = Callable[[list[str], Mapping[str, str], Path], Completed]
-
-
-def _pump(source: IO[str], sink: IO[str], into: list[str]) -> None:
-    for line in source:
-        into.append(line)
-        sink.write(line)
-        sink.flush()
-
-
-def tee_run(argv: list[str], env: Mapping[str, str], cwd: Path) -> Completed:
-    """Run ``argv``; its stdout and stderr reach the log as they come and are kept."""
-    out: list[str] = []
-    err: list[str] = []
-    with subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-    ) as process:
-        assert process.stdout is not None and process.stderr is not None
-        threads = [
-            threading.Thread(target=_pump, args=(process.stdout, sys.stdout, out)),
-            threading.Thread(target=_pump, args=(process.stderr, sys.stderr, err)),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        code = process.wait()
-    return Completed(argv=argv, exitcode=code, stdout="".join(out), stderr="".join(err))
 
 
 @dataclass
@@ -177,67 +125,6 @@ def clean_environment(env: Mapping[str, str], log: IO[str]) -> dict[str, str]:
     return cleaned
 
 
-def _read_plan(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and "format_version" in data else None
-
-
-def plan_outputs(plan: Mapping[str, Any] | None) -> dict[str, str]:
-    """``has-changes``, ``risk`` and the counts from a plan's JSON; empty strings without one."""
-    if plan is None:
-        return {"has-changes": "", "risk": "", **dict.fromkeys(COUNTS, "")}
-    summary = plan.get("summary") or {}
-    counts = {name: int(summary.get(name.replace("-", "_"), 0)) for name in COUNTS}
-    pending = sum(counts[name] for name in COUNTS if name != "no-op")
-    return {
-        "has-changes": "true" if pending else "false",
-        "risk": str(plan.get("risk", "")),
-        **{name: str(value) for name, value in counts.items()},
-    }
-
-
-def _fenced(text: str, limit: int = STDERR_LIMIT) -> str:
-    text = text.strip("\n")
-    if len(text) > limit:
-        text = "…\n" + text[-limit:]
-    # A fence longer than any run of backticks in the text: no line of it can close the block.
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}\n{text}\n{fence}"
-
-
-def failure_body(marker: str, title: str, completed: Completed | None, message: str = "") -> str:
-    lines = [marker, f"### {title}", ""]
-    if message:
-        lines.extend([message, ""])
-    if completed is not None:
-        output = completed.stderr.strip() or completed.stdout.strip()
-        if output:
-            lines.extend([_fenced(output), ""])
-    return "\n".join(lines)
-
-
-def github_annotations(stderr: str, *, cwd: Path, workspace: Path | None, title: str) -> list[str]:
-    """GitHub workflow commands for every ``FILE:LINE:COL: error|warning:`` line."""
-    found: list[str] = []
-    for line in stderr.splitlines():
-        match = DIAGNOSTIC.match(line)
-        if not match:
-            continue
-        path = (cwd / match["file"]).resolve()
-        if workspace is not None and path.is_relative_to(workspace.resolve()):
-            path = path.relative_to(workspace.resolve())
-        message = match["message"].replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        found.append(
-            f"::{match['severity']} file={path},line={match['line']},col={match['col']},"
-            f"title={title}::{message}"
-        )
-    return found
-
-
 def run(
     command: str,
     *,
@@ -262,204 +149,36 @@ def run(
     environ = clean_environment(os.environ if env is None else env, log)
     base = list(reconcile or [sys.executable, "-m", "reconciler"])
     plan_path = cwd / plan_file
-    extra = list(extra_args)
-    completed: Completed | None = None
-    plan: dict[str, Any] | None = None
-    body: str | None
-    summary: str | None = None
-    if command == "validate":
-        completed = runner([*base, "validate", file, *extra], environ, cwd)
-        body = (
-            None
-            if completed.exitcode == 0
-            else failure_body(
-                PLAN_MARKER,
-                f"reconcile validate: `{file}` is not valid (exit {completed.exitcode})",
-                completed,
-            )
-        )
-    elif command == "plan":
-        plan_path.unlink(missing_ok=True)  # never report a previous run's plan
-        argv = [*base, "plan", file, "--out", plan_file, "--format", "markdown"]
-        completed = runner([*argv, "--detailed-exitcode", *extra], environ, cwd)
-        plan = _read_plan(plan_path)
-        if completed.exitcode in (0, 2, 3) and completed.stdout.strip():
-            body = completed.stdout
-            name = artifact_name(environ, command, artifact)
-            bodies = (
-                plan_bodies(plan, plan_file=plan_file, env=environ, artifact=name)
-                if plan is not None
-                else None
-            )
-            if bodies is not None:  # a comment that fits this forge; the full plan for the summary
-                body, summary = bodies.comment, bodies.summary
-        else:
-            body = failure_body(
-                PLAN_MARKER, f"reconcile plan: failed (exit {completed.exitcode})", completed
-            )
-    elif command == "drift":
-        completed = runner([*base, "drift", file, "--format", "markdown", *extra], environ, cwd)
-        if completed.exitcode in (0, 2) and completed.stdout.strip():
-            body = completed.stdout
-        else:
-            body = failure_body(
-                DRIFT_MARKER, f"reconcile drift: failed (exit {completed.exitcode})", completed
-            )
-    else:
-        completed, plan, body = _apply(
-            base,
-            file=file,
-            plan_file=plan_file,
-            plan_path=plan_path,
-            auto_approve=auto_approve,
-            extra=extra,
-            environ=environ,
-            cwd=cwd,
-            runner=runner,
-        )
+    step = Step(
+        base=base,
+        file=file,
+        plan_file=plan_file,
+        plan_path=plan_path,
+        extra=list(extra_args),
+        environ=environ,
+        cwd=cwd,
+        runner=runner,
+        artifact=artifact,
+        auto_approve=auto_approve,
+    )
+    ran = COMMAND_RUNS[command](step)
+    completed, plan = ran.completed, ran.plan
     exitcode = completed.exitcode if completed is not None else 1
     failed = step_fails(command, exitcode, fail_on)
-    outputs = {
-        "exitcode": str(exitcode),
-        "failed": "true" if failed else "false",
-        **plan_outputs(plan),
-    }
-    if command == "validate":
-        outputs.update({"has-changes": "false", **dict.fromkeys(COUNTS, "0")})
-    elif command == "drift":
-        outputs["has-changes"] = "true" if exitcode == 2 else "false" if exitcode == 0 else ""
-    elif command == "plan" and plan is None and exitcode in (0, 2, 3):
-        outputs["has-changes"] = "false" if exitcode == 0 else "true"
-    artifacts: list[Path] = []
-    if command in ("plan", "apply"):
-        artifacts = [p for p in (plan_path, _journal(plan_path)) if p.is_file()]
-    if command == "apply":
-        artifacts.extend(p for p in _new_journals(cwd, completed) if p not in artifacts)
-    outputs["plan-file"] = str(plan_path) if plan is not None else ""
-    outputs["artifact-paths"] = "\n".join(str(p) for p in artifacts)
-    outputs["comment-file"] = ""
-    found: list[str] = []
-    title = f"reconcile {command}"
-    if completed is not None and command != "apply":
-        workspace = environ.get("GITHUB_WORKSPACE")
-        found = github_annotations(
-            completed.stderr, cwd=cwd, workspace=Path(workspace) if workspace else None, title=title
-        )
-    if failed and command in ("plan", "drift") and exitcode in (2, 3):
-        what = (
-            "drift" if command == "drift" else "changes" if exitcode == 2 else "destructive changes"
-        )
-        found.append(f"::error title={title}::exit {exitcode}: {what}, and fail-on is {fail_on}")
-    elif failed and not any(line.startswith("::error") for line in found):
-        found.append(f"::error title={title}::{_headline(completed)}")
+    outputs = step_outputs(
+        command, exitcode, failed=failed, plan=plan, step=step, completed=completed
+    )
     return Result(
         command=command,
         exitcode=exitcode,
         failed=failed,
         outputs=outputs,
-        body=body,
-        annotations=found,
-        summary=summary,
+        body=ran.body,
+        annotations=annotations(
+            command, completed, exitcode=exitcode, failed=failed, fail_on=fail_on, step=step
+        ),
+        summary=ran.summary,
     )
-
-
-def _headline(completed: Completed | None) -> str:
-    """The line that says what went wrong, for a one-line annotation."""
-    if completed is None:
-        return "reconcile did not run"
-    lines = [line.strip() for line in completed.stderr.splitlines() if line.strip()]
-    chosen = next((line for line in lines if line.startswith("error")), lines[-1] if lines else "")
-    text = f"exit {completed.exitcode}" + (f": {chosen}" if chosen else "")
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _journal(plan_path: Path) -> Path:
-    return plan_path.with_name(plan_path.name + ".journal.jsonl")
-
-
-def _new_journals(cwd: Path, completed: Completed | None) -> list[Path]:
-    """``apply FILE`` journals to ``.reconcile/journal-<stamp>.jsonl``; it names it on stderr."""
-    if completed is None:
-        return []
-    found: list[Path] = []
-    for match in re.finditer(r"^Journal: (.+)$", completed.stderr, flags=re.MULTILINE):
-        path = cwd / match[1].strip()
-        if path.is_file() and path not in found:
-            found.append(path)
-    return found
-
-
-def _apply(
-    base: list[str],
-    *,
-    file: str,
-    plan_file: str,
-    plan_path: Path,
-    auto_approve: bool,
-    extra: list[str],
-    environ: Mapping[str, str],
-    cwd: Path,
-    runner: Runner,
-) -> tuple[Completed | None, dict[str, Any] | None, str]:
-    plan = _read_plan(plan_path)
-    if plan is not None:
-        completed = runner([*base, "apply", plan_file, *extra], environ, cwd)
-        source = f"`{plan_file}`"
-    elif plan_path.exists():
-        message = f"{plan_file} is not a saved plan of reconcile (no format_version)"
-        sys.stderr.write(f"error: {message}\n")
-        return None, None, failure_body(APPLY_MARKER, "reconcile apply: not run", None, message)
-    elif auto_approve:
-        completed = runner([*base, "apply", file, "--auto-approve", *extra], environ, cwd)
-        source = f"`{file}` (planned and applied in one step)"
-    else:
-        message = (
-            f"{plan_file} does not exist. Apply a reviewed plan (download the plan artifact "
-            f"first), or set auto-approve to plan and apply {file} in one step."
-        )
-        sys.stderr.write(f"error: {message}\n")
-        return None, None, failure_body(APPLY_MARKER, "reconcile apply: not run", None, message)
-    code = completed.exitcode
-    meaning = APPLY_MEANING.get(code, "failed")
-    lines = [
-        APPLY_MARKER,
-        f"### reconcile apply: {meaning} (exit {code})",
-        "",
-        f"Source: {source}.",
-    ]
-    if completed.stdout.strip():
-        lines.extend(["", _fenced(completed.stdout)])
-    if code != 0 and completed.stderr.strip():
-        lines.extend(["", _fenced(completed.stderr)])
-    return completed, plan, "\n".join(lines) + "\n"
-
-
-def write_outputs(path: Path, outputs: Mapping[str, str]) -> None:
-    """Append ``name=value`` lines to a ``$GITHUB_OUTPUT`` file (heredoc form for multi-line)."""
-    with path.open("a", encoding="utf-8") as handle:
-        for name, value in outputs.items():
-            if "\n" in value:
-                delimiter = f"ghadelimiter_{uuid.uuid4().hex}"
-                handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
-            else:
-                handle.write(f"{name}={value}\n")
-
-
-DOTENV_OUTPUTS = ("exitcode", "failed", "has-changes", "risk", *COUNTS)
-
-
-def write_dotenv(path: Path, outputs: Mapping[str, str]) -> None:
-    """``RECONCILE_HAS_CHANGES=true`` lines for a GitLab ``artifacts:reports:dotenv`` file.
-
-    GitLab's dotenv parser takes no empty lines or values, at most 20 variables, and the paths
-    mean nothing in a later job: only the non-empty :data:`DOTENV_OUTPUTS` are written.
-    """
-    lines = [
-        f"RECONCILE_{name.upper().replace('-', '_')}={outputs[name]}"
-        for name in DOTENV_OUTPUTS
-        if outputs.get(name)
-    ]
-    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
 
 
 def _flag(value: str) -> bool:

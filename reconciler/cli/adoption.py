@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 import click
 
 import reconciler
-from reconciler.cli import _err, _status, cli, file_argument
+from reconciler.cli.group import cli
 from reconciler.cli.limits import oversize_warning
+from reconciler.cli.options import file_argument
+from reconciler.cli.output import _err, _status
 from reconciler.errors import UsageError
 from reconciler.kinds.sections import SECTIONS
 from reconciler.render.diagnostics import format_diagnostic

@@ -15,13 +15,10 @@ from pathlib import Path
 
 import click
 
-from reconciler.errors import ReconcileError, RefusedError, StalePlanError
-from reconciler.providers.salesbuildr import (
-    LockHeld,
-    LockHolder,
-    SalesbuildrClient,
-    process_is_alive,
-)
+from reconciler.apply_workflow import LockReporting
+from reconciler.cli.output import _err
+from reconciler.errors import RefusedError, StalePlanError
+from reconciler.providers.salesbuildr import LockHolder, process_is_alive
 from reconciler.render.escape import terminal
 from reconciler.warning_ids import LOCK_NOT_RELEASED, labelled
 
@@ -33,7 +30,7 @@ def _duration(seconds: float) -> str:
 
 
 class LockWait:
-    """The ``on_wait`` of :meth:`SalesbuildrClient.acquire_lock_or_take_over`: one status line
+    """The ``on_wait`` of ``SalesbuildrClient.acquire_lock_or_take_over``: one status line
     per holder waited for."""
 
     def __init__(self, wait_s: float):
@@ -47,26 +44,19 @@ class LockWait:
         )
 
 
-def take_lock(client: SalesbuildrClient, owner: str, *, wait_s: float) -> None:
-    """Acquire the tenant's lock for ``owner`` or refuse (exit 3) naming the holder."""
-    try:
-        client.acquire_lock_or_take_over(owner, wait_s=wait_s, on_wait=LockWait(wait_s))
-    except LockHeld as held:
-        raise RefusedError(held.message, hint=held.hint) from None
+def reporting(wait_s: float) -> LockReporting:
+    """How a writing command reports on the lock: the wait once per holder, a lock it could
+    not release as a warning (it expires with its TTL), the journal it wrote."""
 
-
-def release(client: SalesbuildrClient, owner: str) -> None:
-    """Release ``owner``'s lock; a failure is a warning (the lock expires with its TTL)."""
-    try:
-        client.release_lock(owner)
-    except ReconcileError as error:
+    def not_released(message: str) -> None:
         click.secho(
-            f"{labelled(LOCK_NOT_RELEASED)}: could not release the apply lock: "
-            f"{terminal(error.message)}",
+            f"{labelled(LOCK_NOT_RELEASED)}: could not release the apply lock: {terminal(message)}",
             err=True,
             fg="yellow",
             color=False if os.environ.get("NO_COLOR") else None,
         )
+
+    return LockReporting(on_wait=LockWait(wait_s), warn_not_released=not_released, note=_err)
 
 
 def moved_while_waiting(stale: StalePlanError, source: Path, *, asked: bool) -> RefusedError:

@@ -1,66 +1,45 @@
-"""Operations commands: sync, import-products, webhooks status/report/uninstall, and the
-``after_apply`` actions apply runs after a verified apply.
+"""Operations commands: sync, import-products, and the ``after_apply`` actions apply runs after a
+verified apply (``reconcile webhooks ...`` is :mod:`reconciler.cli.webhooks`).
 
-Thin: parse, connect, show. What deserves tests without a terminal is in
-:mod:`reconciler.operations`. Results go to stdout; job progress, notes and errors to stderr.
+Thin: parse, find the PSA of the YAML, connect, show. What the PSA brings (its sync modes, how
+an import's counts are named) is its :class:`~reconciler.psa.base.PsaOperations`; the jobs
+themselves are Salesbuildr's (:mod:`reconciler.jobs`). Results go to stdout; job progress,
+notes and errors to stderr.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from click.core import ParameterSource
 
-from reconciler.cli import DEFAULT_FILE, _err, cli
-from reconciler.errors import (
-    EXIT_ERROR,
-    PartialApplyError,
-    ReconcileError,
-    UsageError,
+from reconciler.cli.group import cli
+from reconciler.cli.operation_views import (
+    _echo_json,
+    _JobProgress,
+    _table,
+    _words,
+    output_format,
 )
+from reconciler.cli.options import DEFAULT_FILE
+from reconciler.cli.output import _err
+from reconciler.errors import ReconcileError, UsageError
 from reconciler.render.escape import terminal
 from reconciler.warning_ids import CATEGORY_NOT_MAPPED, NAMES_NOT_READ, labelled
 
 # Start-up: `reconcile --help` imports this module; a command imports the clients when it runs.
 if TYPE_CHECKING:
-    from rich.status import Status
-
-    from reconciler import operations as ops
     from reconciler import session
     from reconciler.config.models import Config
-    from reconciler.kinds.catalog import NameTable
     from reconciler.plan import Plan
-    from reconciler.providers.autotask import AutotaskClient
     from reconciler.providers.salesbuildr import Job, SalesbuildrClient
-
-AFTER_APPLY_TIMEOUT_S = 600.0
-AFTER_APPLY_COMMANDS = {
-    "sync_fields": "reconcile sync --fields",
-    "sync_full": "reconcile sync --full",
-    "sync_inventory": "reconcile sync --inventory",
-    "import_products": "reconcile import-products",
-}
-SYNC_TITLES = {"full": "Full sync", "fields": "Fields sync", "inventory": "Inventory sync"}
-
+    from reconciler.psa.base import ImportLine, JobAction, Psa, PsaOperations
 
 # --- shared pieces --------------------------------------------------------------------------------
 
-output_format = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: a table; json: one JSON document.",
-)
 timeout_option = click.option(
     "--timeout",
     default="10m",
@@ -79,7 +58,8 @@ config_file_option = click.option(
 
 
 class _Targets:
-    """Credentials from the environment (and .env); URLs from the environment, else the YAML."""
+    """Credentials from the environment (and .env); URLs from the environment, else the YAML;
+    the PSA the YAML names (the default without a YAML)."""
 
     def __init__(self, config_file: Path | None):
         from reconciler.config.env import run_environment
@@ -98,6 +78,16 @@ class _Targets:
                 self._config = load_config(self.file, environ=self.environ).config
         return self._config
 
+    def psa(self) -> Psa:
+        from reconciler.cli.psa_choice import psa_of
+
+        return psa_of(self.config())
+
+    def operations(self, operation: str) -> tuple[Psa, PsaOperations]:
+        """The YAML's PSA and its operations; a usage error (exit 2) when it has none."""
+        psa = self.psa()
+        return psa, psa.require_operations(operation)
+
     def salesbuildr(self) -> SalesbuildrClient:
         from reconciler.providers.salesbuildr import SalesbuildrClient, settings_from_env
         from reconciler.providers.targets import salesbuildr_url
@@ -108,137 +98,39 @@ class _Targets:
         chosen, key = settings_from_env(self.environ, salesbuildr_url(url, where, self.environ))
         return SalesbuildrClient.connect(chosen, key)
 
-    def require(self) -> None:
-        """Both systems' credentials, every missing one named in one error."""
-        from reconciler.providers.credentials import require_credentials
-
-        config = self.config()
-        url = config.salesbuildr.url if config and config.salesbuildr else None
-        require_credentials(self.environ, autotask=True, salesbuildr=True, salesbuildr_url=url)
-
-    def has_autotask(self) -> bool:
-        from reconciler.providers.autotask import credentials_from_env
-
-        try:
-            credentials_from_env(self.environ)
-        except UsageError:
-            return False
-        return True
-
-    def autotask(self) -> AutotaskClient:
-        from reconciler.providers.autotask import AutotaskClient, credentials_from_env
-        from reconciler.providers.targets import autotask_url
-
-        credentials = credentials_from_env(self.environ)
-        config = self.config()
-        yaml_url = config.autotask.url if config and config.autotask else None
-        url = autotask_url(yaml_url, f"autotask.url in {self.file}", self.environ)
-        return AutotaskClient.connect(credentials, url=url)
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True))
-
-
-def _table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[int] = ()
-) -> str:
-    """A plain aligned table (two spaces between columns, numbers right-aligned).
-
-    Every cell is live data: each goes through :func:`terminal`, so none holds a control
-    sequence or a line break."""
-    header = [terminal(h) for h in header]
-    rows = [[terminal(c) for c in row] for row in rows]
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
-    lines = []
-    for row in [header, *rows]:
-        cells = [
-            cell.rjust(width) if index in right else cell.ljust(width)
-            for index, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  " + "  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
-def _words(key: str) -> str:
-    """``fieldValues`` -> ``field values``."""
-    return "".join(f" {c.lower()}" if c.isupper() else c for c in key).strip()
-
-
-def _confirm(question: str, auto_approve: bool) -> None:
-    if auto_approve:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError(
-            "refusing without confirmation: no terminal to ask on",
-            hint="review what will be done and pass --auto-approve",
-        )
-    if not click.confirm(question, default=False):
-        _err("Nothing was changed.")
-        sys.exit(EXIT_ERROR)
-
-
-class _JobProgress:
-    """A job's status on stderr: a spinner on a terminal, else one line per status change."""
-
-    def __init__(self, title: str):
-        self.title = title
-        self.last: str | None = None
-        self.started = time.monotonic()
-        self._status: Status | None = None
-
-    def __enter__(self) -> _JobProgress:
-        if sys.stderr.isatty():
-            from rich.console import Console  # only on a terminal
-
-            console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
-            self._status = console.status(f"{self.title}: starting")
-            self._status.start()
-        return self
-
-    def __call__(self, job: Job) -> None:
-        from rich.markup import escape as rich_escape
-
-        elapsed = time.monotonic() - self.started
-        status, job_id = terminal(job.status), terminal(job.id)
-        if self._status is not None:
-            shown = rich_escape(f"{self.title}: {status} ({elapsed:.0f} s, job {job_id})")
-            self._status.update(shown)
-        elif job.status != self.last:
-            _err(f"{self.title}: {status} ({elapsed:.1f} s, job {job_id})")
-        self.last = job.status
-
-    def __exit__(self, *exc: object) -> None:
-        if self._status is not None:
-            self._status.stop()
+    def psa_client(self, operations: PsaOperations) -> Callable[[], Any] | None:
+        """Opens the PSA's client; None when its credentials are not set."""
+        if operations.client is None or operations.has_credentials is None:
+            return None
+        if not operations.has_credentials(self.environ):
+            return None
+        opener = operations.client
+        return lambda: opener(self.environ, self.config(), str(self.file))
 
 
 def _run_job(
     client: SalesbuildrClient, title: str, start: Callable[[], str], timeout_s: float
 ) -> Job:
-    from reconciler import operations as ops
+    from reconciler import jobs
 
     with _JobProgress(title) as progress:
         job_id = start()
-        return ops.run_job(client, job_id, timeout_s=timeout_s, on_progress=progress)
+        return jobs.run_job(client, job_id, timeout_s=timeout_s, on_progress=progress)
 
 
 def _job_dict(job: Job, **extra: Any) -> dict[str, Any]:
     return {"job": job.id, "status": job.status, "error": job.error, "counts": job.counts, **extra}
 
 
-def _sync_text(mode: str, job: Job) -> str:
+def _sync_text(title: str, job: Job) -> str:
     rows = [[_words(k), str(v)] for k, v in job.counts.items()]
-    text = f"{SYNC_TITLES[mode]} succeeded (job {terminal(job.id)})."
+    text = f"{title} succeeded (job {terminal(job.id)})."
     if rows:
         text += "\n" + _table(["item", "count"], rows, right=[1])
     return text
 
 
-def _import_text(scope: str, job: Job, lines: Sequence[ops.ImportLine]) -> str:
-    from reconciler import operations as ops
-
-    total = ops.import_total(job.counts)
+def _import_text(scope: str, job: Job, lines: Sequence[ImportLine], total: int) -> str:
     text = (
         f"Product import ({terminal(scope)}) succeeded (job {terminal(job.id)}): "
         f"{total} item(s) imported."
@@ -251,41 +143,26 @@ def _import_text(scope: str, job: Job, lines: Sequence[ops.ImportLine]) -> str:
 
 
 def _import_names(
-    job: Job, read_tables: Callable[[], dict[str, NameTable]] | None
-) -> list[ops.ImportLine]:
-    """The import's counts with Autotask names (ids when Autotask cannot be asked)."""
-    from reconciler import operations as ops
-
-    tables: dict[str, NameTable] = {}
-    if ops.tables_for_counts(job.counts):
-        if read_tables is None:
-            _err(
-                "note: Autotask credentials are not set: roles, product categories and "
-                "services are shown by id"
-            )
+    psa: Psa, operations: PsaOperations, job: Job, open_client: Callable[[], Any] | None
+) -> list[ImportLine]:
+    """The import's counts with the PSA's names (ids when the PSA cannot be asked)."""
+    product_import = operations.product_import
+    assert product_import is not None
+    names: Mapping[str, Any] = {}
+    if product_import.needs_names(job.counts):
+        if open_client is None:
+            _err(product_import.no_credentials_note)
         else:
             try:
-                tables = read_tables()
+                with open_client() as client:
+                    names = product_import.read_names(client, job.counts)
             except ReconcileError as error:
                 _err(
-                    f"{labelled(NAMES_NOT_READ)}: could not read Autotask names "
+                    f"{labelled(NAMES_NOT_READ)}: could not read {psa.title} names "
                     f"({terminal(error.message)}): showing ids",
                     fg="yellow",
                 )
-    return ops.import_lines(job.counts, tables)
-
-
-def _tables_reader(targets: _Targets, job: Job) -> Callable[[], dict[str, NameTable]] | None:
-    if not targets.has_autotask():
-        return None
-
-    def read() -> dict[str, NameTable]:
-        from reconciler import operations as ops
-
-        with targets.autotask() as client:
-            return ops.read_import_tables(client, job.counts)
-
-    return read
+    return product_import.lines(job.counts, names)
 
 
 def _job_failed(what: str, job: Job, command: str) -> ReconcileError:
@@ -321,7 +198,8 @@ def sync(
       reconcile sync --fields
       reconcile sync --full --timeout 30m --format json
     """
-    from reconciler import operations as ops
+    from reconciler import jobs
+    from reconciler.psa.base import unsupported
 
     modes = [
         m for m, chosen in (("full", full), ("fields", fields), ("inventory", inventory)) if chosen
@@ -333,15 +211,20 @@ def sync(
             hint="e.g. reconcile sync --fields",
         )
     mode = modes[0]
-    timeout_s = ops.parse_duration(timeout, option="--timeout")
-    with _Targets(config_file).salesbuildr() as client:
-        job = _run_job(client, SYNC_TITLES[mode], lambda: client.start_sync(mode), timeout_s)
+    timeout_s = jobs.parse_duration(timeout, option="--timeout")
+    targets = _Targets(config_file)
+    psa, operations = targets.operations(f"sync --{mode}")
+    if mode not in operations.sync_modes:
+        raise unsupported(psa, f"sync --{mode}")
+    title = operations.sync_modes[mode]
+    with targets.salesbuildr() as client:
+        job = _run_job(client, title, lambda: client.start_sync(mode), timeout_s)
     if fmt == "json":
         _echo_json(_job_dict(job, action="sync", mode=mode))
     if job.status != "succeeded":
-        raise _job_failed(f"{SYNC_TITLES[mode]}", job, f"reconcile sync --{mode}")
+        raise _job_failed(title, job, f"reconcile sync --{mode}")
     if fmt == "text":
-        click.echo(_sync_text(mode, job))
+        click.echo(_sync_text(title, job))
 
 
 # --- reconcile import-products --------------------------------------------------------------------
@@ -372,21 +255,26 @@ def import_products(categories: tuple[str, ...], timeout: str, fmt: str, config_
       reconcile import-products
       reconcile import-products --category Hardware/Laptops --category Software
     """
-    from reconciler import operations as ops
+    from reconciler import jobs
+    from reconciler.psa.base import unsupported
 
     targets = _Targets(config_file)
-    timeout_s = ops.parse_duration(timeout, option="--timeout")
+    timeout_s = jobs.parse_duration(timeout, option="--timeout")
+    psa, operations = targets.operations("product import")
+    product_import = operations.product_import
+    if product_import is None:
+        raise unsupported(psa, "product import")
     with targets.salesbuildr() as client:
         chosen = []
         table = None
         warnings: list[dict[str, str]] = []
         if categories:
             known = client.categories()
-            table = ops.category_table(known)
-            chosen = ops.resolve_categories(table, categories)
-            mappings = client.read_section("product-import").body
-            for entry in ops.unmapped_categories(known, chosen, mappings):
-                warnings.append(_not_mapped(table.label(entry)))
+            table = jobs.category_table(known)
+            chosen = jobs.resolve_categories(table, categories)
+            mappings = client.read_section(product_import.settings_document).body
+            for entry in product_import.unmapped(known, chosen, mappings):
+                warnings.append(_not_mapped(table.label(entry), product_import))
         paths = [table.label(entry) for entry in chosen] if table is not None else []
         scope = ", ".join(paths) if paths else "all mapped categories"
         ids = [entry.id for entry in chosen]
@@ -394,7 +282,8 @@ def import_products(categories: tuple[str, ...], timeout: str, fmt: str, config_
             client, "Product import", lambda: client.start_import(ids or None), timeout_s
         )
     succeeded = job.status == "succeeded"
-    lines = _import_names(job, _tables_reader(targets, job)) if succeeded else []
+    lines = _import_names(psa, operations, job, targets.psa_client(operations)) if succeeded else []
+    total = product_import.total(job.counts) if succeeded else 0
     if fmt == "json":
         categories_json = [{"id": e.id, "path": p} for e, p in zip(chosen, paths, strict=True)]
         _echo_json(
@@ -404,24 +293,24 @@ def import_products(categories: tuple[str, ...], timeout: str, fmt: str, config_
                 scope="categories" if chosen else "mapped",
                 categories=categories_json,
                 items=[line.to_dict() for line in lines],
-                total=ops.import_total(job.counts) if job.status == "succeeded" else 0,
+                total=total,
                 warnings=warnings,
             )
         )
-    if job.status != "succeeded":
+    if not succeeded:
         raise _job_failed("Product import", job, "reconcile import-products")
     if fmt == "text":
-        click.echo(_import_text(scope, job, lines))
+        click.echo(_import_text(scope, job, lines, total))
 
 
-def _not_mapped(path: str) -> dict[str, str]:
+def _not_mapped(path: str, product_import: Any) -> dict[str, str]:
     """Says on stderr, before the job starts, that ``--category PATH`` imports nothing; the same
     warning as JSON."""
     message = (
-        f"--category {path}: no role, product category or service is mapped to it or to a "
+        f"--category {path}: no {product_import.mapped_objects} is mapped to it or to a "
         "subcategory, so the import brings nothing in for it"
     )
-    hint = "map it under product_import (roles, product_categories or services) and apply"
+    hint = product_import.unmapped_hint
     _err(f"{labelled(CATEGORY_NOT_MAPPED)}: {terminal(message)}", fg="yellow")
     _err(f"  hint: {hint}")
     return {"id": CATEGORY_NOT_MAPPED, "message": message, "hint": hint}
@@ -430,60 +319,59 @@ def _not_mapped(path: str) -> dict[str, str]:
 # --- after_apply ----------------------------------------------------------------------------------
 
 
-def run_after_apply(plan: Plan, connections: session.Connections) -> None:
+def run_after_apply(plan: Plan, connections: session.Connections, psa: Psa) -> None:
     """Run the plan's ``after_apply`` actions in order, after a verified apply. A failing action
     stops the rest: exit 1, saying that the apply itself succeeded."""
-    from reconciler import operations as ops
+    from reconciler import apply_workflow as flow
 
-    actions = ops.after_apply_actions(plan)
+    operations = psa.operations() if psa.operations is not None else None
+    known: Mapping[str, JobAction] = operations.after_apply if operations is not None else {}
+    actions = flow.after_apply_actions(plan, known)
     if not actions:
         return
+    assert operations is not None  # an action is known only to a PSA with operations
     if connections.salesbuildr is not None:
-        _run_actions(actions, connections.salesbuildr, connections.autotask)
+        _run_actions(actions, operations, connections.salesbuildr, psa, connections)
         return
     try:
         client = _Targets(None).salesbuildr()
     except ReconcileError as error:
-        raise _after_apply_error(actions[0], terminal(error.message), actions[1:]) from error
+        raise flow.after_apply_error(
+            actions[0], terminal(error.message), actions[1:], known
+        ) from error
     with client:
-        _run_actions(actions, client, connections.autotask)
+        _run_actions(actions, operations, client, psa, connections)
 
 
 def _run_actions(
-    actions: Sequence[str], client: SalesbuildrClient, autotask: AutotaskClient | None
+    actions: Sequence[str],
+    operations: PsaOperations,
+    client: SalesbuildrClient,
+    psa: Psa,
+    connections: session.Connections,
 ) -> None:
-    from reconciler import operations as ops
+    from reconciler import apply_workflow as flow
 
-    for index, action in enumerate(actions):
-        rest = actions[index + 1 :]
-        try:
-            job = _run_job(
-                client,
-                f"after_apply {action}",
-                lambda: ops.start_action(client, action),  # noqa: B023 (called at once)
-                AFTER_APPLY_TIMEOUT_S,
-            )
-        except ReconcileError as error:
-            raise _after_apply_error(action, terminal(error.message), rest) from error
-        if job.status != "succeeded":
-            raise _after_apply_error(action, f"job {terminal(job.id)}: {terminal(job.error)}", rest)
-        kind, mode = ops.AFTER_APPLY[action]
-        if kind == "sync" and mode:
-            click.echo(_sync_text(mode, job))
-            continue
-        at = autotask
-        tables = (lambda: ops.read_import_tables(at, job.counts)) if at is not None else None  # noqa: B023
-        click.echo(_import_text("all mapped categories", job, _import_names(job, tables)))
+    connected = operations.connected(connections) if operations.connected is not None else None
 
+    def show(action: JobAction, job: Job) -> None:
+        if action.job == "sync" and action.mode:
+            click.echo(_sync_text(operations.sync_modes[action.mode], job))
+            return
+        product_import = operations.product_import
+        assert product_import is not None
+        # The run's own client, left open: the run closes it.
+        opener = (lambda: contextlib.nullcontext(connected)) if connected is not None else None
+        lines = _import_names(psa, operations, job, opener)
+        total = product_import.total(job.counts)
+        click.echo(_import_text("all mapped categories", job, lines, total))
 
-def _after_apply_error(action: str, reason: str, rest: Sequence[str]) -> ReconcileError:
-    hint = f"run it again with `{AFTER_APPLY_COMMANDS[action]}`"
-    if rest:
-        hint += f"; not run: {', '.join(rest)}"
-    return ReconcileError(
-        f"the apply succeeded and was verified, but the after_apply action {action} failed: "
-        f"{reason}",
-        hint=hint,
+    flow.run_after_apply(
+        actions,
+        operations.after_apply,
+        client,
+        run_job=lambda title, start: _run_job(client, title, start, flow.AFTER_APPLY_TIMEOUT_S),
+        show=show,
     )
 
 
@@ -494,358 +382,5 @@ def note_after_apply_skipped(plan: Plan) -> None:
         _err(f"after_apply ({terminal(', '.join(actions))}) not run: nothing was applied")
 
 
-# --- reconcile webhooks ---------------------------------------------------------------------------
-
-
-@cli.group()
-def webhooks() -> None:
-    """Installed Autotask webhooks: status, report, uninstall.
-
-    \b
-    Example:
-      reconcile webhooks status mappings.yaml
-      reconcile webhooks report --since 7d
-      reconcile webhooks uninstall sb-companies
-    """
-
-
-def _yaml_state(status: ops.WebhookStatus) -> str:
-    from reconciler import operations as ops
-
-    match = status.match
-    if match is None:
-        return ""
-    if match.state == "differs":
-        return "differs: " + "; ".join(ops.describe_diff(d) for d in match.differences)
-    if match.deleted_by_apply:
-        return "not in YAML (apply deletes it: manage full)"
-    return match.state
-
-
-def _short(items: Sequence[str], limit: int = 40) -> str:
-    text = f"{len(items)}" + (f": {', '.join(items)}" if items else "")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-@webhooks.command("status")
-@click.argument(
-    "file", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_FILE, required=False
-)
-@output_format
-@click.pass_context
-def webhooks_status(ctx: click.Context, file: Path, fmt: str) -> None:
-    """Show every installed webhook, compared with FILE.
-
-    Lists the webhooks of the five entities.
-    Columns: entity, name, active, ready (Autotask's isReady), subscribed fields, URL, and
-    whether it matches FILE's webhooks section: yes / differs (which fields) / not in YAML.
-    Webhooks FILE lists that are not installed are shown as such. Without FILE (default
-    mappings.yaml, when it exists) only Autotask credentials are needed. Makes no writes.
-
-    \b
-    Example:
-      reconcile webhooks status
-      reconcile webhooks status examples/mappings.yaml --format json
-    """
-    from reconciler import operations as ops
-    from reconciler import session
-    from reconciler.config import load_config
-    from reconciler.config.env import run_environment
-    from reconciler.providers.autotask import AutotaskClient, credentials_from_env
-    from reconciler.providers.targets import autotask_url
-
-    environ = run_environment()
-    explicit = ctx.get_parameter_source("file") is not ParameterSource.DEFAULT
-    loaded = None
-    yaml_url = None
-    if file.is_file() or explicit:
-        whole = load_config(file, environ=environ)
-        yaml_url = whole.config.autotask.url if whole.config.autotask else None
-        loaded = ops.webhook_config(whole)
-        if loaded is None:
-            _err(f"note: {file} has no webhooks section: nothing to compare with")
-    if loaded is not None:
-        connections = session.connect(loaded, environ, sections=loaded.config.present_sections())
-    else:
-        url = autotask_url(yaml_url, f"autotask.url in {file}", environ)
-        connections = session.Connections(
-            autotask=AutotaskClient.connect(credentials_from_env(environ), url=url)
-        )
-    with connections:
-        assert connections.autotask is not None
-        statuses = ops.webhook_statuses(connections.autotask, connections, loaded)
-    if fmt == "json":
-        _echo_json(
-            {
-                "compared_with": str(file) if loaded is not None else None,
-                "webhooks": [_status_dict(s) for s in statuses],
-            }
-        )
-        return
-    installed = [s for s in statuses if s.webhook is not None]
-    if not statuses:
-        click.echo("No webhooks are installed.")
-        return
-    header = ["entity", "name", "active", "ready", "fields", "url"]
-    if loaded is not None:
-        header.append("matches YAML?")
-    rows = []
-    for status in statuses:
-        hook = status.webhook
-        row = (
-            [
-                status.entity,
-                status.name,
-                "yes" if hook.active else "no",
-                {True: "yes", False: "no", None: "?"}[hook.ready],
-                _short(hook.fields),
-                hook.url or "",
-            ]
-            if hook is not None
-            else [status.entity, status.name, "-", "-", "-", "-"]
-        )
-        if loaded is not None:
-            row.append(_yaml_state(status))
-        rows.append(row)
-    click.echo(_table(header, rows))
-    summary = f"{len(installed)} webhook(s) installed"
-    if loaded is not None:
-        states = [s.match.state for s in statuses if s.match is not None]
-        summary += (
-            f"; compared with {terminal(file)}: {states.count('yes')} match, "
-            f"{states.count('differs')} differ, {states.count('not in YAML')} not in it, "
-            f"{states.count('not installed')} not installed"
-        )
-    click.echo(summary + ".")
-
-
-def _status_dict(status: ops.WebhookStatus) -> dict[str, Any]:
-    hook = status.webhook
-    match = status.match
-    return {
-        "entity": status.entity,
-        "name": status.name,
-        "installed": hook is not None,
-        "id": hook.id if hook else None,
-        "webhook_guid": hook.guid if hook else None,
-        "url": hook.url if hook else None,
-        "active": hook.active if hook else None,
-        "ready": hook.ready if hook else None,
-        "fields": list(hook.fields) if hook else [],
-        "udf_fields": list(hook.udf_fields) if hook else [],
-        "yaml": (
-            {
-                "state": match.state,
-                "differences": [d.to_dict() for d in match.differences],
-                "deleted_by_apply": match.deleted_by_apply,
-            }
-            if match is not None
-            else None
-        ),
-    }
-
-
-@webhooks.command("report")
-@click.option(
-    "--since",
-    default="24h",
-    show_default=True,
-    help="Deliveries received after this: a duration back from now (30m, 24h, 7d) or an "
-    "ISO-8601 timestamp.",
-)
-@output_format
-@config_file_option
-def webhooks_report(since: str, fmt: str, config_file: Path) -> None:
-    """Show the callouts Salesbuildr's receiver got, per webhook.
-
-    Reads Salesbuildr's delivery report and counts per webhook: delivered, failed,
-    bad_signature, with the last error and when the last one arrived. Webhooks are named
-    through their GUID (needs Autotask credentials; a GUID no installed webhook has is shown as
-    unknown). Webhooks that point at the receiver are listed even without deliveries.
-
-    \b
-    Example:
-      reconcile webhooks report
-      reconcile webhooks report --since 2026-11-25T08:00:00Z --format json
-    """
-    from reconciler import operations as ops
-
-    since_at = ops.parse_since(since, now=datetime.now(UTC))
-    targets = _Targets(config_file)
-    with targets.salesbuildr() as client:
-        deliveries = client.deliveries(since_at)
-        receiver = client.read_section("webhook-receiver").body.get("url")
-    installed: list[ops.InstalledWebhook] = []
-    if targets.has_autotask():
-        with targets.autotask() as autotask:
-            installed = ops.read_webhook_rows(autotask)
-    else:
-        _err("note: Autotask credentials are not set: webhooks are shown by GUID")
-    listening = [h for h in installed if ops.points_at(h, receiver)]
-    groups = ops.group_deliveries(deliveries, installed, always=listening)
-    since_text = since_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if fmt == "json":
-        _echo_json(
-            {
-                "since": since_text,
-                "receiver_url": receiver,
-                "deliveries": len(deliveries),
-                "webhooks": [g.to_dict() for g in groups],
-            }
-        )
-        return
-    noun = "delivery" if len(deliveries) == 1 else "deliveries"
-    click.echo(f"{len(deliveries)} {noun} since {since_text} (receiver {terminal(receiver)}).")
-    if not groups:
-        return
-    rows = [
-        [
-            _group_label(group),
-            *(str(group.counts.get(s, 0)) for s in ops.DELIVERY_STATUSES),
-            group.last_received or "-",
-            group.last_error or "",
-        ]
-        for group in groups
-    ]
-    header = ["webhook", *ops.DELIVERY_STATUSES, "last received", "last error"]
-    click.echo(_table(header, rows, right=[1, 2, 3]))
-
-
-def _group_label(group: ops.DeliveryGroup) -> str:
-    if group.known:
-        return f"{group.entity}/{group.name}"
-    if group.guid:
-        return f"unknown webhook {group.guid}" + (f" ({group.entity})" if group.entity else "")
-    return "(no webhook GUID)"
-
-
-@webhooks.command("uninstall")
-@click.argument("names", nargs=-1, metavar="[NAME]...")
-@click.option(
-    "--file",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_FILE,
-    show_default=True,
-    help="Without NAME: delete every webhook this file's webhooks section lists.",
-)
-@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (pipelines).")
-@click.option(
-    "--lock-timeout",
-    default="60s",
-    show_default=True,
-    help="How long to wait for another apply's lock on this tenant.",
-)
-def webhooks_uninstall(
-    names: tuple[str, ...], config_file: Path, auto_approve: bool, lock_timeout: str
-) -> None:
-    """Delete webhooks: the NAMEs given, or all that --file manages.
-
-    NAME is a webhook's name, or entity/name (company/sb-companies) when two entities' webhooks
-    share it. Shows what will be deleted and asks first. Deleting a webhook deletes its fields,
-    UDF fields and excluded resources. Holds the apply lock, journals every delete to
-    .reconcile/journal-<timestamp>.jsonl, then checks that neither the webhooks nor any child of
-    theirs remains: exit 0 done and verified; 1 error before any delete or answered no; 3 the
-    lock is held; 4 something remains (run it again).
-
-    \b
-    Example:
-      reconcile webhooks uninstall sb-companies
-      reconcile webhooks uninstall --file mappings.yaml --auto-approve
-    """
-    from reconciler import operations as ops
-    from reconciler import session
-
-    wait_s = ops.parse_duration(lock_timeout, option="--lock-timeout", allow_zero=True)
-    targets = _Targets(config_file)
-    managed: list[tuple[str, str]] = []
-    if not names:
-        if not config_file.is_file():
-            raise UsageError(
-                f"no webhook named and no {config_file} to take the managed webhooks from",
-                hint="name the webhooks (reconcile webhooks uninstall sb-companies) or pass --file",
-            )
-        config = targets.config()
-        if config is None or config.webhooks is None:
-            raise UsageError(
-                f"{config_file} has no webhooks section: it manages no webhook",
-                hint="name the webhooks to delete",
-            )
-        managed = ops.managed_webhooks(config)
-    targets.require()
-    connections = session.Connections(autotask=targets.autotask())
-    with connections:
-        connections.salesbuildr = targets.salesbuildr()
-        autotask = connections.autotask
-        assert autotask is not None
-        installed = ops.read_webhook_rows(autotask)
-        if names:
-            chosen = ops.select_webhooks(installed, names)
-        else:
-            chosen, absent = ops.select_managed(installed, managed)
-            if absent:
-                _err(f"not installed (nothing to delete): {terminal(', '.join(absent))}")
-        if not chosen:
-            click.echo("No webhooks to delete.")
-            return
-        changes = ops.removals(chosen)
-        click.echo(
-            f"Will delete {len(chosen)} webhook(s), with their fields, UDF fields and excluded "
-            "resources:"
-        )
-        by_address = dict(zip((c.address for c in changes), chosen, strict=True))
-        rows = [
-            [hook.entity, hook.name, str(hook.id), "yes" if hook.active else "no", hook.url or ""]
-            for hook in by_address.values()
-        ]
-        click.echo(_table(["entity", "name", "id", "active", "url"], rows, right=[2]))
-        _confirm(f"Delete these {len(chosen)} webhook(s)?", auto_approve)
-        _uninstall_locked(connections, changes, chosen, wait_s=wait_s, environ=targets.environ)
-
-
-def _uninstall_locked(
-    connections: session.Connections,
-    changes: Sequence[Any],
-    chosen: Sequence[ops.InstalledWebhook],
-    *,
-    wait_s: float,
-    environ: dict[str, str],
-) -> None:
-    from reconciler import operations as ops
-    from reconciler import session
-    from reconciler.apply import JsonlJournal
-    from reconciler.cli import locking
-    from reconciler.providers.salesbuildr import lock_owner
-
-    salesbuildr, autotask = connections.salesbuildr, connections.autotask
-    assert salesbuildr is not None and autotask is not None
-    owner = lock_owner()
-    locking.take_lock(salesbuildr, owner, wait_s=wait_s)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    journal_path = Path(".reconcile") / f"journal-{stamp}.jsonl"
-    journal = JsonlJournal(journal_path)
-    try:
-        ops.remove_webhooks(
-            session.writer_for(connections, environ),
-            changes,
-            journal,
-            progress=lambda message: _err(f"  {terminal(message)}"),
-        )
-    finally:
-        journal.close()
-        locking.release(salesbuildr, owner)
-        if not journal.records:
-            journal_path.unlink(missing_ok=True)
-        else:
-            _err(f"Journal: {journal_path}")
-    remaining = ops.leftovers(autotask, chosen)
-    if remaining:
-        raise PartialApplyError(
-            "the webhooks were deleted, but a re-read finds:\n  "
-            + "\n  ".join(terminal(line) for line in remaining),
-            hint="run `reconcile webhooks uninstall` again; it deletes what is left",
-        )
-    click.echo(
-        f"Deleted {len(chosen)} webhook(s). Verified: none remains, and no field, UDF field or "
-        "excluded resource of theirs is left."
-    )
+# `reconcile webhooks ...` registers itself on `cli` when imported.
+from reconciler.cli import webhooks as _webhooks  # noqa: E402, F401

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.cli import _err, _status, cli, file_argument
+from reconciler.cli.group import cli
+from reconciler.cli.options import file_argument
+from reconciler.cli.output import _err, _status
 from reconciler.errors import EXIT_ERROR
 
 # Start-up: `reconcile --help` imports this module; the command imports the clients when it runs.

@@ -19,7 +19,10 @@ from typing import Any
 
 import click
 
-from reconciler.cli import _err, _render, _signing_key, cli, format_option
+from reconciler.cli.group import cli
+from reconciler.cli.options import format_option
+from reconciler.cli.output import _err
+from reconciler.cli.planning import _render, _signing_key
 from reconciler.errors import PlanFileError
 from reconciler.render.escape import markdown_code, terminal
 from reconciler.warning_ids import SIGNATURE_NOT_CHECKED, labelled

@@ -4,13 +4,295 @@
 Everything specific to a PSA hangs off this object, so the core (config, plan, apply, render,
 the CLI) dispatches to it and never names a PSA. Fields are filled lazily by the package: a
 PSA's heavy parts (its HTTP client, its simulator) are imported only by the commands that use
-them, so ``reconcile --help`` and ``validate`` keep their start-up targets."""
+them, so ``reconcile --help`` and ``validate`` keep their start-up targets.
+
+The interface is a handful of small groups rather than one large class, each a frozen dataclass
+or a Protocol the package satisfies:
+
+=====================  ===================================================================
+:class:`Psa`           name, title, env variables, the engine hooks (sections, kinds, connect,
+                       read, write, export, preflight), policy keys, documents, the groups below
+:class:`PsaOperations` the one-off actions: sync modes, after_apply actions, the product import
+                       (:class:`ProductImport`), the PSA-side callouts (:class:`CalloutOperations`)
+:class:`SandboxHooks`  its simulator as ``module:factory`` for the launcher, and its seeds
+:class:`BenchHooks`    the lower bounds the bench holds its reads and writes to
+:class:`TestFixtures`  what lets the reliability and hostile-PR suites run for this PSA
+=====================  ===================================================================
+
+Values crossing the seam are plain core types (:class:`Table`, :class:`OperationView`,
+:class:`ImportLine`): a PSA package computes *what* to show, the CLI alone prints it.
+
+Hook signatures use ``Any`` where the core type is being moved by the restructure (#20: the
+clients' ``State``/``Connections``/``Writer`` types); each hook's contract is in its docstring
+field below and in ``docs/architecture.md``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol
+
+from reconciler.errors import UsageError
+
+UNSUPPORTED_EXIT = 2
+"""The exit code of a command the YAML's PSA does not offer (a usage error of that PSA)."""
+
+Note = Callable[[str], None]
+"""Where an operation says something beside its result (the CLI: a line on stderr)."""
+
+
+# --- values the CLI shows ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    """An aligned table the CLI prints (every cell escaped there, numbers right-aligned)."""
+
+    header: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    right: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
+class OperationView:
+    """What one operation shows: ``data`` for ``--format json``, ``blocks`` for text.
+
+    A block is a line (already escaped where it quotes live values) or a :class:`Table`."""
+
+    data: Mapping[str, Any]
+    blocks: Sequence[str | Table] = ()
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    """Items a product import brought in for one mapped PSA-side object (an Autotask role,
+    product category or service; a ConnectWise category; a Halo item group ...)."""
+
+    kind: str
+    id: str
+    name: str | None
+    imported: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "name": self.name, "imported": self.imported}
+
+
+@dataclass(frozen=True)
+class JobAction:
+    """The Salesbuildr job one ``after_apply`` action starts: a sync (with its mode) or the
+    product import."""
+
+    job: Literal["sync", "import"]
+    mode: str | None = None
+    command: str = ""
+    """The command that runs it by hand (``reconcile sync --fields``), for the hint."""
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+class ProductImport(Protocol):
+    """The product import of a PSA's pages (Autotask: Data Import > Product Import).
+
+    The job itself is Salesbuildr's (``start_import``); the PSA says which settings document
+    maps categories, how the job's ``counts`` are named, and how to read those names."""
+
+    settings_document: str
+    """The Salesbuildr settings document holding the category mappings (``product-import``)."""
+    mapped_objects: str
+    """What a category is mapped to, in words (``role, product category or service``)."""
+    unmapped_hint: str
+    """How to map a category the import would bring nothing in for."""
+    no_credentials_note: str
+    """The note when the PSA's credentials are not set (the counts are shown by id)."""
+
+    def unmapped(
+        self, categories: Sequence[Any], chosen: Sequence[Any], document: Mapping[str, Any]
+    ) -> list[Any]:
+        """The chosen categories whose subtree no mapping of ``document`` points into."""
+        ...
+
+    def needs_names(self, counts: Mapping[str, Any]) -> bool:
+        """Whether the counts use ids only the PSA can name."""
+        ...
+
+    def read_names(self, client: Any, counts: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The PSA's name tables for those ids (``client`` from :attr:`PsaOperations.client`)."""
+        ...
+
+    def lines(self, counts: Mapping[str, Any], names: Mapping[str, Any]) -> list[ImportLine]:
+        """The counts per mapped object, named where ``names`` knows the id."""
+        ...
+
+    def total(self, counts: Mapping[str, Any]) -> int: ...
+
+
+class CalloutOperations(Protocol):
+    """The PSA-side objects that call Salesbuildr (Autotask and HaloPSA webhooks, ConnectWise
+    callbacks): ``reconcile webhooks status|report|uninstall``.
+
+    Each call reads what it needs, computes the view, and says notes through ``note``; none
+    prints. ``uninstall`` is two steps so the CLI can show and confirm between them."""
+
+    noun: str
+    """What the PSA calls them, singular (``webhook``, ``callback``)."""
+
+    def status(self, request: StatusRequest, note: Note) -> OperationView: ...
+
+    def report(self, request: ReportRequest, note: Note) -> OperationView: ...
+
+    def prepare_uninstall(self, request: UninstallRequest, note: Note) -> Uninstall:
+        """Read and choose what would be deleted, before the CLI asks."""
+        ...
+
+
+@dataclass(frozen=True)
+class StatusRequest:
+    environ: Mapping[str, str]
+    loaded: Any | None
+    """The YAML (a ``LoadedConfig``), or None: no file to compare with."""
+    file: str
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    environ: Mapping[str, str]
+    salesbuildr: Callable[[], Any]
+    """Opens the Salesbuildr client (the deliveries are Salesbuildr's)."""
+    since: Any
+    """The start of the window (a timezone-aware ``datetime``)."""
+    client: Callable[[], Any] | None
+    """Opens the PSA client; None when its credentials are not set."""
+
+
+@dataclass(frozen=True)
+class UninstallRequest:
+    environ: Mapping[str, str]
+    names: Sequence[str]
+    """What to delete, by name; empty: what the YAML manages."""
+    config: Any | None
+    """The YAML's config (None: ``config_file`` does not exist)."""
+    config_file: str
+    client: Callable[[], Any]
+    """Opens the PSA client."""
+    salesbuildr: Callable[[], Any]
+    """Opens the Salesbuildr client (the lock lives there)."""
+
+
+class Uninstall(Protocol):
+    """A prepared uninstall: the preview, then :meth:`run` under the apply lock and journal
+    (:func:`reconciler.apply_workflow.locked_journal`) the CLI holds, then :meth:`verify`. A
+    context manager: leaving it closes the clients it opened."""
+
+    @property
+    def count(self) -> int:
+        """How many objects it deletes (0: nothing to do; the preview says so)."""
+        ...
+
+    @property
+    def preview(self) -> Sequence[str | Table]: ...
+
+    @property
+    def question(self) -> str:
+        """The confirmation question (``Delete these 2 webhook(s)?``)."""
+        ...
+
+    @property
+    def salesbuildr(self) -> Any:
+        """The open Salesbuildr client, for the lock."""
+        ...
+
+    def __enter__(self) -> Uninstall: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def run(self, journal: Any, progress: Note) -> None:
+        """Delete, journalling every write (a failure after a delete: ``PartialApplyError``)."""
+        ...
+
+    def verify(self) -> str:
+        """Re-read; the closing line, or ``PartialApplyError`` naming what remains."""
+        ...
+
+
+@dataclass(frozen=True)
+class PsaOperations:
+    """The one-off actions beside plan/apply (CONFIG.md "Not state, but actions").
+
+    The CLI dispatches ``sync``, ``import-products`` and ``webhooks ...`` to the YAML's PSA; an
+    absent operation is :func:`unsupported` (exit :data:`UNSUPPORTED_EXIT`)."""
+
+    sync_modes: Mapping[str, str]
+    """Sync mode (the ``--full`` flag without dashes) -> its title (``Full sync``)."""
+    after_apply: Mapping[str, JobAction]
+    """``after_apply`` action name (``sync_fields``) -> the job it starts."""
+    client: Callable[[Mapping[str, str], Any | None, str], Any] | None = None
+    """Opens the PSA client for an operation: (environ, the YAML's config or None, where the
+    YAML's URL comes from) -> a client usable as a context manager."""
+    has_credentials: Callable[[Mapping[str, str]], bool] | None = None
+    """Whether the PSA's credentials are set (an operation names by id without them)."""
+    connected: Callable[[Any], Any | None] | None = None
+    """The PSA client of a run's connections, if that run connected one (after_apply names an
+    import's counts with it)."""
+    product_import: ProductImport | None = None
+    callouts: CalloutOperations | None = None
+
+
+def unsupported(psa: Psa, operation: str) -> UsageError:
+    """The error of an operation ``psa`` does not have."""
+    return UsageError(
+        f"{psa.title} (psa: {psa.name}) has no {operation}",
+        hint=f"the {psa.title} pages of Salesbuildr offer no such action",
+        exit_code=UNSUPPORTED_EXIT,
+    )
+
+
+# --- sandbox, bench, tests --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SandboxHooks:
+    """The PSA's simulator, for ``reconcile sandbox --psa NAME`` and the tests.
+
+    ``launcher`` is a ``module:factory`` string the launcher in ``reconciler.sandbox.common``
+    imports only when it starts this PSA's simulator: the core never imports a simulator."""
+
+    launcher: str
+    seeds: tuple[str, ...] = ("empty", "demo", "large")
+    default_seed: str = "demo"
+
+
+@dataclass(frozen=True)
+class BenchHooks:
+    """The lower bounds the bench holds this PSA to (``module:function`` strings under
+    ``bench/``, imported by the bench only).
+
+    ``read_floor``: what a plan needs (sections, rows) -> the phases of requests its reads take
+    at the floor (the PSA's paging and in-flight limits); ``write_floor``: a plan's changes ->
+    the phases of the fewest writes that carry them out. The bench schedules both phases under
+    the limits to get the wall-time floor a run is compared with."""
+
+    read_floor: str = ""
+    write_floor: str = ""
+
+
+@dataclass(frozen=True)
+class TestFixtures:
+    """What the reliability and hostile-PR suites need to run for this PSA (``module:name``
+    strings, imported by those suites only; ``example_config`` is a repository path)."""
+
+    __test__ = False  # not a pytest class, whatever its name
+
+    sandbox_factory: str = ""
+    """Starts the PSA's simulator with the Salesbuildr one (a pytest fixture factory)."""
+    example_config: str = ""
+    """A YAML of every section of the PSA's pages (the suites plan and apply it)."""
+    hostile_inputs: str = ""
+    """Live values hostile to the terminal and the comment (names with escapes, links ...)."""
+
+
+# --- the PSA ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -19,12 +301,27 @@ class Psa:
 
     ``name`` is the YAML's ``psa:`` value and the key of its kinds and documents; ``title`` is
     how messages name it ("Autotask"). ``env_vars`` are the variables its connection reads from
-    the real environment (never from the YAML). ``sections`` maps each YAML section of its
-    admin pages to its pydantic model (the config union and the schema are built from them).
+    the real environment (never from the YAML).
 
-    The callables are hooks the core calls; each takes and returns plain core types (see their
-    own docs in the PSA package). ``extra`` holds what only some PSAs have, keyed by hook name,
-    so a new hook is added here once rather than guessed at by the core."""
+    Engine hooks (each a callable, so a package imports its modules only when called):
+
+    * ``sections()`` -> YAML section name -> its pydantic model (the config union, the schema);
+    * ``kinds()`` -> the PSA's registered kinds;
+    * ``connect(environ, config, ...)`` -> the PSA's client (credentials from the environment,
+      the YAML's optional URL checked against the operator's hosts);
+    * ``read(client, kinds, ...)`` -> the live ``State`` of those kinds, at the paging floor;
+    * ``writer(client, ...)`` -> writes one change's steps, unknown outcomes resolved by the
+      natural key;
+    * ``export(state)`` -> the YAML sections (a dict) that plan to zero changes;
+    * ``preflight(client, sections)`` -> whether these credentials may do what the sections
+      manage (reads only);
+    * ``operations()`` -> :class:`PsaOperations` (None: the PSA has none).
+
+    ``policy_keys`` are the policy keys that belong to this PSA
+    (``min_remaining_autotask_requests``); ``salesbuildr_documents`` is the package resource
+    holding the JSON Schema of each Salesbuildr settings document its pages use. ``extra``
+    holds what only some PSAs have, keyed by hook name, so a new hook is added here once rather
+    than guessed at by the core."""
 
     name: str
     title: str
@@ -36,13 +333,26 @@ class Psa:
     writer: Callable[..., Any] | None = None
     export: Callable[..., Any] | None = None
     preflight: Callable[..., Any] | None = None
-    operations: Callable[[], Any] | None = None
+    operations: Callable[[], PsaOperations] | None = None
     policy_keys: tuple[str, ...] = ()
+    request_floor_key: str = ""
+    """The policy key of the PSA's request-budget floor (apply refuses below it; "" none)."""
     after_apply: tuple[str, ...] = ()
+    """The ``after_apply`` action names the YAML may list (the jobs: :class:`PsaOperations`)."""
     salesbuildr_documents: str = ""
     """The package resource (``reconciler.psa.autotask:salesbuildr_documents.json``) holding
     the JSON Schema of each Salesbuildr settings document its pages use."""
     sandbox: str = ""
     """The module of its simulator (``reconciler.sandbox.autotask``), imported only by
     ``reconcile sandbox`` and the tests; the core never imports it."""
+    simulator: SandboxHooks | None = None
+    bench: BenchHooks = field(default_factory=BenchHooks)
+    fixtures: TestFixtures = field(default_factory=TestFixtures)
     extra: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+
+    def require_operations(self, operation: str) -> PsaOperations:
+        """The PSA's operations, or :func:`unsupported` for ``operation``."""
+        operations = self.operations() if self.operations is not None else None
+        if operations is None:
+            raise unsupported(self, operation)
+        return operations

@@ -50,13 +50,16 @@ NEVER = (
     # The engine: no command that only reads its options or a file needs it.
     "reconciler.session",
     "reconciler.apply",
+    "reconciler.apply_workflow",
+    "reconciler.jobs",
     "reconciler.plan",
     "jsonschema",
 )
 """Never imported by `--help` or `validate` (a package and everything under it)."""
 
-NOT_FOR_HELP = ("pydantic", "yaml", "reconciler.config", "importlib.metadata")
-"""`--help` builds no model, reads no YAML and scans no entry point (pydantic's plugins would)."""
+NOT_FOR_HELP = ("pydantic", "yaml", "reconciler.config", "importlib.metadata", "reconciler.psa")
+"""`--help` builds no model, reads no YAML and scans no entry point (pydantic's plugins would, and
+so would the PSA registry): no PSA package, not even the interface, is imported."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ def test_help_imports_neither_the_clients_nor_the_models(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert "Commands:" in result.stdout
     assert "reconciler.cli.operations" in result.modules  # every command is registered
+    assert "reconciler.cli.webhooks" in result.modules
+    assert "reconciler.cli.sandbox_command" in result.modules
     assert loaded(result.modules, [*NEVER, *NOT_FOR_HELP]) == []
 
 

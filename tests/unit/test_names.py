@@ -19,8 +19,9 @@ from reconciler.kinds.names import (
     join_path,
     split_path,
 )
-from reconciler.operations import InstalledWebhook, select_webhooks
 from reconciler.plan.compute import compute_plan
+from reconciler.psa.autotask.operations_uninstall import select_webhooks
+from reconciler.psa.autotask.operations_webhooks import InstalledWebhook
 from reconciler.state import ManageMode, PolicySettings, Resource, State
 
 

@@ -1,4 +1,5 @@
-"""The pure helpers of reconciler.operations: durations, polling, names, grouping, selection."""
+"""The pure helpers of the operations (reconciler.jobs, psa.autotask.operations*): durations,
+polling, names, grouping, selection."""
 
 from __future__ import annotations
 
@@ -7,18 +8,23 @@ from typing import Any
 
 import pytest
 
-from reconciler import operations as ops
+from reconciler import jobs
+from reconciler.apply_workflow import after_apply_actions as actions_of
 from reconciler.errors import UsageError
 from reconciler.kinds import tables as t
 from reconciler.kinds.catalog import Entry, NameTable
 from reconciler.plan import Action, FieldDiff, Plan, Risk
 from reconciler.providers.salesbuildr import Category
+from reconciler.psa.autotask import operations as at_ops
+from reconciler.psa.autotask import operations_deliveries as at_deliveries
+from reconciler.psa.autotask import operations_uninstall as at_uninstall
+from reconciler.psa.autotask import operations_webhooks as at_webhooks
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def hook(entity: str, name: str, hook_id: int, guid: str | None = None, **extra: Any) -> Any:
-    return ops.InstalledWebhook(
+    return at_webhooks.InstalledWebhook(
         entity=entity,
         id=hook_id,
         name=name,
@@ -37,17 +43,17 @@ def hook(entity: str, name: str, hook_id: int, guid: str | None = None, **extra:
     [("90", 90), ("30s", 30), ("10m", 600), ("24h", 86400), ("7d", 604800), (" 1.5H ", 5400)],
 )
 def test_parse_duration(text: str, seconds: float) -> None:
-    assert ops.parse_duration(text, option="--timeout") == seconds
+    assert jobs.parse_duration(text, option="--timeout") == seconds
 
 
 @pytest.mark.parametrize("text", ["", "soon", "10 minutes", "-5m", "5w", "0", "0s"])
 def test_parse_duration_refuses(text: str) -> None:
     with pytest.raises(UsageError, match=r"^--timeout '.*': expected a positive duration"):
-        ops.parse_duration(text, option="--timeout")
+        jobs.parse_duration(text, option="--timeout")
 
 
 def test_zero_is_a_duration_where_allowed() -> None:
-    assert ops.parse_duration("0s", option="--lock-timeout", allow_zero=True) == 0
+    assert jobs.parse_duration("0s", option="--lock-timeout", allow_zero=True) == 0
 
 
 @pytest.mark.parametrize(
@@ -66,7 +72,7 @@ def test_zero_is_a_duration_where_allowed() -> None:
     ],
 )
 def test_parse_since(text: str, expected: datetime) -> None:
-    since = ops.parse_since(text, now=NOW)
+    since = jobs.parse_since(text, now=NOW)
 
     assert since == expected
     assert since.tzinfo is UTC
@@ -74,12 +80,12 @@ def test_parse_since(text: str, expected: datetime) -> None:
 
 def test_parse_since_refuses_other_text() -> None:
     with pytest.raises(UsageError, match=r"expected a duration .* or an ISO-8601 timestamp"):
-        ops.parse_since("yesterday", now=NOW)
+        jobs.parse_since("yesterday", now=NOW)
 
 
 def test_poll_schedule_starts_short_and_levels_off() -> None:
     slept: list[float] = []
-    schedule = ops.PollSchedule(sleep=slept.append)
+    schedule = jobs.PollSchedule(sleep=slept.append)
 
     for _ in range(8):
         schedule(1.0)
@@ -90,32 +96,37 @@ def test_poll_schedule_starts_short_and_levels_off() -> None:
 # --- after_apply ----------------------------------------------------------------------------
 
 
+def after_apply_actions(plan: Plan) -> list[str]:
+    return actions_of(plan, at_ops.AFTER_APPLY)
+
+
 def plan_with(policy: dict[str, Any]) -> Plan:
     return Plan(changes=(), risk=Risk.SAFE, policy=policy)
 
 
 def test_after_apply_actions_come_from_the_plan_policy() -> None:
-    assert ops.after_apply_actions(plan_with({})) == []
-    assert ops.after_apply_actions(
-        plan_with({"after_apply": ["sync_fields", "import_products"]})
-    ) == ["sync_fields", "import_products"]
+    assert after_apply_actions(plan_with({})) == []
+    assert after_apply_actions(plan_with({"after_apply": ["sync_fields", "import_products"]})) == [
+        "sync_fields",
+        "import_products",
+    ]
 
 
 def test_an_unknown_after_apply_action_in_a_plan_is_refused() -> None:
     with pytest.raises(UsageError, match=r"unknown action.*: sync_everything"):
-        ops.after_apply_actions(plan_with({"after_apply": ["sync_everything"]}))
+        after_apply_actions(plan_with({"after_apply": ["sync_everything"]}))
 
 
 def test_every_after_apply_action_of_the_yaml_has_a_job() -> None:
     from reconciler.config.models import AfterApplyAction  # noqa: PLC0415
 
-    assert set(ops.AFTER_APPLY) == {a.value for a in AfterApplyAction}
+    assert set(at_ops.AFTER_APPLY) == {a.value for a in AfterApplyAction}
 
 
 # --- product import -------------------------------------------------------------------------
 
 
-CATEGORIES = ops.category_table(
+CATEGORIES = jobs.category_table(
     [
         Category("c-hw", "Hardware", None, ("Hardware",)),
         Category("c-lap", "Laptops", "c-hw", ("Hardware", "Laptops")),
@@ -126,7 +137,7 @@ CATEGORIES = ops.category_table(
 
 
 def test_categories_resolve_by_path_case_insensitively() -> None:
-    found = ops.resolve_categories(
+    found = jobs.resolve_categories(
         CATEGORIES, ["hardware/LAPTOPS", "Software/Security\\/AV", "Hardware/Laptops"]
     )
 
@@ -136,7 +147,7 @@ def test_categories_resolve_by_path_case_insensitively() -> None:
 
 def test_an_unknown_category_names_the_closest() -> None:
     with pytest.raises(UsageError) as raised:
-        ops.resolve_categories(CATEGORIES, ["Hardware/Laptop"])
+        jobs.resolve_categories(CATEGORIES, ["Hardware/Laptop"])
 
     assert raised.value.message == "--category: unknown Salesbuildr category 'Hardware/Laptop'"
     assert raised.value.hint is not None
@@ -145,7 +156,7 @@ def test_an_unknown_category_names_the_closest() -> None:
 
 def test_every_unknown_category_is_reported_at_once() -> None:
     with pytest.raises(UsageError) as raised:
-        ops.resolve_categories(CATEGORIES, ["Hardwre", "Laptops", "Software"])
+        jobs.resolve_categories(CATEGORIES, ["Hardwre", "Laptops", "Software"])
 
     assert raised.value.message.splitlines() == [
         "--category: 2 paths name no Salesbuildr category:",
@@ -168,7 +179,7 @@ def test_import_lines_name_the_mapped_autotask_objects() -> None:
         t.AT_PRODUCT_CATEGORIES: NameTable("product category", [Entry("3", "Hardware")]),
     }
 
-    lines = ops.import_lines(COUNTS, tables)
+    lines = at_ops.import_lines(COUNTS, tables)
 
     assert [(line.kind, line.name, line.imported) for line in lines] == [
         ("role", "Admin", 3),
@@ -177,14 +188,14 @@ def test_import_lines_name_the_mapped_autotask_objects() -> None:
         ("service", None, 1),  # no services table: shown by id
     ]
     assert lines[-1].id == "99"
-    assert ops.import_total(COUNTS) == 56
-    assert ops.import_total({k: v for k, v in COUNTS.items() if k != "total"}) == 56
+    assert at_ops.import_total(COUNTS) == 56
+    assert at_ops.import_total({k: v for k, v in COUNTS.items() if k != "total"}) == 56
 
 
 def test_only_the_tables_an_import_counted_in_are_read() -> None:
-    assert ops.tables_for_counts(COUNTS) == [t.AT_ROLES, t.AT_PRODUCT_CATEGORIES, t.AT_SERVICES]
-    assert ops.tables_for_counts({"roles": {"1": 2}, "services": {}, "total": 2}) == [t.AT_ROLES]
-    assert ops.tables_for_counts({}) == []
+    assert at_ops.tables_for_counts(COUNTS) == [t.AT_ROLES, t.AT_PRODUCT_CATEGORIES, t.AT_SERVICES]
+    assert at_ops.tables_for_counts({"roles": {"1": 2}, "services": {}, "total": 2}) == [t.AT_ROLES]
+    assert at_ops.tables_for_counts({}) == []
 
 
 # --- webhooks: diff, deliveries -------------------------------------------------------------
@@ -200,7 +211,7 @@ def test_only_the_tables_an_import_counted_in_are_read() -> None:
     ],
 )
 def test_describe_diff(diff: FieldDiff, text: str) -> None:
-    assert ops.describe_diff(diff) == text
+    assert at_webhooks.describe_diff(diff) == text
 
 
 def delivery(guid: str | None, status: str, at: str, error: str | None = None) -> dict[str, Any]:
@@ -225,7 +236,7 @@ def test_deliveries_are_grouped_per_webhook_by_guid() -> None:
         delivery(None, "failed", "2026-11-25T09:30:00.000Z", "the body is not JSON"),
     ]
 
-    groups = ops.group_deliveries(deliveries, [companies, tickets], always=[tickets])
+    groups = at_deliveries.group_deliveries(deliveries, [companies, tickets], always=[tickets])
 
     assert [(g.entity, g.name, g.guid) for g in groups] == [
         ("company", "sb-companies", "guid-1"),
@@ -249,7 +260,7 @@ def test_the_last_error_is_the_newest_one() -> None:
         delivery("g", "failed", "2026-11-25T10:00:00Z", "older, listed later"),
     ]
 
-    [group] = ops.group_deliveries(deliveries, [])
+    [group] = at_deliveries.group_deliveries(deliveries, [])
 
     assert group.last_error == "newest"
     assert group.last_received == "2026-11-25T11:00:00Z"
@@ -258,9 +269,9 @@ def test_the_last_error_is_the_newest_one() -> None:
 def test_a_webhook_points_at_the_receiver_by_url() -> None:
     at = hook("company", "a", 1, url="https://acme.salesbuildr.com/webhooks/autotask/")
 
-    assert ops.points_at(at, "https://ACME.salesbuildr.com/webhooks/autotask")
-    assert not ops.points_at(at, None)
-    assert not ops.points_at(hook("company", "b", 2), "https://acme.salesbuildr.com/x")
+    assert at_deliveries.points_at(at, "https://ACME.salesbuildr.com/webhooks/autotask")
+    assert not at_deliveries.points_at(at, None)
+    assert not at_deliveries.points_at(hook("company", "b", 2), "https://acme.salesbuildr.com/x")
 
 
 # --- webhooks: what uninstall deletes -------------------------------------------------------
@@ -274,14 +285,16 @@ INSTALLED = [
 
 
 def test_names_select_webhooks_case_insensitively() -> None:
-    chosen = ops.select_webhooks(INSTALLED, ["SB-Companies", "ticket/shared", "sb-companies"])
+    chosen = at_uninstall.select_webhooks(
+        INSTALLED, ["SB-Companies", "ticket/shared", "sb-companies"]
+    )
 
     assert [h.id for h in chosen] == [1, 3]
 
 
 def test_an_ambiguous_name_asks_for_the_entity() -> None:
     with pytest.raises(UsageError) as raised:
-        ops.select_webhooks(INSTALLED, ["shared"])
+        at_uninstall.select_webhooks(INSTALLED, ["shared"])
 
     assert raised.value.message == "2 webhooks are named 'shared': company/shared, ticket/shared"
     assert raised.value.hint == "write one of company/shared, ticket/shared"
@@ -289,7 +302,7 @@ def test_an_ambiguous_name_asks_for_the_entity() -> None:
 
 def test_an_unknown_name_suggests_the_closest() -> None:
     with pytest.raises(UsageError) as raised:
-        ops.select_webhooks(INSTALLED, ["sb-company", "monitoring"])
+        at_uninstall.select_webhooks(INSTALLED, ["sb-company", "monitoring"])
 
     assert raised.value.message == "no installed webhook is named 'sb-company'"
     assert raised.value.hint is not None
@@ -297,7 +310,7 @@ def test_an_unknown_name_suggests_the_closest() -> None:
 
 
 def test_managed_webhooks_are_matched_on_entity_and_name() -> None:
-    chosen, absent = ops.select_managed(
+    chosen, absent = at_uninstall.select_managed(
         INSTALLED, [("company", "SB-companies"), ("ticket", "shared"), ("contact", "sb-contacts")]
     )
 
@@ -306,7 +319,7 @@ def test_managed_webhooks_are_matched_on_entity_and_name() -> None:
 
 
 def test_removals_address_webhooks_as_the_plan_does() -> None:
-    changes = ops.removals([INSTALLED[2], INSTALLED[1], INSTALLED[0]])
+    changes = at_uninstall.removals([INSTALLED[2], INSTALLED[1], INSTALLED[0]])
 
     assert [c.address for c in changes] == [
         'webhooks["sb-companies"]',
@@ -349,7 +362,7 @@ def test_leftovers_finds_remaining_webhooks_and_orphaned_children() -> None:
         }
     )
 
-    found = ops.leftovers(client, [INSTALLED[0], INSTALLED[2]])  # type: ignore[arg-type]
+    found = at_uninstall.leftovers(client, [INSTALLED[0], INSTALLED[2]])  # type: ignore[arg-type]
 
     assert found == [
         "company/sb-companies (id 1) still exists",
@@ -371,7 +384,7 @@ def test_leftovers_finds_remaining_webhooks_and_orphaned_children() -> None:
 def test_leftovers_asks_nothing_of_ticket_notes_udf_fields() -> None:
     client = FakeAutotask({})
 
-    assert ops.leftovers(client, [hook("ticket_note", "notes", 5)]) == []  # type: ignore[arg-type]
+    assert at_uninstall.leftovers(client, [hook("ticket_note", "notes", 5)]) == []  # type: ignore[arg-type]
     assert "TicketNoteWebhookUdfFields" not in client.queries
 
 
@@ -389,12 +402,12 @@ class FailingWriter:
 def test_a_failure_after_a_delete_is_a_partial_uninstall() -> None:
     from reconciler.errors import PartialApplyError  # noqa: PLC0415
 
-    changes = ops.removals(INSTALLED[:3])
+    changes = at_uninstall.removals(INSTALLED[:3])
 
     with pytest.raises(PartialApplyError) as raised:
-        ops.remove_webhooks(FailingWriter(2), changes, lambda record: None)  # type: ignore[arg-type]
+        at_uninstall.remove_webhooks(FailingWriter(2), changes, lambda record: None)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="the API said no"):
-        ops.remove_webhooks(FailingWriter(1), changes, lambda record: None)  # type: ignore[arg-type]
+        at_uninstall.remove_webhooks(FailingWriter(1), changes, lambda record: None)  # type: ignore[arg-type]
 
     assert raised.value.exit_code == 4
     assert 'deleted: webhooks["sb-companies"]' in raised.value.message

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.psa.base import Psa
+from reconciler.psa.base import BenchHooks, Psa, PsaOperations, SandboxHooks, TestFixtures
 
 ENV_VARS = (
     "AUTOTASK_API_USERNAME",
@@ -40,6 +40,12 @@ def _kinds() -> tuple[Any, ...]:
     return KINDS
 
 
+def _operations() -> PsaOperations:
+    from reconciler.psa.autotask.operations import operations  # noqa: PLC0415 (lazy: start-up)
+
+    return operations()
+
+
 def psa() -> Psa:
     return Psa(
         name="autotask",
@@ -47,6 +53,18 @@ def psa() -> Psa:
         env_vars=ENV_VARS,
         sections=_sections,
         kinds=_kinds,
+        operations=_operations,
         policy_keys=("min_remaining_autotask_requests",),
+        request_floor_key="min_remaining_autotask_requests",
+        after_apply=("sync_fields", "sync_full", "sync_inventory", "import_products"),
         sandbox="reconciler.sandbox.autotask",
+        simulator=SandboxHooks(launcher="reconciler.sandbox.autotask:AutotaskSimulator"),
+        bench=BenchHooks(
+            read_floor="bench.bounds:plan_phases", write_floor="bench.bounds:write_phases"
+        ),
+        fixtures=TestFixtures(
+            sandbox_factory="reconciler.sandbox.launch:start_sandbox",
+            example_config="examples/mappings.yaml",
+            hostile_inputs="tests.security.escape_support:HOSTILE_PIECES",
+        ),
     )

@@ -1,0 +1,66 @@
+"""Which PSA a command works with: the YAML's (or saved plan's) ``psa``, else the default.
+
+The registry scans the ``reconciler.psa`` entry points on first use, so this module imports it
+only inside functions: ``reconcile --help`` never pays for the scan (tests/cli/
+test_startup_imports.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from reconciler.psa.base import Psa
+
+
+def psa_name(source: object | None) -> str:
+    """The PSA ``source`` (a config, a plan) names; the default when it names none.
+
+    ``psa`` is read with ``getattr``: the config's ``psa`` field and the plan's are being added
+    by the restructure (#20); until they are, every file is an Autotask file."""
+    from reconciler.psa import registry
+
+    name = getattr(source, "psa", None) if source is not None else None
+    return str(getattr(name, "value", name) or registry.DEFAULT)
+
+
+def psa_of(source: object | None) -> Psa:
+    from reconciler.psa import registry
+
+    return registry.get(psa_name(source))
+
+
+def simulated_psas() -> tuple[str, ...]:
+    """The installed PSAs that register a simulator (``reconcile sandbox --psa``)."""
+    from reconciler.psa import registry
+
+    return tuple(name for name, psa in registry.installed().items() if psa.simulator is not None)
+
+
+if TYPE_CHECKING:
+    _TextParam = click.ParamType[str, Any]  # generic from click 8.2 on; 8.1 is supported
+else:
+    _TextParam = click.ParamType
+
+
+class SimulatedPsa(_TextParam):
+    """``--psa NAME``: checked against the registry when the command runs, not when the help
+    is built (the help must not scan entry points)."""
+
+    name = "psa"
+
+    def get_metavar(self, param: click.Parameter, *args: Any, **kwargs: Any) -> str:
+        return "NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        known = simulated_psas()
+        if text not in known:
+            self.fail(
+                f"{text!r} is not a PSA with a simulator (installed: {', '.join(known) or 'none'})",
+                param,
+                ctx,
+            )
+        return text
