@@ -33,10 +33,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from reconciler.errors import UsageError
+from reconciler.errors import EXIT_ERROR, UsageError
 
-UNSUPPORTED_EXIT = 2
-"""The exit code of a command the YAML's PSA does not offer (a usage error of that PSA)."""
+UNSUPPORTED_EXIT = EXIT_ERROR
+"""The exit code of a command the YAML's PSA does not offer: 1, bad input (2 is "changes" in
+the exit-code table, so not click's usage exit)."""
 
 Note = Callable[[str], None]
 """Where an operation says something beside its result (the CLI: a line on stderr)."""
