@@ -725,8 +725,7 @@ def sandbox(
     and run `reconcile plan examples/mappings.yaml`.
     """
     from reconciler.files import write_text_atomically
-    from reconciler.sandbox.common import parse_faults
-    from reconciler.sandbox.launch import start_sandbox
+    from reconciler.sandbox.common import parse_faults, start_sandbox
 
     try:
         fault_rates = parse_faults(faults)

@@ -19,9 +19,9 @@ import pytest
 from polling import poll
 from sandbox_clients import autotask_api, salesbuildr_api
 
-from reconciler.sandbox.launch import ENV_NAMES, Sandbox, SandboxCredentials, start_sandbox
-from reconciler.sandbox.salesbuildr_seed import tenant_data
-from reconciler.sandbox.server import free_port
+from reconciler.sandbox.autotask import ENV_NAMES, SandboxCredentials
+from reconciler.sandbox.common import Sandbox, free_port, start_sandbox
+from reconciler.sandbox.salesbuildr.seed import tenant_data
 
 SETTINGS = "/integration/autotask/settings"
 COMPANY_NAME_FIELD = 7  # CompanyWebhookFields.fieldID picklist: CompanyName

@@ -1,6 +1,6 @@
 """The Salesbuildr simulator: the public API parts we use plus the proposed settings contract.
 
-A real HTTP server (served by :func:`reconciler.sandbox.server.serve_in_thread`) that implements
+A real HTTP server (served by :func:`reconciler.sandbox.common.serve_in_thread`) that implements
 ``shared/design/SALESBUILDR-SETTINGS-API.md`` for one tenant, so the client can be tested over the
 wire. Layout of the URL space, mirroring ``https://acme.salesbuildr.com``:
 
@@ -11,7 +11,7 @@ wire. Layout of the URL space, mirroring ``https://acme.salesbuildr.com``:
     100 are clamped to 100, so a client must page by ``total``, not by the size it asked for).
     Latency and faults (:mod:`reconciler.sandbox.common`) apply here only.
 ``/webhooks/autotask``
-    the receiver of Autotask callouts (:mod:`reconciler.sandbox.salesbuildr_receiver`). It is not
+    the receiver of Autotask callouts (:mod:`reconciler.sandbox.salesbuildr.receiver`). It is not
     part of the API a client calls: no key, no rate limit, no latency, no faults, not in the stats.
 ``/_sandbox/...``
     the control surface of every simulator (``GET stats``, ``POST reset``) plus
@@ -27,7 +27,7 @@ Beyond the contract document, and proposed as part of it:
   ``X-Lock-Owner`` header unless ``?force=true`` (422 otherwise).
 * Jobs advance queued -> running -> succeeded|failed, one step per poll or per ``job_step_s``
   (0.2 s) of time, whichever is faster. Their ``counts`` (shapes in
-  :mod:`reconciler.sandbox.salesbuildr_actions`) are ``{}`` until a job succeeds and when it
+  :mod:`reconciler.sandbox.salesbuildr.actions`) are ``{}`` until a job succeeds and when it
   fails; a finished import sets the covered mappings' ``importedCount``. An import of
   ``categories`` covers the given categories and their subcategories.
 * The ETag (``"v<n>"``, unique for the simulator's lifetime, new on every successful PUT and
@@ -64,7 +64,7 @@ from reconciler.sandbox.common import (
     control_routes,
     validate_faults,
 )
-from reconciler.sandbox.salesbuildr_actions import (
+from reconciler.sandbox.salesbuildr.actions import (
     import_body,
     import_counts,
     lock_body,
@@ -72,7 +72,7 @@ from reconciler.sandbox.salesbuildr_actions import (
     sync_body,
     sync_counts,
 )
-from reconciler.sandbox.salesbuildr_http import (
+from reconciler.sandbox.salesbuildr.http import (
     BodyError,
     etag,
     etag_matches,
@@ -82,16 +82,16 @@ from reconciler.sandbox.salesbuildr_http import (
     page,
     read_limited,
 )
-from reconciler.sandbox.salesbuildr_receiver import MAX_BODY_BYTES, receive, too_large
-from reconciler.sandbox.salesbuildr_seed import TenantData, seeded_settings, tenant_data
-from reconciler.sandbox.salesbuildr_settings import (
+from reconciler.sandbox.salesbuildr.receiver import MAX_BODY_BYTES, receive, too_large
+from reconciler.sandbox.salesbuildr.seed import TenantData, seeded_settings, tenant_data
+from reconciler.sandbox.salesbuildr.settings import (
     RECEIVER_PATH,
     SECTIONS,
     Doc,
     read_form,
     validate_put,
 )
-from reconciler.sandbox.salesbuildr_state import (
+from reconciler.sandbox.salesbuildr.state import (
     ApplyLock,
     DeliveryLog,
     JobBook,
@@ -117,7 +117,7 @@ class _Asgi:
 class SalesbuildrSimulator:
     """One simulated Salesbuildr tenant, served by :attr:`app` (an ASGI app).
 
-    ``seed`` is ``empty``, ``demo`` or ``large`` (:mod:`reconciler.sandbox.salesbuildr_seed`);
+    ``seed`` is ``empty``, ``demo`` or ``large`` (:mod:`reconciler.sandbox.salesbuildr.seed`);
     ``webhook_secret`` is the receiver's secret on ``demo`` and ``large`` (``empty`` starts without
     one). ``latency_ms`` and ``faults`` (``{"429": 0.1, ...}``) feed :class:`SandboxMiddleware`
     (:attr:`middleware`; both may be changed while serving); ``rng_seed`` makes faults

@@ -10,7 +10,7 @@ error, which catches a client's misspelt key at once.
 What is checked (SALESBUILDR-SETTINGS-API.md: "the server validates what it can"): types (integers
 are never booleans or strings), enums, lengths and ranges; Salesbuildr ids against the tenant's
 categories, data points and company types; Autotask ids against Salesbuildr's synced Autotask cache
-(:class:`~reconciler.sandbox.salesbuildr_seed.AutotaskCache`; the simulator builds it from
+(:class:`~reconciler.sandbox.salesbuildr.seed.AutotaskCache`; the simulator builds it from
 ``tenant.py``); a key mapped twice (a category, a UDF, a data point, a role, …); multi-select UDFs
 and data points (the Autotask API cannot carry them); a sub-issue type outside its issue type.
 Inventory location ids live only in Autotask and are not cached: any positive integer is accepted.
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from reconciler.sandbox.salesbuildr_seed import TenantData
+from reconciler.sandbox.salesbuildr.seed import TenantData
 
 SECTIONS: Final = (
     "billing-codes",

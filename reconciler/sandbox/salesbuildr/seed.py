@@ -3,7 +3,8 @@
 Three seeds, as ``reconcile sandbox --seed`` names them (CLI.md):
 
 ``empty``
-    the reference data of :mod:`reconciler.sandbox.tenant`, every settings section at its defaults,
+    the reference data of :mod:`~reconciler.sandbox.common.tenant`, every settings section at its
+    defaults,
     the webhook receiver without a secret: ``examples/mappings.yaml`` applies cleanly against it.
 ``demo``
     the same tenant, partly configured by hand and drifting from the example on purpose (a wrong
@@ -21,14 +22,12 @@ module the Autotask simulator serves, so the two sides agree without talking to 
 from __future__ import annotations
 
 import functools
-import json
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any, Final
 
-from reconciler.sandbox import tenant
+from reconciler.sandbox.common import tenant
 
 SEEDS: Final = ("empty", "demo", "large")
 
@@ -108,7 +107,8 @@ class AutotaskCache:
     """Salesbuildr's synced copy of the Autotask ids its settings may reference.
 
     The real server checks settings against the cache its last sync left; the simulator builds the
-    same sets from :mod:`reconciler.sandbox.tenant`. Activeness is not checked: an inactive id that
+    same sets from :mod:`~reconciler.sandbox.common.tenant`. Activeness is not checked: an inactive
+    id that
     is still mapped stays storable (deciding about inactive ids is the client's live rule), only ids
     Autotask never had are refused. Inventory locations are not cached (they live in the Autotask
     simulator): any positive integer is accepted for them.
@@ -183,9 +183,7 @@ def _ticket_picklists() -> dict[str, dict[int, int | None]]:
     tenant.py's values are merged over the recorded sample: a tenant value replaces a sample value
     with the same code, as the Autotask simulator does.
     """
-    raw = json.loads(
-        resources.files("reconciler.sandbox").joinpath("data", _TICKET_FIELDS).read_text()
-    )
+    raw = tenant.load_shared_data(_TICKET_FIELDS)
     picklists: dict[str, dict[int, int | None]] = {}
     for item in raw["fields"]:
         if item.get("isPickList"):
