@@ -20,9 +20,9 @@ from reconciler.sandbox.salesbuildr.seed import (
     Category,
     CategoryUsage,
     TenantData,
-    default_settings,
     large_billing_code_ids,
 )
+from reconciler.sandbox.salesbuildr.seed_settings import default_settings
 
 WEBHOOK_PREFIXES = {
     "company": "Company",
