@@ -33,7 +33,7 @@ EXAMPLE = REPO / "examples" / "mappings.yaml"
 SIMULATOR_DOCUMENTS = REPO / "reconciler" / "sandbox" / "salesbuildr" / "documents"
 PSAS = sorted(path.stem for path in SIMULATOR_DOCUMENTS.glob("*.json"))
 
-# The Autotask pages' stored defaults before they became data (salesbuildr_seed.py as it was):
+# The Autotask pages' stored defaults before they became data (the old salesbuildr_seed.py):
 # the schema's defaults must give exactly these.
 AUTOTASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "billing-codes": {"defaultBillingCodeId": None, "categories": []},

@@ -42,9 +42,9 @@ LARGE_GRANDCHILDREN: Final = 6
 LARGE_BILLING_MAPPINGS: Final = 1000
 LARGE_DATA_POINTS_PER_ENTITY: Final = 100
 
-# What the Autotask simulator's ``large`` seed adds to tenant.py (``autotask_seed.py``), mirrored
-# here because Salesbuildr's cache is a copy of it; tests/sandbox/test_launch.py checks that both
-# sides still agree.
+# What the Autotask simulator's ``large`` seed adds to the tenant (``autotask/seed_large.py``),
+# mirrored here because Salesbuildr's cache is a copy of it; tests/sandbox/test_launch.py checks
+# that both sides still agree.
 AUTOTASK_LARGE_BILLING_CODES: Final = range(29690001, 29690001 + 300 - len(tenant.BILLING_CODES))
 AUTOTASK_LARGE_ROLES: Final = range(29691001, 29691001 + 200 - len(tenant.ROLES))
 AUTOTASK_LARGE_SERVICES: Final = range(29692001, 29692001 + 200 - len(tenant.SERVICES))
@@ -257,7 +257,7 @@ def _base_data_points() -> list[DataPoint]:
 
 def large_billing_code_ids() -> tuple[int, ...]:
     """The billing codes the ``large`` seed maps categories to: the Autotask ``large`` seed's own
-    active material codes (``autotask_seed.py``: active unless ``i % 17 == 0``, work type when
+    active material codes (``autotask/seed_large.py``: active unless ``i % 17 == 0``, work type when
     ``i % 4 == 0``)."""
     first = AUTOTASK_LARGE_BILLING_CODES.start
     return tuple(c for c in AUTOTASK_LARGE_BILLING_CODES if (c - first) % 17 and (c - first) % 4)

@@ -115,7 +115,7 @@ def _large(settings: dict[str, dict[str, Any]], data: TenantData) -> None:
             ),
         ]
     }
-    # Active ids only, as a person would map them (autotask_seed.py: large role i is inactive
+    # Active ids only, as a person would map them (autotask/seed_large.py: large role i is inactive
     # when i % 13 == 0, large service i when i % 11 == 0).
     roles = [r[0] for r in tenant.ROLES if r[2]]
     roles += [r for r in AUTOTASK_LARGE_ROLES[:45] if (r - AUTOTASK_LARGE_ROLES.start) % 13]
