@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from reconciler.providers.autotask import AutotaskClient, credentials_from_env
 from reconciler.providers.salesbuildr import SalesbuildrClient
-from reconciler.sandbox.salesbuildr_seed import large_billing_code_ids
+from reconciler.sandbox.salesbuildr.seed import large_billing_code_ids
 from reconciler.state import State
 
 PREFIX = {

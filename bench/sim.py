@@ -13,7 +13,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from bench.tenants import COMMANDS
-from reconciler.sandbox.launch import start_sandbox
+from reconciler.sandbox.common import start_sandbox
 
 START_TIMEOUT_S = 60.0
 CALL_TIMEOUT_S = 300.0

@@ -32,8 +32,7 @@ from typing import Any
 import httpx
 
 from reconciler.sandbox.autotask import AutotaskCredentials, AutotaskSimulator
-from reconciler.sandbox.launch import start_sandbox
-from reconciler.sandbox.server import serve_in_thread
+from reconciler.sandbox.common import serve_in_thread, start_sandbox
 
 SANDBOX_READY_TARGET_S = 3.0
 START_SANDBOX_TARGET_S = 3.0

@@ -13,17 +13,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.sandbox import tenant
-from reconciler.sandbox.autotask_entities import WEBHOOK_UDF_TYPE, webhook_field_picklists
-from reconciler.sandbox.launch import Sandbox
-from reconciler.sandbox.salesbuildr_http import etag
-from reconciler.sandbox.salesbuildr_seed import (
+from reconciler.sandbox.autotask.entities import WEBHOOK_UDF_TYPE, webhook_field_picklists
+from reconciler.sandbox.common import Sandbox, tenant
+from reconciler.sandbox.salesbuildr.http import etag
+from reconciler.sandbox.salesbuildr.seed import (
     Category,
     CategoryUsage,
     TenantData,
-    default_settings,
     large_billing_code_ids,
 )
+from reconciler.sandbox.salesbuildr.seed_settings import default_settings
 
 WEBHOOK_PREFIXES = {
     "company": "Company",

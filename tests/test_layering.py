@@ -3,10 +3,13 @@
 A module's layer is its first component under `reconciler` (`reconciler/config/loader.py` ->
 `config`), except that each provider module is its own layer (`providers.http`), so is each
 module of `psa` (`psa.base`, `psa.registry`, each PSA package `psa.<name>`: a core layer may be
-allowed the interface and never a package), and `__main__.py` belongs to `cli`. A module may
-always import from its own package; everyone but `sandbox` may import `errors`, the one
-redactor (`redact`), the one safe file writer (`files`) and the root package (which holds only
-`__version__`).
+allowed the interface and never a package), each sandbox package is its own layer
+(`sandbox.common`, `sandbox.autotask`, `sandbox.salesbuildr`, ...) and `__main__.py` belongs to
+`cli`. A module may always import from its own package; everyone but `sandbox` may import
+`errors`, the one redactor (`redact`), the one safe file writer (`files`) and the root package
+(which holds only `__version__`). The simulators import only `sandbox.common` (never each
+other); `sandbox.common` imports no simulator: the launcher finds them by a "module:factory"
+string.
 """
 
 from __future__ import annotations
@@ -70,7 +73,13 @@ ALLOWED: dict[str, frozenset[str]] = {
             "render",
         }
     ),
+    # The simulators: the other side of the wire, sharing no code with the clients they test.
+    # sandbox.common (servers, faults, stats, control surface, launcher) imports nothing of ours;
+    # each simulator (sandbox.autotask, sandbox.salesbuildr, sandbox.connectwise, ...) imports
+    # only sandbox.common; the package root (sandbox) holds no code.
     "sandbox": frozenset(),
+    "sandbox.common": frozenset(),
+    "sandbox.*": frozenset({"sandbox.common"}),
     "schema": frozenset({"config"}),
     # Live state -> YAML text (reconcile export): pure, like render, but of a State.
     "export": frozenset(
@@ -101,8 +110,8 @@ def layer_of(module: str) -> str:
         return PACKAGE
     if parts[0] == "__main__":
         return "cli"
-    if parts[0] in ("providers", "psa") and len(parts) > 1:
-        return f"{parts[0]}.{parts[1]}"  # psa.base, psa.registry, psa.<name>: told apart
+    if parts[0] in ("providers", "psa", "sandbox") and len(parts) > 1:
+        return f"{parts[0]}.{parts[1]}"  # psa.base, psa.<name>, sandbox.common: told apart
     return parts[0]
 
 
@@ -111,16 +120,20 @@ def package_of(layer: str) -> str:
 
 
 def rules_for(layer: str) -> frozenset[str] | None:
+    if package_of(layer) == "sandbox":
+        # A sandbox layer's own entry, else the one every simulator shares.
+        return ALLOWED.get(layer, ALLOWED["sandbox.*"] if "." in layer else None)
     return ALLOWED.get(package_of(layer))
 
 
 def allowed(source: str, target: str) -> bool:
+    if package_of(source) == "sandbox":
+        # Each sandbox package is on its own: a simulator is not another's package.
+        return source == target or target in (rules_for(source) or ())
     if package_of(source) == package_of(target):
         return True
     rules = rules_for(source)
     if rules is None:
-        return False
-    if package_of(source) == "sandbox":
         return False
     # A rule names a layer ("providers.base") or a whole package ("providers": any provider).
     return target in SHARED or EVERYTHING in rules or target in rules or package_of(target) in rules
@@ -247,9 +260,13 @@ def test_no_module_imports_against_the_architecture() -> None:
         ("reconciler.providers", "providers"),
         ("reconciler.providers.http", "providers.http"),
         ("reconciler.plan.compute", "plan"),
-        ("reconciler.sandbox.autotask", "sandbox"),
         ("reconciler.psa.base", "psa.base"),
         ("reconciler.psa.autotask.operations", "psa.autotask"),
+        ("reconciler.sandbox", "sandbox"),
+        ("reconciler.sandbox.common", "sandbox.common"),
+        ("reconciler.sandbox.common.server", "sandbox.common"),
+        ("reconciler.sandbox.autotask", "sandbox.autotask"),
+        ("reconciler.sandbox.salesbuildr.app", "sandbox.salesbuildr"),
     ],
 )
 def test_layer_of(module: str, layer: str) -> None:
@@ -283,9 +300,24 @@ def test_layer_of(module: str, layer: str) -> None:
         # errors and the root package: everyone but sandbox
         ("reconciler.plan.compute", "from reconciler.errors import ConfigError\n", False, []),
         ("reconciler.providers.http", "from reconciler import __version__\n", False, []),
-        ("reconciler.sandbox.server", "from reconciler.errors import X\n", False, ["errors"]),
-        ("reconciler.sandbox.server", "import reconciler\n", False, ["reconciler"]),
-        ("reconciler.sandbox.server", "from reconciler.sandbox.common import X\n", False, []),
+        # the sandbox: common imports nothing of ours, a simulator only common
+        ("reconciler.sandbox.common.server", "from reconciler.errors import X\n", False, ["err"]),
+        ("reconciler.sandbox.common.server", "import reconciler\n", False, ["reconciler"]),
+        ("reconciler.sandbox.common.launcher", "from .server import X\n", False, []),
+        ("reconciler.sandbox.common", "from reconciler.sandbox.autotask import A\n", True, ["a"]),
+        ("reconciler.sandbox.common.x", "import reconciler.sandbox.salesbuildr\n", False, ["s"]),
+        ("reconciler.sandbox.autotask.app", "from reconciler.sandbox.common import X\n", False, []),
+        ("reconciler.sandbox.autotask.app", "from .store import Store\n", False, []),
+        ("reconciler.sandbox.autotask.app", "from reconciler.errors import X\n", False, ["err"]),
+        (
+            "reconciler.sandbox.autotask.x",
+            "from reconciler.sandbox.salesbuildr import S\n",
+            False,
+            ["s"],
+        ),
+        ("reconciler.sandbox.salesbuildr.x", "from ..autotask import seed\n", False, ["autotask"]),
+        ("reconciler.sandbox.connectwise.x", "from reconciler.sandbox import common\n", False, []),
+        ("reconciler.sandbox.halopsa", "from reconciler.state import S\n", True, ["state"]),
         # relative imports are resolved against the module's package
         ("reconciler.kinds.webhooks", "from ..config import models\n", False, ["config"]),
         ("reconciler.kinds.webhooks", "from .names import fold\n", False, []),
@@ -294,6 +326,7 @@ def test_layer_of(module: str, layer: str) -> None:
         ("reconciler.kinds", "from .names import fold\n", True, []),
         ("reconciler.kinds", "from ..render import text\n", True, ["render"]),
         ("reconciler.sandbox", "from ..errors import X\n", True, ["errors"]),
+        ("reconciler.sandbox", "from .common import X\n", True, ["common"]),
         # imports anywhere count, and other packages do not
         ("reconciler.kinds.x", "def f():\n    from reconciler.plan import P\n", False, ["plan"]),
         ("reconciler.kinds.x", "import reconcilerx\nimport httpx\nimport os\n", False, []),
@@ -308,6 +341,7 @@ def test_checker_catches_violations(
             "reconciler.kinds.names",
             "reconciler.state",
             "reconciler.plan",
+            "reconciler.sandbox.common",
         }
     )
 

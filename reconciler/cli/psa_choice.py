@@ -39,6 +39,16 @@ def simulated_psas() -> tuple[str, ...]:
     return tuple(name for name, psa in registry.installed().items() if psa.simulator is not None)
 
 
+def registered_simulator(name: str) -> str:
+    """The ``module:factory`` of the simulator the PSA ``name`` registers."""
+    from reconciler.psa import registry
+
+    simulator = registry.get(name).simulator
+    if simulator is None:
+        raise click.UsageError(f"the PSA {name!r} has no simulator")
+    return simulator.launcher
+
+
 if TYPE_CHECKING:
     _TextParam = click.ParamType[str, Any]  # generic from click 8.2 on; 8.1 is supported
 else:

@@ -6,7 +6,6 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -69,16 +68,17 @@ def sandbox(
     and run `reconcile plan examples/mappings.yaml`.
     """
     from reconciler.files import write_text_atomically
-    from reconciler.sandbox.common import parse_faults
-    from reconciler.sandbox.launch import start_sandbox
+    from reconciler.sandbox.common import parse_faults, register_simulator, start_sandbox
+
+    from .psa_choice import registered_simulator
+
+    # The launcher imports no PSA: the PSA's own hook (its entry point) names its simulator.
+    register_simulator(psa_name, registered_simulator(psa_name))
 
     try:
         fault_rates = parse_faults(faults)
     except ValueError as error:
         raise UsageError(str(error), hint="e.g. --fault 429:0.1 --fault timeout:0.02") from None
-    # The launcher of main takes no `psa` yet (the simulators are being made packages, #20):
-    # it is passed only for another PSA, whose simulator registers with a launcher that does.
-    chosen: dict[str, Any] = {} if psa_name == DEFAULT_PSA else {"psa": psa_name}
     try:
         running = start_sandbox(
             seed=seed,
@@ -86,7 +86,7 @@ def sandbox(
             faults=fault_rates,
             port_autotask=port_autotask,
             port_salesbuildr=port_salesbuildr,
-            **chosen,
+            psa=psa_name,
         )
     except (ValueError, RuntimeError, OSError) as error:
         raise UsageError(f"cannot start the sandbox: {error}") from None

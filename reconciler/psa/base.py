@@ -343,9 +343,6 @@ class Psa:
     salesbuildr_documents: str = ""
     """The package resource (``reconciler.psa.autotask:salesbuildr_documents.json``) holding
     the JSON Schema of each Salesbuildr settings document its pages use."""
-    sandbox: str = ""
-    """The module of its simulator (``reconciler.sandbox.autotask``), imported only by
-    ``reconcile sandbox`` and the tests; the core never imports it."""
     simulator: SandboxHooks | None = None
     bench: BenchHooks = field(default_factory=BenchHooks)
     fixtures: TestFixtures = field(default_factory=TestFixtures)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ci_support import EXAMPLE
 
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 
 
 @pytest.fixture

@@ -31,8 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from reconciler.render.markdown import MARKER
-from reconciler.sandbox.launch import Sandbox
-from reconciler.sandbox.server import RunningServer, serve_in_thread
+from reconciler.sandbox.common import RunningServer, Sandbox, serve_in_thread
 
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 

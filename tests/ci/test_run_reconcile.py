@@ -21,7 +21,7 @@ from ci_support import base_env, in_process, read_github_output
 from run_reconcile import Completed, Runner, step_fails, tee_run
 
 from reconciler.render.markdown import MARKER
-from reconciler.sandbox.launch import Sandbox
+from reconciler.sandbox.common import Sandbox
 
 DESTRUCTIVE_YAML = """\
 version: 1

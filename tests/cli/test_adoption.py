@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli import cli
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 
 
 @pytest.fixture

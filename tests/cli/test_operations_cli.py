@@ -21,9 +21,9 @@ from polling import poll
 from sandbox_clients import autotask_api
 
 from reconciler.cli import cli
-from reconciler.sandbox.launch import Sandbox, start_sandbox
-from reconciler.sandbox.salesbuildr_receiver import signature
-from reconciler.sandbox.salesbuildr_seed import imported_count
+from reconciler.sandbox.common import Sandbox, start_sandbox
+from reconciler.sandbox.salesbuildr.receiver import signature
+from reconciler.sandbox.salesbuildr.seed import imported_count
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "mappings.yaml"

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli import cli
-from reconciler.sandbox.launch import Sandbox
+from reconciler.sandbox.common import Sandbox
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from reconciler.cli import cli
 from reconciler.plan.integrity import SIGNATURE_FIELD, SIGNING_KEY_VARIABLE
 from reconciler.render.escape import markdown_code
-from reconciler.sandbox.launch import start_sandbox
+from reconciler.sandbox.common import start_sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "show-test-signing-key"

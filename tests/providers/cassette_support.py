@@ -41,7 +41,8 @@ from reconciler.providers.autotask import (
     normalise_zone_url,
 )
 from reconciler.providers.salesbuildr import settings_from_env
-from reconciler.sandbox.launch import Sandbox, SandboxCredentials, start_sandbox
+from reconciler.sandbox.autotask import SandboxCredentials
+from reconciler.sandbox.common import Sandbox, start_sandbox
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 SOURCES_FILE = CASSETTES / "recorded-from.json"

@@ -21,8 +21,8 @@ from reconciler.providers.autotask_auth import auth_failure_hint
 from reconciler.providers.http import RetryPolicy
 from reconciler.sandbox.autotask import AutotaskCredentials as SimulatorCredentials
 from reconciler.sandbox.autotask import AutotaskSimulator
-from reconciler.sandbox.autotask_auth import bad_path_id
-from reconciler.sandbox.server import RunningServer, serve_in_thread
+from reconciler.sandbox.autotask.auth import bad_path_id
+from reconciler.sandbox.common import RunningServer, serve_in_thread
 
 ZONE = "https://webservices5.autotask.net/atservicesrest"
 CREDENTIALS = AutotaskCredentials(

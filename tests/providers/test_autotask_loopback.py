@@ -48,7 +48,7 @@ from reconciler.providers.autotask_state import (
     read_inventory_locations,
 )
 from reconciler.providers.http import RetryPolicy
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 from reconciler.session import Connections, read_live
 from reconciler.state import Resource
 

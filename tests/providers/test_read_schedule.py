@@ -26,7 +26,7 @@ from reconciler.providers import autotask_state as at_state
 from reconciler.providers import salesbuildr_state as sb_state
 from reconciler.providers.autotask import AutotaskClient, AutotaskCredentials
 from reconciler.providers.salesbuildr import SalesbuildrClient
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 from reconciler.session import Connections, read_live
 from reconciler.state import Resource
 

@@ -37,7 +37,7 @@ from reconciler.providers.salesbuildr import (
     SalesbuildrClient,
 )
 from reconciler.providers.salesbuildr_state import read_table
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 
 FAST = RetryPolicy(attempts=2, initial_wait=0.0, max_wait=0.0)
 HOST = socket.gethostname()

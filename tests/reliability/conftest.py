@@ -20,8 +20,8 @@ from reliability_support import SECRETS, Reconcile, Rig, scan_directory  # noqa:
 from sandbox_clients import autotask_api, salesbuildr_api  # noqa: E402
 from scenario_world import World  # noqa: E402
 
-from reconciler.sandbox.launch import Sandbox, start_sandbox  # noqa: E402
-from reconciler.sandbox.salesbuildr_state import RollingRateLimit  # noqa: E402
+from reconciler.sandbox.common import Sandbox, start_sandbox  # noqa: E402
+from reconciler.sandbox.salesbuildr.state import RollingRateLimit  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -30,8 +30,8 @@ from typing import IO, Any
 import polling
 from scenario_world import LOCK, World
 
-from reconciler.sandbox.common import FAULT_KINDS, validate_faults
-from reconciler.sandbox.launch import Sandbox, SandboxCredentials
+from reconciler.sandbox.autotask import SandboxCredentials
+from reconciler.sandbox.common import FAULT_KINDS, Sandbox, validate_faults
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "mappings.yaml"

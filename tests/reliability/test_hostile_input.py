@@ -23,8 +23,8 @@ import httpx
 import pytest
 from reliability_support import SECRETS, Rig, base_environment
 
-from reconciler.sandbox.launch import Sandbox
-from reconciler.sandbox.salesbuildr_receiver import signature
+from reconciler.sandbox.common import Sandbox
+from reconciler.sandbox.salesbuildr.receiver import signature
 
 MAX_CPU_SECONDS = 20.0
 MAX_EXTRA_RSS_MB = 64  # over a `reconcile validate` of a one-line file

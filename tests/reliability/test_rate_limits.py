@@ -25,7 +25,7 @@ from reliability_support import (
 from reconciler.errors import RateLimited
 from reconciler.providers.autotask import AutotaskClient, AutotaskCredentials
 from reconciler.providers.http import ApiClient, RetryPolicy
-from reconciler.sandbox.salesbuildr_state import RollingRateLimit
+from reconciler.sandbox.salesbuildr.state import RollingRateLimit
 
 STORM_REFUSALS = 3
 """Each Autotask endpoint refuses its first three requests with 429 (a storm counted in requests,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from reliability_support import Rig, journal_lines, lock_holder, pending
 
-from reconciler.sandbox.salesbuildr_state import RollingRateLimit
+from reconciler.sandbox.salesbuildr.state import RollingRateLimit
 
 WINDOW_S = 600.0
 RETRY = re.compile(r"retry after \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in \d+ s\)")

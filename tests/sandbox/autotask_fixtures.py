@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from reconciler.sandbox.autotask import AutotaskCredentials, AutotaskSimulator
-from reconciler.sandbox.server import RunningServer, serve_in_thread
+from reconciler.sandbox.common import RunningServer, serve_in_thread
 
 CREDENTIALS = AutotaskCredentials(
     username="api-test@acme-it.example", secret="test-secret", integration_code="TESTCODE"

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from reconciler.sandbox.autotask_entities import catalog
+from reconciler.sandbox.autotask.entities import catalog
 
 HERE = Path(__file__).resolve().parent
 SUBSET = HERE / "autotask-openapi-subset.json"

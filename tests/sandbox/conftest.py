@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reconciler.sandbox.server import RunningServer, serve_in_thread
+from reconciler.sandbox.common import RunningServer, serve_in_thread
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from autotask_fixtures import CREDENTIALS, HEADERS, Running, running
 
 from reconciler.providers.autotask_auth import auth_failure_hint
-from reconciler.sandbox.autotask_auth import AUTH_FAILURES
+from reconciler.sandbox.autotask.auth import AUTH_FAILURES
 from reconciler.sandbox.common import default_fault_response
 
 #: The fact sheet's error envelope (§4): ``{"errors": [string, …]}``.

@@ -14,11 +14,10 @@ from autotask_fixtures import CREDENTIALS, HEADERS, Running, concurrently, runni
 from held_requests import held_until
 from polling import wait_for
 
-from reconciler.sandbox import tenant
 from reconciler.sandbox.autotask import AutotaskSimulator
-from reconciler.sandbox.autotask_entities import load_data
-from reconciler.sandbox.autotask_seed import build_store
-from reconciler.sandbox.server import serve_in_thread
+from reconciler.sandbox.autotask.entities import load_data
+from reconciler.sandbox.autotask.seed import build_store
+from reconciler.sandbox.common import serve_in_thread, tenant
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,8 @@ import pytest
 from autotask_openapi import extract_subset, full_document_path, load_subset, response_schema
 
 from reconciler.sandbox.autotask import AutotaskCredentials, AutotaskSimulator
-from reconciler.sandbox.autotask_entities import EntityDef, load_data
-from reconciler.sandbox.server import RunningServer, serve_in_thread
+from reconciler.sandbox.autotask.entities import EntityDef, load_data
+from reconciler.sandbox.common import RunningServer, serve_in_thread
 
 CREDENTIALS = AutotaskCredentials("conformance@acme-it.example", "conformance-secret", "CONF")
 HEADERS = {

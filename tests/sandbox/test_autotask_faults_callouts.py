@@ -15,7 +15,7 @@ import pytest
 from autotask_fixtures import Running, running, webhook_body
 from polling import wait_for
 
-from reconciler.sandbox.autotask_seed import SANDBOX_API_RESOURCE
+from reconciler.sandbox.autotask.seed import SANDBOX_API_RESOURCE
 
 QUERY = {"filter": [{"op": "exist", "field": "id"}], "MaxRecords": 1}
 

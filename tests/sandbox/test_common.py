@@ -22,6 +22,7 @@ from reconciler.sandbox.common import (
     CalloutSender,
     MethodNotAllowedError,
     RequestStats,
+    RunningServer,
     SandboxMiddleware,
     SandboxRng,
     TemplateRouter,
@@ -31,7 +32,6 @@ from reconciler.sandbox.common import (
     is_read_request,
     parse_faults,
 )
-from reconciler.sandbox.server import RunningServer
 
 
 def test_parse_faults_accepts_kind_rate_pairs() -> None:
@@ -304,7 +304,7 @@ def test_callouts_go_to_loopback_only(receiver: Any) -> None:
 def test_the_sandbox_imports_nothing_else_of_reconciler() -> None:
     """The simulators are the other side of the wire: they never share code with the client."""
     package = Path(reconciler.sandbox.__file__).parent
-    for source in sorted(package.glob("*.py")):
+    for source in sorted(package.rglob("*.py")):
         tree = ast.parse(source.read_text("utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:

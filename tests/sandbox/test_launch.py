@@ -19,9 +19,17 @@ import pytest
 from polling import poll
 from sandbox_clients import autotask_api, salesbuildr_api
 
-from reconciler.sandbox.launch import ENV_NAMES, Sandbox, SandboxCredentials, start_sandbox
-from reconciler.sandbox.salesbuildr_seed import tenant_data
-from reconciler.sandbox.server import free_port
+from reconciler.sandbox.autotask import ENV_NAMES, SandboxCredentials
+from reconciler.sandbox.common import (
+    PSA_SIMULATORS,
+    Sandbox,
+    free_port,
+    psa_hook,
+    register_simulator,
+    salesbuildr_hook,
+    start_sandbox,
+)
+from reconciler.sandbox.salesbuildr.seed import tenant_data
 
 SETTINGS = "/integration/autotask/settings"
 COMPANY_NAME_FIELD = 7  # CompanyWebhookFields.fieldID picklist: CompanyName
@@ -277,3 +285,43 @@ def test_stats_of_both_sides_are_separate(sandbox: Sandbox) -> None:
     assert sb_stats["requests"] == 2
     assert at_stats["requests"] == 1
     assert json.dumps(sb_stats).count("/public-api/category") == 1
+
+
+# --- the registry of PSA simulators -------------------------------------------------------------
+
+
+def test_the_registry_names_simulators_by_module_and_factory() -> None:
+    assert PSA_SIMULATORS["autotask"] == "reconciler.sandbox.autotask:sandbox_hook"
+    hook = psa_hook("autotask")
+    assert hook.name == "autotask"
+    assert hook.seeds == ("empty", "demo", "large")
+    assert (*hook.env_names, *salesbuildr_hook().env_names) == ENV_NAMES
+    with pytest.raises(ValueError, match="no simulator of the PSA 'nope'; simulators: autotask"):
+        psa_hook("nope")
+    with pytest.raises(ValueError, match="no simulator"):
+        start_sandbox(psa="nope", seed="empty")
+    with pytest.raises(ValueError, match="module:factory"):
+        register_simulator("x", "no-colon")
+    with pytest.raises(ValueError, match="registered already"):
+        register_simulator("autotask", "elsewhere:hook")
+    register_simulator("autotask", PSA_SIMULATORS["autotask"])  # the same again: fine
+
+
+def test_the_sandbox_names_the_psa_simulator_by_the_psa(sandbox: Sandbox) -> None:
+    assert sandbox.psa == "autotask"
+    assert sandbox.autotask is sandbox.psa_simulator
+    assert sandbox.autotask_server is sandbox.psa_server
+    with pytest.raises(AttributeError):
+        _ = sandbox.connectwise
+    assert sandbox.env_names == ENV_NAMES
+
+
+def test_a_psa_port_by_the_psas_name_or_generic() -> None:
+    port = free_port()
+    started = start_sandbox(seed="empty", port_psa=port)
+    try:
+        assert started.psa_server.port == port
+    finally:
+        started.stop()
+    with pytest.raises(TypeError, match="port_connectwise"):
+        start_sandbox(seed="empty", port_connectwise=1)

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from reconciler.sandbox.common import serve_in_thread
 from reconciler.sandbox.salesbuildr import SalesbuildrSimulator
-from reconciler.sandbox.server import serve_in_thread
 
 API_KEY = "test-key"
 AT = "/integration/autotask"

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from reconciler.sandbox.common import serve_in_thread
 from reconciler.sandbox.salesbuildr import SalesbuildrSimulator
-from reconciler.sandbox.salesbuildr_receiver import entity_name
-from reconciler.sandbox.server import serve_in_thread
+from reconciler.sandbox.salesbuildr.receiver import entity_name
 
 API_KEY = "test-key"
 SECRET = "receiver-secret"

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from reconciler.sandbox.common import RunningServer, serve_in_thread
 from reconciler.sandbox.salesbuildr import SalesbuildrSimulator
-from reconciler.sandbox.server import RunningServer, serve_in_thread
 
 API_KEY = "test-key"
 SECRET = "demo-secret"

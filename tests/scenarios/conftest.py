@@ -10,7 +10,7 @@ import pytest
 from sandbox_clients import autotask_api, isolated_cli, salesbuildr_api
 from scenario_world import World
 
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 
 
 @pytest.fixture(scope="module")

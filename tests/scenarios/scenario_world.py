@@ -17,7 +17,7 @@ import httpx
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
-from reconciler.sandbox.launch import Sandbox
+from reconciler.sandbox.common import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "mappings.yaml"

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.sandbox.launch import Sandbox
+from reconciler.sandbox.common import Sandbox
 
 SECRET_VARIABLES = ("SALESBUILDR_WEBHOOK_SECRET",)
 ROTATED = "rotated-secret-of-company-sync-01"

@@ -22,7 +22,7 @@ from sandbox_clients import autotask_api, salesbuildr_api  # noqa: E402
 from scenario_world import World  # noqa: E402
 
 from reconciler.plan.integrity import seal  # noqa: E402
-from reconciler.sandbox.launch import Sandbox, start_sandbox  # noqa: E402
+from reconciler.sandbox.common import Sandbox, start_sandbox  # noqa: E402
 
 __all__ = ["SECRETS", "Rig", "Run", "Sandbox", "start_sandbox"]
 

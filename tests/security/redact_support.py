@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
-from reconciler.sandbox.launch import Sandbox, SandboxCredentials
+from reconciler.sandbox.autotask import SandboxCredentials
+from reconciler.sandbox.common import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "mappings.yaml"

@@ -24,7 +24,7 @@ from reconciler.config import parse_config
 from reconciler.errors import ProviderError, UsageError
 from reconciler.hosts import AllowedHosts, allowed_hosts
 from reconciler.providers.autotask import DISCOVERY_URL, discover_zone
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 from reconciler.session import Transports, connect, connect_for_plan
 
 ATTACKER = "attacker.invalid"

@@ -34,7 +34,7 @@ from reconciler.envvars import (
     role_of,
 )
 from reconciler.errors import ConfigError
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 from reconciler.schema import mappings_schema
 from reconciler.session import secret_lookup
 

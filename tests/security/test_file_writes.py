@@ -29,7 +29,7 @@ from reconciler.files import (
     open_append_only,
     write_text_atomically,
 )
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 
 VICTIM_TEXT = "precious: do not overwrite\n"
 

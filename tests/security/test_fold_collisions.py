@@ -23,7 +23,7 @@ from sandbox_clients import autotask_api, isolated_cli
 
 from reconciler.cli import cli
 from reconciler.kinds.names import fold
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 
 COMPANY_PAIRS = [("ＳＢ-companies", None), ("Ａcme", "Acme"), ("a  b", "a b")]
 """Planted company webhooks (sb-companies is in the demo tenant already). Autotask (and its

@@ -29,7 +29,7 @@ from reconciler.errors import ServerMisbehaved
 from reconciler.providers.category_tree import MAX_DEPTH, category_paths
 from reconciler.providers.paging import page_ceiling
 from reconciler.providers.salesbuildr import SalesbuildrClient
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 
 INVENTORY_YAML = """\
 version: 1

@@ -38,7 +38,7 @@ from sandbox_clients import autotask_api, isolated_cli
 
 from reconciler.cli import cli
 from reconciler.render.escape import terminal
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 
 HOSTILE_URL = (
     "https://hooks.example.com/x\x1b]8;;http://evil\x07|`</details>@octocat\u202e/" + "z" * 300

@@ -38,7 +38,7 @@ from redact_support import (
 from sandbox_clients import autotask_api
 
 from reconciler import redact
-from reconciler.sandbox.launch import Sandbox, start_sandbox
+from reconciler.sandbox.common import Sandbox, start_sandbox
 
 PLANTED = {
     "Van " + CREDENTIALS.autotask_secret: CREDENTIALS.autotask_secret,

@@ -57,13 +57,12 @@ def psa() -> Psa:
         policy_keys=("min_remaining_autotask_requests",),
         request_floor_key="min_remaining_autotask_requests",
         after_apply=("sync_fields", "sync_full", "sync_inventory", "import_products"),
-        sandbox="reconciler.sandbox.autotask",
-        simulator=SandboxHooks(launcher="reconciler.sandbox.autotask:AutotaskSimulator"),
+        simulator=SandboxHooks(launcher="reconciler.sandbox.autotask:sandbox_hook"),
         bench=BenchHooks(
             read_floor="bench.bounds:plan_phases", write_floor="bench.bounds:write_phases"
         ),
         fixtures=TestFixtures(
-            sandbox_factory="reconciler.sandbox.launch:start_sandbox",
+            sandbox_factory="reconciler.sandbox.common:start_sandbox",
             example_config="examples/mappings.yaml",
             hostile_inputs="tests.security.escape_support:HOSTILE_PIECES",
         ),

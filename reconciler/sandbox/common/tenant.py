@@ -10,7 +10,23 @@ assume small or dense ids.
 
 from __future__ import annotations
 
-from typing import Final
+import json
+from importlib import resources
+from typing import Any, Final
+
+SHARED_DATA: Final = frozenset({"Tickets.entityInformation.fields.json"})
+"""Recorded Autotask metadata both simulators read (``common/data/``; sources in
+``autotask/data/SOURCES.md``): the Autotask simulator serves it, the Salesbuildr simulator's cache
+of Autotask picklists is built from it."""
+
+
+def load_shared_data(name: str) -> Any:
+    """One of :data:`SHARED_DATA`, parsed."""
+    if name not in SHARED_DATA:
+        raise ValueError(f"{name!r} is not tenant data shared by the simulators")
+    text = resources.files("reconciler.sandbox.common").joinpath("data", name).read_text("utf-8")
+    return json.loads(text)
+
 
 # --- Autotask ------------------------------------------------------------------------------------
 

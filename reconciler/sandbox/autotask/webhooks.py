@@ -23,8 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.sandbox.autotask_entities import EntityDef, webhook_field_picklists
-from reconciler.sandbox.autotask_store import Change, Store, now_text
+from reconciler.sandbox.autotask.entities import EntityDef, webhook_field_picklists
+from reconciler.sandbox.autotask.rules import now_text
+from reconciler.sandbox.autotask.store import Change, Store
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,14 @@ predict them:
   side holds them.
 * an import reports ``{"roles": {"<roleId>": n}, "productCategories": {"<productCategory>": n},
   "services": {"<serviceId>": n}, "total": n}``, n from
-  :func:`~reconciler.sandbox.salesbuildr_seed.imported_count`.
+  :func:`~reconciler.sandbox.salesbuildr.seed.imported_count`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from reconciler.sandbox.salesbuildr_seed import TenantData, imported_count
+from reconciler.sandbox.salesbuildr.seed import TenantData, imported_count
 
 LOCK_TTL_MAX_S: Final = 86_400
 LOCK_OWNER_MAX: Final = 200

@@ -4,7 +4,7 @@ Autotask signs a callout with the webhook's secret key: header
 ``X-Hook-Signature: sha1=<base64(HMAC-SHA1(secret, raw body))>`` (autotask-api.md §7). The receiver
 verifies it over the exact bytes received, with a constant-time comparison, and turns the payload
 (``Action``, ``Guid``, ``EntityType``, ``Id``, ``Fields``, ``EventTime``, ``SequenceNumber``,
-``PersonID``) into a :class:`~reconciler.sandbox.salesbuildr_state.Delivery`. Whatever arrives, the
+``PersonID``) into a :class:`~reconciler.sandbox.salesbuildr.state.Delivery`. Whatever arrives, the
 outcome is a recorded delivery, never an exception: garbage bodies, invalid UTF-8 and oversized
 bodies are recorded as ``failed``.
 """
@@ -18,9 +18,19 @@ import json
 import re
 from typing import Any, Final
 
-from reconciler.sandbox.salesbuildr_state import Delivery
+from reconciler.sandbox.salesbuildr.state import Delivery
 
 SIGNATURE_HEADER: Final = "x-hook-signature"
+RECEIVER_PREFIX: Final = "/webhooks/"
+RECEIVER_PATH: Final = RECEIVER_PREFIX + "autotask"
+"""Where the Autotask callouts arrive (``webhook-receiver`` reports it as its ``url``)."""
+
+
+def receiver_path(psa: str) -> str:
+    """The path of the receiver of ``psa``'s callouts: ``/webhooks/<psa>``."""
+    return RECEIVER_PREFIX + psa
+
+
 MAX_BODY_BYTES: Final = 1_000_000
 
 # Autotask's EntityType names (legacy ones included: companies were "Account") -> our entity names.

@@ -2,7 +2,7 @@
 
 One place for the shapes every handler shares, so they stay uniform: errors are
 ``{"message": ..., "errors": [{"path", "message"}]}``, lists are ``{"results", "total"}`` paged
-by ``from``/``size``, ETags are quoted ``"v<n>"``.
+by ``from``/``size``, ETags are quoted ``"v<n>"``. Plus the two adapters the app's routing needs.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from reconciler.sandbox.common import Handler
 
 DEFAULT_PAGE_SIZE: Final = 20
 MAX_PAGE_SIZE: Final = 100
@@ -87,3 +90,22 @@ def page(request: Request, items: list[Any]) -> Response:
         return invalid(errors, "invalid paging parameters")
     start, size = values["from"], min(values["size"], MAX_PAGE_SIZE)
     return JSONResponse({"results": items[start : start + size], "total": len(items)})
+
+
+class AsgiApp:
+    """Wraps a bound coroutine method so ASGI servers recognise it as an ASGI 3 app."""
+
+    def __init__(self, handler: ASGIApp) -> None:
+        self._handler = handler
+
+    async def __call__(self, scope: Scope, receive_: Receive, send: Send) -> None:
+        await self._handler(scope, receive_, send)
+
+
+def for_psa(psa: str, handler: Handler) -> Handler:
+    """``handler`` with ``params["psa"]`` set: the per-PSA routes are literal paths."""
+
+    async def bound(request: Request, params: dict[str, str]) -> Response:
+        return await handler(request, {**params, "psa": psa})
+
+    return bound

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from reconciler.sandbox.autotask_entities import EntityDef
+from reconciler.sandbox.autotask.entities import EntityDef
 
 MAX_PAGE: Final = 500
 MAX_OR_CONDITIONS: Final = 500

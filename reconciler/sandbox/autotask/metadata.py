@@ -17,8 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reconciler.sandbox.autotask_entities import EntityDef
-from reconciler.sandbox.autotask_store import UDF_LIST_TYPES, UDF_VALUE_TYPES, Store
+from reconciler.sandbox.autotask.entities import EntityDef
+from reconciler.sandbox.autotask.rules import UDF_LIST_TYPES, UDF_VALUE_TYPES
+from reconciler.sandbox.autotask.store import Store
 
 #: Requests per rolling hour per database (shared by all integrations of a tenant).
 HOURLY_THRESHOLD: Final = 10_000

@@ -2,7 +2,7 @@
 
 It is the other side of the wire for our Autotask client, so it follows the vendor's Swagger
 document and the fact sheet (``shared/reference/autotask-api.md``), never our client. It serves,
-for the entities in :mod:`reconciler.sandbox.autotask_entities`, exactly the documented routes and
+for the entities in :mod:`reconciler.sandbox.autotask.entities`, exactly the documented routes and
 verbs (others: 405), under ``/V1.0/…`` and ``/ATServicesRest/V1.0/…``, paths matched in any case:
 
 * queries: ``GET …/query?search=``, ``POST …/query``, ``…/query/count``, and ``…/query/next``
@@ -17,12 +17,12 @@ verbs (others: 405), under ``/V1.0/…`` and ``/ATServicesRest/V1.0/…``, paths
   ``ThresholdInformation``, ``Version``,
   ``/VersionInformation``;
 * auth by the ``ApiIntegrationCode``, ``UserName`` and ``Secret`` headers: a wrong secret is 401,
-  an unknown user or a wrong integration code 500 (:mod:`reconciler.sandbox.autotask_auth`);
+  an unknown user or a wrong integration code 500 (:mod:`reconciler.sandbox.autotask.auth`);
 * ids in paths must be int64, else 400;
 * 3 requests in flight per object endpoint (entity) per integration: a 4th gets 429;
 * an hourly request counter (10,000 per rolling hour; at 50 % and 75 % each call is slowed by
   ``usage_delays_s``; past the limit calls get 429 except ``ThresholdInformation``);
-* webhook callouts, signed, to loopback URLs only (:mod:`reconciler.sandbox.autotask_webhooks`).
+* webhook callouts, signed, to loopback URLs only (:mod:`reconciler.sandbox.autotask.webhooks`).
 
 Plus the control surface of :func:`reconciler.sandbox.common.control_routes`:
 ``GET /_sandbox/stats``, ``POST /_sandbox/reset`` ``{"seed": …}``, ``POST /_sandbox/usage``
@@ -36,25 +36,23 @@ counter once authenticated; ``prevPageUrl`` is always null.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
-from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reconciler.sandbox.autotask_auth import (
+from reconciler.sandbox.autotask.auth import (
     AutotaskCredentials,
     bad_path_id,
     refusal,
     zone_answer,
 )
-from reconciler.sandbox.autotask_entities import EntityDef, catalog
-from reconciler.sandbox.autotask_metadata import (
+from reconciler.sandbox.autotask.entities import EntityDef, catalog
+from reconciler.sandbox.autotask.metadata import (
     HOURLY_THRESHOLD,
     HourlyCounter,
     Permissions,
@@ -63,17 +61,17 @@ from reconciler.sandbox.autotask_metadata import (
     permissions_route,
     udf_information,
 )
-from reconciler.sandbox.autotask_query import (
-    Query,
+from reconciler.sandbox.autotask.query import (
     QueryError,
     decode_paging,
-    encode_paging,
     parse_query,
     parse_search,
 )
-from reconciler.sandbox.autotask_seed import api_resource_id, build_store
-from reconciler.sandbox.autotask_store import Change, Store, WriteError
-from reconciler.sandbox.autotask_webhooks import deactivation_callout, entity_callouts
+from reconciler.sandbox.autotask.replies import errors, json_body, query_page
+from reconciler.sandbox.autotask.rules import WriteError
+from reconciler.sandbox.autotask.seed import api_resource_id, build_store
+from reconciler.sandbox.autotask.store import Change, Store
+from reconciler.sandbox.autotask.webhooks import deactivation_callout, entity_callouts
 from reconciler.sandbox.common import (
     CalloutSender,
     Handler,
@@ -98,7 +96,7 @@ __all__ = ["AutotaskCredentials", "AutotaskSimulator"]
 class AutotaskSimulator:
     """The Autotask REST simulator; serve :attr:`app` (e.g. with ``serve_in_thread``).
 
-    ``seed`` is ``empty``, ``demo`` or ``large`` (:mod:`reconciler.sandbox.autotask_seed`);
+    ``seed`` is ``empty``, ``demo`` or ``large`` (:mod:`reconciler.sandbox.autotask.seed`);
     ``receiver_url`` and ``webhook_secret`` configure the demo's Salesbuildr webhook;
     ``latency_ms``, ``faults`` (``{kind: rate}``, see
     :func:`~reconciler.sandbox.common.parse_faults`) and ``rng_seed`` drive
@@ -309,14 +307,14 @@ class AutotaskSimulator:
                 headers={"Allow": ", ".join(exc.allowed)},
             )
         if found is None:
-            return _errors(404, f"No HTTP resource was found that matches {request.url.path}.")
+            return errors(404, f"No HTTP resource was found that matches {request.url.path}.")
         if found.route.template != ZONE_TEMPLATE:
             refused = refusal(request.headers, self.credentials)
             if refused is not None:
                 return refused
             count = self.usage.hit()
             if count > HOURLY_THRESHOLD and found.route.template != THRESHOLD_TEMPLATE:
-                return _errors(
+                return errors(
                     429,
                     f"Request threshold of {HOURLY_THRESHOLD} requests per hour exceeded; "
                     "calls are blocked until usage drops.",
@@ -327,7 +325,7 @@ class AutotaskSimulator:
         try:
             return await found.route.handler(request, found.params)
         except QueryError as exc:
-            return _errors(400, str(exc))
+            return errors(400, str(exc))
         except WriteError as exc:
             return JSONResponse({"errors": exc.messages}, status_code=500)
 
@@ -365,8 +363,8 @@ class AutotaskSimulator:
         if request.method == "GET":
             query = parse_search(request.query_params.get("search"))
         else:
-            query = parse_query(await _json_body(request, QueryError))
-        return self._page(request, entity, query, after_id=0)
+            query = parse_query(await json_body(request, QueryError))
+        return query_page(self.store, request, entity, query, after_id=0)
 
     async def _next(self, entity: EntityDef, request: Request, params: dict[str, str]) -> Response:
         token = request.query_params.get("paging")
@@ -374,16 +372,16 @@ class AutotaskSimulator:
             raise QueryError("The paging parameter is required.")
         body = await request.body() if request.method == "POST" else b""
         if body.strip():
-            query = parse_query(await _json_body(request, QueryError))
+            query = parse_query(await json_body(request, QueryError))
         else:
             query = parse_search(request.query_params.get("search"))
-        return self._page(request, entity, query, after_id=decode_paging(token))
+        return query_page(self.store, request, entity, query, after_id=decode_paging(token))
 
     async def _count(self, entity: EntityDef, request: Request, params: dict[str, str]) -> Response:
         if request.method == "GET":
             query = parse_search(request.query_params.get("search"))
         else:
-            query = parse_query(await _json_body(request, QueryError))
+            query = parse_query(await json_body(request, QueryError))
         with self.store.lock:
             count = len(self.store.select(entity, query))
         return JSONResponse({"queryCount": count})
@@ -394,41 +392,7 @@ class AutotaskSimulator:
         parent_id = int(params["parentId"])
         filters = [{"op": "eq", "field": entity.parent_field, "value": parent_id}]
         query = parse_query({"filter": filters})
-        return self._page(request, entity, query, after_id=0)
-
-    def _page(
-        self, request: Request, entity: EntityDef, query: Query, *, after_id: int
-    ) -> Response:
-        store = self.store
-        with store.lock:
-            if query.include_fields:
-                unknown = store.check_include(entity, query.include_fields)
-                if unknown:
-                    raise QueryError(f"Unable to find the field '{unknown[0]}' on {entity.name}.")
-            ids = store.select(entity, query, after_id=after_id)
-            page = ids[: query.max_records]
-            items = [store.render(entity, i, query.include_fields) for i in page]
-        next_url = None
-        if len(ids) > len(page):
-            search = quote(json.dumps(query.raw, separators=(",", ":")), safe="")
-            next_url = (
-                f"{self._base(request)}/V1.0/{entity.name}/query/next"
-                f"?paging={encode_paging(page[-1])}&search={search}"
-            )
-        details = {
-            "count": len(items),
-            "requestCount": query.max_records,
-            "prevPageUrl": None,
-            "nextPageUrl": next_url,
-        }
-        return JSONResponse({"items": items, "pageDetails": details})
-
-    @staticmethod
-    def _base(request: Request) -> str:
-        """Scheme, host and the base path the client used (``/ATServicesRest`` or none)."""
-        path = request.url.path
-        prefix = path[: path.lower().find("/v1.0/")] if "/v1.0/" in path.lower() else ""
-        return str(request.base_url).rstrip("/") + prefix
+        return query_page(self.store, request, entity, query, after_id=0)
 
     async def _get(self, entity: EntityDef, request: Request, params: dict[str, str]) -> Response:
         row_id = int(params["id"])
@@ -466,7 +430,7 @@ class AutotaskSimulator:
         self, entity: EntityDef, request: Request, params: dict[str, str]
     ) -> Response:
         self._allowed(entity, "create")
-        body = await _json_body(request, WriteError)
+        body = await json_body(request, WriteError)
         parent_id = int(params["parentId"]) if "parentId" in params else None
         person = self._person(request)
         change = self.store.create(entity, body, person_id=person, parent_id=parent_id)
@@ -477,7 +441,7 @@ class AutotaskSimulator:
         self, entity: EntityDef, request: Request, params: dict[str, str]
     ) -> Response:
         self._allowed(entity, "update")
-        body = await _json_body(request, WriteError)
+        body = await json_body(request, WriteError)
         parent_id = int(params["parentId"]) if "parentId" in params else None
         person = self._person(request)
         partial = request.method == "PATCH"
@@ -527,17 +491,3 @@ class AutotaskSimulator:
         if impersonated.isdigit() and int(impersonated) in self.store.table("Resources").rows:
             return int(impersonated)
         return api_resource_id(self.store, self.credentials.username)
-
-
-async def _json_body(request: Request, error: type[Exception]) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        raise error("The request body is empty; a JSON body is required.")
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise error("The request body is not valid JSON.") from None
-
-
-def _errors(status: int, message: str) -> Response:
-    return JSONResponse({"errors": [message]}, status_code=status)

@@ -1,6 +1,6 @@
 """The Salesbuildr simulator: the public API parts we use plus the proposed settings contract.
 
-A real HTTP server (served by :func:`reconciler.sandbox.server.serve_in_thread`) that implements
+A real HTTP server (served by :func:`reconciler.sandbox.common.serve_in_thread`) that implements
 ``shared/design/SALESBUILDR-SETTINGS-API.md`` for one tenant, so the client can be tested over the
 wire. Layout of the URL space, mirroring ``https://acme.salesbuildr.com``:
 
@@ -11,7 +11,7 @@ wire. Layout of the URL space, mirroring ``https://acme.salesbuildr.com``:
     100 are clamped to 100, so a client must page by ``total``, not by the size it asked for).
     Latency and faults (:mod:`reconciler.sandbox.common`) apply here only.
 ``/webhooks/autotask``
-    the receiver of Autotask callouts (:mod:`reconciler.sandbox.salesbuildr_receiver`). It is not
+    the receiver of Autotask callouts (:mod:`reconciler.sandbox.salesbuildr.receiver`). It is not
     part of the API a client calls: no key, no rate limit, no latency, no faults, not in the stats.
 ``/_sandbox/...``
     the control surface of every simulator (``GET stats``, ``POST reset``) plus
@@ -20,6 +20,12 @@ wire. Layout of the URL space, mirroring ``https://acme.salesbuildr.com``:
     holder it had, 404 when none), so a test can hold a lock far longer than it needs and still
     see it expire without waiting for the clock.
 
+Every PSA with a documents file (``documents/<psa>.json``, :mod:`.documents`) gets, under
+``/public-api/integration/<psa>``: ``settings/{page}`` (one document per admin page, validated
+against the page's schema), ``lock`` (one apply lock per tenant, whichever PSA's path),
+``jobs/{jobId}`` and the reference data (``company-types``, ``data-points``, ``category-usage``).
+``sync``, ``import`` and ``webhook-deliveries`` are Autotask's pages' actions.
+
 Beyond the contract document, and proposed as part of it:
 
 * ``GET /integration/autotask/lock`` -> 200 with the holder's body, 404 when no lock is held (so
@@ -27,7 +33,7 @@ Beyond the contract document, and proposed as part of it:
   ``X-Lock-Owner`` header unless ``?force=true`` (422 otherwise).
 * Jobs advance queued -> running -> succeeded|failed, one step per poll or per ``job_step_s``
   (0.2 s) of time, whichever is faster. Their ``counts`` (shapes in
-  :mod:`reconciler.sandbox.salesbuildr_actions`) are ``{}`` until a job succeeds and when it
+  :mod:`reconciler.sandbox.salesbuildr.actions`) are ``{}`` until a job succeeds and when it
   fails; a finished import sets the covered mappings' ``importedCount``. An import of
   ``categories`` covers the given categories and their subcategories.
 * The ETag (``"v<n>"``, unique for the simulator's lifetime, new on every successful PUT and
@@ -45,7 +51,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from starlette.requests import ClientDisconnect, Request
@@ -64,7 +70,7 @@ from reconciler.sandbox.common import (
     control_routes,
     validate_faults,
 )
-from reconciler.sandbox.salesbuildr_actions import (
+from reconciler.sandbox.salesbuildr.actions import (
     import_body,
     import_counts,
     lock_body,
@@ -72,26 +78,33 @@ from reconciler.sandbox.salesbuildr_actions import (
     sync_body,
     sync_counts,
 )
-from reconciler.sandbox.salesbuildr_http import (
+from reconciler.sandbox.salesbuildr.documents import (
+    Doc,
+    References,
+    psa_documents,
+    read_form,
+    validate_put,
+)
+from reconciler.sandbox.salesbuildr.http import (
+    AsgiApp,
     BodyError,
     etag,
     etag_matches,
+    for_psa,
     invalid,
     json_body,
     message,
     page,
-    read_limited,
 )
-from reconciler.sandbox.salesbuildr_receiver import MAX_BODY_BYTES, receive, too_large
-from reconciler.sandbox.salesbuildr_seed import TenantData, seeded_settings, tenant_data
-from reconciler.sandbox.salesbuildr_settings import (
+from reconciler.sandbox.salesbuildr.outside import expire_lock, fail_next_job, receive_callout
+from reconciler.sandbox.salesbuildr.receiver import (
     RECEIVER_PATH,
-    SECTIONS,
-    Doc,
-    read_form,
-    validate_put,
+    receiver_path,
 )
-from reconciler.sandbox.salesbuildr_state import (
+from reconciler.sandbox.salesbuildr.references import reference_tables
+from reconciler.sandbox.salesbuildr.seed import TenantData, tenant_data
+from reconciler.sandbox.salesbuildr.seed_settings import seeded_documents
+from reconciler.sandbox.salesbuildr.state import (
     ApplyLock,
     DeliveryLog,
     JobBook,
@@ -100,24 +113,14 @@ from reconciler.sandbox.salesbuildr_state import (
 )
 
 API_PREFIX: Final = "/public-api"
-_AT: Final = API_PREFIX + "/integration/autotask"
-DEFAULT_JOB_ERROR: Final = "the job failed (injected by /_sandbox/fail-next-job)"
-
-
-class _Asgi:
-    """Wraps a bound coroutine method so ASGI servers recognise it as an ASGI 3 app."""
-
-    def __init__(self, handler: ASGIApp) -> None:
-        self._handler = handler
-
-    async def __call__(self, scope: Scope, receive_: Receive, send: Send) -> None:
-        await self._handler(scope, receive_, send)
+_INTEGRATION: Final = API_PREFIX + "/integration/"
+_AT: Final = _INTEGRATION + "autotask"
 
 
 class SalesbuildrSimulator:
     """One simulated Salesbuildr tenant, served by :attr:`app` (an ASGI app).
 
-    ``seed`` is ``empty``, ``demo`` or ``large`` (:mod:`reconciler.sandbox.salesbuildr_seed`);
+    ``seed`` is ``empty``, ``demo`` or ``large`` (:mod:`reconciler.sandbox.salesbuildr.seed`);
     ``webhook_secret`` is the receiver's secret on ``demo`` and ``large`` (``empty`` starts without
     one). ``latency_ms`` and ``faults`` (``{"429": 0.1, ...}``) feed :class:`SandboxMiddleware`
     (:attr:`middleware`; both may be changed while serving); ``rng_seed`` makes faults
@@ -155,7 +158,10 @@ class SalesbuildrSimulator:
         self._guard = threading.RLock()
         self._versions = itertools.count(1)
         self.seed = seed
-        self.data: TenantData = tenant_data(seed)
+        self.data = tenant_data(seed)
+        # psa -> page -> stored document / its ETag; _settings and _etags are Autotask's.
+        self._documents: dict[str, dict[str, Doc]] = {}
+        self._document_tags: dict[str, dict[str, str]] = {}
         self._settings: dict[str, Doc] = {}
         self._etags: dict[str, str] = {}
         self.router = TemplateRouter()
@@ -173,14 +179,16 @@ class SalesbuildrSimulator:
         self._control = Router(
             routes=[
                 *control_routes(stats=self.stats_counter, reset=self.reset),
-                Route(CONTROL_PREFIX + "fail-next-job", self._fail_next_job, methods=["POST"]),
-                Route(CONTROL_PREFIX + "expire-lock", self._expire_lock, methods=["POST"]),
+                Route(
+                    CONTROL_PREFIX + "fail-next-job", self._bound(fail_next_job), methods=["POST"]
+                ),
+                Route(CONTROL_PREFIX + "expire-lock", self._bound(expire_lock), methods=["POST"]),
             ]
         )
         self._receiver_route = Router(
-            routes=[Route(RECEIVER_PATH, self._receiver, methods=["POST"])]
+            routes=[Route(RECEIVER_PATH, self._bound(receive_callout), methods=["POST"])]
         )
-        self.app: ASGIApp = _Asgi(self._dispatch)
+        self.app: ASGIApp = AsgiApp(self._dispatch)
         self.reset(seed)
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -191,14 +199,48 @@ class SalesbuildrSimulator:
         with self._guard:
             self.seed = seed
             self.data = data
-            self._settings = seeded_settings(seed, data, webhook_secret=self.webhook_secret)
-            self._etags = {s: etag(next(self._versions)) for s in SECTIONS}
+            self._documents = seeded_documents(seed, data, webhook_secret=self.webhook_secret)
+            self._document_tags = {
+                psa: {page: etag(next(self._versions)) for page in pages}
+                for psa, pages in self._documents.items()
+            }
+            self._settings = self._documents["autotask"]
+            self._etags = self._document_tags["autotask"]
             self.apply_lock.clear()
             self.jobs.clear()
             self.deliveries.clear()
             self.rate_limit.clear()
             self.rng.reseed(self.rng_seed)
             self.stats_counter.reset()
+
+    @property
+    def data(self) -> TenantData:
+        """The tenant's reference data; replacing it (tests, benchmarks) re-derives the tables
+        the documents' references are checked against."""
+        return self._data
+
+    @data.setter
+    def data(self, data: TenantData) -> None:
+        self._data = data
+        self.tables: References = reference_tables(data)
+
+    @property
+    def guard(self) -> threading.RLock:
+        """The lock over the tenant's state (re-entrant)."""
+        return self._guard
+
+    @property
+    def autotask_documents(self) -> dict[str, Doc]:
+        """The stored Autotask pages (hold :attr:`guard`)."""
+        return self._settings
+
+    def _bound(
+        self, handler: Callable[[SalesbuildrSimulator, Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def bound(request: Request) -> Response:
+            return await handler(self, request)
+
+        return bound
 
     def close(self) -> None:
         """Release requests held by a ``timeout`` fault, so the server can stop at once."""
@@ -216,11 +258,11 @@ class SalesbuildrSimulator:
         if latency_ms is not None:
             self.middleware.latency_ms = latency_ms
 
-    def settings(self, section: str) -> Doc:
-        """The stored form of a section (a copy; the receiver's includes its secret)."""
+    def settings(self, section: str, psa: str = "autotask") -> Doc:
+        """The stored form of a page (a copy; the receiver's includes its secret)."""
         with self._guard:
             self.jobs.settle(self.clock())
-            stored: Doc = json.loads(json.dumps(self._settings[section]))
+            stored: Doc = json.loads(json.dumps(self._documents[psa][section]))
             return stored
 
     async def _dispatch(self, scope: Scope, receive_: Receive, send: Send) -> None:
@@ -230,7 +272,7 @@ class SalesbuildrSimulator:
         path: str = scope["path"]
         if path.startswith(CONTROL_PREFIX):
             await self._control(scope, receive_, send)
-        elif path == RECEIVER_PATH:
+        elif path == RECEIVER_PATH:  # the Autotask callouts
             await self._receiver_route(scope, receive_, send)
         else:
             await self.middleware(scope, receive_, send)
@@ -238,21 +280,27 @@ class SalesbuildrSimulator:
     # --- the API layer: auth, rate limit, routing ------------------------------------------------
 
     def _add_routes(self) -> None:
+        """The API; every PSA with a documents file gets the per-PSA routes under its own path
+        (literal, so each PSA's endpoints are counted apart)."""
         routes: list[tuple[str, str, Handler]] = [
             ("GET", API_PREFIX + "/category", self._categories),
-            ("GET", _AT + "/company-types", self._company_types),
-            ("GET", _AT + "/data-points", self._data_points),
-            ("GET", _AT + "/category-usage", self._category_usage),
-            ("GET", _AT + "/settings/{section}", self._get_section),
-            ("PUT", _AT + "/settings/{section}", self._put_section),
-            ("GET", _AT + "/lock", self._get_lock),
-            ("PUT", _AT + "/lock", self._put_lock),
-            ("DELETE", _AT + "/lock", self._delete_lock),
             ("POST", _AT + "/sync", self._sync),
             ("POST", _AT + "/import", self._import),
-            ("GET", _AT + "/jobs/{jobId}", self._job),
             ("GET", _AT + "/webhook-deliveries", self._deliveries),
         ]
+        per_psa: list[tuple[str, str, Handler]] = [
+            ("GET", "/company-types", self._company_types),
+            ("GET", "/data-points", self._data_points),
+            ("GET", "/category-usage", self._category_usage),
+            ("GET", "/settings/{section}", self._get_section),
+            ("PUT", "/settings/{section}", self._put_section),
+            ("GET", "/lock", self._get_lock),
+            ("PUT", "/lock", self._put_lock),
+            ("DELETE", "/lock", self._delete_lock),
+            ("GET", "/jobs/{jobId}", self._job),
+        ]
+        for psa in psa_documents():
+            routes += [(m, _INTEGRATION + psa + t, for_psa(psa, h)) for m, t, h in per_psa]
         for method, template, handler in routes:
             self.router.add(method, template, handler)
 
@@ -329,19 +377,24 @@ class SalesbuildrSimulator:
 
     # --- settings ---------------------------------------------------------------------------------
 
+    def _receiver_url(self, request: Request, psa: str) -> str:
+        return str(request.base_url).rstrip("/") + receiver_path(psa)
+
     async def _get_section(self, request: Request, params: dict[str, str]) -> Response:
-        section = params["section"]
-        if section not in SECTIONS:
+        psa, section = params["psa"], params["section"]
+        schema = psa_documents()[psa].get(section)
+        if schema is None:
             return message(404, f"unknown settings section {section!r}")
-        stored = self.settings(section)
+        stored = self.settings(section, psa)
         with self._guard:
-            tag = self._etags[section]
-        body = read_form(section, stored, base_url=str(request.base_url).rstrip("/"))
+            tag = self._document_tags[psa][section]
+        body = read_form(schema, stored, receiver_url=self._receiver_url(request, psa))
         return JSONResponse(body, headers={"ETag": tag})
 
     async def _put_section(self, request: Request, params: dict[str, str]) -> Response:
-        section = params["section"]
-        if section not in SECTIONS:
+        psa, section = params["psa"], params["section"]
+        schema = psa_documents()[psa].get(section)
+        if schema is None:
             return message(404, f"unknown settings section {section!r}")
         if_match = request.headers.get("if-match")
         if not if_match:
@@ -349,14 +402,15 @@ class SalesbuildrSimulator:
         body = await json_body(request)
         with self._guard:
             self.jobs.settle(self.clock())
-            if not etag_matches(if_match, self._etags[section]):
+            tags = self._document_tags[psa]
+            if not etag_matches(if_match, tags[section]):
                 return message(412, f"settings section {section!r} changed since it was read")
-            result = validate_put(section, body, self._settings[section], self.data)
+            result = validate_put(schema, body, self._documents[psa][section], self.tables)
             if isinstance(result, list):
                 return invalid(result)
-            self._settings[section] = result
-            tag = self._etags[section] = etag(next(self._versions))
-        body_out = read_form(section, result, base_url=str(request.base_url).rstrip("/"))
+            self._documents[psa][section] = result
+            tag = tags[section] = etag(next(self._versions))
+        body_out = read_form(schema, result, receiver_url=self._receiver_url(request, psa))
         return JSONResponse(body_out, headers={"ETag": tag})
 
     # --- the apply lock --------------------------------------------------------------------------
@@ -386,6 +440,7 @@ class SalesbuildrSimulator:
     # --- actions and reports ---------------------------------------------------------------------
 
     def _start_job(self, counts: dict[str, Any], on_success: Callable[[], None] | None) -> Response:
+        """A job of the Autotask actions (sync, import); polled under any PSA's ``/jobs``."""
         with self._guard:
             job_id = self.jobs.create(self.clock(), counts, on_success)
         location = {"Location": f"{_AT}/jobs/{job_id}"}
@@ -428,42 +483,3 @@ class SalesbuildrSimulator:
         with self._guard:
             items = [d.to_json() for d in self.deliveries.select(since)]
         return page(request, items)
-
-    # --- receiver and control --------------------------------------------------------------------
-
-    async def _receiver(self, request: Request) -> Response:
-        now = self.clock()
-        try:
-            raw = await read_limited(request, MAX_BODY_BYTES)
-        except ClientDisconnect:
-            return Response(status_code=400)
-        if raw is None:
-            with self._guard:
-                self.deliveries.add(too_large(now))
-            return message(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
-        with self._guard:
-            secret = self._settings["webhook-receiver"]["secret"]
-        header = request.headers.get("x-hook-signature")
-        delivery = receive(body=raw, header=header, secret=secret, now=now)
-        with self._guard:
-            self.deliveries.add(delivery)
-        if delivery.status == "delivered":
-            return JSONResponse({"status": "delivered"})
-        return message(401 if delivery.status == "bad_signature" else 400, delivery.error or "")
-
-    async def _fail_next_job(self, request: Request) -> Response:
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except ValueError:
-            body = None
-        error = body.get("error", DEFAULT_JOB_ERROR) if isinstance(body, dict) else None
-        if not isinstance(error, str) or not error:
-            return JSONResponse({"errors": ['expected a JSON body {"error": "..."}']}, 400)
-        with self._guard:
-            self.jobs.fail_next = error
-        return JSONResponse({"error": error})
-
-    async def _expire_lock(self, request: Request) -> Response:
-        with self._guard:
-            expired = self.apply_lock.expire(self.clock())
-        return JSONResponse({"expired": expired}) if expired else message(404, "no lock is held")

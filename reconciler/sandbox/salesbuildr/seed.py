@@ -3,7 +3,8 @@
 Three seeds, as ``reconcile sandbox --seed`` names them (CLI.md):
 
 ``empty``
-    the reference data of :mod:`reconciler.sandbox.tenant`, every settings section at its defaults,
+    the reference data of :mod:`~reconciler.sandbox.common.tenant`, every settings section at its
+    defaults,
     the webhook receiver without a secret: ``examples/mappings.yaml`` applies cleanly against it.
 ``demo``
     the same tenant, partly configured by hand and drifting from the example on purpose (a wrong
@@ -21,14 +22,12 @@ module the Autotask simulator serves, so the two sides agree without talking to 
 from __future__ import annotations
 
 import functools
-import json
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any, Final
 
-from reconciler.sandbox import tenant
+from reconciler.sandbox.common import tenant
 
 SEEDS: Final = ("empty", "demo", "large")
 
@@ -43,9 +42,9 @@ LARGE_GRANDCHILDREN: Final = 6
 LARGE_BILLING_MAPPINGS: Final = 1000
 LARGE_DATA_POINTS_PER_ENTITY: Final = 100
 
-# What the Autotask simulator's ``large`` seed adds to tenant.py (``autotask_seed.py``), mirrored
-# here because Salesbuildr's cache is a copy of it; tests/sandbox/test_launch.py checks that both
-# sides still agree.
+# What the Autotask simulator's ``large`` seed adds to the tenant (``autotask/seed_large.py``),
+# mirrored here because Salesbuildr's cache is a copy of it; tests/sandbox/test_launch.py checks
+# that both sides still agree.
 AUTOTASK_LARGE_BILLING_CODES: Final = range(29690001, 29690001 + 300 - len(tenant.BILLING_CODES))
 AUTOTASK_LARGE_ROLES: Final = range(29691001, 29691001 + 200 - len(tenant.ROLES))
 AUTOTASK_LARGE_SERVICES: Final = range(29692001, 29692001 + 200 - len(tenant.SERVICES))
@@ -108,7 +107,8 @@ class AutotaskCache:
     """Salesbuildr's synced copy of the Autotask ids its settings may reference.
 
     The real server checks settings against the cache its last sync left; the simulator builds the
-    same sets from :mod:`reconciler.sandbox.tenant`. Activeness is not checked: an inactive id that
+    same sets from :mod:`~reconciler.sandbox.common.tenant`. Activeness is not checked: an inactive
+    id that
     is still mapped stays storable (deciding about inactive ids is the client's live rule), only ids
     Autotask never had are refused. Inventory locations are not cached (they live in the Autotask
     simulator): any positive integer is accepted for them.
@@ -183,9 +183,7 @@ def _ticket_picklists() -> dict[str, dict[int, int | None]]:
     tenant.py's values are merged over the recorded sample: a tenant value replaces a sample value
     with the same code, as the Autotask simulator does.
     """
-    raw = json.loads(
-        resources.files("reconciler.sandbox").joinpath("data", _TICKET_FIELDS).read_text()
-    )
+    raw = tenant.load_shared_data(_TICKET_FIELDS)
     picklists: dict[str, dict[int, int | None]] = {}
     for item in raw["fields"]:
         if item.get("isPickList"):
@@ -259,7 +257,7 @@ def _base_data_points() -> list[DataPoint]:
 
 def large_billing_code_ids() -> tuple[int, ...]:
     """The billing codes the ``large`` seed maps categories to: the Autotask ``large`` seed's own
-    active material codes (``autotask_seed.py``: active unless ``i % 17 == 0``, work type when
+    active material codes (``autotask/seed_large.py``: active unless ``i % 17 == 0``, work type when
     ``i % 4 == 0``)."""
     first = AUTOTASK_LARGE_BILLING_CODES.start
     return tuple(c for c in AUTOTASK_LARGE_BILLING_CODES if (c - first) % 17 and (c - first) % 4)
@@ -277,7 +275,7 @@ def tenant_data(seed: str) -> TenantData:
         usage += [
             CategoryUsage(c.id, zlib.crc32(c.id.encode()) % 30 + 1, 0)
             for c in categories
-            if _is_large_leaf(c.id)
+            if is_large_leaf(c.id)
         ]
         data_points += _large_data_points()
     return TenantData(
@@ -289,7 +287,7 @@ def tenant_data(seed: str) -> TenantData:
     )
 
 
-def _is_large_leaf(category_id: str) -> bool:
+def is_large_leaf(category_id: str) -> bool:
     return category_id.startswith("c-l-") and category_id.count("-") == 4
 
 
@@ -333,174 +331,3 @@ def _large_data_points() -> list[DataPoint]:
             )
         )
     return out
-
-
-def default_settings() -> dict[str, dict[str, Any]]:
-    """Every section on a fresh tenant: empty lists, switches off, null ids (stored form)."""
-    return {
-        "billing-codes": {"defaultBillingCodeId": None, "categories": []},
-        "company-types": {"toSalesbuildr": [], "toAutotask": []},
-        "company-udfs": {"mappings": []},
-        "product-import": {
-            "synchronizeToAutotask": False,
-            "prependInternalProductId": False,
-            "prependMpnToServiceName": False,
-            "mpnEnrichment": "none",
-            "manufacturerCompanyType": None,
-            "roles": [],
-            "productCategories": [],
-            "services": [],
-        },
-        "inventory": {"locations": []},
-        "opportunity-udfs": {"mappings": []},
-        "webhook-receiver": {"secret": None},
-        "purchase-order": {
-            "createTicket": False,
-            "billingCodeId": None,
-            "queueId": None,
-            "issueType": None,
-            "subIssueType": None,
-            "ticketCategory": None,
-            "priority": None,
-            "source": None,
-            "dueDateOffsetDays": 0,
-        },
-    }
-
-
-def seeded_settings(
-    seed: str, data: TenantData, *, webhook_secret: str | None
-) -> dict[str, dict[str, Any]]:
-    """The settings sections of ``seed`` in stored form (the receiver holds its secret)."""
-    settings = default_settings()
-    if seed == "empty":
-        return settings
-    if seed == "demo":
-        _demo(settings)
-    else:
-        _large(settings, data)
-    settings["webhook-receiver"] = {"secret": webhook_secret}
-    return settings
-
-
-def _demo(settings: dict[str, dict[str, Any]]) -> None:
-    settings["billing-codes"] = {
-        "defaultBillingCodeId": 29683001,
-        "categories": [
-            {"categoryId": "c-hw", "billingCodeId": 29683001},
-            {"categoryId": "c-sw", "billingCodeId": 29682801},  # "Labor": wrong on purpose
-        ],
-    }
-    settings["company-types"] = {
-        "toSalesbuildr": [{"autotaskCompanyType": 1, "companyType": "customer"}],
-        "toAutotask": [{"companyType": "customer", "autotaskCompanyType": 1}],
-    }
-    settings["company-udfs"] = {
-        "mappings": [
-            {"companyType": "customer", "udfName": "Contract Tier", "dataPointId": "dp-c-tier"}
-        ]
-    }
-    settings["product-import"].update(
-        synchronizeToAutotask=True,
-        manufacturerCompanyType="supplier",
-        roles=[
-            {
-                "roleId": 29683301,
-                "categoryId": "c-labor-eng",
-                "importedCount": imported_count("roles", 29683301, "c-labor-eng"),
-            }
-        ],
-    )
-
-
-def _large(settings: dict[str, dict[str, Any]], data: TenantData) -> None:
-    codes = large_billing_code_ids()
-    leaves = [c.id for c in data.categories if _is_large_leaf(c.id)]
-    settings["billing-codes"] = {
-        "defaultBillingCodeId": codes[0],
-        "categories": [
-            {"categoryId": cid, "billingCodeId": codes[n % len(codes)]}
-            for n, cid in enumerate(leaves[:LARGE_BILLING_MAPPINGS])
-        ],
-    }
-    settings["company-types"] = {
-        "toSalesbuildr": [
-            {"autotaskCompanyType": 1, "companyType": "customer"},
-            {"autotaskCompanyType": 2, "companyType": "lead"},
-            {"autotaskCompanyType": 3, "companyType": "lead"},
-            {"autotaskCompanyType": 6, "companyType": "supplier"},
-            {"autotaskCompanyType": 7, "companyType": "partner"},
-        ],
-        "toAutotask": [
-            {"companyType": "customer", "autotaskCompanyType": 1},
-            {"companyType": "lead", "autotaskCompanyType": 3},
-            {"companyType": "supplier", "autotaskCompanyType": 6},
-        ],
-    }
-    settings["company-udfs"] = {
-        "mappings": [
-            {"companyType": "customer", "udfName": "Contract Tier", "dataPointId": "dp-c-tier"},
-            {"companyType": "customer", "udfName": "Onboarding Date", "dataPointId": "dp-c-start"},
-            {"companyType": "lead", "udfName": "Employee Count", "dataPointId": "dp-c-size"},
-            *(
-                {
-                    "companyType": "customer",
-                    "udfName": f"Company Attribute {n:02d}",
-                    "dataPointId": f"dp-c-l{n:03d}",
-                }
-                for n in range(1, 31)
-                if n % 17  # dp-c-l017 is multi-select
-            ),
-        ]
-    }
-    # Active ids only, as a person would map them (autotask_seed.py: large role i is inactive
-    # when i % 13 == 0, large service i when i % 11 == 0).
-    roles = [r[0] for r in tenant.ROLES if r[2]]
-    roles += [r for r in AUTOTASK_LARGE_ROLES[:45] if (r - AUTOTASK_LARGE_ROLES.start) % 13]
-    pcs = [p[0] for p in tenant.PRODUCT_CATEGORIES if p[2]]
-    services = [s[0] for s in tenant.SERVICES if s[2]]
-    services += [
-        s for s in AUTOTASK_LARGE_SERVICES[:45] if (s - AUTOTASK_LARGE_SERVICES.start) % 11
-    ]
-    settings["product-import"] = {
-        "synchronizeToAutotask": True,
-        "prependInternalProductId": True,
-        "prependMpnToServiceName": True,
-        "mpnEnrichment": "icecat",
-        "manufacturerCompanyType": "supplier",
-        "roles": [
-            {"roleId": r, "categoryId": ("c-labor-eng", "c-labor-pm")[n % 2], "importedCount": 0}
-            for n, r in enumerate(roles)
-        ],
-        "productCategories": [
-            {"productCategory": p, "categoryId": leaves[n], "importedCount": 0}
-            for n, p in enumerate(pcs)
-        ],
-        "services": [{"serviceId": s, "categoryId": "c-ms", "importedCount": 0} for s in services],
-    }
-    tables = {"roles": "roleId", "productCategories": "productCategory", "services": "serviceId"}
-    for kind, key in tables.items():
-        for row in settings["product-import"][kind]:
-            row["importedCount"] = imported_count(kind, row[key], row["categoryId"])
-    settings["opportunity-udfs"] = {
-        "mappings": [
-            {"dataPointId": "dp-o-margin", "udfName": "Quote Margin"},
-            {"dataPointId": "dp-o-ref", "udfName": "Quote Reference"},
-            *(
-                {"dataPointId": f"dp-o-l{n:03d}", "udfName": f"Opportunity Attribute {n:02d}"}
-                for n in range(1, 21)
-                if n % 19  # dp-o-l019 is multi-select
-            ),
-        ]
-    }
-    settings["purchase-order"] = {
-        "createTicket": True,
-        "billingCodeId": 29683001,
-        "queueId": 6,
-        "issueType": 40,
-        "subIssueType": 401,
-        "ticketCategory": 3,
-        "priority": 2,
-        "source": 20,
-        "dueDateOffsetDays": 5,
-    }

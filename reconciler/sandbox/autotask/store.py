@@ -14,25 +14,25 @@ field or UDF field; deleting a webhook deletes its children; a PUT sets omitted 
 
 from __future__ import annotations
 
-import random
 import threading
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Final
 
-from reconciler.sandbox import tenant
-from reconciler.sandbox.autotask_entities import Catalog, EntityDef, FieldDef, PickValue
-from reconciler.sandbox.autotask_query import Getter, Query, compile_filters, parse_datetime
-
-UDF_ENTITY: Final = "UserDefinedFieldDefinitions"
-MULTI_SELECT_CODE: Final = next(
-    v for v, label in tenant.UDF_DATA_TYPES if label == "Multi-select List"
+from reconciler.sandbox.autotask.entities import Catalog, EntityDef, FieldDef, PickValue
+from reconciler.sandbox.autotask.query import Getter, Query, compile_filters
+from reconciler.sandbox.autotask.rules import (
+    UDF_ENTITY,
+    UDF_VALUE_TYPES,
+    GuidSource,
+    WriteError,
+    as_int,
+    coerce,
+    incoming_udfs,
+    now_text,
+    rule_errors,
+    udf_errors,
 )
-# tenant.UDF_DATA_TYPES code -> the ``type`` a UDF has in ``/entityInformation/userDefinedFields``.
-UDF_VALUE_TYPES: Final = {1: "string", 2: "decimal", 3: "datetime", 4: "decimal", 5: "string"}
-UDF_LIST_TYPES: Final = frozenset({5, 6})
 
 _CREATE_STAMPS: Final = ("createDate", "createdTime", "createDateTime")
 _CREATOR: Final = ("createdByResourceID", "creatorResourceID")
@@ -41,24 +41,6 @@ _MODIFY_STAMPS: Final = (
     "lastTrackedModificationDateTime",
     "lastModifiedDate",
 )
-
-
-class WriteError(Exception):
-    """A rejected write: every message is shown to the client."""
-
-    def __init__(self, *messages: str) -> None:
-        super().__init__("; ".join(messages))
-        self.messages = list(messages)
-
-
-def now_text() -> str:
-    """The current UTC time the way Autotask writes it (no ``Z``, milliseconds)."""
-    return format_datetime(datetime.now(UTC).replace(tzinfo=None))
-
-
-def format_datetime(value: datetime) -> str:
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{value.microsecond // 1000:03d}" if value.microsecond else text
 
 
 @dataclass
@@ -93,7 +75,7 @@ class Store:
         self.tables = {key: Table(entity) for key, entity in catalog.entities.items()}
         #: The items of list and multi-select UDFs (UDF definition id -> values).
         self.udf_list_values: dict[int, list[str]] = {}
-        self._guids = _GuidSource(guid_seed)
+        self._guids = GuidSource(guid_seed)
 
     # --- access ----------------------------------------------------------------------------------
 
@@ -305,7 +287,7 @@ class Store:
             if not isinstance(body, dict):
                 raise WriteError("The request body must be a JSON object.")
             raw_id = next((v for k, v in body.items() if str(k).lower() == "id"), None)
-            row_id = _as_int(raw_id)
+            row_id = as_int(raw_id)
             if row_id is None:
                 raise WriteError("The id of the entity to update is missing or not a number.")
             table = self.table(entity)
@@ -383,7 +365,7 @@ class Store:
         for key, raw in body.items():
             name = str(key)
             if name.lower() == "userdefinedfields" and entity.has_udfs:
-                udf_values = self._incoming_udfs(raw, errors)
+                udf_values = incoming_udfs(raw, errors)
                 continue
             prop = entity.prop(name)
             spec = entity.field(name)
@@ -396,20 +378,6 @@ class Store:
         if errors:
             raise WriteError(*errors)
         return values, udf_values
-
-    @staticmethod
-    def _incoming_udfs(raw: Any, errors: list[str]) -> list[tuple[str, Any]]:
-        if not isinstance(raw, list):
-            errors.append("userDefinedFields must be an array of {name, value} objects.")
-            return []
-        pairs: list[tuple[str, Any]] = []
-        for item in raw:
-            lowered = {str(k).lower(): v for k, v in item.items()} if isinstance(item, dict) else {}
-            if not isinstance(lowered.get("name"), str):
-                errors.append("Each user-defined field needs a name.")
-                continue
-            pairs.append((lowered["name"], lowered.get("value")))
-        return pairs
 
     def _apply_udfs(
         self,
@@ -466,8 +434,9 @@ class Store:
             and record[parent_field] not in self.table(entity.parent).rows
         ):
             errors.append(f"The parent {entity.parent} {record[parent_field]} was not found.")
-        errors.extend(self._udf_errors(entity, udfs, udf_values))
-        errors.extend(self._rule_errors(entity, record, old))
+        definitions = self.udf_definitions(entity.udf_type) if entity.udf_type is not None else []
+        errors.extend(udf_errors(entity, udfs, udf_values, definitions, self.udf_list_values))
+        errors.extend(rule_errors(entity, record, old, self.table(entity).rows.values()))
         if errors:
             raise WriteError(*errors)
 
@@ -515,77 +484,6 @@ class Store:
                 return [f"The {spec.reference} {value} referenced by {spec.name} does not exist."]
         return []
 
-    def _udf_errors(
-        self,
-        entity: EntityDef,
-        udfs: dict[int, str | None],
-        udf_values: list[tuple[str, Any]] | None,
-    ) -> list[str]:
-        if not udf_values or entity.udf_type is None:
-            return []
-        sent = {name.lower() for name, _ in udf_values}
-        errors: list[str] = []
-        for definition in self.udf_definitions(entity.udf_type):
-            value = udfs.get(definition["id"])
-            if definition["name"].lower() not in sent or value is None:
-                continue
-            if definition["dataType"] in (2, 4):
-                try:
-                    float(value)
-                except ValueError:
-                    errors.append(
-                        f"The value of user-defined field '{definition['name']}' is not a number."
-                    )
-            elif (
-                definition["dataType"] in UDF_LIST_TYPES
-                and definition["id"] in self.udf_list_values
-            ):
-                allowed = {v.lower() for v in self.udf_list_values[definition["id"]]}
-                parts = value.split(",") if definition["dataType"] == MULTI_SELECT_CODE else [value]
-                if any(part.strip().lower() not in allowed for part in parts):
-                    errors.append(
-                        f"The value '{value}' is not in the list of user-defined field "
-                        f"'{definition['name']}'."
-                    )
-            elif definition["dataType"] == 3 and parse_datetime(value) is None:
-                errors.append(
-                    f"The value of user-defined field '{definition['name']}' is not a date."
-                )
-        return errors
-
-    def _rule_errors(
-        self, entity: EntityDef, record: dict[str, Any], old: dict[str, Any] | None
-    ) -> list[str]:
-        """Uniqueness and per-entity rules."""
-        rows = self.table(entity).rows.values()
-        others = [r for r in rows if old is None or r["id"] != old["id"]]
-        if entity.webhook_kind and entity.parent is None:
-            name = str(record.get("name") or "").lower()
-            if name and any(str(r["name"] or "").lower() == name for r in others):
-                return [f"A {entity.info_name} named '{record['name']}' already exists."]
-        if entity.parent is not None and entity.parent_field is not None:
-            key = next(p for p in ("fieldID", "udfFieldID", "resourceID") if p in record)
-            same = [
-                r
-                for r in others
-                if r[entity.parent_field] == record[entity.parent_field] and r[key] == record[key]
-            ]
-            if same:
-                return [f"{key} {record[key]} is already on webhook {record[entity.parent_field]}."]
-        if entity.name == "InventoryLocations":
-            name = str(record.get("locationName") or "").lower()
-            if any(str(r["locationName"] or "").lower() == name for r in others):
-                return [f"An inventory location named '{record['locationName']}' already exists."]
-        if entity.name == UDF_ENTITY:
-            if old is None and record.get("dataType") == MULTI_SELECT_CODE:
-                return ["Multi-select user-defined fields cannot be created through the API."]
-            name = str(record.get("name") or "").lower()
-            if any(
-                str(r["name"]).lower() == name and r["udfType"] == record["udfType"] for r in others
-            ):
-                return [f"A user-defined field named '{record['name']}' already exists."]
-        return []
-
     def _after_write(self, entity: EntityDef, record: dict[str, Any]) -> None:
         if entity.name == "InventoryLocations" and record.get("isDefault"):
             for row in self.table(entity).rows.values():
@@ -594,62 +492,3 @@ class Store:
 
 
 _READY_BY: Final = ("Fields", "UdfFields")
-
-
-def coerce(spec: FieldDef, value: Any) -> Any:
-    """``value`` as the field's type, accepting the string forms Autotask accepts."""
-    if value is None:
-        return None
-    kind = spec.data_type
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        raise ValueError(f"The value '{value}' is not valid for boolean field {spec.name}.")
-    if kind in ("integer", "long"):
-        number = _as_int(value)
-        if number is None:
-            raise ValueError(f"The value '{value}' is not valid for integer field {spec.name}.")
-        return number
-    if kind == "decimal":
-        if isinstance(value, bool):
-            raise ValueError(f"The value '{value}' is not valid for decimal field {spec.name}.")
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"The value '{value}' is not valid for decimal field {spec.name}."
-            ) from None
-    if kind == "datetime":
-        parsed = parse_datetime(str(value)) if isinstance(value, str) else None
-        if parsed is None:
-            raise ValueError(f"The value '{value}' is not valid for date field {spec.name}.")
-        return format_datetime(parsed)
-    if isinstance(value, dict | list):
-        raise ValueError(f"The value of {spec.name} must be a string.")
-    return value if isinstance(value, str) else str(value)
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return None
-
-
-class _GuidSource:
-    """Deterministic webhook GUIDs, so a seed renders the same every time."""
-
-    def __init__(self, seed: int) -> None:
-        self._random = random.Random(f"guid-{seed}")
-
-    def next(self) -> str:
-        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))

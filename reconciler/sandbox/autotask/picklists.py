@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
-from reconciler.sandbox import tenant
+from reconciler.sandbox.common import tenant
 
 #: The five entities that support webhooks, and the REST name of the entity each watches.
 WEBHOOK_KINDS: Final = ("Company", "Contact", "ConfigurationItem", "Ticket", "TicketNote")
@@ -30,9 +30,12 @@ WEBHOOK_UDF_TYPE: Final = {"Company": 1, "Contact": 2, "ConfigurationItem": 6, "
 
 
 def load_data(name: str) -> Any:
-    """A JSON file from ``reconciler/sandbox/data``."""
-    text = resources.files("reconciler.sandbox").joinpath("data", name).read_text("utf-8")
-    return json.loads(text)
+    """A JSON file from ``reconciler/sandbox/autotask/data``, or one the tenant shares with the
+    Salesbuildr simulator (:data:`tenant.SHARED_DATA`, in ``reconciler/sandbox/common/data``)."""
+    if name in tenant.SHARED_DATA:
+        return tenant.load_shared_data(name)
+    package = resources.files("reconciler.sandbox.autotask")
+    return json.loads(package.joinpath("data", name).read_text("utf-8"))
 
 
 @dataclass(frozen=True)
