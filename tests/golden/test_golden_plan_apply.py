@@ -1,0 +1,104 @@
+"""Golden: plan (text, Markdown, JSON, the saved plan), show, apply of the saved plan, the plan
+after it (no changes), export, and export -> plan = zero; against fresh demo/empty sandboxes.
+
+The saved plan is compared as normalised JSON (data/plan/*.json). Its ``observed`` fingerprints
+of webhooks are volatile: a live webhook's URL is the sandbox receiver's, whose port is free-
+chosen at start, and the fingerprint is a hash of the object as read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from golden_sandbox import SandboxFactory
+from golden_support import Normaliser, Transcript, check_golden, normalised_json, transcript
+
+EXAMPLE = "examples/mappings.yaml"
+
+
+def is_volatile_fingerprint(path: list[str]) -> bool:
+    return len(path) == 2 and path[0] == "observed" and path[1].startswith("webhooks[")
+
+
+def learn_volatile_fingerprints(plan_file: Path, normaliser: Normaliser) -> None:
+    """Fingerprints of webhooks in a saved plan, replaced wherever they appear in the text."""
+    observed = json.loads(plan_file.read_text(encoding="utf-8"))["observed"]
+    for address, value in observed.items():
+        if is_volatile_fingerprint(["observed", address]):
+            normaliser.extra[value] = "sha256:<fingerprint of a webhook: holds a sandbox port>"
+
+
+def check_saved_plan(name: str, plan_file: Path, normaliser: Normaliser) -> None:
+    text = plan_file.read_text(encoding="utf-8")
+    check_golden(name, normalised_json(text, normaliser))
+
+
+def plan_every_format(scenario: Transcript) -> None:
+    scenario.run("plan", EXAMPLE)
+    scenario.run("plan", EXAMPLE, "--format", "markdown")
+    scenario.run("plan", EXAMPLE, "--format", "json")
+    scenario.run("plan", EXAMPLE, "--detailed-exitcode")
+
+
+def test_plan_show_apply_replan_on_demo(sandboxes: SandboxFactory, workdir: Path) -> None:
+    sandbox = sandboxes("demo")
+    scenario = transcript("plan/demo-plan-show-apply.txt", env=sandbox.env, workdir=workdir)
+    plan_every_format(scenario)
+    scenario.run("plan", EXAMPLE, "--out", "plan.json")
+    learn_volatile_fingerprints(workdir / "plan.json", scenario.normaliser)
+    check_saved_plan("plan/demo-saved-plan.json", workdir / "plan.json", scenario.normaliser)
+    for fmt in ("text", "markdown", "json"):
+        scenario.run("show", "plan.json", "--format", fmt)
+
+    # One write at a time: the journal's order and the ids and ETags the simulators hand out
+    # follow the order of the writes, which parallel writes do not fix.
+    scenario.run("apply", "plan.json", "--parallelism", "1")  # a saved plan: no question
+    check_file("plan/demo-journal.jsonl", workdir / "plan.json.journal.jsonl", scenario)
+    scenario.run("plan", EXAMPLE, "--detailed-exitcode")
+    scenario.run("apply", "plan.json", "--auto-approve")  # applied already: stale
+    scenario.run("drift", EXAMPLE)
+    scenario.check()
+
+
+def test_parallel_apply_of_a_saved_plan(sandboxes: SandboxFactory, workdir: Path) -> None:
+    """The default parallelism: its progress lines are printed as each chain starts, at
+    dependency barriers, so they come in one order; the journal's order is not compared."""
+    sandbox = sandboxes("demo")
+    scenario = transcript("plan/demo-parallel-apply.txt", env=sandbox.env, workdir=workdir)
+    scenario.run("plan", EXAMPLE, "--out", "plan.json")
+    scenario.run("apply", "plan.json")
+    scenario.run("plan", EXAMPLE, "--detailed-exitcode")
+    scenario.check()
+
+
+def test_plan_and_apply_on_empty(sandboxes: SandboxFactory, workdir: Path) -> None:
+    sandbox = sandboxes("empty")
+    scenario = transcript("plan/empty-plan-apply.txt", env=sandbox.env, workdir=workdir)
+    plan_every_format(scenario)
+    scenario.run("apply", EXAMPLE)  # plans, then has no terminal to ask on
+    scenario.run("apply", EXAMPLE, "--auto-approve", "--parallelism", "1")
+    scenario.run("plan", EXAMPLE, "--detailed-exitcode")
+    scenario.check()
+
+
+def test_export_of_demo_and_of_the_applied_demo(sandboxes: SandboxFactory, workdir: Path) -> None:
+    sandbox = sandboxes("demo")
+    scenario = transcript("export/demo-export.txt", env=sandbox.env, workdir=workdir)
+    scenario.run("export")
+    scenario.run("export", "--section", "webhooks", "--section", "inventory")
+    scenario.run("export", "--out", "exported.yaml")
+    check_file("export/demo-exported.yaml", workdir / "exported.yaml", scenario)
+    scenario.run("export", "--out", "exported.yaml")  # exists: refused without --force
+    scenario.run("plan", "exported.yaml", "--detailed-exitcode")
+
+    scenario.run("apply", EXAMPLE, "--auto-approve", "--parallelism", "1")
+    scenario.run("export", "--out", "applied.yaml")
+    check_file("export/applied-exported.yaml", workdir / "applied.yaml", scenario)
+    scenario.run("plan", "applied.yaml", "--detailed-exitcode")
+    scenario.check()
+
+
+def check_file(name: str, written: Path, scenario: Transcript) -> None:
+    """A file a command wrote, normalised as its output is."""
+    check_golden(name, scenario.normaliser.text(written.read_text(encoding="utf-8")))
