@@ -67,10 +67,11 @@ class Outcome:
     stdout: str
     stderr: str
 
-    def transcript(self) -> str:
-        """The command, its exit code and both streams, in a form a diff reads well."""
+    def transcript(self, env_change: str = "") -> str:
+        """The command (after ``env_change``, what the scenario set or unset for it), its exit
+        code and both streams, in a form a diff reads well."""
         return (
-            "$ reconcile" + "".join(" " + _shell_word(a) for a in self.argv) + "\n"
+            f"$ {env_change}reconcile" + "".join(" " + _shell_word(a) for a in self.argv) + "\n"
             f"[exit {self.exit_code}]\n"
             f"--- stdout\n{_ended(self.stdout)}"
             f"--- stderr\n{_ended(self.stderr)}"
@@ -207,8 +208,8 @@ class Normaliser:
         text = _COMPACT_TIME.sub("<time>", text)
         return _JOB_ELAPSED.sub("(<s> s, job ", text)
 
-    def outcome(self, outcome: Outcome) -> str:
-        return self.text(outcome.transcript())
+    def outcome(self, outcome: Outcome, env_change: str = "") -> str:
+        return self.text(outcome.transcript(env_change))
 
 
 # --- comparing -----------------------------------------------------------------------------------
@@ -262,9 +263,10 @@ class Transcript:
         self.env = dict(env)
         self.cwd = cwd
         self.normaliser = normaliser
-        self.parts: list[Outcome | str] = []
+        self.parts: list[tuple[str, Outcome] | str] = []
 
     def run(self, *argv: str, env: Mapping[str, str | None] | None = None) -> Outcome:
+        """Run a command with the scenario's environment, changed by ``env`` (None: unset)."""
         whole = dict(self.env)
         for key, value in (env or {}).items():
             if value is None:
@@ -272,7 +274,7 @@ class Transcript:
             else:
                 whole[key] = value
         outcome = run_reconcile(argv, env=whole, cwd=self.cwd)
-        self.parts.append(outcome)
+        self.parts.append((_env_change(self.env, env or {}), outcome))
         return outcome
 
     def note(self, text: str) -> None:
@@ -280,7 +282,9 @@ class Transcript:
         self.parts.append(f"# {text}\n")
 
     def check(self) -> None:
-        texts = [p if isinstance(p, str) else self.normaliser.outcome(p) for p in self.parts]
+        texts = [
+            p if isinstance(p, str) else self.normaliser.outcome(p[1], p[0]) for p in self.parts
+        ]
         check_golden(self.name, "\n".join(texts))
 
 
@@ -304,6 +308,16 @@ def normalised_json(text: str, normaliser: Normaliser) -> str:
 
     document = walk(json.loads(text), [])
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _env_change(base: Mapping[str, str], change: Mapping[str, str | None]) -> str:
+    """``env -u A B=value `` for the transcript: what a command's environment changed."""
+    if not change:
+        return ""
+    unset = sorted(k for k, v in change.items() if v is None and k in base)
+    words = [f"-u {k}" for k in unset]
+    words += [f"{k}={_shell_word(v)}" for k, v in sorted(change.items()) if v is not None]
+    return "env " + " ".join(words) + " " if words else ""
 
 
 def transcript(name: str, *, env: Mapping[str, str], workdir: Path) -> Transcript:

@@ -102,3 +102,69 @@ def test_export_of_demo_and_of_the_applied_demo(sandboxes: SandboxFactory, workd
 def check_file(name: str, written: Path, scenario: Transcript) -> None:
     """A file a command wrote, normalised as its output is."""
     check_golden(name, scenario.normaliser.text(written.read_text(encoding="utf-8")))
+
+
+DESTRUCTIVE = """\
+version: 1
+policy:
+  manage: {inventory: full, webhooks: full, billing_codes: full}
+  max_deletes: 1
+billing_codes:
+  default: Hardware Sales
+inventory:
+  locations:
+    Main Warehouse: {active: true, default: true, track_stock: false}
+webhooks: {}
+"""
+
+
+def test_deletes_deactivations_and_thresholds(sandboxes: SandboxFactory, workdir: Path) -> None:
+    """``manage: full``: what the YAML drops is deactivated (inventory) or deleted (webhooks,
+    mapping rows); more deletes than ``max_deletes`` need --force."""
+    sandbox = sandboxes("demo")
+    (workdir / "full.yaml").write_text(DESTRUCTIVE, encoding="utf-8")
+    scenario = transcript("plan/demo-destructive.txt", env=sandbox.env, workdir=workdir)
+    scenario.run("plan", "full.yaml", "--detailed-exitcode")
+    scenario.run("plan", "full.yaml", "--format", "markdown")
+    scenario.run("apply", "full.yaml", "--auto-approve")
+    scenario.run("apply", "full.yaml", "--auto-approve", "--force", "--parallelism", "1")
+    scenario.run("plan", "full.yaml", "--detailed-exitcode")
+    scenario.check()
+
+
+def test_targeting_and_secret_rotation(sandboxes: SandboxFactory, workdir: Path) -> None:
+    sandbox = sandboxes("demo")
+    scenario = transcript("plan/demo-targeting.txt", env=sandbox.env, workdir=workdir)
+    scenario.run("plan", EXAMPLE, "--target", "webhooks")
+    scenario.run("plan", EXAMPLE, "--target", 'webhooks["sb-companies"]', "--format", "markdown")
+    scenario.run("plan", EXAMPLE, "--exclude", "webhooks", "--exclude", "purchase_order")
+    scenario.run("plan", EXAMPLE, "--target", "billing_codes.categories[*]")
+    scenario.run("plan", EXAMPLE, "--target", "webhoks")
+    scenario.run("plan", EXAMPLE, "--rotate-secrets", "--target", "webhook_receiver")
+    scenario.run("apply", EXAMPLE, "--auto-approve", "--parallelism", "1", "--target", "inventory")
+    scenario.run("plan", EXAMPLE, "--target", "inventory", "--detailed-exitcode")
+    scenario.check()
+
+
+def test_signed_and_edited_plans(sandboxes: SandboxFactory, workdir: Path) -> None:
+    """With RECONCILE_PLAN_SIGNING_KEY a saved plan is signed; show and apply check the seal."""
+    sandbox = sandboxes("demo")
+    key = {"RECONCILE_PLAN_SIGNING_KEY": "golden-signing-key"}
+    scenario = transcript("plan/demo-signed.txt", env=sandbox.env, workdir=workdir)
+    scenario.run("plan", EXAMPLE, "--out", "signed.json", env=key)
+    learn_volatile_fingerprints(workdir / "signed.json", scenario.normaliser)
+    signed = json.loads((workdir / "signed.json").read_text(encoding="utf-8"))
+    scenario.normaliser.extra[signed["signature"]] = "<signature: covers the checksum>"
+    scenario.run("show", "signed.json", env=key)
+    scenario.run("show", "signed.json", env={"RECONCILE_PLAN_SIGNING_KEY": "another-key"})
+    scenario.run("show", "signed.json")
+    scenario.run("plan", EXAMPLE, "--out", "unsigned.json")
+    scenario.run("apply", "unsigned.json", "--auto-approve", env=key)
+
+    edited = json.loads((workdir / "unsigned.json").read_text(encoding="utf-8"))
+    edited["policy"]["max_deletes"] = 500
+    (workdir / "edited.json").write_text(json.dumps(edited, indent=2), encoding="utf-8")
+    scenario.note("edited.json: unsigned.json with policy.max_deletes raised to 500")
+    scenario.run("show", "edited.json")
+    scenario.run("apply", "edited.json", "--auto-approve")
+    scenario.check()
