@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import getpass
-import json
 import logging
 import os
 import re
@@ -22,9 +21,8 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -155,7 +153,11 @@ _ISO_TIME = re.compile(
 )
 _COMPACT_TIME = re.compile(r"\b\d{8}T\d{6}Z\b")
 _JOB_ELAPSED = re.compile(r"\(\d+(\.\d+)? s, job ")
-_SHA256 = re.compile("sha256:" + _HASH)
+_AUTOTASK_LEFT = re.compile(r"(Autotask )[\d,]+( of [\d,]+ requests left)")
+_AUTOTASK_LEFT_JSON = re.compile(r'("autotask": \{\s*"limit": \d+,\s*"remaining": )\d+')
+_REQUEST_MS = re.compile(r"(-> \d{3}) \(\d+ ms\)")
+REQUEST_LINE = re.compile(r"^(\S+: )?(autotask|salesbuildr) (GET|POST|PUT|PATCH|DELETE) ")
+"""A ``-v`` log line of one API request (``-vv`` prefixes the logger's name)."""
 _PLAN_CHECKSUM = re.compile(r"(checksum\W{1,6})sha256:" + _HASH)
 _OTHER_LOOPBACK_PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d{2,5}\b")
 
@@ -170,6 +172,11 @@ class Normaliser:
     - the test's temporary directory: ``<workdir>``;
     - wall-clock times (ISO-8601 timestamps, ``20261203T081900Z`` stamps): ``<time>``;
     - a job's elapsed seconds on the progress lines of sync and import: ``<s>``;
+    - a request's milliseconds on the ``-v`` log lines: ``<ms>``;
+    - the Autotask requests left this hour (plan footer, JSON ``budgets.autotask.remaining``):
+      ``<left>``: ThresholdInformation is read while the other reads are out, so the count it
+      sees depends on how many of them the simulator served first (the number of requests a
+      plan sends is compared, in "API calls");
     - the plan checksum, which covers ``generated_at`` and the targets' ports: ``<checksum>``;
     - this machine's user, host name and the CLI's process id in lock holders and journals;
     - ``extra``: values a test found volatile (a fingerprint of an object holding a port).
@@ -206,6 +213,9 @@ class Normaliser:
         text = _PLAN_CHECKSUM.sub(r"\1sha256:<checksum>", text)
         text = _ISO_TIME.sub("<time>", text)
         text = _COMPACT_TIME.sub("<time>", text)
+        text = _AUTOTASK_LEFT.sub(r"\1<left>\2", text)
+        text = _AUTOTASK_LEFT_JSON.sub(r'\1"<left>"', text)
+        text = _REQUEST_MS.sub(r"\1 (<ms> ms)", text)
         return _JOB_ELAPSED.sub("(<s> s, job ", text)
 
     def outcome(self, outcome: Outcome, env_change: str = "") -> str:
@@ -265,8 +275,15 @@ class Transcript:
         self.normaliser = normaliser
         self.parts: list[tuple[str, Outcome] | str] = []
 
-    def run(self, *argv: str, env: Mapping[str, str | None] | None = None) -> Outcome:
-        """Run a command with the scenario's environment, changed by ``env`` (None: unset)."""
+    def run(
+        self,
+        *argv: str,
+        env: Mapping[str, str | None] | None = None,
+        unordered: re.Pattern[str] | None = None,
+    ) -> Outcome:
+        """Run a command with the scenario's environment, changed by ``env`` (None: unset).
+        ``unordered``: stderr lines matching it come in no fixed order (requests sent at once);
+        each unbroken run of them is sorted."""
         whole = dict(self.env)
         for key, value in (env or {}).items():
             if value is None:
@@ -274,7 +291,10 @@ class Transcript:
             else:
                 whole[key] = value
         outcome = run_reconcile(argv, env=whole, cwd=self.cwd)
-        self.parts.append((_env_change(self.env, env or {}), outcome))
+        shown = outcome
+        if unordered is not None:
+            shown = replace(outcome, stderr=sort_runs(outcome.stderr, unordered))
+        self.parts.append((_env_change(self.env, env or {}), shown))
         return outcome
 
     def note(self, text: str) -> None:
@@ -288,26 +308,18 @@ class Transcript:
         check_golden(self.name, "\n".join(texts))
 
 
-# --- JSON documents ------------------------------------------------------------------------------
-
-
-def normalised_json(text: str, normaliser: Normaliser) -> str:
-    """A JSON document normalised value by value (as text is) and printed with sorted keys; the
-    top-level ``checksum`` is the plan checksum (see :class:`Normaliser`)."""
-
-    def walk(value: Any, path: list[str]) -> Any:
-        if path == ["checksum"] and isinstance(value, str):
-            return _SHA256.sub("sha256:<checksum>", value)
-        if isinstance(value, dict):
-            return {normaliser.text(k): walk(v, [*path, k]) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v, [*path, str(i)]) for i, v in enumerate(value)]
-        if isinstance(value, str):
-            return normaliser.text(value)
-        return value
-
-    document = walk(json.loads(text), [])
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def sort_runs(text: str, pattern: re.Pattern[str]) -> str:
+    """``text`` with every unbroken run of lines matching ``pattern`` sorted (other lines stay)."""
+    lines, run, out = text.splitlines(keepends=True), [], []
+    for line in lines:
+        if pattern.search(line):
+            run.append(line)
+            continue
+        out.extend(sorted(run))
+        run = []
+        out.append(line)
+    out.extend(sorted(run))
+    return "".join(out)
 
 
 def _env_change(base: Mapping[str, str], change: Mapping[str, str | None]) -> str:

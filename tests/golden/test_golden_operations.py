@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from golden_sandbox import SandboxFactory
-from golden_support import Transcript, run_reconcile, transcript
+from golden_support import REQUEST_LINE, Transcript, run_reconcile, transcript
 from polling import poll
 from sandbox_clients import autotask_api, salesbuildr_api
 
@@ -157,4 +157,20 @@ def test_errors_before_any_request(sandboxes: SandboxFactory, workdir: Path) -> 
     (workdir / ".env").write_text("SALESBUILDR_API_KEY=from-dot-env\n", encoding="utf-8")
     scenario.note(".env sets SALESBUILDR_API_KEY")
     scenario.run("plan", EXAMPLE)
+    scenario.check()
+
+
+def test_verbose_request_logs(sandboxes: SandboxFactory, workdir: Path) -> None:
+    """``-v``: one line per API request. A plan sends its reads at once, so their lines are
+    compared sorted; a job's polls are sequential and keep their order."""
+    sandbox = sandboxes("demo")
+    scenario = transcript("operations/verbose.txt", env=sandbox.env, workdir=workdir)
+    scenario.run("-v", "plan", EXAMPLE, unordered=REQUEST_LINE)
+    scenario.run("-v", "plan", EXAMPLE, "--target", "inventory", unordered=REQUEST_LINE)
+    scenario.run("-vv", "sync", "--fields")
+    # Its reads (before and after the writes) go out at once too; the writes, one by one, are
+    # compared in order in data/plan/demo-journal.jsonl.
+    scenario.run(
+        "-v", "apply", EXAMPLE, "--auto-approve", "--parallelism", "1", unordered=REQUEST_LINE
+    )
     scenario.check()
