@@ -11,7 +11,7 @@ import pytest
 from golden_sandbox import SandboxFactory, start_golden_sandbox
 from golden_support import REPO
 
-from reconciler.sandbox.launch import Sandbox
+from reconciler.sandbox.common import Sandbox
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from reconciler.sandbox.launch import Sandbox, SandboxCredentials, start_sandbox
+from reconciler.sandbox.autotask import SandboxCredentials
+from reconciler.sandbox.common import Sandbox, start_sandbox
 
 CREDENTIALS = SandboxCredentials(
     autotask_username="api-golden@acme-it.example",
