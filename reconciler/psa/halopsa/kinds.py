@@ -24,7 +24,7 @@ from reconciler.kinds.base import (
     resolution_problem,
     sort_set_like,
 )
-from reconciler.kinds.catalog import Catalog
+from reconciler.kinds.catalog import Catalog, NameTable
 from reconciler.psa.halopsa import kinds_tables as t
 from reconciler.psa.halopsa.kinds_webhooks import HALO_WEBHOOK
 from reconciler.state import DeletePolicy, Resource
@@ -66,23 +66,20 @@ class HaloSettingsKind(SingletonKind):
         ids = dict(outcome.ids) if outcome else {}
         for name in sorted(self.list_fields & set(resource.attributes)):
             table = catalog.table(self._table_of(name))
-            shown: list[str] = []
             found: list[Any] = []
             for ref in resource.attributes[name] or []:
                 resolved = table.resolve(ref)
                 if resolved.entry is None:
                     problems.append(resolution_problem(resource, name, resolved))
                     continue
-                label = table.display(resolved.entry.id)
                 if resolved.entry.id in found:
+                    label = table.display(resolved.entry.id)
                     problems.append(
                         Problem(resource.address, f"'{label}' is listed twice", attribute=name)
                     )
                     continue
-                shown.append(label)
                 found.append(resolved.entry.id)
-            attributes[name] = shown
-            ids[name] = found
+            attributes[name], ids[name] = _shown_in_order(table, found)
         if problems:
             return None, problems
         return replace(resource, attributes=self.normalise(attributes), ids=ids), []
@@ -97,10 +94,17 @@ class HaloSettingsKind(SingletonKind):
             if listed is None:
                 attributes[name] = None
                 continue
-            table = catalog.table(self._table_of(name))
-            attributes[name] = [table.display(ident) for ident in listed]
-            ids[name] = list(listed)
+            attributes[name], ids[name] = _shown_in_order(
+                catalog.table(self._table_of(name)), listed
+            )
         return replace(resource, attributes=self.normalise(attributes), ids=ids)
+
+
+def _shown_in_order(table: NameTable, ids: Sequence[Any]) -> tuple[list[str], list[Any]]:
+    """Names as the table shows them and their ids, both in the order the names sort (so
+    ``ids[i]`` is the id of ``names[i]`` after :meth:`HaloSettingsKind.normalise`)."""
+    pairs = sorted(((table.display(i), i) for i in ids), key=lambda p: p[0].casefold())
+    return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
 ACCOUNT_CODE_ATTRIBUTES = ("income", "expense")
