@@ -197,7 +197,43 @@ PRODUCT_SETTINGS = HaloSettingsKind(
     ),
 )
 
-OPPORTUNITY_SETTINGS = HaloSettingsKind(
+
+@dataclass(frozen=True)
+class OpportunitySettingsKind(HaloSettingsKind):
+    def check(
+        self, desired: Sequence[Resource], live: Sequence[Resource], catalog: Catalog
+    ) -> list[Problem]:
+        """The type Salesbuildr creates opportunities with must be an enabled type, the one
+        the YAML states checked against the one live when the YAML states only the other
+        (both stated: the offline rule)."""
+        wanted = next((r for r in desired if r.kind == self.name), None)
+        if wanted is None or not {"type", "enabled_types"} & set(wanted.attributes):
+            return []
+        current = next((r for r in live if r.kind == self.name), None)
+
+        def effective(name: str) -> Any:
+            if name in wanted.attributes:
+                return wanted.ids.get(name)
+            return current.ids.get(name) if current is not None else None
+
+        chosen, enabled = effective("type"), effective("enabled_types")
+        if chosen is None or enabled is None or chosen in enabled:
+            return []
+        types = catalog.table(t.HALO_TICKET_TYPES)
+        stated = "type" if "type" in wanted.attributes else "enabled_types"
+        return [
+            Problem(
+                wanted.address,
+                f"opportunity type '{types.display(chosen)}' is not among the enabled types "
+                f"({', '.join(types.display(i) for i in enabled) or 'none'}), so Salesbuildr "
+                "would not import the opportunities it creates",
+                "state opportunities.enabled_types including it, or choose an enabled type",
+                attribute=stated,
+            )
+        ]
+
+
+OPPORTUNITY_SETTINGS = OpportunitySettingsKind(
     name="halo_opportunity_settings",
     section="opportunities",
     address_text="opportunities",
