@@ -1,0 +1,158 @@
+"""Live HaloPSA settings -> the section dicts of a ``psa: halopsa`` document that plans to zero.
+
+Pure: live resources (from the documents and ``/Webhook``) and the catalog of the same read in,
+plain dicts out, which the core's YAML writer prints (keys sorted case-insensitively there). Names,
+not ids: a shared name is written ``Name (#id)``, which resolves back to that one object. What
+cannot be written back so that it resolves (an id the tables do not know, an inactive object, an
+event number without a name) is left out and listed in :attr:`Exported.omitted`, for the writer
+to print as comments. Webhooks that post to Salesbuildr's receiver are written without ``url``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.kinds.base import MappingKind, address_keys
+from reconciler.kinds.catalog import Catalog
+from reconciler.kinds.webhooks import RECEIVER_URL
+from reconciler.psa.halopsa import kinds as k
+from reconciler.psa.halopsa import kinds_tables as t
+from reconciler.psa.halopsa.config import SECTIONS
+from reconciler.psa.halopsa.kinds_webhooks import HALO_WEBHOOK
+from reconciler.state import Resource
+
+
+@dataclass
+class Exported:
+    """The sections as dicts, and what was left out (address, reason)."""
+
+    sections: dict[str, Any] = field(default_factory=dict)
+    omitted: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _of(live: Iterable[Resource], kind: str) -> list[Resource]:
+    return sorted((r for r in live if r.kind == kind), key=lambda r: r.key.casefold())
+
+
+class _Export:
+    def __init__(self, catalog: Catalog, out: Exported):
+        self.catalog = t.with_constants(catalog)
+        self.out = out
+
+    def usable(self, where: str, table: str, ident: Any) -> bool:
+        entry = self.catalog.table(table).by_id(ident)
+        if entry is None:
+            self.out.omitted.append((where, f"#{ident} is not a known {t.WHAT.get(table, table)}"))
+            return False
+        if not entry.active:
+            self.out.omitted.append((where, f"'{entry.name}' is inactive"))
+            return False
+        return True
+
+    def mapping(self, live: Sequence[Resource], kind: MappingKind) -> dict[str, Any]:
+        rows: dict[str, Any] = {}
+        for row in _of(live, kind.name):
+            keys = row.ids.get("keys") or []
+            if not keys or not self.usable(row.address, kind.key_tables[0], keys[0]):
+                continue
+            value = row.ids.get(kind.value_attr)
+            if not self.usable(row.address, kind.value_table, value):
+                continue
+            rows[address_keys(row.address)[-1]] = row.attributes[kind.value_attr]
+        return rows
+
+    def settings(self, live: Sequence[Resource], kind: k.HaloSettingsKind) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for settings in _of(live, kind.name):
+            for spec in kind.fields:
+                value = settings.attributes.get(spec.name)
+                if value is None:
+                    continue
+                where = f"{kind.address_text}.{spec.name}"
+                if spec.table is None:
+                    found[spec.name] = value
+                elif spec.name in kind.list_fields:
+                    ids = settings.ids.get(spec.name) or []
+                    found[spec.name] = [
+                        shown
+                        for shown, ident in zip(value, ids, strict=True)
+                        if self.usable(where, spec.table, ident)
+                    ]
+                elif self.usable(where, spec.table, settings.ids.get(spec.name)):
+                    found[spec.name] = value
+        return found
+
+
+def export_sections(
+    live: Iterable[Resource], catalog: Catalog, sections: Sequence[str] = SECTIONS
+) -> Exported:
+    """The live settings of ``sections`` as the dicts a document holds."""
+    resources = list(live)
+    out = Exported()
+    e = _Export(catalog, out)
+    if "products" in sections:
+        products = e.settings(resources, k.PRODUCT_SETTINGS)
+        for name, kind in (
+            ("categories", k.PRODUCT_CATEGORIES),
+            ("types", k.PRODUCT_TYPES),
+            ("groups", k.PRODUCT_GROUPS),
+        ):
+            products[name] = e.mapping(resources, kind)
+        out.sections["products"] = products
+    if "opportunities" in sections:
+        opportunities = e.settings(resources, k.OPPORTUNITY_SETTINGS)
+        opportunities["statuses"] = {
+            "to_salesbuildr": e.mapping(resources, k.STATUS_TO_SALESBUILDR),
+            "to_halopsa": e.mapping(resources, k.STATUS_TO_HALOPSA),
+        }
+        out.sections["opportunities"] = opportunities
+    if "companies" in sections:
+        companies = e.settings(resources, k.COMPANY_SETTINGS)
+        companies["address_lines"] = e.mapping(resources, k.ADDRESS_LINES)
+        out.sections["companies"] = companies
+    if "quotes" in sections:
+        out.sections["quotes"] = {"statuses": e.mapping(resources, k.QUOTE_STATUSES)}
+    if "account_codes" in sections:
+        codes: dict[str, Any] = {}
+        for row in _of(resources, k.ACCOUNT_CODES.name):
+            keys = row.ids.get("keys") or []
+            pair = {n: v for n, v in row.attributes.items() if v not in (None, "")}
+            if keys and pair and e.usable(row.address, t.HALO_ITEM_GROUPS, keys[0]):
+                codes[row.key] = pair
+        out.sections["account_codes"] = codes
+    if "webhooks" in sections:
+        out.sections["webhooks"] = _webhooks(resources, catalog, out)
+    return out
+
+
+def _webhooks(live: Sequence[Resource], catalog: Catalog, out: Exported) -> dict[str, Any]:
+    receiver = catalog.facts.get(RECEIVER_URL)
+    hooks: dict[str, Any] = {}
+    for hook in _of(live, HALO_WEBHOOK.name):
+        a = hook.attributes
+        name = str(a.get("name") or "")
+        if name.strip() != name or not name or name in hooks:
+            out.omitted.append((hook.address, "its name cannot be a YAML key of its own"))
+            continue
+        events = [e for e in a.get("events") or [] if not str(e).startswith("eventno ")]
+        unnamed = [e for e in a.get("events") or [] if str(e).startswith("eventno ")]
+        if unnamed:
+            out.omitted.append(
+                (hook.address, "subscribes to " + ", ".join(unnamed) + ", which has no event name")
+            )
+            continue
+        if not events:
+            out.omitted.append((hook.address, "subscribes to no event"))
+            continue
+        entry: dict[str, Any] = {"events": events, "active": bool(a.get("active"))}
+        if a.get("url") != receiver:
+            entry["url"] = a.get("url")
+        hooks[name] = entry
+    return hooks
+
+
+def document(exported: Exported) -> dict[str, Any]:
+    """A whole document: ``version``, ``psa`` and the exported sections."""
+    return {"version": 1, "psa": "halopsa", **exported.sections}
