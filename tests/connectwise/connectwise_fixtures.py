@@ -21,9 +21,9 @@ from starlette.routing import Route
 
 from reconciler.psa.connectwise.client import ConnectWiseClient
 from reconciler.psa.connectwise.credentials import ConnectWiseCredentials as ClientCredentials
+from reconciler.sandbox.common.server import RunningServer, serve_in_thread
 from reconciler.sandbox.connectwise import ConnectWiseCredentials, create_app, export_lines
 from reconciler.sandbox.connectwise.app import ConnectWiseSimulator
-from reconciler.sandbox.server import RunningServer, serve_in_thread
 
 CREDENTIALS = ConnectWiseCredentials(
     company="acmetest",

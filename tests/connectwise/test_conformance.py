@@ -32,8 +32,8 @@ from connectwise_schema import (
 from reconciler.psa.connectwise import endpoints
 from reconciler.psa.connectwise.client import ConnectWiseClient, replace
 from reconciler.psa.connectwise.credentials import ACCEPT
+from reconciler.sandbox.common.server import serve_in_thread
 from reconciler.sandbox.connectwise import API_BASE_PATH, OUT_OF_SUBSET_ROUTES, create_app
-from reconciler.sandbox.server import serve_in_thread
 
 DOCUMENT = load_document()
 SERVED = create_app("empty", credentials=CREDENTIALS).routes()

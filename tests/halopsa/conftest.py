@@ -16,8 +16,8 @@ from starlette.routing import Route
 
 from reconciler.psa.halopsa.client import HaloClient
 from reconciler.psa.halopsa.connection import HaloConnection
+from reconciler.sandbox.common.server import RunningServer, serve_in_thread
 from reconciler.sandbox.halopsa import HaloCredentials, HaloSimulator, create_app
-from reconciler.sandbox.server import RunningServer, serve_in_thread
 
 CLIENT_ID = "halo-test-client"
 CLIENT_SECRET = "halo-test-secret-0123456789"
