@@ -206,6 +206,7 @@ class Callback(_Model):
     )
     active: bool = Field(
         default=True,
+        strict=True,
         description="Active in ConnectWise (inactiveFlag false). Omitted: true.",
         examples=[True],
     )
@@ -218,6 +219,7 @@ class Callback(_Model):
     )
     self_suppressed: bool | None = Field(
         default=None,
+        strict=True,
         description="isSelfSuppressedFlag: changes made by the API member that owns the callback "
         "do not fire it. Omitted: kept as live.",
         examples=[True],
