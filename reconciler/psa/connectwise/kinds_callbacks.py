@@ -16,7 +16,7 @@ document (its ``type``/``level`` are plain strings).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -120,14 +120,16 @@ class CallbackKind(KindDefaults):
             created["object_id"] = OWNER_OBJECT_ID
         return created
 
-    def live(self, row: Mapping[str, Any]) -> Resource | None:
-        """A live callback; None for one of a type the section does not hold (never managed)."""
+    def live(self, row: Mapping[str, Any], *, address_key: str | None = None) -> Resource | None:
+        """A live callback; None for one of a type the section does not hold (never managed).
+        ``address_key`` keeps the addresses of callbacks sharing a description apart
+        (:func:`live_callbacks`); their key stays the description, so matching sees both."""
         kind = _from_wire(row.get("type"), TYPES)
         if kind not in TYPES:
             return None
         description = str(row.get("description") or "")
         return Resource(
-            address=self.address_of(description),
+            address=self.address_of(address_key if address_key is not None else description),
             kind=self.name,
             section=SECTION,
             key=description,
@@ -159,6 +161,25 @@ class CallbackKind(KindDefaults):
             wire: value for wire, value in values.items() if WIRE_ATTRIBUTES[wire] in change.changed
         }
         return [WireWrite(ENTITY, "update", what, patch, WIRE_ATTRIBUTES)] if patch else []
+
+
+def live_callbacks(rows: Iterable[Mapping[str, Any]]) -> list[Resource]:
+    """The live callbacks of ``rows`` (``/system/callbacks``) that the section holds, each at
+    its own address: ``description``, or ``description (#id)`` where several share it (a State
+    holds one resource per address; plan then reports the ambiguity instead of losing one)."""
+    mine = [row for row in rows if _from_wire(row.get("type"), TYPES) in TYPES]
+    counts: dict[str, int] = {}
+    for row in mine:
+        text = str(row.get("description") or "")
+        counts[text] = counts.get(text, 0) + 1
+    found: list[Resource] = []
+    for row in mine:
+        text = str(row.get("description") or "")
+        key = text if counts[text] == 1 else f"{text} (#{row.get('id')})"
+        resource = CALLBACK.live(row, address_key=key)
+        if resource is not None:
+            found.append(resource)
+    return found
 
 
 def wire_values(attributes: Mapping[str, Any]) -> dict[str, Any]:

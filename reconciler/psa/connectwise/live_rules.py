@@ -55,7 +55,7 @@ def field_rules(schema: Mapping[str, object]) -> dict[str, SchemaField]:
 
 
 CALLBACK_ENTRY: dict[str, SchemaField] = {
-    "id": SchemaField("id", "integer", nullable=True),
+    "id": SchemaField("id", "integer"),
     "description": SchemaField("description", "string", max_length=100),
     "url": SchemaField("url", "string", required=True),
     "objectId": SchemaField("objectId", "integer", required=True, nullable=True),
