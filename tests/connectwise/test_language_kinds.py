@@ -16,7 +16,7 @@ from language_fixtures import (
 from reconciler.kinds.catalog import Catalog
 from reconciler.plan.live_rules import planned
 from reconciler.plan.model import Action
-from reconciler.psa.connectwise.kinds import CATEGORY_MAPPING, COMPANY_SETTINGS
+from reconciler.psa.connectwise.kinds import CATEGORY_MAPPING, COMPANY_SETTINGS, INVENTORY_SETTINGS
 from reconciler.psa.connectwise.kinds_callbacks import CALLBACK, live_callbacks
 from reconciler.psa.connectwise.kinds_registry import KINDS
 from reconciler.psa.connectwise.kinds_ticket import TICKET_SETTINGS
@@ -163,7 +163,16 @@ def test_ticket_fields_are_looked_up_on_their_board() -> None:
 def test_a_status_of_another_board_is_unknown_on_this_one() -> None:
     _, problems = resolve(HEAD + "ticket_settings: {board: Help Desk, status: In Progress}\n")
 
-    assert messages(problems) == ["unknown status of board 'Help Desk' 'In Progress'"]
+    assert messages(problems) == ["unknown status 'In Progress' on board 'Help Desk'"]
+    assert problems[0].hint == "valid names: 'New'"
+
+
+def test_an_inactive_status_of_the_board_is_refused() -> None:
+    _, problems = resolve(
+        HEAD + "ticket_settings: {board: Professional Services, status: Closed}\n"
+    )
+
+    assert messages(problems) == ["status 'Closed' is inactive on board 'Professional Services'"]
 
 
 def test_a_subtype_the_type_does_not_allow_is_refused() -> None:
@@ -375,3 +384,18 @@ def test_live_callbacks_sharing_a_description_keep_apart_and_other_types_stay_ou
         ('callbacks["Twice (#9)"]', "Twice"),
         ('callbacks["Once"]', "Once"),
     ]
+
+
+def test_a_present_section_manages_only_the_settings_it_states() -> None:
+    cat = catalog()
+    live = [
+        INVENTORY_SETTINGS.live({"warehouses": [1, 2]}, cat, raw={}),
+        COMPANY_SETTINGS.live({"type_priority": [1], "statuses": [1]}, cat, raw={}),
+    ]
+
+    unstated = plan(HEAD + "inventory: {}\ncompanies: {}\n", live, cat=cat)
+    emptied = plan(HEAD + "inventory: {warehouses: []}\n", live, cat=cat)
+
+    assert list(unstated.pending) == []
+    (change,) = emptied.pending
+    assert (change.address, change.after) == ("inventory", {"warehouses": []})

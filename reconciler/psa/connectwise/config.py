@@ -229,10 +229,11 @@ class Callback(_Model):
 class Inventory(_Model):
     """Inventories page: ConnectWise warehouse stock levels synchronised into Salesbuildr."""
 
-    warehouses: list[NameOrId] = Field(
-        default_factory=list,
-        description="ConnectWise warehouses whose stock Salesbuildr synchronises. The page's "
-        "controls are not shown in the help centre; a choice of warehouses is" + INFERRED + ".",
+    warehouses: list[NameOrId] | None = Field(
+        default=None,
+        description="ConnectWise warehouses whose stock Salesbuildr synchronises (an empty list: "
+        "none; omitted: not managed). The page's controls are not shown in the help centre; a "
+        "choice of warehouses is" + INFERRED + ".",
         examples=[["Main Warehouse"]],
     )
 

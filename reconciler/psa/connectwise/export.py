@@ -191,8 +191,7 @@ def _callback(row: Resource, receiver: Any) -> dict[str, Any] | None:
 
 
 def _inventory(state: State, catalog: Catalog, notes: list[str]) -> dict[str, Any]:
-    settings = _settings(state, catalog, INVENTORY_SETTINGS, notes)
-    return {"warehouses": settings.get("warehouses", [])}
+    return _settings(state, catalog, INVENTORY_SETTINGS, notes)
 
 
 def _ticket_settings(state: State, catalog: Catalog, notes: list[str]) -> dict[str, Any]:

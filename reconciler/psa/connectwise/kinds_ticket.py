@@ -54,10 +54,7 @@ def _associations(catalog: Catalog, board: Any) -> list[Entry]:
 
 
 def _on_board(table: NameTable, board: Entry, what: str) -> NameTable:
-    return NameTable(
-        f"{what} of board '{board.name}'",
-        [e for e in table.entries if str(e.parent) == str(board.id)],
-    )
+    return NameTable(what, [e for e in table.entries if str(e.parent) == str(board.id)])
 
 
 def _within_board(
@@ -73,7 +70,7 @@ def _within_board(
         return Resolved(None, f"the {_WHAT[spec.name]} is looked up on the board, which is unknown")
     outcome = _on_board(table, board, _WHAT[spec.name]).resolve(value)
     if outcome.entry is None:
-        return outcome
+        return Resolved(None, f"{outcome.message} on board '{board.name}'", outcome.hint)
     type_entry = resolved.get("type")
     if (
         spec.name == "subtype"

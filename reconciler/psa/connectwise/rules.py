@@ -203,7 +203,7 @@ def _callbacks(config: ConnectWiseConfig, error: Error) -> None:
 
 
 def _inventory(config: ConnectWiseConfig, error: Error) -> None:
-    if config.inventory is not None:
+    if config.inventory is not None and config.inventory.warehouses is not None:
         _unique_items(config.inventory.warehouses, ("inventory", "warehouses"), "warehouse", error)
 
 
