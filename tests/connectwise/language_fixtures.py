@@ -24,6 +24,7 @@ from reconciler.psa.connectwise.rules import LoadedConnectWise, parse_document
 from reconciler.state import Resource, State
 
 FILE = "mappings.yaml"
+HEAD = "version: 1\npsa: connectwise\n"
 RECEIVER = "https://acme.salesbuildr.com/callbacks/connectwise"
 PROFESSIONAL_SERVICES, HELP_DESK, ARCHIVE = 10, 20, 30
 
