@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 import yaml
-from language_fixtures import RECEIVER, catalog, load, plan
+from language_fixtures import ISSUE_EXAMPLE, RECEIVER, catalog, load, plan, resolve
 from test_language_kinds import callback_row
 
-from reconciler.kinds.catalog import Catalog
+from reconciler.envvars import escape_literal
+from reconciler.kinds.catalog import Catalog, Entry, NameTable
 from reconciler.plan.model import Action, Change, Plan, Risk
+from reconciler.psa.connectwise import kinds_tables as t
 from reconciler.psa.connectwise.config import SECTIONS
 from reconciler.psa.connectwise.export import export_sections
 from reconciler.psa.connectwise.kinds_callbacks import live_callbacks
@@ -283,3 +285,70 @@ def test_a_plan_of_valid_callbacks_passes_the_write_checks() -> None:
 
     assert [c.action for c in result.pending] == [Action.CREATE]
     assert check_plan(result) == []
+
+
+def _escaped(value: Any) -> Any:
+    """What the core's dumper does to every string (``${`` is written ``$${``)."""
+    if isinstance(value, str):
+        return escape_literal(value)
+    if isinstance(value, dict):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
+
+
+HOSTILE = "${env:SALESBUILDR_API_KEY}\nversion: 2 \u202e"
+
+
+def test_hostile_live_names_are_data_the_exported_file_plans_to_zero() -> None:
+    cat = catalog()
+    cat.tables[t.CW_WAREHOUSES] = NameTable(
+        "ConnectWise warehouse", [Entry(1, HOSTILE), Entry(2, "Old", active=False)]
+    )
+    state = State.of(
+        [
+            *live_resources("inventory", {"warehouseIds": [1, 2]}, cat),
+            *live_callbacks([callback_row(5, HOSTILE, level="Ticket\nx")]),
+        ]
+    )
+
+    exported = export_sections(state, cat, ["inventory", "callbacks"])
+    text = yaml.safe_dump(
+        _escaped({"version": 1, "psa": "connectwise", **exported.sections}), sort_keys=False
+    )
+    result = plan(text, list(state), cat=cat)
+
+    assert exported.sections == {"inventory": {"warehouses": [HOSTILE]}, "callbacks": {}}
+    # The inactive warehouse is left out (and said), so the plan drops it; nothing else moves.
+    (change,) = result.pending
+    assert (change.address, change.after) == ("inventory", {"warehouses": [HOSTILE]})
+    assert len(exported.notes) == 2
+    assert all(note.isprintable() for note in exported.notes)
+
+
+def test_the_documents_a_plan_writes_hold_the_resolved_ids() -> None:
+    desired, problems = resolve(ISSUE_EXAMPLE)
+    assert [p for p in problems if p.severity == "error"] == []
+    base = {"unmanagedField": True}
+
+    bodies = {section: document_body(section, desired, base) for section in PAGES}
+
+    assert bodies["ticket_settings"] == {
+        "unmanagedField": True,
+        "boardId": 10,
+        "statusId": 101,
+        "typeId": 111,
+        "subtypeId": 121,
+        "itemId": 131,
+        "priorityId": 3,
+    }
+    assert bodies["companies"]["typePriority"] == [1, 2, 3]
+    assert bodies["companies"]["statusIds"] == [1]
+    assert bodies["companies"]["toConnectwise"] == [
+        {"companyType": "customer", "connectwiseCompanyTypeId": 1}
+    ]
+    assert bodies["categories"]["mappings"] == [
+        {"connectwiseCategoryId": 1, "connectwiseSubcategoryId": 11, "categoryId": "c2"}
+    ]
+    assert bodies["inventory"] == {"unmanagedField": True, "warehouseIds": [1]}

@@ -10,6 +10,7 @@ left out and said in a note, so nothing is lost silently.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,11 +62,17 @@ def _value(shown: Any, ident: Any) -> Any:
     return shown
 
 
+def quoted(text: str) -> str:
+    """A live name inside a note: quoted, and escaped (JSON style) when it holds a line break,
+    a control, bidi or zero-width character, so a note stays one line of visible text."""
+    return f"'{text}'" if text.isprintable() else json.dumps(text)
+
+
 def _inactive(catalog: Catalog, table: str, ident: Any) -> str | None:
     entry = catalog.table(table).by_id(ident)
     if entry is None or entry.active:
         return None
-    return f"'{catalog.table(table).label(entry)}' is inactive"
+    return f"{quoted(catalog.table(table).label(entry))} is inactive"
 
 
 def _mapping(state: State, catalog: Catalog, kind: MappingKind, notes: list[str]) -> dict[str, Any]:
@@ -153,23 +160,28 @@ def _callbacks(state: State, catalog: Catalog, notes: list[str]) -> dict[str, An
     found: dict[str, Any] = {}
     for description, group in sorted(spelled.items(), key=lambda item: item[0].casefold()):
         if len(group) > 1:
-            ids = ", ".join(str(r.ids.get("id")) for r in group)
+            ids = ", ".join(_ident(r) for r in group)
             notes.append(
-                f"callbacks: {len(group)} live callbacks are described '{description}' (ids "
+                f"callbacks: {len(group)} live callbacks are described {quoted(description)} (ids "
                 f"{ids}); left out, as the description is a callback's key: give one another "
                 "description in ConnectWise"
             )
             continue
         if not description:
-            notes.append(f"callbacks: callback {group[0].ids.get('id')} has no description")
+            notes.append(f"callbacks: callback {_ident(group[0])} has no description")
             continue
         callback = _callback(group[0], receiver)
         if callback is None:
             level = group[0].attributes.get("level")
-            notes.append(f"{group[0].address} left out: level '{level}' is not modelled")
+            notes.append(f"{group[0].address} left out: level {quoted(str(level))} is not modelled")
             continue
         found[description] = callback
     return found
+
+
+def _ident(row: Resource) -> str:
+    text = str(row.ids.get("id"))
+    return text if text.isdigit() else quoted(text)
 
 
 def _callback(row: Resource, receiver: Any) -> dict[str, Any] | None:
