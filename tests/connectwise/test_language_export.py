@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 from language_fixtures import ISSUE_EXAMPLE, RECEIVER, catalog, load, plan, resolve
@@ -352,3 +353,33 @@ def test_the_documents_a_plan_writes_hold_the_resolved_ids() -> None:
         {"connectwiseCategoryId": 1, "connectwiseSubcategoryId": 11, "categoryId": "c2"}
     ]
     assert bodies["inventory"] == {"unmanagedField": True, "warehouseIds": [1]}
+
+
+CONTRACT = (
+    Path(__file__).resolve().parents[2] / "reconciler/psa/connectwise/salesbuildr_documents.json"
+)
+
+
+def _page_schema(page: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(CONTRACT.read_text())
+    jsonschema.Draft202012Validator.check_schema(document)
+    return {"$defs": document["$defs"], "$ref": f"#/$defs/{page}"}
+
+
+@pytest.mark.parametrize("section", sorted(PAGES))
+def test_every_body_the_kinds_read_and_write_holds_the_contract(section: str) -> None:
+    schema = _page_schema(PAGES[section])
+    desired, _ = resolve(ISSUE_EXAMPLE)
+    defaults = {
+        name: prop.get("default")
+        for name, prop in schema["$defs"][PAGES[section]]["properties"].items()
+    }
+
+    for body in (DOCUMENTS[section], defaults, document_body(section, desired, defaults)):
+        jsonschema.validate(body, schema)
+
+
+def test_the_contract_has_one_document_per_page_and_no_other() -> None:
+    document = json.loads(CONTRACT.read_text())
+
+    assert set(document["$defs"]) == set(PAGES.values())

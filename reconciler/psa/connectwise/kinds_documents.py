@@ -1,10 +1,12 @@
 """Salesbuildr's ConnectWise settings documents <-> the resources of their kinds (pure).
 
 One document per admin page, ``/integration/connectwise/settings/{page}``, shapes as proposed in
-``docs/salesbuildr-contract.md``. :func:`live_resources` turns the bodies read into live
-resources (ids shown through the catalog, as the YAML side is); :func:`document_body` turns the
-resources a page should hold after apply back into its body, for the writer's ``PUT``. A
-document's fields the YAML does not manage are kept from the body read (``base``).
+``docs/salesbuildr-contract.md`` and declared as data in ``salesbuildr_documents.json`` beside
+this module (a JSON Schema per page; the tests hold every body here to it).
+:func:`live_resources` turns the bodies read into live resources (ids shown through the
+catalog, as the YAML side is); :func:`document_body` turns the resources a page should hold
+after apply back into its body, for the writer's ``PUT``. A document's fields the YAML does not
+manage are kept from the body read (``base``).
 """
 
 from __future__ import annotations
