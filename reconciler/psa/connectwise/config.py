@@ -213,7 +213,6 @@ class Callback(_Model):
     payload_version: str | None = Field(
         default=None,
         min_length=1,
-        max_length=10,
         description="ConnectWise's payloadVersion of the posted body. Omitted: kept as live.",
         examples=["2"],
     )

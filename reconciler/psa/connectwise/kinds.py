@@ -55,6 +55,10 @@ class ChoiceMappingKind(MappingKind):
             return None, [resolution_problem(resource, "", resolved)]
         shown = table.display(resolved.entry.id)
         value = str(resource.attributes[self.value_attr])
+        if value not in self.choices:
+            choices = " | ".join(self.choices)
+            message = f"'{value}' is not one of {choices}"
+            return None, [Problem(resource.address, message, attribute=self.value_attr)]
         return (
             replace(
                 resource,

@@ -22,8 +22,6 @@ from reconciler.state import Resource
 BOARD_SCOPED = ("status", "type", "subtype", "item")
 """Fields whose objects belong to the board."""
 
-_WHAT = {"status": "status", "type": "type", "subtype": "subtype", "item": "item"}
-
 
 def subtype_allowed(catalog: Catalog, board: Any, type_id: Any, subtype: Entry) -> bool:
     if any(str(i) == str(type_id) for i in subtype.extra.get(t.TYPE_IDS) or ()):
@@ -67,8 +65,8 @@ def _within_board(
     if board is None:
         # The board did not resolve (reported on its own) or is not stated (rules.py refuses
         # that offline): nothing to look the name up in.
-        return Resolved(None, f"the {_WHAT[spec.name]} is looked up on the board, which is unknown")
-    outcome = _on_board(table, board, _WHAT[spec.name]).resolve(value)
+        return Resolved(None, f"the {spec.name} is looked up on the board, which is unknown")
+    outcome = _on_board(table, board, spec.name).resolve(value)
     if outcome.entry is None:
         return Resolved(None, f"{outcome.message} on board '{board.name}'", outcome.hint)
     type_entry = resolved.get("type")
