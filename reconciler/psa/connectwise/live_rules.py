@@ -1,0 +1,158 @@
+"""Plan passes => apply succeeds, for the ConnectWise writes: every request a plan sends to
+ConnectWise checked, before any write, against what the vendor document states of its schema
+(``maxLength``, ``required``, the type). The names the other attributes use are checked at
+resolution (they exist, are active, a subtype belongs to its type on the board:
+:mod:`.kinds_ticket`).
+
+Pure. The constraints are data (:data:`SCHEMAS`), taken from ``connectwise-openapi-subset.json``
+by :func:`field_rules` (a unit test holds the two equal), so the session needs no read for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reconciler.kinds.base import Kind, Problem
+from reconciler.kinds.constraints import PARENT_ID, SECRET_VALUE, WireWrite
+from reconciler.plan.live_rules import planned
+from reconciler.plan.model import Plan
+from reconciler.psa.connectwise.kinds_registry import BY_NAME
+
+
+@dataclass(frozen=True)
+class SchemaField:
+    """One property of a vendor schema as far as a write can break it."""
+
+    name: str
+    data_type: str = "string"
+    max_length: int = 0
+    required: bool = False
+    nullable: bool = False
+
+
+SchemaRules = Mapping[str, SchemaField]
+"""Property name -> its rule, for one schema."""
+
+
+def field_rules(schema: Mapping[str, object]) -> dict[str, SchemaField]:
+    """The rules an OpenAPI ``components.schemas`` entry states (object properties only)."""
+    required = set(schema.get("required") or ())  # type: ignore[call-overload]
+    rules: dict[str, SchemaField] = {}
+    properties = schema.get("properties") or {}
+    assert isinstance(properties, Mapping)
+    for name, spec in properties.items():
+        if not isinstance(spec, Mapping) or "$ref" in spec:
+            continue
+        rules[name] = SchemaField(
+            name=name,
+            data_type=str(spec.get("type", "object")),
+            max_length=int(spec.get("maxLength", 0)),
+            required=name in required,
+            nullable=bool(spec.get("nullable", False)),
+        )
+    return rules
+
+
+CALLBACK_ENTRY: dict[str, SchemaField] = {
+    "id": SchemaField("id", "integer"),
+    "description": SchemaField("description", "string", max_length=100),
+    "url": SchemaField("url", "string", required=True),
+    "objectId": SchemaField("objectId", "integer", required=True, nullable=True),
+    "type": SchemaField("type", "string", required=True),
+    "level": SchemaField("level", "string", required=True),
+    "memberId": SchemaField("memberId", "integer", nullable=True),
+    "payloadVersion": SchemaField("payloadVersion", "string"),
+    "inactiveFlag": SchemaField("inactiveFlag", "boolean", nullable=True),
+    "isSoapCallbackFlag": SchemaField("isSoapCallbackFlag", "boolean", nullable=True),
+    "isSelfSuppressedFlag": SchemaField("isSelfSuppressedFlag", "boolean", nullable=True),
+    "connectWiseID": SchemaField("connectWiseID", "string"),
+    "_info": SchemaField("_info", "object"),
+}
+"""``CallbackEntry`` of the vendor document, version 2025.1 (the only schema the ConnectWise
+kinds write: every other page is a Salesbuildr document)."""
+
+SCHEMAS: dict[str, SchemaRules] = {"CallbackEntry": CALLBACK_ENTRY}
+
+_PYTHON_TYPES = {"string": (str,), "integer": (int,), "boolean": (bool,), "number": (int, float)}
+
+
+def check_write(write: WireWrite, rules: SchemaRules) -> list[tuple[str, str, str]]:
+    """(message, hint, attribute) for everything ``rules`` says ConnectWise would refuse."""
+    problems: list[tuple[str, str, str]] = []
+    if write.operation == "delete":
+        return problems
+    for name, value in write.values.items():
+        spec = rules.get(name)
+        attribute = write.attributes.get(name, "")
+        if spec is None or value is SECRET_VALUE or value is PARENT_ID:
+            continue
+        if value is None:
+            if spec.required and not spec.nullable:
+                problems.append(
+                    (
+                        f"{write.entity}.{name} is required by ConnectWise, but {write.what} "
+                        "sets it to nothing",
+                        "set it in the YAML",
+                        attribute,
+                    )
+                )
+            continue
+        expected = _PYTHON_TYPES.get(spec.data_type)
+        wrong_bool = isinstance(value, bool) and spec.data_type in ("integer", "number")
+        if expected is not None and (not isinstance(value, expected) or wrong_bool):
+            problems.append(
+                (
+                    f"{write.entity}.{name} is a {spec.data_type} in ConnectWise; {write.what} "
+                    f"gives {type(value).__name__}",
+                    "fix the value in the YAML",
+                    attribute,
+                )
+            )
+            continue
+        if spec.data_type == "string" and spec.max_length and len(str(value)) > spec.max_length:
+            problems.append(
+                (
+                    f"{write.entity}.{name} is at most {spec.max_length} characters in "
+                    f"ConnectWise; {write.what} gives {len(str(value))}",
+                    f"shorten it to {spec.max_length} characters or fewer",
+                    attribute,
+                )
+            )
+    if write.operation == "create":
+        for spec in rules.values():
+            if spec.required and spec.name not in write.values:
+                problems.append(
+                    (
+                        f"{write.entity}.{spec.name} is required by ConnectWise, but "
+                        f"{write.what} gives no value for it",
+                        "set it in the YAML",
+                        write.attributes.get(spec.name, ""),
+                    )
+                )
+    return problems
+
+
+def check_plan(
+    plan: Plan,
+    kinds: Mapping[str, Kind] = BY_NAME,
+    schemas: Mapping[str, SchemaRules] = SCHEMAS,
+) -> list[Problem]:
+    """What ConnectWise would refuse of the plan's writes, one problem per (object, attribute,
+    message)."""
+    problems: list[Problem] = []
+    seen: set[tuple[str, str, str]] = set()
+    for change in plan.pending:
+        kind = kinds.get(change.kind)
+        if kind is None or not change.is_change:
+            continue
+        for write in kind.wire_writes(planned(change)):
+            rules = schemas.get(write.entity)
+            if rules is None:
+                continue
+            for message, hint, attribute in check_write(write, rules):
+                key = (change.address, attribute, message)
+                if key not in seen:
+                    seen.add(key)
+                    problems.append(Problem(change.address, message, hint, attribute))
+    return problems
