@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from conftest import CLIENT_SECRET, FakeClock, Halo
+from halo_support import CLIENT_SECRET, FakeClock, Halo
 
 from reconciler import redact
 from reconciler.errors import (

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Halo
+from halo_support import Halo
 
 from reconciler.errors import ValidationFailed
 from reconciler.psa.halopsa import events as client_events

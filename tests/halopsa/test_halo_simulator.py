@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CLIENT_ID, CLIENT_SECRET, FakeClock, Halo, Receiver
+from halo_support import CLIENT_ID, CLIENT_SECRET, FakeClock, Halo, Receiver
 from polling import poll
 
 from reconciler.sandbox.halopsa import (
