@@ -13,6 +13,8 @@ EXAMPLES = sorted(
     path.relative_to(REPO).as_posix()
     for pattern in ("*.yaml", "*.yml")
     for path in (REPO / "examples").rglob(pattern)
+    # The golden files freeze Autotask files; the other PSAs' examples get their own tests.
+    if path.relative_to(REPO / "examples").parts[0] not in ("connectwise", "halopsa")
 )
 BROKEN = sorted(path.name for path in INPUTS.glob("*.yaml"))
 SECRET = {"SALESBUILDR_WEBHOOK_SECRET": "golden-webhook-secret-0123456789abcdef"}

@@ -146,10 +146,17 @@ def test_the_secret_and_the_token_are_never_logged(
     halo: HaloFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     running = halo()
-    with caplog.at_level(logging.DEBUG):
-        client = running.client()
-        client.list_all(resources.ITEM)
-        token = client.tokens.token()
+    # The CLI's logging set-up (run in-process by other tests of a worker) may stop reconciler's
+    # loggers from propagating to the root logger: listen on reconciler's own.
+    ours = logging.getLogger("reconciler")
+    ours.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="reconciler"):
+            client = running.client()
+            client.list_all(resources.ITEM)
+            token = client.tokens.token()
+    finally:
+        ours.removeHandler(caplog.handler)
     assert CLIENT_SECRET not in caplog.text
     assert token not in caplog.text
     assert "POST /auth/token -> 200" in caplog.text
