@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from reconciler.config.loader import PathKey, SourceDocument
@@ -61,14 +61,15 @@ def fold_name_path(text: str) -> str:
         return fold(text)
 
 
-def _unique_names(
-    mapping: Mapping[str, Any],
+def unique_names(
+    mapping: Iterable[str],
     path: PathKey,
     what: str,
     error: Callable[..., None],
     *,
     folder: Callable[[str], str] = fold,
 ) -> None:
+    """Report a name ``mapping`` holds twice as ``folder`` compares names (every PSA's keys)."""
     seen: dict[str, str] = {}
     for name in mapping:
         folded = folder(name)
@@ -86,7 +87,7 @@ def _unique_names(
 
 def _name_maps(config: Config, error: Callable[..., None]) -> None:
     if config.billing_codes:
-        _unique_names(
+        unique_names(
             config.billing_codes.categories,
             ("billing_codes", "categories"),
             "category",
@@ -95,29 +96,29 @@ def _name_maps(config: Config, error: Callable[..., None]) -> None:
         )
     if config.company_types:
         for direction in ("to_salesbuildr", "to_autotask"):
-            _unique_names(
+            unique_names(
                 getattr(config.company_types, direction),
                 ("company_types", direction),
                 "company type",
                 error,
             )
     if config.company_udfs:
-        _unique_names(config.company_udfs, ("company_udfs",), "company type", error)
+        unique_names(config.company_udfs, ("company_udfs",), "company type", error)
         for company_type, udfs in config.company_udfs.items():
-            _unique_names(udfs, ("company_udfs", company_type), "UDF", error)
+            unique_names(udfs, ("company_udfs", company_type), "UDF", error)
     if config.product_import:
         for table, what in (
             ("roles", "role"),
             ("product_categories", "product category"),
             ("services", "service"),
         ):
-            _unique_names(
+            unique_names(
                 getattr(config.product_import, table), ("product_import", table), what, error
             )
     if config.inventory:
         # Locations are live objects' own names: two that fold alike but are spelled
         # differently may both exist; plan matches each exactly (and refuses anything else).
-        _unique_names(
+        unique_names(
             config.inventory.locations,
             ("inventory", "locations"),
             "location",
@@ -125,7 +126,7 @@ def _name_maps(config: Config, error: Callable[..., None]) -> None:
             folder=str.strip,
         )
     if config.opportunity:
-        _unique_names(
+        unique_names(
             config.opportunity.udfs,
             ("opportunity", "udfs"),
             "data point",

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.config.loader import PathKey, SourceDocument, load_bytes
-from reconciler.config.rules import fold_name_path
+from reconciler.config.rules import fold_name_path, unique_names
 from reconciler.config.types import IdRef
 from reconciler.config.validation import translate
 from reconciler.errors import ConfigError, Diagnostic
@@ -74,29 +74,6 @@ def check(config: ConnectWiseConfig, source: SourceDocument) -> list[Diagnostic]
     return errors
 
 
-def _unique_keys(
-    mapping: Iterable[str],
-    path: PathKey,
-    what: str,
-    error: Error,
-    *,
-    folder: Callable[[str], str] = fold,
-) -> None:
-    seen: dict[str, str] = {}
-    for name in mapping:
-        folded = folder(name)
-        if folded in seen:
-            error(
-                (*path, name),
-                f"{what} '{name}' is listed twice (as '{seen[folded]}' too); names are matched "
-                "case-insensitively",
-                "keep one of them",
-                key=True,
-            )
-        else:
-            seen[folded] = name
-
-
 def _unique_items(items: Iterable[Any], path: PathKey, what: str, error: Error) -> None:
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
@@ -128,12 +105,12 @@ def _categories(config: ConnectWiseConfig, error: Error) -> None:
     if config.categories is None:
         return
     mappings = config.categories.mappings
-    _unique_keys(mappings, ("categories", "mappings"), "category", error, folder=fold_name_path)
+    unique_names(mappings, ("categories", "mappings"), "category", error, folder=fold_name_path)
     for name, target in mappings.items():
         _path(name, ("categories", "mappings", name), error, key=True, levels=2)
         if isinstance(target, str):
             _path(target, ("categories", "mappings", name), error, key=False)
-    _unique_keys(config.categories.data_source, ("categories", "data_source"), "type", error)
+    unique_names(config.categories.data_source, ("categories", "data_source"), "type", error)
 
 
 def _companies(config: ConnectWiseConfig, error: Error) -> None:
@@ -142,7 +119,7 @@ def _companies(config: ConnectWiseConfig, error: Error) -> None:
         return
     if companies.types is not None:
         for direction in ("to_salesbuildr", "to_connectwise"):
-            _unique_keys(
+            unique_names(
                 getattr(companies.types, direction),
                 ("companies", "types", direction),
                 "company type",
@@ -154,7 +131,7 @@ def _companies(config: ConnectWiseConfig, error: Error) -> None:
         )
     if companies.statuses is not None:
         _unique_items(companies.statuses, ("companies", "statuses"), "company status", error)
-    _unique_keys(companies.udfs, ("companies", "udfs"), "UDF", error)
+    unique_names(companies.udfs, ("companies", "udfs"), "UDF", error)
     seen: dict[str, str] = {}
     for udf, data_point in companies.udfs.items():
         where: PathKey = ("companies", "udfs", udf)
@@ -174,7 +151,7 @@ def _opportunity_statuses(config: ConnectWiseConfig, error: Error) -> None:
     if config.opportunity_statuses is None:
         return
     for direction in ("to_salesbuildr", "to_connectwise"):
-        _unique_keys(
+        unique_names(
             getattr(config.opportunity_statuses, direction),
             ("opportunity_statuses", direction),
             "opportunity status",

@@ -4,11 +4,11 @@ warning-id table belongs to the core)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.config.loader import PathKey, SourceDocument
-from reconciler.config.rules import fold_name_path
+from reconciler.config.rules import fold_name_path, unique_names
 from reconciler.config.types import IdRef
 from reconciler.errors import Diagnostic
 from reconciler.kinds.names import PathSyntaxError, fold, fold_path
@@ -34,45 +34,24 @@ def check(sections: HaloSections, source: SourceDocument) -> list[Diagnostic]:
     return errors
 
 
-def _unique(
-    mapping: Iterable[str],
-    path: PathKey,
-    what: str,
-    error: Error,
-    *,
-    folder: Callable[[str], str] = fold,
-) -> None:
-    seen: dict[str, str] = {}
-    for name in mapping:
-        folded = folder(name)
-        if folded in seen:
-            error(
-                (*path, name),
-                f"{what} '{name}' is listed twice (as '{seen[folded]}' too); names are matched "
-                "case-insensitively",
-                "keep one of them",
-                key=True,
-            )
-        else:
-            seen[folded] = name
-
-
 def _unique_keys(s: HaloSections, error: Error) -> None:
     if s.products:
-        _unique(s.products.categories, ("products", "categories"), "Halo asset type", error)
-        _unique(s.products.types, ("products", "types"), "product type", error)
-        _unique(s.products.groups, ("products", "groups"), "category", error, folder=fold_name_path)
+        unique_names(s.products.categories, ("products", "categories"), "Halo asset type", error)
+        unique_names(s.products.types, ("products", "types"), "product type", error)
+        unique_names(
+            s.products.groups, ("products", "groups"), "category", error, folder=fold_name_path
+        )
     if s.opportunities and s.opportunities.statuses:
         statuses = s.opportunities.statuses
         path: PathKey = ("opportunities", "statuses")
-        _unique(statuses.to_salesbuildr, (*path, "to_salesbuildr"), "Halo status", error)
-        _unique(statuses.to_halopsa, (*path, "to_halopsa"), "Salesbuildr status", error)
+        unique_names(statuses.to_salesbuildr, (*path, "to_salesbuildr"), "Halo status", error)
+        unique_names(statuses.to_halopsa, (*path, "to_halopsa"), "Salesbuildr status", error)
     if s.account_codes:
-        _unique(s.account_codes, ("account_codes",), "item group", error)
+        unique_names(s.account_codes, ("account_codes",), "item group", error)
     if s.webhooks:
         # Webhooks are live objects' own names: two that fold alike but are spelled apart
         # may both exist in Halo; plan matches each exactly (and refuses anything else).
-        _unique(s.webhooks, ("webhooks",), "webhook", error, folder=str.strip)
+        unique_names(s.webhooks, ("webhooks",), "webhook", error, folder=str.strip)
 
 
 def _paths(s: HaloSections, error: Error) -> None:
