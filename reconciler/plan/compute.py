@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from reconciler.kinds.base import Kind
@@ -38,6 +39,8 @@ from reconciler.state import (
 )
 
 REMOVED = "not in the YAML (manage: full)"
+_ADDRESS = attrgetter("address")
+_KIND = attrgetter("kind")
 
 
 @dataclass
@@ -68,7 +71,7 @@ def compute_plan(
     matched: set[int] = set()  # id() of each live object matched (addresses may repeat)
     observed = _observed(live, scope)
     modes = {section: policy.mode(section) for section in managed}
-    for wanted in sorted(desired, key=lambda r: (order[r.section], r.kind, r.address)):
+    for wanted in _in_order(desired, order):
         # Equal after folding: the exact spelling wins, else AmbiguousMatch (never a guess).
         current = index.find(wanted)
         if current is not None:
@@ -85,10 +88,12 @@ def compute_plan(
             changes.append(_no_op(change, current))
             continue
         changes.append(change)
-    unmatched = sorted((r for r in scope if id(r) not in matched), key=lambda r: r.address)
+    unmatched = sorted((r for r in scope if id(r) not in matched), key=_ADDRESS)
     for current in unmatched:
         _unlisted(kinds[current.kind], current, modes[current.section], found)
-    changes.sort(key=lambda c: (order.get(c.section, 99), c.address))
+    # By (section, address), in two stable passes: no key tuple per change.
+    changes.sort(key=_ADDRESS)
+    changes.sort(key=lambda c: order.get(c.section, 99))
     reasons = blocked_reasons(changes, scope, policy)
     return Plan(
         changes=tuple(changes),
@@ -99,6 +104,14 @@ def compute_plan(
         observed=observed,
         sections=tuple(managed),
     )
+
+
+def _in_order(desired: Iterable[Resource], order: Mapping[str, int]) -> list[Resource]:
+    """By (section, kind, address), in stable passes (no key tuple per object)."""
+    ordered = sorted(desired, key=_ADDRESS)
+    ordered.sort(key=_KIND)
+    ordered.sort(key=lambda r: order[r.section])
+    return ordered
 
 
 def _unlisted(kind: Kind, current: Resource, mode: ManageMode, found: _Found) -> None:
