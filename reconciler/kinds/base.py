@@ -94,13 +94,9 @@ def address_keys(text: str) -> list[str]:
 class ApplyStage(StrEnum):
     """Where apply writes a kind's creates and updates (its removals are ordered by action)."""
 
-    FIRST = "first"
-    """Before every object: others' writes depend on it (the receiver's secret, which webhooks
-    are signed with)."""
-    OBJECT = "object"
-    """One write of its own per object, in the PSA; the section's document follows."""
-    DOCUMENT = "document"
-    """A part of its section's settings document, written once for the whole section."""
+    FIRST = "first"  # before every object: their writes depend on it (the receiver's secret)
+    OBJECT = "object"  # a write of its own per object, in the PSA, before the documents
+    DOCUMENT = "document"  # a part of its section's settings document
 
 
 NO_SHADOWS: Mapping[str, str] = MappingProxyType({})
@@ -122,24 +118,17 @@ class Kind(Protocol):
     @property
     def tables(self) -> frozenset[str]: ...
     @property
-    def stage(self) -> ApplyStage:
-        """Where apply writes this kind's creates and updates."""
-        ...
-
+    def stage(self) -> ApplyStage: ...
     @property
     def shadows(self) -> Mapping[str, str]:
-        """Live attribute -> the write-only attribute it stands for (the API shows only that a
-        secret is set): a change to the flag is a change that sends the secret."""
-        ...
-
-    def deactivated(self, resource: Resource) -> Resource | None:
-        """What "remove" leaves of a live object of a ``DEACTIVATE`` kind; None when it is
-        already so (nothing to write)."""
+        """Live attribute -> the write-only one it stands for (the API shows only that a secret
+        is set): a change to the flag sends the secret."""
         ...
 
     @property
-    def deactivation_note(self) -> str:
-        """Why a removal deactivates: said in the plan's reason."""
+    def deactivation_note(self) -> str: ...  # why "remove" deactivates (the plan's reason)
+    def deactivated(self, resource: Resource) -> Resource | None:
+        """What "remove" leaves of a live object of a ``DEACTIVATE`` kind; None: nothing to do."""
         ...
 
     def resolve(
