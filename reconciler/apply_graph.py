@@ -23,13 +23,12 @@ and :func:`phase` places a change by that and its action; which document it touc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from reconciler.kinds.base import ApplyStage, Kind
-from reconciler.kinds.registry import BY_NAME
 from reconciler.plan import Action, Change
+from reconciler.plan.stages import BY_NAME, ApplyStage, Kinds, stage_of
 
 _After = Callable[[str], tuple[str, ...]]
 
@@ -65,11 +64,9 @@ class Step:
 _REMOVALS = frozenset({Action.DELETE, Action.DEACTIVATE})
 
 
-def phase(change: Change, kinds: Mapping[str, Kind] = BY_NAME) -> Phase:
-    """Where a change's own writes go: its kind's declared stage, then its action. A kind the
-    registry does not know is part of its section's document (the default stage)."""
-    kind = kinds.get(change.kind)
-    stage = kind.stage if kind is not None else ApplyStage.DOCUMENT
+def phase(change: Change, kinds: Kinds = BY_NAME) -> Phase:
+    """Where a change's own writes go: its kind's declared stage, then its action."""
+    stage = stage_of(change, kinds)
     if stage is ApplyStage.FIRST:
         return Phase.RECEIVER
     if stage is ApplyStage.OBJECT:
@@ -77,7 +74,7 @@ def phase(change: Change, kinds: Mapping[str, Kind] = BY_NAME) -> Phase:
     return Phase.DOCUMENTS
 
 
-def build_graph(changes: Sequence[Change], kinds: Mapping[str, Kind] = BY_NAME) -> tuple[Step, ...]:
+def build_graph(changes: Sequence[Change], kinds: Kinds = BY_NAME) -> tuple[Step, ...]:
     """Every step of applying ``changes`` (no-ops ignored), in (phase, id) order."""
     by_phase: dict[Phase, list[Change]] = {p: [] for p in Phase}
     for change in sorted((c for c in changes if c.is_change), key=lambda c: c.address):
