@@ -59,7 +59,11 @@ def mappings_schema_text() -> str:
 
 
 def _branch(name: str, definition: str) -> dict[str, Any]:
-    named: dict[str, Any] = {"properties": {DISCRIMINATOR: {"const": name}}}
+    named: dict[str, Any] = {
+        "properties": {
+            DISCRIMINATOR: {"const": name, "description": f"This branch: a psa: {name} file."}
+        }
+    }
     if name != union.default():
         named["required"] = [DISCRIMINATOR]  # the default PSA's branch also takes no psa
     return {"if": named, "then": {"$ref": _DEFS + definition}}
