@@ -19,6 +19,7 @@ Both providers talk through :class:`ApiClient`, so both share one set of rules:
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import logging
 import random
@@ -28,7 +29,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_any
@@ -133,6 +134,20 @@ class _Retryable(Exception):
 
 
 EndpointKey = Callable[[str, str], str]
+
+
+class InFlightWatch(Protocol):
+    """Told of this thread's requests that an in-flight limit counts: the apply's scheduler
+    (apply_run) hands a write's slot to another while the write waits for its endpoint."""
+
+    def waiting(self, key: str, limit: int) -> None: ...
+    def entered(self, key: str, limit: int, *, waited: bool) -> None: ...
+    def left(self, key: str) -> None: ...
+
+
+IN_FLIGHT_WATCH: contextvars.ContextVar[InFlightWatch | None] = contextvars.ContextVar(
+    "in_flight_watch", default=None
+)
 
 
 def require_secure_url(url: str, system: str) -> None:
@@ -313,12 +328,14 @@ class ApiClient:
         unreachable = self._unreachable.get(_host_key(self._client, url))
         if unreachable is not None:
             raise unreachable  # known unreachable this run: every other request fails fast too
-        semaphore = self._semaphore(self._endpoint_key(method, shown))
+        key = self._endpoint_key(method, shown)
+        semaphore = self._semaphore(key)
         if self._budget is not None:
             self._budget.acquire()
         started = time.monotonic()
+        watch = IN_FLIGHT_WATCH.get() if semaphore is not None else None
         if semaphore is not None:
-            semaphore.acquire()
+            _enter(semaphore, key, self._max_in_flight or 0, watch)
         try:
             with self._lock:
                 self.calls += 1
@@ -381,6 +398,8 @@ class ApiClient:
         finally:
             if semaphore is not None:
                 semaphore.release()
+                if watch is not None:
+                    watch.left(key)
         elapsed_ms = (time.monotonic() - started) * 1000
         log.info(
             "%s %s %s -> %s (%.0f ms)", self.system, method, shown, response.status_code, elapsed_ms
@@ -446,6 +465,20 @@ _AUTH_HINTS = {
     "AUTOTASK_API_INTEGRATION_CODE (an API-only user with a tracking identifier)",
     "salesbuildr": "check SALESBUILDR_API_KEY",
 }
+
+
+def _enter(
+    semaphore: threading.BoundedSemaphore, key: str, limit: int, watch: InFlightWatch | None
+) -> None:
+    """Take one of the endpoint's slots, telling ``watch`` when the request has to wait."""
+    if watch is None:
+        semaphore.acquire()
+        return
+    waited = not semaphore.acquire(blocking=False)
+    if waited:
+        watch.waiting(key, limit)
+        semaphore.acquire()
+    watch.entered(key, limit, waited=waited)
 
 
 def _shown_system(system: str) -> str:
