@@ -26,6 +26,7 @@ import random
 import ssl
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -520,13 +521,32 @@ class _StopFast(stop_base):
 
 
 def _host_key(client: httpx.Client, url: str) -> str:
-    return host_and_port(client.build_request("GET", url).url)
+    return _where(client, url)[1]
 
 
 def _shown_path(client: httpx.Client, url: str) -> str:
     """The path to log and to put in errors: no scheme, host or query string (it may hold ids)."""
-    full = client.build_request("GET", url).url
-    return full.path
+    return _where(client, url)[0]
+
+
+_WHERE: weakref.WeakKeyDictionary[httpx.Client, dict[str, tuple[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _where(client: httpx.Client, url: str) -> tuple[str, str]:
+    """(path, HOST:PORT) of ``url``, built once per client and URL: building a request is a
+    good part of the client's CPU per write. (Racing threads may both build it: same answer.)"""
+    known = _WHERE.get(client)
+    if known is None:
+        known = _WHERE.setdefault(client, {})
+    found = known.get(url)
+    if found is None:
+        full = client.build_request("GET", url).url
+        found = known[url] = (full.path, host_and_port(full))
+        if len(known) > 4096:
+            known.clear()
+    return found
 
 
 def _has_errors_list(response: httpx.Response) -> bool:
