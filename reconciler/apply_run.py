@@ -32,8 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from reconciler.apply_graph import Step
-from reconciler.providers.base import Journal, Stages, WriteOp, WriteRecord
-from reconciler.providers.http import IN_FLIGHT_WATCH
+from reconciler.providers.base import IN_FLIGHT_WATCH, Journal, Stages, WriteOp, WriteRecord
 
 Progress = Callable[[str, int, int], None]
 

@@ -19,7 +19,6 @@ Both providers talk through :class:`ApiClient`, so both share one set of rules:
 
 from __future__ import annotations
 
-import contextvars
 import email.utils
 import logging
 import random
@@ -30,7 +29,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_any
@@ -49,6 +48,7 @@ from reconciler.errors import (
     retry_when,
 )
 from reconciler.hosts import is_loopback_host, refuse_userinfo
+from reconciler.providers.base import IN_FLIGHT_WATCH, InFlightWatch
 from reconciler.providers.connect import (
     FAST_ATTEMPTS,
     FAST_MAX_WAIT,
@@ -135,20 +135,6 @@ class _Retryable(Exception):
 
 
 EndpointKey = Callable[[str, str], str]
-
-
-class InFlightWatch(Protocol):
-    """Told of this thread's requests that an in-flight limit counts: the apply's scheduler
-    (apply_run) hands a write's slot to another while the write waits for its endpoint."""
-
-    def waiting(self, key: str, limit: int) -> None: ...
-    def entered(self, key: str, limit: int, *, waited: bool) -> None: ...
-    def left(self, key: str) -> None: ...
-
-
-IN_FLIGHT_WATCH: contextvars.ContextVar[InFlightWatch | None] = contextvars.ContextVar(
-    "in_flight_watch", default=None
-)
 
 
 def require_secure_url(url: str, system: str) -> None:
