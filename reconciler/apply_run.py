@@ -356,10 +356,14 @@ class _Run:
 
     def left(self, task: _Task, key: str) -> None:
         """The request is done: its slot is free while the op journals (a slot is a write in
-        flight; a further request of the op takes one again)."""
+        flight; a further request of the op takes one again). One worker keeps it: one op at
+        a time, journalled before the next starts."""
         with self.cond:
             self.in_flight[key] -= 1
-            self._release(task)
+            if self.slots > 1:
+                self._release(task)
+            else:
+                self.cond.notify_all()
 
     def _release(self, task: _Task) -> None:
         if task.slot:
