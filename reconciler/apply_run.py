@@ -5,14 +5,16 @@
   progress bar, the progress lines and the interruption message is one: ``k`` writes done of
   ``n``.
 * A step starts when the steps it comes after have finished; its stages run in order, the ops of
-  a stage concurrently. Ready ops are taken in graph order, so one worker (``--parallelism 1``)
-  runs the writes in exactly the graph's order.
+  a stage concurrently. One worker (``--parallelism 1``) takes the ready ops in graph order, one
+  at a time, so it runs the writes in exactly the graph's order.
 * The per-endpoint limits stay in the HTTP clients (Autotask: 3 in flight per object endpoint).
-  The clients tell the scheduler which endpoint each request goes to (http.IN_FLIGHT_WATCH), so
-  it starts first the ops whose endpoint has room (the endpoint their stage last went to;
-  a stage not seen yet after those), and a write that does wait for its endpoint
-  hands its slot to another op meanwhile (it gets one back, before any new op, once its
-  endpoint lets it in). A slot is one of the N; threads may be more than N, the waiting ones.
+  The clients tell the scheduler where each request goes (providers.base.IN_FLIGHT_WATCH), so
+  with more than one slot it starts a stage not seen yet first (one op learns its endpoint),
+  then an op of the endpoint with the most ops left that has room (the longest queue decides
+  when the apply ends), never one whose endpoint is full while others idle. A write that still
+  waits for its endpoint hands its slot to another op meanwhile (and gets one back, before any
+  new op, once its endpoint lets it in). A slot is a request in flight: an op journalling its
+  answer holds none. At most N slots; threads may be more (the waiting writes).
 * On a failure no further write starts; the writes in flight finish (each journals its record)
   and the first failure is reported. On Ctrl-C likewise: the writes in flight are allowed to
   finish; a second Ctrl-C while they do journals each of them as ``unknown`` at once (a record
@@ -217,8 +219,8 @@ class _Run:
                 self._start(self.chains[later])
 
     def _admit(self) -> list[_Task]:
-        """The ops to start now: while a slot (and a thread) is free, the first ready op in
-        graph order whose endpoint has room, else the first whose endpoint is not known."""
+        """The ops to start now: while a slot (and a thread) is free, the next op of the group
+        :meth:`_pick` chooses."""
         started: list[_Task] = []
         threads = self.slots * THREADS_PER_SLOT
         while (
