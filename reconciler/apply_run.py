@@ -1,6 +1,6 @@
 """Run an apply's graph (apply_graph) with at most N writes in flight, on threads.
 
-* Every write is one :class:`~reconciler.providers.base.WriteOp`; the writer described them all
+* Every write is one :class:`~reconciler.writes.WriteOp`; the writer described them all
   before the first is sent, so ``n`` (the writes in all) is known and the counter shown by the
   progress bar, the progress lines and the interruption message is one: ``k`` writes done of
   ``n``.
@@ -27,7 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from reconciler.apply_graph import Step
-from reconciler.providers.base import Journal, Stages, WriteOp, WriteRecord
+from reconciler.writes import Journal, Stages, WriteOp, WriteRecord
 
 Progress = Callable[[str, int, int], None]
 

@@ -19,8 +19,8 @@ from reconciler.errors import AuthError, ProviderError
 from reconciler.kinds import tables as t
 from reconciler.kinds.constraints import ACCESS_FIELDS, DENIED, OPERATIONS, EntityRules
 from reconciler.kinds.registry import kinds_of
-from reconciler.providers.autotask_access import read_rules
-from reconciler.providers.salesbuildr_state import documents_for
+from reconciler.psa.autotask.access import read_rules
+from reconciler.salesbuildr.state import documents_for
 from reconciler.session import Connections, tables_needed
 from reconciler.state import Resource
 

@@ -31,20 +31,21 @@ from reconciler.kinds.webhooks import RECEIVER_URL, WEBHOOK
 from reconciler.plan import Plan, PlanDiagnostic, compute_plan
 from reconciler.plan.budgets import AUTOTASK, SALESBUILDR, Budget, iso
 from reconciler.plan.live_rules import check_plan, entities_written
-from reconciler.providers import autotask_state as at_state
-from reconciler.providers import salesbuildr_state as sb_state
-from reconciler.providers.autotask import AutotaskClient, credentials_from_env
-from reconciler.providers.autotask_access import read_rules
-from reconciler.providers.base import Change as WritableChange
-from reconciler.providers.credentials import require_credentials
-from reconciler.providers.salesbuildr import (
+from reconciler.psa.autotask import read as at_state
+from reconciler.psa.autotask.access import read_rules
+from reconciler.psa.autotask.client import AutotaskClient, credentials_from_env
+from reconciler.psa.autotask.targets import autotask_url
+from reconciler.psa.autotask.write import Writer
+from reconciler.salesbuildr import state as sb_state
+from reconciler.salesbuildr.client import (
     PAGE_CONCURRENCY,
     SalesbuildrClient,
     settings_from_env,
 )
-from reconciler.providers.targets import autotask_url, salesbuildr_url
-from reconciler.providers.writer import Writer
+from reconciler.salesbuildr.targets import salesbuildr_url
 from reconciler.state import Resource, SectionSnapshot, State
+from reconciler.transport.credentials import require_credentials
+from reconciler.writes import Change as WritableChange
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.errors import UsageError
-from reconciler.providers.credentials import (
+from reconciler.transport.credentials import (
     check_salesbuildr_url,
     missing_credentials,
     require_credentials,

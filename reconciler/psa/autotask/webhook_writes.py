@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.providers import autotask_state as at_state
-from reconciler.providers.autotask import AutotaskClient, eq
-from reconciler.providers.base import Change, Journal, Stages, WriteOp, WriteRecord
-from reconciler.providers.write_resolve import create, matches, resolved
+from reconciler.psa.autotask import read as at_state
+from reconciler.psa.autotask.client import AutotaskClient, eq
+from reconciler.write_resolve import create, matches, resolved
+from reconciler.writes import Change, Journal, Stages, WriteOp, WriteRecord
 
 SecretLookup = Callable[[Change, str], str]
 

@@ -47,7 +47,7 @@ from reconciler.errors import (
     retry_when,
 )
 from reconciler.hosts import is_loopback_host, refuse_userinfo
-from reconciler.providers.connect import (
+from reconciler.transport.connect import (
     FAST_ATTEMPTS,
     FAST_MAX_WAIT,
     host_and_port,

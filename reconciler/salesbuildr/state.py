@@ -32,9 +32,9 @@ from reconciler.kinds.settings import (
     PURCHASE_ORDER,
     WEBHOOK_RECEIVER,
 )
-from reconciler.providers.base import Change
-from reconciler.providers.salesbuildr import SalesbuildrClient
+from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.state import Resource
+from reconciler.writes import Change
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,15 @@ from typing import Any
 from reconciler.errors import ConflictError, PartialApplyError, UnknownOutcome, UsageError
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.matching import index_live, lookup
-from reconciler.providers import autotask_state as at_state
-from reconciler.providers import salesbuildr_state as sb_state
-from reconciler.providers.autotask import AutotaskClient, eq
-from reconciler.providers.base import (
+from reconciler.psa.autotask import read as at_state
+from reconciler.psa.autotask.client import AutotaskClient, eq
+from reconciler.psa.autotask.webhook_writes import SecretLookup, webhook_stages
+from reconciler.salesbuildr import state as sb_state
+from reconciler.salesbuildr.budget_need import salesbuildr_need
+from reconciler.salesbuildr.client import SalesbuildrClient
+from reconciler.state import SectionSnapshot, State
+from reconciler.write_resolve import create, matches, norm, resolved, subset, with_
+from reconciler.writes import (
     Change,
     Journal,
     Observation,
@@ -36,17 +41,12 @@ from reconciler.providers.base import (
     WriteOp,
     WriteRecord,
 )
-from reconciler.providers.budget_need import salesbuildr_need
-from reconciler.providers.salesbuildr import SalesbuildrClient
-from reconciler.providers.webhook_writes import SecretLookup, webhook_stages
-from reconciler.providers.write_resolve import create, matches, norm, resolved, subset, with_
-from reconciler.state import SectionSnapshot, State
 
 LiveReader = Callable[[Sequence[str], Sequence[str]], tuple[State, Catalog]]
 
 
 class Writer:
-    """The :class:`~reconciler.providers.base.ChangeWriter` over the two API clients."""
+    """The :class:`~reconciler.writes.ChangeWriter` over the two API clients."""
 
     def __init__(
         self,

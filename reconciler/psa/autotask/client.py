@@ -25,11 +25,11 @@ from pydantic import SecretStr
 
 from reconciler.errors import NotFoundError, ProviderError, UsageError
 from reconciler.hosts import AUTOTASK_ZONE_DOMAIN, host_of, is_autotask_zone, is_loopback_host
-from reconciler.providers.autotask_auth import auth_failure_hint
-from reconciler.providers.autotask_fields import FieldInfo, PicklistValue, parse_fields
-from reconciler.providers.credentials import require_credentials
-from reconciler.providers.http import ApiClient, RetryPolicy
-from reconciler.providers.paging import PageGuard, page_ceiling
+from reconciler.psa.autotask.auth import auth_failure_hint
+from reconciler.psa.autotask.fields import FieldInfo, PicklistValue, parse_fields
+from reconciler.transport.credentials import require_credentials
+from reconciler.transport.http import ApiClient, RetryPolicy
+from reconciler.transport.paging import PageGuard, page_ceiling
 
 log = logging.getLogger(__name__)
 

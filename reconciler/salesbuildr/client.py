@@ -28,16 +28,16 @@ from reconciler.errors import (
     ProviderError,
     UnknownOutcome,
 )
-from reconciler.providers.category_tree import category_paths
-from reconciler.providers.credentials import check_salesbuildr_url, require_credentials
-from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
-from reconciler.providers.paging import PageGuard, page_ceiling
-from reconciler.providers.rate_wait import rate_wait_cap
-from reconciler.providers.salesbuildr_window import (
+from reconciler.salesbuildr.category_tree import category_paths
+from reconciler.salesbuildr.window import (
     RATE_WINDOW_S,
     RateWindow,
     WindowSeen,
 )
+from reconciler.transport.credentials import check_salesbuildr_url, require_credentials
+from reconciler.transport.http import ApiClient, RetryPolicy, SlidingWindowBudget
+from reconciler.transport.paging import PageGuard, page_ceiling
+from reconciler.transport.rate_wait import rate_wait_cap
 from reconciler.warning_ids import LOCK_TAKEN_OVER, labelled
 
 log = logging.getLogger(__name__)
