@@ -18,7 +18,7 @@ from reconciler.errors import PartialApplyError, UnknownOutcome
 from reconciler.kinds.names import fold
 from reconciler.writes import Journal, WriteRecord
 
-log = logging.getLogger("reconciler.psa.autotask.write")
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

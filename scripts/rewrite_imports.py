@@ -37,7 +37,7 @@ MOVES: dict[str, str] = {
     "reconciler.kinds.webhook_wire": "reconciler.psa.autotask.webhook_wire",
     "reconciler.providers.base": "reconciler.writes",
     "reconciler.providers.write_resolve": "reconciler.write_resolve",
-    "reconciler.providers.writer": "reconciler.psa.autotask.write",
+    "reconciler.providers.writer": "reconciler.writer",
     "reconciler.providers.targets": "reconciler.psa.autotask.targets",
 }
 """Old module -> new module (longest names first where one prefixes another: see _dotted)."""

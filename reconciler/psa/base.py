@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # the core's types, for the run-side hooks only (start-up: no
     from reconciler.kinds.constraints import EntityRules
     from reconciler.plan.budgets import Budget
     from reconciler.state import Resource, SectionSnapshot, State
-    from reconciler.writes import Change, Observation, SalesbuildrNeed, Stages
+    from reconciler.writes import Change, Stages, WriteOp
 
 UNSUPPORTED_EXIT = EXIT_ERROR
 """The exit code of a command the YAML's PSA does not offer: 1, bad input (2 is "changes" in
@@ -346,12 +346,16 @@ LiveReader = Callable[[Sequence[str], Sequence[str]], "tuple[State, Catalog]"]
 class SystemWriter(Protocol):
     """The writes of the changes one system owns (the router dispatches on ``change.owner``)."""
 
+    document_sections: frozenset[str]
+    """The sections whose settings document this writer writes itself (a PSA's flags kept in a
+    Salesbuildr document, written once its objects' ids are known); the others: Salesbuildr's."""
+
     def writes(self, change: Change) -> Stages: ...
 
     def removal_writes(self, change: Change) -> Stages: ...
 
-    def document_writes(self, changes: Sequence[Change]) -> Stages:
-        """The settings-document writes of ``changes`` this system carries."""
+    def section_op(self, section: str, group: Sequence[Change]) -> WriteOp | None:
+        """The document write of ``section`` carrying ``group`` (None: nothing of it)."""
         ...
 
     def remaining_requests(self) -> int | None: ...
@@ -374,7 +378,9 @@ class PsaSystem(Protocol):
 
     def yaml_url(self, config: Any) -> str | None: ...
 
-    def url(self, reviewed: str | None, source: str, environ: Mapping[str, str], transport: Any) -> str:
+    def url(
+        self, reviewed: str | None, source: str, environ: Mapping[str, str], transport: Any
+    ) -> str:
         """The URL to send the credentials to (``reviewed``: the YAML's or a saved plan's)."""
         ...
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.psa.base import BenchHooks, Psa, PsaOperations, SandboxHooks, TestFixtures
+from reconciler.psa.base import (
+    BenchHooks,
+    Psa,
+    PsaOperations,
+    PsaSystem,
+    SandboxHooks,
+    TestFixtures,
+)
 
 ENV_VARS = (
     "AUTOTASK_API_USERNAME",
@@ -46,6 +53,12 @@ def _operations() -> PsaOperations:
     return operations()
 
 
+def _system() -> PsaSystem:
+    from reconciler.psa.autotask.system import system  # noqa: PLC0415 (lazy: start-up)
+
+    return system()
+
+
 def psa() -> Psa:
     return Psa(
         name="autotask",
@@ -54,6 +67,7 @@ def psa() -> Psa:
         sections=_sections,
         kinds=_kinds,
         operations=_operations,
+        system=_system,
         policy_keys=("min_remaining_autotask_requests",),
         request_floor_key="min_remaining_autotask_requests",
         after_apply=("sync_fields", "sync_full", "sync_inventory", "import_products"),
