@@ -32,6 +32,7 @@ CORE_BELOW_CLI = frozenset(
         "plan",
         "state",
         "session",
+        "connections",
         "writes",
         "write_resolve",
         "envvars",
@@ -52,6 +53,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     # the registry and its Psa object only, never a PSA package.
     "session": frozenset(
         {
+            "connections",
             "config",
             "kinds",
             "plan",
@@ -65,6 +67,10 @@ ALLOWED: dict[str, frozenset[str]] = {
             "psa.base",
             "psa.registry",
         }
+    ),
+    # The clients of one run, opened one way (credentials, reviewed URLs): session's part.
+    "connections": frozenset(
+        {"config", "kinds", "plan", "hosts", "transport", "salesbuildr", "psa.base", "psa.registry"}
     ),
     # Salesbuildr jobs (polling, durations, the --category choice): PSA-neutral; messages quote
     # live names through render.escape's terminal(). The PSA's operations are in its package.
