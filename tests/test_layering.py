@@ -102,7 +102,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "write_resolve": frozenset({"writes", "kinds"}),
     "render": frozenset({"plan", "state"}),
     "plan": frozenset({"state", "kinds"}),
-    "config": frozenset({"state", "kinds", "envvars", "hosts"}),
+    # The config union's members come from the PSA registry (never from a PSA package).
+    "config": frozenset({"state", "kinds", "envvars", "hosts", "psa.base", "psa.registry"}),
     # The one HTTP transport (retries, limits, budgets, paging guards, credentials): PSA-neutral,
     # it knows only the hosts a credential may go to and the variables reconcile reads.
     "transport": frozenset({"envvars", "hosts"}),
