@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from reconciler.providers.autotask import AutotaskClient, credentials_from_env
-from reconciler.providers.salesbuildr import SalesbuildrClient
+from reconciler.psa.autotask.client import AutotaskClient, credentials_from_env
+from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.sandbox.salesbuildr.seed import large_billing_code_ids
 from reconciler.state import State
 

@@ -31,8 +31,8 @@ from reconciler.config.desired import policy_settings
 from reconciler.export import export_yaml
 from reconciler.kinds.registry import SECTIONS
 from reconciler.plan import compute_plan
-from reconciler.providers.autotask import AutotaskClient, credentials_from_env
-from reconciler.providers.salesbuildr import lock_owner
+from reconciler.psa.autotask.client import AutotaskClient, credentials_from_env
+from reconciler.salesbuildr.client import lock_owner
 from reconciler.state import State
 
 WEBHOOK_PREFIX = {

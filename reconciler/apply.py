@@ -41,7 +41,7 @@ from reconciler.errors import (
 )
 from reconciler.plan import Action, Change, Plan, Risk
 from reconciler.plan.budgets import refuse_over_salesbuildr_budget
-from reconciler.providers.base import ChangeWriter, Stages, WriteRecord
+from reconciler.writes import ChangeWriter, Stages, WriteRecord
 
 __all__ = [
     "DEFAULT_PARALLELISM",

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.files import open_append_only
-from reconciler.providers.base import WriteRecord
 from reconciler.redact import redact
+from reconciler.writes import WriteRecord
 
 
 class JsonlJournal:

@@ -1,6 +1,6 @@
 """Run an apply's graph (apply_graph) with at most N writes in flight, on threads.
 
-* Every write is one :class:`~reconciler.providers.base.WriteOp`; the writer described them all
+* Every write is one :class:`~reconciler.writes.WriteOp`; the writer described them all
   before the first is sent, so ``n`` (the writes in all) is known and the counter shown by the
   progress bar, the progress lines and the interruption message is one: ``k`` writes done of
   ``n``.
@@ -8,7 +8,7 @@
   a stage concurrently. One worker (``--parallelism 1``) takes the ready ops in graph order, one
   at a time, so it runs the writes in exactly the graph's order.
 * The per-endpoint limits stay in the HTTP clients (Autotask: 3 in flight per object endpoint).
-  The clients tell the scheduler where each request goes (providers.base.IN_FLIGHT_WATCH), so
+  The clients tell the scheduler where each request goes (transport.in_flight.IN_FLIGHT_WATCH), so
   with more than one slot it starts a stage not seen yet first (one op learns its endpoint),
   then an op of the endpoint with the most ops left that has room (the longest queue decides
   when the apply ends), never one whose endpoint is full while others idle. A write that still
@@ -34,7 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from reconciler.apply_graph import Step
-from reconciler.providers.base import IN_FLIGHT_WATCH, Journal, Stages, WriteOp, WriteRecord
+from reconciler.transport.in_flight import IN_FLIGHT_WATCH
+from reconciler.writes import Journal, Stages, WriteOp, WriteRecord
 
 Progress = Callable[[str, int, int], None]
 

@@ -21,8 +21,8 @@ from reconciler import session
 from reconciler.apply import ApplyResult, JsonlJournal, RequestFloor, apply_plan
 from reconciler.errors import ApplyInterrupted, ReconcileError, RefusedError, UsageError
 from reconciler.plan import Plan
-from reconciler.providers.salesbuildr import LockHeld, LockHolder, SalesbuildrClient, lock_owner
 from reconciler.render.escape import terminal
+from reconciler.salesbuildr.client import LockHeld, LockHolder, SalesbuildrClient, lock_owner
 
 if TYPE_CHECKING:
     from reconciler.apply import Progress

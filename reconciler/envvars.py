@@ -69,7 +69,7 @@ TRUST_PREFIX = "RECONCILE_"
 # beside the variables, so that `reconcile --help` shows them and the CLI sets them without
 # loading the clients or the YAML loader that read them.
 DEFAULT_MAX_PAGES = 2_000
-"""``--max-pages`` / ``RECONCILE_MAX_PAGES``: pages one collection may take (providers.paging)."""
+"""``--max-pages`` / ``RECONCILE_MAX_PAGES``: pages one collection may take (transport.paging)."""
 DEFAULT_MAX_RATE_WAIT = 120.0
 """``--max-rate-wait`` / ``RECONCILE_MAX_RATE_WAIT``: seconds a Salesbuildr 429 is waited out."""
 MAX_DOCUMENT_BYTES = 1024 * 1024

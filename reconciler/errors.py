@@ -140,7 +140,7 @@ class ProviderError(ReconcileError):
 
 class AuthError(ProviderError):
     """The API refused the credentials: 401/403, or an Autotask 500 whose message says which
-    credential (see :mod:`reconciler.providers.autotask_auth`); the hint names it."""
+    credential (see :mod:`reconciler.psa.autotask.auth`); the hint names it."""
 
 
 class NotFoundError(ProviderError):

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from reconciler.errors import UsageError
 from reconciler.kinds.catalog import Entry, NameTable
-from reconciler.providers.salesbuildr import Category, Job, SalesbuildrClient
 from reconciler.render.escape import terminal
+from reconciler.salesbuildr.client import Category, Job, SalesbuildrClient
 
 # --- durations ------------------------------------------------------------------------------------
 

@@ -1,11 +1,10 @@
 """``reconcile preflight``: can these credentials read and write everything the YAML manages?
 
-Without writing anything. Autotask states the API user's access per entity
-(``entityInformation``: ``userAccessForQuery`` / ``Create`` / ``Update`` / ``Delete``), so every
-entity the file's sections read or write is checked against the operations managing it may need.
-Salesbuildr's settings contract has no permission endpoint: reading each settings document the
-file manages proves read access; write access cannot be known before a write, and the report
-says so. The CLI renders :class:`PreflightReport`; nothing here prints.
+Without writing anything. The PSA checks its own part (its package's preflight, through its
+``PsaSystem``: Autotask states the API user's access per entity). Salesbuildr's settings
+contract has no permission endpoint: reading each settings document the file manages proves
+read access; write access cannot be known before a write, and the report says so. The CLI
+renders :class:`PreflightReport`; nothing here prints.
 """
 
 from __future__ import annotations
@@ -16,25 +15,10 @@ from dataclasses import dataclass
 from reconciler.config import LoadedConfig
 from reconciler.config.desired import desired_resources
 from reconciler.errors import AuthError, ProviderError
-from reconciler.kinds import tables as t
-from reconciler.kinds.constraints import ACCESS_FIELDS, DENIED, OPERATIONS, EntityRules
-from reconciler.kinds.registry import kinds_of
-from reconciler.providers.autotask_access import read_rules
-from reconciler.providers.salesbuildr_state import documents_for
-from reconciler.session import Connections, tables_needed
-from reconciler.state import Resource
+from reconciler.salesbuildr.state import documents_for
+from reconciler.session import Connections
 
 OK, DENIED_STATUS, UNCHECKED = "ok", "denied", "not checkable"
-
-READ_TABLES = {
-    t.AT_BILLING_CODES: "BillingCodes",
-    t.AT_ROLES: "Roles",
-    t.AT_SERVICES: "Services",
-    t.AT_RESOURCES: "Resources",
-    t.AT_COMPANY_UDFS: "UserDefinedFieldDefinitions",
-    t.AT_OPPORTUNITY_UDFS: "UserDefinedFieldDefinitions",
-}
-"""Reference tables read with a query (picklists come from metadata, which needs no access)."""
 
 
 @dataclass(frozen=True)
@@ -57,33 +41,6 @@ class PreflightReport:
     def ok(self) -> bool:
         """True when everything that can be checked is allowed."""
         return all(c.status != DENIED_STATUS for c in self.checks)
-
-
-def autotask_needs(sections: Sequence[str], desired: Sequence[Resource]) -> dict[str, set[str]]:
-    """Autotask entity -> operations the file's sections may need."""
-    needed: dict[str, set[str]] = {}
-    for section in sections:
-        for kind in kinds_of(section):
-            for entity, operations in kind.autotask_access(
-                [r for r in desired if r.kind == kind.name]
-            ).items():
-                needed.setdefault(entity, set()).update(operations)
-    for table in tables_needed(sections, desired):
-        if table in READ_TABLES:
-            needed.setdefault(READ_TABLES[table], set()).add("query")
-    return needed
-
-
-def _autotask_check(entity: str, operations: set[str], rules: EntityRules) -> AccessCheck:
-    ordered = tuple(op for op in OPERATIONS if op in operations)
-    denied = tuple(op for op in ordered if rules.access.get(op) == DENIED)
-    restricted = [op for op in ordered if rules.access.get(op) == "Restricted"]
-    note = ""
-    if denied:
-        note = "needs " + ", ".join(f"{ACCESS_FIELDS[op]}" for op in denied) + " (now None)"
-    elif restricted:
-        note = "Restricted for " + ", ".join(restricted) + ": some records may still be refused"
-    return AccessCheck("autotask", entity, DENIED_STATUS if denied else OK, ordered, denied, note)
 
 
 def _salesbuildr_checks(connections: Connections, documents: Sequence[str]) -> list[AccessCheck]:
@@ -121,10 +78,10 @@ def run_preflight(loaded: LoadedConfig, connections: Connections) -> PreflightRe
     sections = loaded.config.present_sections()
     desired = desired_resources(loaded)
     checks: list[AccessCheck] = []
-    needed = autotask_needs(sections, desired)
-    if connections.autotask is not None and needed:
-        rules = read_rules(connections.autotask, needed, connections.metadata)
-        checks.extend(_autotask_check(e, needed[e], rules[e]) for e in sorted(needed))
+    if connections.autotask is not None:
+        checks.extend(
+            connections.psa.preflight(connections.autotask, sections, desired, connections.metadata)
+        )
     checks.extend(_salesbuildr_checks(connections, documents_for(sections)))
     return PreflightReport(tuple(checks))
 

@@ -18,8 +18,8 @@ import click
 from reconciler.apply_workflow import LockReporting
 from reconciler.cli.output import _err
 from reconciler.errors import RefusedError, StalePlanError
-from reconciler.providers.salesbuildr import LockHolder, process_is_alive
 from reconciler.render.escape import terminal
+from reconciler.salesbuildr.client import LockHolder, process_is_alive
 from reconciler.warning_ids import LOCK_NOT_RELEASED, labelled
 
 

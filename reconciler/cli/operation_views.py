@@ -19,8 +19,8 @@ from reconciler.render.escape import terminal
 if TYPE_CHECKING:
     from rich.status import Status
 
-    from reconciler.providers.salesbuildr import Job
     from reconciler.psa.base import OperationView, Table
+    from reconciler.salesbuildr.client import Job
 
 output_format = click.option(
     "--format",

@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from reconciler import session
     from reconciler.config.models import Config
     from reconciler.plan import Plan
-    from reconciler.providers.salesbuildr import Job, SalesbuildrClient
     from reconciler.psa.base import ImportLine, JobAction, Psa, PsaOperations
+    from reconciler.salesbuildr.client import Job, SalesbuildrClient
 
 # --- shared pieces --------------------------------------------------------------------------------
 
@@ -89,8 +89,8 @@ class _Targets:
         return psa, psa.require_operations(operation)
 
     def salesbuildr(self) -> SalesbuildrClient:
-        from reconciler.providers.salesbuildr import SalesbuildrClient, settings_from_env
-        from reconciler.providers.targets import salesbuildr_url
+        from reconciler.salesbuildr.client import SalesbuildrClient, settings_from_env
+        from reconciler.salesbuildr.targets import salesbuildr_url
 
         config = self.config()
         url = config.salesbuildr.url if config and config.salesbuildr else None

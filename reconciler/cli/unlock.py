@@ -21,7 +21,7 @@ def force_unlock(auto_approve: bool) -> None:
     """
     from reconciler.cli import locking
     from reconciler.config.env import run_environment
-    from reconciler.providers.salesbuildr import SalesbuildrClient, lock_owner, settings_from_env
+    from reconciler.salesbuildr.client import SalesbuildrClient, lock_owner, settings_from_env
 
     environ = run_environment()
     url, key = settings_from_env(environ, None)

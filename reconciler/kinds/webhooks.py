@@ -26,7 +26,7 @@ from reconciler.kinds.base import (
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.constraints import PlannedChange, WireWrite
 from reconciler.kinds.matching import index_live, match_key
-from reconciler.kinds.webhook_wire import webhook_access, webhook_writes
+from reconciler.psa.autotask.webhook_wire import webhook_access, webhook_writes
 from reconciler.state import DeletePolicy, Resource, canonical_json
 
 SECTION = "webhooks"

@@ -70,7 +70,7 @@ def iso(epoch: float | None) -> str | None:
 
 class WindowNeed(Protocol):
     """What an apply still needs of Salesbuildr's window and what its last answer said is left
-    (``providers.base.SalesbuildrNeed`` is one)."""
+    (``writes.SalesbuildrNeed`` is one)."""
 
     @property
     def writes(self) -> int: ...

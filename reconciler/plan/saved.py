@@ -27,7 +27,7 @@ from reconciler.plan.integrity import SIGNATURE_FIELD, SIGNING_KEY_VARIABLE, sea
 from reconciler.plan.model import FORMAT_VERSION, Action, Change, Plan
 
 DocumentsTouched = Callable[[Change], Sequence[str]]
-"""The Salesbuildr settings documents a change writes (``providers.salesbuildr_state``)."""
+"""The Salesbuildr settings documents a change writes (``salesbuildr.state``)."""
 
 FINGERPRINTED = (Action.UPDATE, Action.DELETE, Action.DEACTIVATE)
 MAX_PROBLEMS = 20

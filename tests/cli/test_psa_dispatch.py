@@ -19,10 +19,10 @@ from click.testing import CliRunner, Result
 from reconciler.apply_workflow import LockReporting, locked_journal
 from reconciler.cli import cli
 from reconciler.cli.psa_choice import psa_name, simulated_psas
-from reconciler.providers.base import WriteRecord
 from reconciler.psa import registry
 from reconciler.psa.autotask import psa as autotask_psa
 from reconciler.psa.base import UNSUPPORTED_EXIT, JobAction, Psa, PsaOperations
+from reconciler.writes import WriteRecord
 
 BARE = Psa(name="barepsa", title="BarePSA", env_vars=(), sections=dict, kinds=tuple)
 """A PSA with no operations at all."""

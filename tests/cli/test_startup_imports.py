@@ -45,7 +45,13 @@ NEVER = (
     "tenacity",
     "starlette",
     "uvicorn",
-    "reconciler.providers",
+    # The clients: the transport, Salesbuildr's, the PSA's (its package's client modules).
+    "reconciler.transport",
+    "reconciler.salesbuildr",
+    "reconciler.writes",
+    "reconciler.psa.autotask.client",
+    "reconciler.psa.autotask.read",
+    "reconciler.psa.autotask.write",
     "reconciler.sandbox",
     # The engine: no command that only reads its options or a file needs it.
     "reconciler.session",
@@ -97,12 +103,12 @@ def loaded(modules: Sequence[str], packages: Sequence[str]) -> list[str]:
 
 
 def test_loaded_matches_a_package_and_its_modules_only() -> None:
-    modules = ["httpx", "httpx._client", "httpxlike", "reconciler.providers.http", "reconciler"]
+    modules = ["httpx", "httpx._client", "httpxlike", "reconciler.transport.http", "reconciler"]
 
-    assert loaded(modules, ["httpx", "reconciler.providers"]) == [
+    assert loaded(modules, ["httpx", "reconciler.transport"]) == [
         "httpx",
         "httpx._client",
-        "reconciler.providers.http",
+        "reconciler.transport.http",
     ]
 
 
@@ -162,11 +168,11 @@ def test_a_global_option_set_imports_nothing_it_sets(tmp_path: Path) -> None:
 
 
 def test_the_recording_sees_the_clients_when_a_command_loads_them(tmp_path: Path) -> None:
-    """The control case: a plan (here stopped by missing credentials) loads the providers."""
+    """The control case: a plan (here stopped by missing credentials) loads the clients."""
     result = run_recording_modules(
         ["plan", str(EXAMPLE)], tmp_path, SALESBUILDR_WEBHOOK_SECRET="startup-test"
     )
 
     assert result.returncode == 1, result.stderr
     assert "credentials missing" in result.stderr
-    assert "reconciler.providers.paging" in result.modules
+    assert "reconciler.transport.paging" in result.modules

@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[2] / "reconciler"
 ALLOWED = {
     "sandbox/connectwise": ("reconciler.sandbox.connectwise", "reconciler.sandbox.common",
                             "reconciler.sandbox.server"),
-    "psa/connectwise": ("reconciler.psa.connectwise", "reconciler.providers.http",
-                        "reconciler.providers.paging", "reconciler.errors", "reconciler.redact",
+    "psa/connectwise": ("reconciler.psa.connectwise", "reconciler.transport.http",
+                        "reconciler.transport.paging", "reconciler.errors", "reconciler.redact",
                         "reconciler.hosts", "reconciler.envvars"),
 }  # fmt: skip
 LANGUAGE = frozenset(p.name for p in (ROOT / "psa/connectwise").glob("*.py")) - {

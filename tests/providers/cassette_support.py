@@ -34,13 +34,13 @@ from pydantic import SecretStr
 from vcr.request import Request as VcrRequest
 from vcr.serializers import yamlserializer
 
-from reconciler.providers.autotask import (
+from reconciler.psa.autotask.client import (
     AutotaskCredentials,
     credentials_from_env,
     discover_zone,
     normalise_zone_url,
 )
-from reconciler.providers.salesbuildr import settings_from_env
+from reconciler.salesbuildr.client import settings_from_env
 from reconciler.sandbox.autotask import SandboxCredentials
 from reconciler.sandbox.common import Sandbox, start_sandbox
 

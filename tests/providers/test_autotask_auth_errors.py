@@ -12,17 +12,17 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from reconciler.errors import EXIT_ERROR, AuthError, ProviderError, ValidationFailed
-from reconciler.providers.autotask import (
+from reconciler.psa.autotask.auth import auth_failure_hint
+from reconciler.psa.autotask.client import (
     AutotaskClient,
     AutotaskCredentials,
     discover_zone,
 )
-from reconciler.providers.autotask_auth import auth_failure_hint
-from reconciler.providers.http import RetryPolicy
 from reconciler.sandbox.autotask import AutotaskCredentials as SimulatorCredentials
 from reconciler.sandbox.autotask import AutotaskSimulator
 from reconciler.sandbox.autotask.auth import bad_path_id
 from reconciler.sandbox.common import RunningServer, serve_in_thread
+from reconciler.transport.http import RetryPolicy
 
 ZONE = "https://webservices5.autotask.net/atservicesrest"
 CREDENTIALS = AutotaskCredentials(

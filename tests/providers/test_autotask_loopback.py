@@ -25,7 +25,7 @@ from reconciler.errors import (
     ValidationFailed,
 )
 from reconciler.kinds.webhooks import WEBHOOK
-from reconciler.providers.autotask import (
+from reconciler.psa.autotask.client import (
     ALL,
     MAX_IN_LIST,
     PAGE_SIZE,
@@ -42,15 +42,15 @@ from reconciler.providers.autotask import (
     noteq,
     or_,
 )
-from reconciler.providers.autotask_state import (
+from reconciler.psa.autotask.read import (
     WEBHOOK_ENTITY_PREFIX,
     find_webhook,
     read_inventory_locations,
 )
-from reconciler.providers.http import RetryPolicy
 from reconciler.sandbox.common import Sandbox, start_sandbox
 from reconciler.session import Connections, read_live
 from reconciler.state import Resource
+from reconciler.transport.http import RetryPolicy
 
 FAST = RetryPolicy(attempts=2, initial_wait=0.0, max_wait=0.0)
 DEMO_HOOK = 29689001

@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from reconciler.errors import ProviderError, UsageError
-from reconciler.providers.autotask import (
+from reconciler.psa.autotask.client import (
     AutotaskClient,
     AutotaskCredentials,
     UdfDefinition,
@@ -21,7 +21,7 @@ from reconciler.providers.autotask import (
     normalise_zone_url,
     parse_fields,
 )
-from reconciler.providers.http import RetryPolicy
+from reconciler.transport.http import RetryPolicy
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "autotask"
 CREDENTIALS = AutotaskCredentials(
@@ -413,6 +413,6 @@ def test_next_page_on_another_origin_is_not_followed_with_credentials() -> None:
     ],
 )
 def test_thread_limit_endpoint_of_child_paths(path: str, endpoint: str) -> None:
-    from reconciler.providers.autotask import _entity_endpoint  # noqa: PLC0415
+    from reconciler.psa.autotask.client import _entity_endpoint  # noqa: PLC0415
 
     assert _entity_endpoint("GET", path) == endpoint

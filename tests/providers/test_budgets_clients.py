@@ -11,11 +11,11 @@ import pytest
 from pydantic import SecretStr
 
 from reconciler.plan import Action, Change, FieldDiff
-from reconciler.providers.autotask import AutotaskClient
-from reconciler.providers.budget_need import salesbuildr_need
-from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
-from reconciler.providers.salesbuildr import SalesbuildrClient
-from reconciler.providers.salesbuildr_window import RATE_LIMIT, RATE_WINDOW_S, RateWindow
+from reconciler.psa.autotask.client import AutotaskClient
+from reconciler.salesbuildr.budget_need import salesbuildr_need
+from reconciler.salesbuildr.client import SalesbuildrClient
+from reconciler.salesbuildr.window import RATE_LIMIT, RATE_WINDOW_S, RateWindow
+from reconciler.transport.http import ApiClient, RetryPolicy, SlidingWindowBudget
 
 URL = "https://acme.salesbuildr.example/public-api"
 ZONE = "https://webservices5.autotask.net/atservicesrest"

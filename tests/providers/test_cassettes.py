@@ -42,10 +42,10 @@ from vcr.request import Request as VcrRequest
 
 from reconciler.errors import NotFoundError
 from reconciler.kinds import tables as t
-from reconciler.providers.autotask import AutotaskClient, AutotaskCredentials
-from reconciler.providers.autotask_state import read_table, read_webhooks
-from reconciler.providers.http import RetryPolicy, SlidingWindowBudget
-from reconciler.providers.salesbuildr import SETTINGS_SECTIONS, SalesbuildrClient
+from reconciler.psa.autotask.client import AutotaskClient, AutotaskCredentials
+from reconciler.psa.autotask.read import read_table, read_webhooks
+from reconciler.salesbuildr.client import SETTINGS_SECTIONS, SalesbuildrClient
+from reconciler.transport.http import RetryPolicy, SlidingWindowBudget
 
 pytestmark = pytest.mark.cassette
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from reconciler.cli import cli
 from reconciler.errors import Unavailable
-from reconciler.providers.http import ApiClient
+from reconciler.transport.http import ApiClient
 
 
 class CountingTransport(httpx.BaseTransport):

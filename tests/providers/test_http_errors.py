@@ -19,7 +19,7 @@ from reconciler.errors import (
     UsageError,
     ValidationFailed,
 )
-from reconciler.providers.http import (
+from reconciler.transport.http import (
     ApiClient,
     RetryPolicy,
     SlidingWindowBudget,

@@ -22,10 +22,10 @@ from pydantic import SecretStr
 from reconciler.kinds import tables as t
 from reconciler.kinds.registry import SECTIONS
 from reconciler.kinds.webhooks import WEBHOOK
-from reconciler.providers import autotask_state as at_state
-from reconciler.providers import salesbuildr_state as sb_state
-from reconciler.providers.autotask import AutotaskClient, AutotaskCredentials
-from reconciler.providers.salesbuildr import SalesbuildrClient
+from reconciler.psa.autotask import read as at_state
+from reconciler.psa.autotask.client import AutotaskClient, AutotaskCredentials
+from reconciler.salesbuildr import state as sb_state
+from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.sandbox.common import Sandbox, start_sandbox
 from reconciler.session import Connections, read_live
 from reconciler.state import Resource

@@ -28,16 +28,16 @@ from reconciler.errors import (
     ValidationFailed,
 )
 from reconciler.kinds import tables as t
-from reconciler.providers.autotask import AutotaskClient, AutotaskCredentials
-from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
-from reconciler.providers.salesbuildr import (
+from reconciler.psa.autotask.client import AutotaskClient, AutotaskCredentials
+from reconciler.salesbuildr.client import (
     SETTINGS_SECTIONS,
     Job,
     LockHeld,
     SalesbuildrClient,
 )
-from reconciler.providers.salesbuildr_state import read_table
+from reconciler.salesbuildr.state import read_table
 from reconciler.sandbox.common import Sandbox, start_sandbox
+from reconciler.transport.http import ApiClient, RetryPolicy, SlidingWindowBudget
 
 FAST = RetryPolicy(attempts=2, initial_wait=0.0, max_wait=0.0)
 HOST = socket.gethostname()

@@ -11,13 +11,13 @@ import pytest
 from pydantic import SecretStr
 
 from reconciler.errors import ConflictError, ProviderError, UsageError
-from reconciler.providers.http import RetryPolicy, SlidingWindowBudget
-from reconciler.providers.salesbuildr import (
+from reconciler.salesbuildr.client import (
     LockHeld,
     SalesbuildrClient,
     lock_owner,
     settings_from_env,
 )
+from reconciler.transport.http import RetryPolicy, SlidingWindowBudget
 
 URL = "https://acme.salesbuildr.com/public-api"
 

@@ -30,8 +30,8 @@ from reconciler.config import load_config
 from reconciler.export import export_yaml
 from reconciler.kinds.registry import SECTIONS
 from reconciler.plan import Plan
-from reconciler.providers.autotask import AutotaskClient
-from reconciler.providers.salesbuildr import SalesbuildrClient
+from reconciler.psa.autotask.client import AutotaskClient
+from reconciler.salesbuildr.client import SalesbuildrClient
 
 pytestmark = pytest.mark.slow
 

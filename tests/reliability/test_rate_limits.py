@@ -23,9 +23,9 @@ from reliability_support import (
 )
 
 from reconciler.errors import RateLimited
-from reconciler.providers.autotask import AutotaskClient, AutotaskCredentials
-from reconciler.providers.http import ApiClient, RetryPolicy
+from reconciler.psa.autotask.client import AutotaskClient, AutotaskCredentials
 from reconciler.sandbox.salesbuildr.state import RollingRateLimit
+from reconciler.transport.http import ApiClient, RetryPolicy
 
 STORM_REFUSALS = 3
 """Each Autotask endpoint refuses its first three requests with 429 (a storm counted in requests,

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from autotask_fixtures import CREDENTIALS, HEADERS, Running, running
 
-from reconciler.providers.autotask_auth import auth_failure_hint
+from reconciler.psa.autotask.auth import auth_failure_hint
 from reconciler.sandbox.autotask.auth import AUTH_FAILURES
 from reconciler.sandbox.common import default_fault_response
 

@@ -22,7 +22,7 @@ from reconciler import session
 from reconciler.apply import JsonlJournal, RequestFloor, apply_plan
 from reconciler.config import load_config
 from reconciler.errors import PartialApplyError
-from reconciler.providers.base import Change, Journal, Stages
+from reconciler.writes import Change, Journal, Stages
 
 # Autotask ids of the sandbox tenant (reconciler/sandbox/tenant.py and the recorded picklists).
 HARDWARE_SALES, SOFTWARE_LICENSING, CLOUD_SUBSCRIPTIONS = 29683001, 29683002, 29683004

@@ -23,7 +23,7 @@ from plan_integrity_support import resealed, rig_on, write_plan
 from reconciler.config import parse_config
 from reconciler.errors import ProviderError, UsageError
 from reconciler.hosts import AllowedHosts, allowed_hosts
-from reconciler.providers.autotask import DISCOVERY_URL, discover_zone
+from reconciler.psa.autotask.client import DISCOVERY_URL, discover_zone
 from reconciler.sandbox.common import Sandbox, start_sandbox
 from reconciler.session import Transports, connect, connect_for_plan
 

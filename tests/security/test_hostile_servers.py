@@ -26,10 +26,10 @@ from hostile_server_support import HostileProxy, Seen, hostile_proxy, via
 from reconciler.cli import cli
 from reconciler.envvars import DEFAULT_MAX_PAGES
 from reconciler.errors import ServerMisbehaved
-from reconciler.providers.category_tree import MAX_DEPTH, category_paths
-from reconciler.providers.paging import page_ceiling
-from reconciler.providers.salesbuildr import SalesbuildrClient
+from reconciler.salesbuildr.category_tree import MAX_DEPTH, category_paths
+from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.sandbox.common import Sandbox, start_sandbox
+from reconciler.transport.paging import page_ceiling
 
 INVENTORY_YAML = """\
 version: 1

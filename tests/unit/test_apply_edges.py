@@ -24,7 +24,7 @@ from reconciler.errors import (
     ValidationFailed,
 )
 from reconciler.plan import Action, Change, Plan, Risk
-from reconciler.providers.base import Journal, Observation, Stages, WriteOp, WriteRecord
+from reconciler.writes import Journal, Observation, Stages, WriteOp, WriteRecord
 
 
 def change(

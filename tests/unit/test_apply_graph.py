@@ -21,8 +21,8 @@ from reconciler.apply_graph import Call, Phase, Step, build_graph, ordered
 from reconciler.apply_run import CountingJournal, run_graph
 from reconciler.errors import ApplyInterrupted, PartialApplyError, ValidationFailed
 from reconciler.plan import Action, Change, Plan, Risk
-from reconciler.providers.base import Journal, Observation, Stages, WriteOp, WriteRecord
-from reconciler.providers.http import ApiClient
+from reconciler.transport.http import ApiClient
+from reconciler.writes import Journal, Observation, Stages, WriteOp, WriteRecord
 
 GUARD_S = 30.0
 

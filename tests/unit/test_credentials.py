@@ -1,11 +1,11 @@
-"""What a run needs from the environment, named at once (providers/credentials.py)."""
+"""What a run needs from the environment, named at once (transport/credentials.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from reconciler.errors import UsageError
-from reconciler.providers.credentials import (
+from reconciler.transport.credentials import (
     check_salesbuildr_url,
     missing_credentials,
     require_credentials,

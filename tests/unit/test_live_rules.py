@@ -16,7 +16,7 @@ from reconciler.kinds.constraints import (
 from reconciler.kinds.inventory import INVENTORY_LOCATION
 from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.preflight import AccessCheck, PreflightReport
-from reconciler.providers.autotask_fields import entity_rules, parse_access, parse_fields
+from reconciler.psa.autotask.fields import entity_rules, parse_access, parse_fields
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "autotask"
 

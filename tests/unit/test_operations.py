@@ -14,11 +14,11 @@ from reconciler.errors import UsageError
 from reconciler.kinds import tables as t
 from reconciler.kinds.catalog import Entry, NameTable
 from reconciler.plan import Action, FieldDiff, Plan, Risk
-from reconciler.providers.salesbuildr import Category
 from reconciler.psa.autotask import operations as at_ops
 from reconciler.psa.autotask import operations_deliveries as at_deliveries
 from reconciler.psa.autotask import operations_uninstall as at_uninstall
 from reconciler.psa.autotask import operations_webhooks as at_webhooks
+from reconciler.salesbuildr.client import Category
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

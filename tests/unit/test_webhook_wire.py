@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from reconciler.kinds.constraints import PARENT_ID, SECRET_VALUE, PlannedChange, WireWrite
-from reconciler.kinds.webhook_wire import (
+from reconciler.psa.autotask.webhook_wire import (
     MAIN,
     entities_of,
     webhook_access,

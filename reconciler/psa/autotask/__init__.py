@@ -8,7 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.psa.base import BenchHooks, Psa, PsaOperations, SandboxHooks, TestFixtures
+from reconciler.psa.base import (
+    BenchHooks,
+    Psa,
+    PsaOperations,
+    PsaSystem,
+    SandboxHooks,
+    TestFixtures,
+)
 
 POLICY_KEYS = ("min_remaining_autotask_requests",)
 """Autotask's own policy keys (declared by its policy model, config.autotask.Policy; a unit test
@@ -51,6 +58,12 @@ def _operations() -> PsaOperations:
     return operations()
 
 
+def _system() -> PsaSystem:
+    from reconciler.psa.autotask.system import system  # noqa: PLC0415 (lazy: start-up)
+
+    return system()
+
+
 def psa() -> Psa:
     return Psa(
         name="autotask",
@@ -61,6 +74,7 @@ def psa() -> Psa:
         document=_document,
         check=_check,
         operations=_operations,
+        system=_system,
         policy_keys=POLICY_KEYS,
         request_floor_key="min_remaining_autotask_requests",
         after_apply=("sync_fields", "sync_full", "sync_inventory", "import_products"),

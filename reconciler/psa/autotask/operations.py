@@ -16,14 +16,14 @@ from reconciler.errors import UsageError
 from reconciler.kinds import tables as t
 from reconciler.kinds.catalog import Entry, NameTable
 from reconciler.kinds.names import fold
-from reconciler.providers import autotask_state as at_state
-from reconciler.providers.autotask import AutotaskClient, credentials_from_env
-from reconciler.providers.targets import autotask_url
+from reconciler.psa.autotask import read as at_state
+from reconciler.psa.autotask.client import AutotaskClient, credentials_from_env
 from reconciler.psa.autotask.operations_webhooks import AutotaskWebhooks
+from reconciler.psa.autotask.targets import autotask_url
 from reconciler.psa.base import ImportLine, JobAction, PsaOperations
 
 if TYPE_CHECKING:
-    from reconciler.providers.salesbuildr import Category
+    from reconciler.salesbuildr.client import Category
 
 SYNC_TITLES = {"full": "Full sync", "fields": "Fields sync", "inventory": "Inventory sync"}
 SYNC_MODES = tuple(SYNC_TITLES)

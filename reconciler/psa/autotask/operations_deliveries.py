@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.kinds.names import fold
-from reconciler.providers import autotask_state as at_state
+from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.operations_webhooks import InstalledWebhook, read_webhook_rows
 from reconciler.psa.base import Note, OperationView, ReportRequest, Table
 from reconciler.render.escape import terminal

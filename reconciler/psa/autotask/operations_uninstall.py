@@ -15,14 +15,14 @@ from reconciler.kinds.names import did_you_mean, fold
 from reconciler.kinds.webhooks import SECTION as WEBHOOKS
 from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.plan import Action, Change
-from reconciler.providers import autotask_state as at_state
-from reconciler.providers.autotask import AutotaskClient, in_
-from reconciler.providers.base import ChangeWriter, Journal
-from reconciler.providers.credentials import require_credentials
+from reconciler.psa.autotask import read as at_state
+from reconciler.psa.autotask.client import AutotaskClient, in_
 from reconciler.psa.autotask.operations_webhooks import InstalledWebhook, read_webhook_rows
 from reconciler.psa.base import Note, Table, UninstallRequest
 from reconciler.render.escape import terminal
 from reconciler.session import Connections, writer_for
+from reconciler.transport.credentials import require_credentials
+from reconciler.writes import ChangeWriter, Journal
 
 
 def _hits(installed: Sequence[InstalledWebhook], text: str) -> list[InstalledWebhook]:

@@ -21,9 +21,9 @@ from reconciler.kinds.registry import SECTIONS
 from reconciler.kinds.webhooks import SECTION as WEBHOOKS
 from reconciler.kinds.webhooks import WEBHOOK, natural_key
 from reconciler.plan import Action, Change, FieldDiff, Plan
-from reconciler.providers import autotask_state as at_state
-from reconciler.providers.autotask import AutotaskClient, credentials_from_env
-from reconciler.providers.targets import autotask_url
+from reconciler.psa.autotask import read as at_state
+from reconciler.psa.autotask.client import AutotaskClient, credentials_from_env
+from reconciler.psa.autotask.targets import autotask_url
 from reconciler.psa.base import (
     Note,
     OperationView,

@@ -6,7 +6,7 @@
   N rows costs ceil(N / 1000) requests, at least one), ``conditions`` / ``childConditions`` /
   ``fields`` (:mod:`.conditions`) to read only what is needed, following ``Link: rel="next"``
   (page numbers, or ``pageId`` with ``pagination-type: forward-only``) only on our own origin
-  and API base, guarded by :class:`~reconciler.providers.paging.PageGuard`.
+  and API base, guarded by :class:`~reconciler.transport.paging.PageGuard`.
 * Writes: POST (201 with the object), JSON-Patch-style PATCH, PUT, DELETE (204).
 * Limits: ConnectWise publishes no quota. The client caps itself at
   :data:`DEFAULT_REQUESTS_PER_MINUTE` (60 a minute: a third-party figure, the C-WYRE skill
@@ -28,8 +28,6 @@ from typing import Any, Final, TypedDict, Unpack
 import httpx
 
 from reconciler.errors import ServerMisbehaved
-from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
-from reconciler.providers.paging import PageGuard, page_ceiling
 from reconciler.psa.connectwise import endpoints
 from reconciler.psa.connectwise.conditions import Condition, fields_param
 from reconciler.psa.connectwise.credentials import (
@@ -38,6 +36,8 @@ from reconciler.psa.connectwise.credentials import (
     credentials_from_env,
 )
 from reconciler.psa.connectwise.errors import auth_failure_hint
+from reconciler.transport.http import ApiClient, RetryPolicy, SlidingWindowBudget
+from reconciler.transport.paging import PageGuard, page_ceiling
 
 PAGE_SIZE: Final = 1000
 """The largest page ConnectWise serves (connectwise-api.md section 3)."""

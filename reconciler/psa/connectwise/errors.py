@@ -1,4 +1,4 @@
-"""ConnectWise's refusals, mapped onto the error tree (by ``providers.http.ApiClient``).
+"""ConnectWise's refusals, mapped onto the error tree (by ``transport.http.ApiClient``).
 
 ConnectWise answers errors with ``{code, message, errors: [{code, message, resource, field}]}``
 (``connectwise-api.md`` section 8, community-sourced); ``api_messages`` turns that into the

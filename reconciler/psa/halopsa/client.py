@@ -1,6 +1,6 @@
 """The HaloPSA client: bearer auth, paging at its lower bound, POST-array upserts, the rate cap.
 
-All requests go through :class:`~reconciler.providers.http.ApiClient` (retries, in-flight limits,
+All requests go through :class:`~reconciler.transport.http.ApiClient` (retries, in-flight limits,
 the request budget, one log line per request, headers never logged), with these Halo rules:
 
 * **auth**: a bearer token from :class:`~reconciler.psa.halopsa.token.TokenSource`, cached for its
@@ -35,17 +35,17 @@ from typing import Any, Final
 import httpx
 
 from reconciler.errors import NotFoundError, RateLimited, ServerMisbehaved, UsageError, retry_when
-from reconciler.providers.http import (
+from reconciler.psa.halopsa.connection import HaloConnection
+from reconciler.psa.halopsa.errors import MAPPED_STATUSES, SYSTEM, halo_messages, refusal
+from reconciler.psa.halopsa.resources import RESOURCES, WEBHOOK_EVENT, Resource
+from reconciler.psa.halopsa.token import TokenSource
+from reconciler.transport.http import (
     ApiClient,
     RetryPolicy,
     SlidingWindowBudget,
     retry_after_seconds,
 )
-from reconciler.providers.paging import CEILING_HINT, PageGuard
-from reconciler.psa.halopsa.connection import HaloConnection
-from reconciler.psa.halopsa.errors import MAPPED_STATUSES, SYSTEM, halo_messages, refusal
-from reconciler.psa.halopsa.resources import RESOURCES, WEBHOOK_EVENT, Resource
-from reconciler.psa.halopsa.token import TokenSource
+from reconciler.transport.paging import CEILING_HINT, PageGuard
 from reconciler.warning_ids import RATE_LIMITED, labelled
 
 log = logging.getLogger(__name__)

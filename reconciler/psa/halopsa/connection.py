@@ -20,7 +20,7 @@ from typing import Final
 from reconciler import redact
 from reconciler.errors import UsageError
 from reconciler.hosts import allowed_hosts, check_reviewed_url, refuse_userinfo
-from reconciler.providers.http import require_secure_url
+from reconciler.transport.http import require_secure_url
 
 SYSTEM: Final = "halopsa"
 URL: Final = "HALOPSA_URL"

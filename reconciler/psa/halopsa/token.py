@@ -20,9 +20,9 @@ import httpx
 
 from reconciler import redact
 from reconciler.errors import AuthError, ProviderError, RateLimited, Unavailable
-from reconciler.providers.http import SlidingWindowBudget, retry_after_seconds
 from reconciler.psa.halopsa.connection import HaloConnection
 from reconciler.psa.halopsa.errors import CREDENTIALS_HINT, SYSTEM, halo_messages
+from reconciler.transport.http import SlidingWindowBudget, retry_after_seconds
 
 log = logging.getLogger(__name__)
 

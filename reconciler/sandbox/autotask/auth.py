@@ -3,7 +3,7 @@
 The real API's refusals differ by cause, and clients tell the causes apart by HTTP status and the
 message in ``{"errors": [...]}``. :data:`AUTH_FAILURES` is the one table of those answers; every
 entry names where its status and wording come from, so the client's matcher
-(:mod:`reconciler.providers.autotask_auth`) can be checked against the same facts.
+(:mod:`reconciler.psa.autotask.auth`) can be checked against the same facts.
 
 Order of the checks, as the maintainer of apigrate/autotask-restapi describes it (issue #19): an
 unknown user name is a 500 whatever else is sent; a known user with a wrong secret is a 401; right

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from reconciler.providers.http import retry_after_seconds
+from reconciler.transport.http import retry_after_seconds
 
-log = logging.getLogger("reconciler.providers.salesbuildr")
+log = logging.getLogger("reconciler.salesbuildr.client")
 
 RATE_LIMIT = 500
 RATE_WINDOW_S = 600.0

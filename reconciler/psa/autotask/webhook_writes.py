@@ -1,4 +1,4 @@
-"""The writes of one Autotask webhook, as a chain of stages (providers.base.Stages):
+"""The writes of one Autotask webhook, as a chain of stages (writes.Stages):
 
 1. create it inactive (or PATCH what changed on a live one);
 2. its fields, UDF fields and excluded resources: added, re-flagged or removed, independently
@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.providers import autotask_state as at_state
-from reconciler.providers.autotask import AutotaskClient, eq
-from reconciler.providers.base import Change, Journal, Stages, WriteOp, WriteRecord
-from reconciler.providers.write_resolve import create, matches, resolved
+from reconciler.psa.autotask import read as at_state
+from reconciler.psa.autotask.client import AutotaskClient, eq
+from reconciler.write_resolve import create, matches, resolved
+from reconciler.writes import Change, Journal, Stages, WriteOp, WriteRecord
 
 SecretLookup = Callable[[Change, str], str]
 
@@ -183,18 +183,8 @@ def _children(
 ) -> list[WriteOp]:
     """Make the webhook's children what the plan says: add, re-flag, remove. A list the
     YAML does not state (no desired ids for it) is unmanaged: its live children stay."""
-    field_ids: dict[str, Any] = {
-        **(desired_ids.get("fields") or {}),
-        **(desired_ids.get("always_send") or {}),
-    }
-    subscribed = set(after.get("fields") or [])
-    always = set(after.get("always_send") or [])
     live_fields: Mapping[str, Any] = live_children.get("fields") or {}
-    wanted = {str(field_ids[label]): (label in subscribed, label in always) for label in field_ids}
-    if "always_send" not in desired_ids:
-        kept = {k: bool(v["always"]) for k, v in live_fields.items()}
-        wanted = {k: (sub, kept.get(k, False)) for k, (sub, _) in wanted.items()}
-        wanted.update({k: (False, True) for k, on in kept.items() if on and k not in wanted})
+    wanted = _wanted_fields(after, desired_ids, live_fields)
     ops = _flag_children(
         client,
         hook,
@@ -213,13 +203,43 @@ def _children(
             wanted={str(udf_id): (True, False) for udf_id in udf_ids.values()},
             live=live_children.get("udf_fields") or {},
         )
-    if "excluded_resources" not in desired_ids:
-        return ops
+    if "excluded_resources" in desired_ids:
+        ops += _excluded(client, hook, desired_ids, live_children)
+    return ops
+
+
+def _wanted_fields(
+    after: Mapping[str, Any], desired_ids: Mapping[str, Any], live_fields: Mapping[str, Any]
+) -> dict[str, tuple[bool, bool]]:
+    """Field id -> (subscribed, always sent); unstated ``always_send`` keeps the live flags."""
+    field_ids: dict[str, Any] = {
+        **(desired_ids.get("fields") or {}),
+        **(desired_ids.get("always_send") or {}),
+    }
+    subscribed = set(after.get("fields") or [])
+    always = set(after.get("always_send") or [])
+    wanted = {str(field_ids[label]): (label in subscribed, label in always) for label in field_ids}
+    if "always_send" not in desired_ids:
+        kept = {k: bool(v["always"]) for k, v in live_fields.items()}
+        wanted = {k: (sub, kept.get(k, False)) for k, (sub, _) in wanted.items()}
+        wanted.update({k: (False, True) for k, on in kept.items() if on and k not in wanted})
+    return wanted
+
+
+def _excluded(
+    client: AutotaskClient,
+    hook: _Hook,
+    desired_ids: Mapping[str, Any],
+    live_children: Mapping[str, Any],
+) -> list[WriteOp]:
+    """The excluded resources: the live ones not wanted removed, the wanted ones added."""
     excluded_wanted = {str(v) for v in (desired_ids.get("excluded_resources") or {}).values()}
     excluded_live: Mapping[str, Any] = live_children.get("excluded_resources") or {}
-    for resource_id, child_id in excluded_live.items():
-        if resource_id not in excluded_wanted:
-            ops.append(_delete_child(client, hook, "ExcludedResources", int(child_id)))
+    ops = [
+        _delete_child(client, hook, "ExcludedResources", int(child_id))
+        for resource_id, child_id in excluded_live.items()
+        if resource_id not in excluded_wanted
+    ]
     for resource_id in sorted(excluded_wanted - set(excluded_live)):
         body = {"resourceID": int(resource_id)}
         ops.append(_create_child(client, hook, "ExcludedResources", "resourceID", body))

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 from reconciler.errors import PartialApplyError, UnknownOutcome
 from reconciler.kinds.names import fold
-from reconciler.providers.base import Journal, WriteRecord
+from reconciler.writes import Journal, WriteRecord
 
-log = logging.getLogger("reconciler.providers.writer")
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

@@ -23,75 +23,53 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from reconciler.errors import NotFoundError, ProviderError, UsageError
-from reconciler.hosts import AUTOTASK_ZONE_DOMAIN, host_of, is_autotask_zone, is_loopback_host
-from reconciler.providers.autotask_auth import auth_failure_hint
-from reconciler.providers.autotask_fields import FieldInfo, PicklistValue, parse_fields
-from reconciler.providers.credentials import require_credentials
-from reconciler.providers.http import ApiClient, RetryPolicy
-from reconciler.providers.paging import PageGuard, page_ceiling
+from reconciler.errors import NotFoundError, ProviderError
+from reconciler.psa.autotask.auth import auth_failure_hint
+from reconciler.psa.autotask.fields import FieldInfo, PicklistValue, parse_fields
+from reconciler.psa.autotask.filters import (
+    ALL,
+    Filter,
+    and_,
+    begins_with,
+    contains,
+    eq,
+    exist,
+    gt,
+    in_,
+    noteq,
+    or_,
+)
+from reconciler.psa.autotask.zone import DISCOVERY_URL, discover_zone, normalise_zone_url
+from reconciler.transport.credentials import require_credentials
+from reconciler.transport.http import ApiClient, RetryPolicy
+from reconciler.transport.paging import PageGuard, page_ceiling
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FieldInfo", "PicklistValue", "parse_fields"]
+__all__ = [  # re-exported: the query filters and zone discovery have their own modules
+    "ALL",
+    "DISCOVERY_URL",
+    "FieldInfo",
+    "Filter",
+    "PicklistValue",
+    "and_",
+    "begins_with",
+    "contains",
+    "discover_zone",
+    "eq",
+    "exist",
+    "gt",
+    "in_",
+    "normalise_zone_url",
+    "noteq",
+    "or_",
+    "parse_fields",
+]
 
 SYSTEM = "autotask"
 PAGE_SIZE = 500
 MAX_IN_LIST = 500  # Autotask allows at most 500 OR conditions per query
-DISCOVERY_URL = "https://webservices.autotask.net/atservicesrest"
-
-Filter = dict[str, Any]
 Record = dict[str, Any]
-
-
-# --- filters --------------------------------------------------------------------------------------
-
-
-def eq(field_name: str, value: Any, *, udf: bool = False) -> Filter:
-    return _condition("eq", field_name, value, udf)
-
-
-def noteq(field_name: str, value: Any) -> Filter:
-    return _condition("noteq", field_name, value, False)
-
-
-def in_(field_name: str, values: Iterable[Any]) -> Filter:
-    return _condition("in", field_name, list(values), False)
-
-
-def contains(field_name: str, value: str) -> Filter:
-    return _condition("contains", field_name, value, False)
-
-
-def begins_with(field_name: str, value: str) -> Filter:
-    return _condition("beginsWith", field_name, value, False)
-
-
-def exist(field_name: str) -> Filter:
-    return {"op": "exist", "field": field_name}
-
-
-def gt(field_name: str, value: Any) -> Filter:
-    return _condition("gt", field_name, value, False)
-
-
-def and_(*items: Filter) -> Filter:
-    return {"op": "and", "items": list(items)}
-
-
-def or_(*items: Filter) -> Filter:
-    return {"op": "or", "items": list(items)}
-
-
-def _condition(op: str, field_name: str, value: Any, udf: bool) -> Filter:
-    condition: Filter = {"op": op, "field": field_name, "value": value}
-    if udf:
-        condition["udf"] = True
-    return condition
-
-
-ALL = gt("id", 0)
-"""The filter that matches every row (Autotask requires a filter on every query)."""
 
 
 # --- metadata -------------------------------------------------------------------------------------
@@ -156,62 +134,6 @@ def credentials_from_env(environ: Mapping[str, str]) -> AutotaskCredentials:
         secret=SecretStr(environ["AUTOTASK_API_SECRET"]),
         integration_code=SecretStr(environ["AUTOTASK_API_INTEGRATION_CODE"]),
     )
-
-
-def normalise_zone_url(url: str) -> str:
-    """The zone base ends in ``/atservicesrest``; the client adds ``/V1.0/``."""
-    base = url.rstrip("/")
-    if base.lower().endswith("/v1.0"):
-        base = base[: -len("/v1.0")]
-    if not base.lower().endswith("/atservicesrest"):
-        raise UsageError(
-            f"the Autotask URL {url!r} does not end in /atservicesrest",
-            hint="use the zone base as ZoneInformation returns it, e.g. "
-            "https://webservices5.autotask.net/atservicesrest",
-        )
-    return base
-
-
-def discover_zone(
-    username: str,
-    *,
-    discovery_url: str = DISCOVERY_URL,
-    transport: httpx.BaseTransport | None = None,
-    retry: RetryPolicy | None = None,
-) -> str:
-    """Ask ZoneInformation which zone serves ``username`` (unauthenticated, no thread limit)."""
-    with ApiClient(
-        system=SYSTEM,
-        base_url=discovery_url.rstrip("/") + "/V1.0",
-        headers={},
-        transport=transport,
-        retry=retry,
-        max_in_flight=None,
-        auth_hint=auth_failure_hint,
-    ) as client:
-        response = client.request("GET", "ZoneInformation", params={"user": username})
-    body = response.json()
-    url = body.get("url") if isinstance(body, dict) else None
-    if not url:
-        raise ProviderError(
-            "ZoneInformation did not name a zone for the API user",
-            system=SYSTEM,
-            method="GET",
-            path="/V1.0/ZoneInformation",
-            hint="check AUTOTASK_API_USERNAME, or set AUTOTASK_API_URL",
-        )
-    zone = str(url)
-    # The credentials follow the answer: only an Autotask zone (or loopback, the sandbox).
-    if not (is_autotask_zone(zone) or is_loopback_host(host_of(zone))) or "@" in zone:
-        raise ProviderError(
-            f"ZoneInformation named {host_of(zone) or 'no host'!r}, which is not an Autotask "
-            f"zone (https://*{AUTOTASK_ZONE_DOMAIN}); the credentials were not sent",
-            system=SYSTEM,
-            method="GET",
-            path="/V1.0/ZoneInformation",
-            hint="set AUTOTASK_API_URL to your zone's URL in the real environment",
-        )
-    return normalise_zone_url(zone)
 
 
 def _entity_endpoint(method: str, path: str) -> str:

@@ -19,10 +19,8 @@ Both providers talk through :class:`ApiClient`, so both share one set of rules:
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
-import ssl
 import threading
 import time
 import weakref
@@ -45,17 +43,31 @@ from reconciler.errors import (
     UnknownOutcome,
     UsageError,
     ValidationFailed,
-    retry_when,
 )
 from reconciler.hosts import is_loopback_host, refuse_userinfo
-from reconciler.providers.base import IN_FLIGHT_WATCH, InFlightWatch
-from reconciler.providers.connect import (
+from reconciler.transport.answers import AUTH_HINTS as _AUTH_HINTS
+from reconciler.transport.answers import api_messages, retry_after_seconds
+from reconciler.transport.answers import certificate_error as _certificate_error
+from reconciler.transport.answers import has_errors_list as _has_errors_list
+from reconciler.transport.answers import rate_wait_too_long as _rate_wait_too_long
+from reconciler.transport.answers import shown_system as _shown_system
+from reconciler.transport.connect import (
     FAST_ATTEMPTS,
     FAST_MAX_WAIT,
     host_and_port,
     unreachable_reason,
 )
+from reconciler.transport.in_flight import IN_FLIGHT_WATCH, enter_slot
 from reconciler.warning_ids import RATE_LIMITED, labelled
+
+__all__ = [  # api_messages and retry_after_seconds live in .answers; imported here by many
+    "ApiClient",
+    "RetryPolicy",
+    "SlidingWindowBudget",
+    "api_messages",
+    "require_secure_url",
+    "retry_after_seconds",
+]
 
 log = logging.getLogger(__name__)
 
@@ -322,7 +334,7 @@ class ApiClient:
         started = time.monotonic()
         watch = IN_FLIGHT_WATCH.get() if semaphore is not None else None
         if semaphore is not None:
-            _enter(semaphore, key, self._max_in_flight or 0, watch)
+            enter_slot(semaphore, key, self._max_in_flight or 0, watch)
         try:
             with self._lock:
                 self.calls += 1
@@ -447,54 +459,6 @@ class ApiClient:
         return ProviderError(f"unexpected answer from {self.system}", **common)
 
 
-_AUTH_HINTS = {
-    "autotask": "check AUTOTASK_API_USERNAME, AUTOTASK_API_SECRET and "
-    "AUTOTASK_API_INTEGRATION_CODE (an API-only user with a tracking identifier)",
-    "salesbuildr": "check SALESBUILDR_API_KEY",
-}
-
-
-def _enter(
-    semaphore: threading.BoundedSemaphore, key: str, limit: int, watch: InFlightWatch | None
-) -> None:
-    """Take one of the endpoint's slots, telling ``watch`` when the request has to wait."""
-    if watch is None:
-        semaphore.acquire()
-        return
-    waited = not semaphore.acquire(blocking=False)
-    if waited:
-        watch.waiting(key, limit)
-        semaphore.acquire()
-    watch.entered(key, limit, waited=waited)
-
-
-def _shown_system(system: str) -> str:
-    return {"salesbuildr": "Salesbuildr", "autotask": "Autotask"}.get(system, system)
-
-
-def _rate_wait_too_long(
-    system: str, retry_after: float, cap: float, common: dict[str, Any]
-) -> RateLimited:
-    """The 429 that asks for a longer wait than the run may spend: stop, saying when to retry."""
-    return RateLimited(
-        f"{_shown_system(system)} rate limit: it asks us to wait {retry_after:.0f} s, more than "
-        f"the {cap:.0f} s this run may wait; {retry_when(retry_after)}",
-        hint="run again after that time, or allow a longer wait with "
-        "`reconcile --max-rate-wait SECONDS` (RECONCILE_MAX_RATE_WAIT)",
-        **common,
-    )
-
-
-def _certificate_error(exc: BaseException) -> str | None:
-    """The reason, when a connection failed because the server's certificate is not trusted."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return str(seen.verify_message or seen.reason or seen)
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
 class _StopFast(stop_base):
     """Stop after FAST_ATTEMPTS when the failure is one no retry can fix."""
 
@@ -533,50 +497,3 @@ def _where(client: httpx.Client, url: str) -> tuple[str, str]:
         if len(known) > 4096:
             known.clear()
     return found
-
-
-def _has_errors_list(response: httpx.Response) -> bool:
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and isinstance(body.get("errors"), list) and bool(body["errors"])
-
-
-def api_messages(response: httpx.Response) -> list[str]:
-    """The API's own error messages: Autotask ``{"errors": [str]}``, Salesbuildr ``{"message",
-    "errors": [{"path", "message"}]}``."""
-    try:
-        body = response.json()
-    except ValueError:
-        text = response.text.strip()
-        return [text[:500]] if text and len(text) < 2000 else []
-    if not isinstance(body, dict):
-        return []
-    messages: list[str] = []
-    if isinstance(body.get("message"), str) and body["message"]:
-        messages.append(body["message"])
-    for item in body.get("errors") or []:
-        if isinstance(item, str):
-            messages.append(item)
-        elif isinstance(item, dict):
-            text = str(item.get("message", ""))
-            where = item.get("path") or item.get("field")
-            messages.append(f"{where}: {text}" if where else text)
-    return messages
-
-
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    """``Retry-After`` as seconds (it may be a number or an HTTP date), or None."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)

@@ -1,7 +1,7 @@
-"""Which URL each system's client is opened on, checked by :mod:`reconciler.hosts` before any
+"""Which URL the Autotask client is opened on, checked by :mod:`reconciler.hosts` before any
 request: the real environment's URL variable, else a reviewed URL (the YAML's, a saved plan's
-target) whose host the environment allows or (Autotask) ZoneInformation names, else the zone
-ZoneInformation names."""
+target) whose host the environment allows or ZoneInformation names, else the zone
+ZoneInformation names (Salesbuildr's: :mod:`reconciler.salesbuildr.targets`)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from reconciler.hosts import (
     is_autotask_zone,
     refuse_userinfo,
 )
-from reconciler.providers.autotask import credentials_from_env, discover_zone
+from reconciler.psa.autotask.client import credentials_from_env, discover_zone
 
 
 def autotask_url(
@@ -53,14 +53,3 @@ def autotask_url(
             f"{host_of(reviewed)} in the real environment if it is right",
         )
     return reviewed or zone
-
-
-def salesbuildr_url(reviewed: str | None, source: str, environ: Mapping[str, str]) -> str | None:
-    """SALESBUILDR_API_URL, else the reviewed URL once its host is allowed."""
-    own = environ.get("SALESBUILDR_API_URL")
-    if own:
-        refuse_userinfo(own, what="SALESBUILDR_API_URL")
-    if reviewed:
-        allowed = allowed_hosts("salesbuildr", environ)
-        check_reviewed_url(reviewed, system="salesbuildr", source=source, allowed=allowed)
-    return own or reviewed

@@ -8,14 +8,11 @@ error classes and retry rules are the Autotask client's.
 
 from __future__ import annotations
 
-import getpass
 import logging
-import os
 import socket
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,17 +25,46 @@ from reconciler.errors import (
     ProviderError,
     UnknownOutcome,
 )
-from reconciler.providers.category_tree import category_paths
-from reconciler.providers.credentials import check_salesbuildr_url, require_credentials
-from reconciler.providers.http import ApiClient, RetryPolicy, SlidingWindowBudget
-from reconciler.providers.paging import PageGuard, page_ceiling
-from reconciler.providers.rate_wait import rate_wait_cap
-from reconciler.providers.salesbuildr_window import (
+from reconciler.salesbuildr.category_tree import category_paths
+from reconciler.salesbuildr.models import (
+    Category,
+    CategoryUsage,
+    CompanyType,
+    DataPoint,
+    Job,
+    LockHeld,
+    LockHolder,
+    Section,
+    lock_owner,
+    process_is_alive,
+)
+from reconciler.salesbuildr.window import (
     RATE_WINDOW_S,
     RateWindow,
     WindowSeen,
 )
+from reconciler.transport.credentials import check_salesbuildr_url, require_credentials
+from reconciler.transport.http import ApiClient, RetryPolicy, SlidingWindowBudget
+from reconciler.transport.paging import PageGuard, page_ceiling
+from reconciler.transport.rate_wait import rate_wait_cap
 from reconciler.warning_ids import LOCK_TAKEN_OVER, labelled
+
+__all__ = [  # the values it returns live in .models (re-exported: imported from here by many)
+    "PAGE_CONCURRENCY",
+    "SETTINGS_SECTIONS",
+    "Category",
+    "CategoryUsage",
+    "CompanyType",
+    "DataPoint",
+    "Job",
+    "LockHeld",
+    "LockHolder",
+    "SalesbuildrClient",
+    "Section",
+    "lock_owner",
+    "process_is_alive",
+    "settings_from_env",
+]
 
 log = logging.getLogger(__name__)
 
@@ -61,125 +87,8 @@ SETTINGS_SECTIONS = (
 )
 
 
-@dataclass(frozen=True)
-class Category:
-    id: str
-    name: str
-    parent_id: str | None
-    path: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CompanyType:
-    key: str
-    name: str
-
-
-@dataclass(frozen=True)
-class DataPoint:
-    id: str
-    name: str
-    group: str | None
-    type: str
-    multi_select: bool
-    company_types: tuple[str, ...]
-    entity: str
-
-    @property
-    def path(self) -> tuple[str, ...]:
-        return (self.group, self.name) if self.group else (self.name,)
-
-
-@dataclass(frozen=True)
-class CategoryUsage:
-    category_id: str
-    product_count: int
-    service_count: int
-
-
-@dataclass(frozen=True)
-class Section:
-    """One settings document as read: its body and the ETag to send back in If-Match."""
-
-    name: str
-    body: dict[str, Any]
-    etag: str
-
-
-@dataclass(frozen=True)
-class LockHolder:
-    owner: str
-    acquired_at: str
-    expires_at: str
-
-    @property
-    def host(self) -> str:
-        return self.owner.rsplit("@", 1)[-1].rsplit(":", 1)[0] if "@" in self.owner else ""
-
-    @property
-    def pid(self) -> int | None:
-        tail = self.owner.rsplit(":", 1)
-        return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
-
-    def is_dead(self, *, here: str, alive: Callable[[int], bool]) -> bool:
-        """True only when the holder is a process on this host (``here``) that is not running;
-        a holder elsewhere, or one whose owner names no pid, may be alive."""
-        return self.host == here and self.pid is not None and not alive(self.pid)
-
-    def liveness(self, *, here: str, alive: Callable[[int], bool]) -> str:
-        """What this host can tell about the holder, as a sentence for ``force-unlock``."""
-        if self.host == here and self.pid is not None:
-            running = "is running" if alive(self.pid) else "is not running"
-            return f"holder process {self.pid} on this host {running}"
-        where = f"on {self.host}" if self.host else "not a user@host:pid owner"
-        return f"the holder is {where}: this host cannot tell whether it is still running"
-
-
-@dataclass(frozen=True)
-class Job:
-    id: str
-    status: str
-    counts: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.status in ("succeeded", "failed")
-
-
-class LockHeld(ConflictError):
-    """Another apply holds the tenant's lock."""
-
-    def __init__(self, holder: LockHolder):
-        self.holder = holder
-        super().__init__(
-            f"another apply holds the lock: {holder.owner} since {holder.acquired_at} "
-            f"(expires {holder.expires_at})",
-            system=SYSTEM,
-            method="PUT",
-            path="/integration/autotask/lock",
-            status=409,
-            hint="wait for it (--lock-timeout), or if that run is dead: reconcile force-unlock",
-        )
-
-
-def lock_owner() -> str:
-    """``user@host:pid``, the owner recorded in the apply lock."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}:{os.getpid()}"
-
-
-def process_is_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _ended(results: Sequence[Any], start: int, total: Any) -> bool:
+    return not results or (isinstance(total, int) and start >= total)
 
 
 def settings_from_env(environ: Mapping[str, str], url: str | None) -> tuple[str, SecretStr]:
@@ -273,28 +182,10 @@ class SalesbuildrClient:
         yield from guard.page(results)
         start = len(results)
         total = body.get("total")
-        if not results or (isinstance(total, int) and start >= total):
+        if _ended(results, start, total):
             return
         if isinstance(total, int) and self.page_concurrency > 1:
-            step = len(results)  # the server's own page size (it may cap ours)
-            # Within the ceiling only: one page past it is left to the sequential read below,
-            # which the guard then stops.
-            offsets = list(range(start, total, step))[: max(guard.max_pages - 1, 0)]
-            with ThreadPoolExecutor(self.page_concurrency) as pool:
-                futures = [pool.submit(fetch, offset) for offset in offsets]
-                try:
-                    for offset, future in zip(offsets, futures, strict=True):
-                        page = future.result()
-                        results = page.get("results") or []
-                        yield from guard.page(results)
-                        if not results or len(results) < step:
-                            # A short page mid-listing: continue from exactly where it ended.
-                            start = offset + len(results)
-                            break
-                        start = offset + len(results)
-                finally:
-                    for future in futures:
-                        future.cancel()
+            start, results = yield from self._together(fetch, guard, start, total, results)
             if not results or start >= total:
                 return
         while True:
@@ -302,9 +193,36 @@ class SalesbuildrClient:
             results = body.get("results") or []
             yield from guard.page(results)
             start += len(results)
-            total = body.get("total")
-            if not results or (isinstance(total, int) and start >= total):
+            if _ended(results, start, body.get("total")):
                 return
+
+    def _together(
+        self,
+        fetch: Callable[[int], dict[str, Any]],
+        guard: PageGuard,
+        start: int,
+        total: int,
+        results: list[Any],
+    ) -> Generator[dict[str, Any], None, tuple[int, list[Any]]]:
+        """The pages after the first, fetched at once (``page_concurrency``); returns where
+        the listing stands: the next offset and the last page's rows."""
+        step = len(results)  # the server's own page size (it may cap ours)
+        # Within the ceiling only: one page past it is left to the sequential read after,
+        # which the guard then stops.
+        offsets = list(range(start, total, step))[: max(guard.max_pages - 1, 0)]
+        with ThreadPoolExecutor(self.page_concurrency) as pool:
+            futures = [pool.submit(fetch, offset) for offset in offsets]
+            try:
+                for offset, future in zip(offsets, futures, strict=True):
+                    results = future.result().get("results") or []
+                    yield from guard.page(results)
+                    start = offset + len(results)
+                    if not results or len(results) < step:
+                        break  # a short page mid-listing: continue from exactly where it ended
+            finally:
+                for future in futures:
+                    future.cancel()
+        return start, results
 
     def categories(self) -> list[Category]:
         """Every category, with its path of names built from ``parentId``."""

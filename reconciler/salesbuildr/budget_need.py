@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.providers import salesbuildr_state as sb_state
-from reconciler.providers.base import Change, SalesbuildrNeed
-from reconciler.providers.salesbuildr import SalesbuildrClient
+from reconciler.salesbuildr import state as sb_state
+from reconciler.salesbuildr.client import SalesbuildrClient
+from reconciler.writes import Change, SalesbuildrNeed
 
 LOCK_RELEASE = 1
 

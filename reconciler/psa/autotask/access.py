@@ -8,8 +8,8 @@ from collections.abc import Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 
 from reconciler.kinds.constraints import EntityRules
-from reconciler.providers.autotask import AutotaskClient
-from reconciler.providers.autotask_fields import entity_rules, parse_access
+from reconciler.psa.autotask.client import AutotaskClient
+from reconciler.psa.autotask.fields import entity_rules, parse_access
 
 
 def read_entity_rules(client: AutotaskClient, entity: str) -> EntityRules:

@@ -32,9 +32,9 @@ from reconciler.kinds.settings import (
     PURCHASE_ORDER,
     WEBHOOK_RECEIVER,
 )
-from reconciler.providers.base import Change
-from reconciler.providers.salesbuildr import SalesbuildrClient
+from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.state import Resource
+from reconciler.writes import Change
 
 
 @dataclass(frozen=True)
@@ -197,39 +197,48 @@ def apply_changes(
     by_kind_rows = {rows.kind.name: rows for rows in spec.rows}
     by_kind_docs = {doc.kind.name: doc for doc in spec.docs}
     for change in changes:
-        action = change.action
-        ids = change.ids or {}
         if change.kind in by_kind_docs:
-            doc = by_kind_docs[change.kind]
-            desired = ids.get("desired") or {}
-            after = {d.path: d.after for d in change.diff}
-            paths = [path for path in after if path in doc.fields]
-            if paths:
-                # A scoped field is compared by label, which repeats across its scope (a
-                # sub-issue type under another issue type): send its id with every write.
-                paths += [n for n in sorted(doc.kind.scoped) if n in desired and n not in after]
-            for path in paths:
-                result[doc.fields[path]] = _wire(desired.get(path, after.get(path)))
-            continue
-        rows = by_kind_rows[change.kind]
-        items: list[dict[str, Any]] = [dict(r) for r in result.get(rows.list_key) or []]
-        live_keys = (ids.get("live") or {}).get("keys")
-        desired_ids = ids.get("desired") or {}
-        if live_keys is not None:
-            items = [r for r in items if [r.get(f) for f in rows.key_fields] != list(live_keys)]
-        if action in ("create", "update"):
-            keys = desired_ids.get("keys") or []
-            row = {f: _wire(k) for f, k in zip(rows.key_fields, keys, strict=True)}
-            row[rows.value_field] = _wire(desired_ids.get(rows.kind.value_attr))
-            items.append(row)
-        result[rows.list_key] = items
-    for name in ("importedCount",):
-        for rows in spec.rows:
-            for item in result.get(rows.list_key) or []:
-                item.pop(name, None)
+            _set_fields(result, by_kind_docs[change.kind], change)
+        else:
+            rows = by_kind_rows[change.kind]
+            result[rows.list_key] = _changed_rows(result.get(rows.list_key) or [], rows, change)
+    for rows in spec.rows:
+        for item in result.get(rows.list_key) or []:
+            item.pop("importedCount", None)
     for read_only in ("secretSet", "url"):
         result.pop(read_only, None)
     return result
+
+
+def _set_fields(result: dict[str, Any], doc: Doc, change: Change) -> None:
+    """A singleton's change: its changed fields written into the document."""
+    desired = (change.ids or {}).get("desired") or {}
+    after = {d.path: d.after for d in change.diff}
+    paths = [path for path in after if path in doc.fields]
+    if paths:
+        # A scoped field is compared by label, which repeats across its scope (a sub-issue
+        # type under another issue type): send its id with every write.
+        paths += [n for n in sorted(doc.kind.scoped) if n in desired and n not in after]
+    for path in paths:
+        result[doc.fields[path]] = _wire(desired.get(path, after.get(path)))
+
+
+def _changed_rows(
+    current: Sequence[Mapping[str, Any]], rows: Rows, change: Change
+) -> list[dict[str, Any]]:
+    """A mapping row's change: the live row (by its live keys) replaced, added or removed."""
+    ids = change.ids or {}
+    items: list[dict[str, Any]] = [dict(r) for r in current]
+    live_keys = (ids.get("live") or {}).get("keys")
+    desired_ids = ids.get("desired") or {}
+    if live_keys is not None:
+        items = [r for r in items if [r.get(f) for f in rows.key_fields] != list(live_keys)]
+    if change.action in ("create", "update"):
+        keys = desired_ids.get("keys") or []
+        row = {f: _wire(k) for f, k in zip(rows.key_fields, keys, strict=True)}
+        row[rows.value_field] = _wire(desired_ids.get(rows.kind.value_attr))
+        items.append(row)
+    return items
 
 
 def read_table(client: SalesbuildrClient, name: str) -> NameTable | None:

@@ -7,7 +7,7 @@ a hint, as an Autotask URL that does not end in ``/atservicesrest`` is: every pa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import httpx
 
@@ -27,32 +27,39 @@ _SANDBOX_HINT = "`reconcile sandbox` prints a set for the local simulators"
 def missing_credentials(
     environ: Mapping[str, str],
     *,
-    autotask: bool,
+    autotask: bool = False,
     salesbuildr: bool,
     salesbuildr_url: str | None = None,
+    psa: Sequence[str] = (),
 ) -> list[str]:
-    """Every variable (or setting) the run needs that is unset, in a stable order."""
+    """Every variable (or setting) the run needs that is unset, in a stable order (``psa``:
+    the PSA's own variables; ``autotask``: Autotask's, for the callers that name it)."""
     missing: list[str] = []
     if salesbuildr:
         if not (environ.get("SALESBUILDR_API_URL") or salesbuildr_url):
             missing.append("SALESBUILDR_API_URL (or salesbuildr.url in the YAML)")
         if not environ.get(SALESBUILDR_KEY):
             missing.append(SALESBUILDR_KEY)
-    if autotask:
-        missing.extend(name for name in AUTOTASK_CREDENTIALS if not environ.get(name))
+    wanted = [*(AUTOTASK_CREDENTIALS if autotask else ()), *psa]
+    missing.extend(name for name in dict.fromkeys(wanted) if not environ.get(name))
     return missing
 
 
 def require_credentials(
     environ: Mapping[str, str],
     *,
-    autotask: bool,
+    autotask: bool = False,
     salesbuildr: bool,
     salesbuildr_url: str | None = None,
+    psa: Sequence[str] = (),
 ) -> None:
     """A UsageError naming every missing variable at once; nothing when all are set."""
     missing = missing_credentials(
-        environ, autotask=autotask, salesbuildr=salesbuildr, salesbuildr_url=salesbuildr_url
+        environ,
+        autotask=autotask,
+        salesbuildr=salesbuildr,
+        salesbuildr_url=salesbuildr_url,
+        psa=psa,
     )
     if not missing:
         return

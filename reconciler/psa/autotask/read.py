@@ -15,7 +15,7 @@ from reconciler.kinds.catalog import Catalog, Entry, NameTable
 from reconciler.kinds.inventory import INVENTORY_LOCATION
 from reconciler.kinds.names import fold
 from reconciler.kinds.webhooks import WEBHOOK
-from reconciler.providers.autotask import AutotaskClient, UdfDefinition, in_
+from reconciler.psa.autotask.client import AutotaskClient, UdfDefinition, in_
 from reconciler.state import Resource
 
 WEBHOOK_ENTITY_PREFIX = {

@@ -1,1 +1,0 @@
-"""Providers: all I/O with Autotask and Salesbuildr. The engine sees only providers.base."""
