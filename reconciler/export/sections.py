@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.envvars import reference_text
 from reconciler.export.document import EMPTY, Comments, Flow, Path, Plain
 from reconciler.kinds import tables as t
 from reconciler.kinds.base import MappingKind, address_keys
@@ -213,7 +214,7 @@ def _purchase_order(b: _Builder) -> Any:
 
 def _webhook_receiver(b: _Builder) -> Any:
     receiver = b.of("webhook_receiver")
-    add = "webhook_receiver: {secret: ${env:" + RECEIVER_SECRET_VARIABLE + "}}"
+    add = "webhook_receiver: {secret: " + reference_text(RECEIVER_SECRET_VARIABLE) + "}"
     if not receiver or not receiver[0].attributes.get("secret_set"):
         remark = ["webhook_receiver: Salesbuildr's receiver has no secret yet; add", f"  {add}"]
     else:
