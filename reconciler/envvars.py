@@ -174,6 +174,11 @@ def parse_reference(text: str) -> Reference | None:
     return Reference(match.group(1), match.group(2))
 
 
+def reference_text(name: str, default: str | None = None) -> str:
+    """How a file writes a reference to ``name``: the text :func:`parse_reference` reads."""
+    return "${env:" + name + ("" if default is None else ":-" + default) + "}"
+
+
 def resolve_reference(reference: Reference, environ: Mapping[str, str]) -> str | None:
     """The value of ``reference`` as the loader gives it, or None when unset with no default.
 

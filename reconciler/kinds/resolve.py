@@ -56,10 +56,27 @@ def resolve_desired(
     A section's rules see the live objects that will still exist after apply: under
     ``manage: full`` only those that are never removed or that the YAML lists (``policy`` says
     the mode)."""
+    resolved, diagnostics = _resolve_each(resources, catalog, live, kinds)
+    by_address = {r.address: r for r in resources}
+    for section in sorted({r.section for r in resources}):
+        desired_here = [r for r in resolved if r.section == section]
+        live_here = _surviving(live.in_section(section), desired_here, section, kinds, policy)
+        for kind in {k.name: k for k in kinds.values() if k.section == section}.values():
+            for problem in kind.check(desired_here, live_here, catalog):
+                owner = by_address.get(problem.address)
+                if owner is None and section_locations:
+                    owner = _section_owner(problem, kind, section, section_locations)
+                diagnostics.append(diagnostic_for(problem, owner))
+    return State.of(resolved), diagnostics
+
+
+def _resolve_each(
+    resources: Sequence[Resource], catalog: Catalog, live: State, kinds: Mapping[str, Kind]
+) -> tuple[list[Resource], list[Diagnostic]]:
+    """Each resource resolved and matched to at most one live object; duplicates refused."""
     resolved: list[Resource] = []
     diagnostics: list[Diagnostic] = []
     seen: dict[tuple[str, str], Resource] = {}
-    by_address = {r.address: r for r in resources}
     live_index = index_live(live)
     for resource in resources:
         outcome, problems = kinds[resource.kind].resolve(resource, catalog)
@@ -74,53 +91,62 @@ def resolve_desired(
             problem = Problem(resource.address, error.message, error.hint)
             diagnostics.append(diagnostic_for(problem, resource))
             continue
-        # Two desired objects may fold alike only when each is spelled like a live one.
-        if key in seen and not (
-            seen[key].key != outcome.key
-            and exact_match(seen[key].key, candidates) is not None
-            and exact_match(outcome.key, candidates) is not None
-        ):
-            first = seen[key]
-            diagnostics.append(
-                diagnostic_for(
-                    Problem(
-                        resource.address,
-                        f"this names the same {outcome.kind.replace('_', ' ')} as "
-                        f"{first.address} ('{outcome.key}')",
-                        "keep one of the two",
-                    ),
-                    resource,
-                )
+        first = seen.get(key)
+        if first is not None and not _both_spelled_live(first, outcome, candidates):
+            message = (
+                f"this names the same {outcome.kind.replace('_', ' ')} as "
+                f"{first.address} ('{outcome.key}')"
             )
+            problem = Problem(resource.address, message, "keep one of the two")
+            diagnostics.append(diagnostic_for(problem, resource))
             continue
         seen[key] = outcome
         resolved.append(outcome)
-    sections = sorted({r.section for r in resources})
-    for section in sections:
-        desired_here = [r for r in resolved if r.section == section]
-        live_here = live.in_section(section)
-        if policy is not None and policy.mode(section) is ManageMode.FULL:
-            wanted = {match_key(r) for r in desired_here}
-            live_here = [
-                r
-                for r in live_here
-                if r.kind not in kinds
-                or kinds[r.kind].delete_policy is DeletePolicy.NEVER
-                or match_key(r) in wanted  # matched: updated, not removed
-            ]
-        for kind in {k.name: k for k in kinds.values() if k.section == section}.values():
-            for problem in kind.check(desired_here, live_here, catalog):
-                owner = by_address.get(problem.address)
-                if owner is None and section_locations:
-                    where = section_locations.get(problem.address) or section_locations.get(section)
-                    owner = Resource(
-                        address=problem.address,
-                        kind=kind.name,
-                        section=section,
-                        key=problem.address,
-                        attributes={},
-                        owner=kind.owner,
-                        location=where,
-                    )
-                diagnostics.append(diagnostic_for(problem, owner))
-    return State.of(resolved), diagnostics
+    return resolved, diagnostics
+
+
+def _both_spelled_live(first: Resource, second: Resource, candidates: Sequence[Resource]) -> bool:
+    """Two desired objects may fold alike only when each is spelled like a live one."""
+    return (
+        first.key != second.key
+        and exact_match(first.key, candidates) is not None
+        and exact_match(second.key, candidates) is not None
+    )
+
+
+def _surviving(
+    live_here: Sequence[Resource],
+    desired_here: Sequence[Resource],
+    section: str,
+    kinds: Mapping[str, Kind],
+    policy: PolicySettings | None,
+) -> list[Resource]:
+    """The section's live objects that still exist after apply (``manage: full`` removes the
+    others that may be removed)."""
+    if policy is None or policy.mode(section) is not ManageMode.FULL:
+        return list(live_here)
+    wanted = {match_key(r) for r in desired_here}
+    return [
+        r
+        for r in live_here
+        if r.kind not in kinds
+        or kinds[r.kind].delete_policy is DeletePolicy.NEVER
+        or match_key(r) in wanted  # matched: updated, not removed
+    ]
+
+
+def _section_owner(
+    problem: Problem, kind: Kind, section: str, section_locations: Mapping[str, str]
+) -> Resource:
+    """A stand-in owner for a section rule's problem that names no desired object: located at
+    the address's own entry, else at the section."""
+    where = section_locations.get(problem.address) or section_locations.get(section)
+    return Resource(
+        address=problem.address,
+        kind=kind.name,
+        section=section,
+        key=problem.address,
+        attributes={},
+        owner=kind.owner,
+        location=where,
+    )

@@ -187,43 +187,55 @@ def render_markdown(
     ``plan_file`` is the file the plan was saved to; None: it was not saved, and the comment
     names no file to apply (the JSON view has the whole plan).
     """
-    summary = plan["summary"]
     pending = [c for c in plan["changes"] if c["action"] != "no-op"]
-    risk = RISK_LABEL.get(plan.get("risk", "safe")) or markdown_text(plan.get("risk"))
-    file = markdown_code(plan.get("config_file") or "mappings.yaml")
-    kept = plan.get("kept") or []
-    targeted = is_targeted(plan)
-    head = [MARKER]
-    if not pending:
-        head.append("### reconcile plan: no changes")
-        head.append("")
-        if not kept and not targeted:
-            head.append(f"Live settings match {file}.")
-        else:
-            head.append(
-                "No changes to the targeted objects (targeting in effect)."
-                if targeted
-                else "No changes."
-            )
-    else:
-        head.append(
+    by_section: dict[str, list[Mapping[str, Any]]] = {}
+    for change in pending:
+        by_section.setdefault(change["section"], []).append(change)
+    cell = Cells()
+    tail = [
+        *_kept(plan.get("kept") or []),
+        *_drift(plan.get("drift") or [], cell),
+        *_diagnostics(plan.get("diagnostics") or []),
+    ]
+    where = (
+        full_plan_at(plan_file, artifact=artifact, job_summary=job_summary)
+        if plan_file
+        else f"the JSON view ({_json_ref(None)})"
+    )
+    layout = _Layout(by_section, where, cell, limit)
+    return layout.fit(_head(plan, pending), tail, _foot(plan, plan_file), plan_file)
+
+
+def _title(plan: Mapping[str, Any], pending: Sequence[Mapping[str, Any]], file: str) -> list[str]:
+    summary = plan["summary"]
+    if pending:
+        risk = RISK_LABEL.get(plan.get("risk", "safe")) or markdown_text(plan.get("risk"))
+        return [
             f"### reconcile plan: {summary['create']} to create, {summary['update']} to update, "
             f"{summary['deactivate']} to deactivate, {summary['delete']} to delete · risk: {risk}"
-        )
-    targets = plan.get("targets") or {}
+        ]
+    if not plan.get("kept") and not is_targeted(plan):
+        return ["### reconcile plan: no changes", "", f"Live settings match {file}."]
+    targeted = "No changes to the targeted objects (targeting in effect)."
+    return ["### reconcile plan: no changes", "", targeted if is_targeted(plan) else "No changes."]
+
+
+def _head(plan: Mapping[str, Any], pending: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The marker, the title, what was compared against what, and why apply would refuse."""
+    file = markdown_code(plan.get("config_file") or "mappings.yaml")
+    head = [MARKER, *_title(plan, pending, file)]
     where = " and ".join(
         f"{markdown_text(str(system).capitalize())} {markdown_code(url)}"
-        for system, url in sorted(targets.items())
+        for system, url in sorted((plan.get("targets") or {}).items())
     )
     calls = ", ".join(
         f"{markdown_text(s)} {markdown_text(n)}"
         for s, n in sorted((plan.get("api_calls") or {}).items())
     )
-    if kept:
-        head.extend(
-            ["", kept_summary(kept, plan.get("config_file") or "mappings.yaml", markdown_code)]
-        )
-    if targeted:
+    if plan.get("kept"):
+        config = plan.get("config_file") or "mappings.yaml"
+        head.extend(["", kept_summary(plan["kept"], config, markdown_code)])
+    if is_targeted(plan):
         head.extend(
             ["", "**Warning: targeting in effect** — this plan covers only part of the file."]
         )
@@ -231,73 +243,84 @@ def render_markdown(
     head.append(
         file
         + (f" against {where}" if where else "")
-        + f" · {summary['no_op']} unchanged object(s) checked"
+        + f" · {plan['summary']['no_op']} unchanged object(s) checked"
         + (f" · API calls: {calls}" if calls else "")
     )
     if plan.get("blocked_reasons"):
         head.append("")
         head.append("**Blocked** — apply refuses without `--force`:")
         head.extend(f"- {markdown_text(reason)}" for reason in plan["blocked_reasons"])
-    by_section: dict[str, list[Mapping[str, Any]]] = {}
-    for change in pending:
-        by_section.setdefault(change["section"], []).append(change)
-    cell = Cells()
-    drift = _drift(plan.get("drift") or [], cell)
-    diagnostics = _diagnostics(plan.get("diagnostics") or [])
+    return head
+
+
+def _foot(plan: Mapping[str, Any], plan_file: str | None) -> list[str]:
     # Recomputed, never copied: it is the `checksum` field `plan --out` saved for this plan.
     checksum = plan_checksum(plan)
-    foot = [
-        "",
-        "---",
-        *markdown_footer(plan),
+    apply = (
         f"Plan checksum `{checksum}` · apply exactly this plan: "
         f"{markdown_code('reconcile apply ' + plan_file, limit=LIMIT)}"
         if plan_file
         else f"Plan checksum `{checksum}` · not saved: to apply exactly this plan, make it with "
-        f"{markdown_code('reconcile plan --out plan.json')}",
-    ]
-    where = (
-        full_plan_at(plan_file, artifact=artifact, job_summary=job_summary)
-        if plan_file
-        else f"the JSON view ({_json_ref(None)})"
+        f"{markdown_code('reconcile plan --out plan.json')}"
     )
-    detailed: dict[str, tuple[str, Cells]] = {}  # section -> its full block, rendered once
-    full = {section: True for section in by_section}
-    for section, changes in by_section.items():
-        own = Cells()
-        table = _section_block(section, changes, full=True, where=where, cell=own, room=limit)
-        if table is None:  # longer than the whole comment: only its counts can be shown
-            full[section] = False
-        else:
-            detailed[section] = (table, own)
+    return ["", "---", *markdown_footer(plan), apply]
 
-    def block(section: str, changes: Sequence[Mapping[str, Any]], full: bool) -> str:
-        if full:
-            return detailed[section][0]
-        return str(_section_block(section, changes, full=False, where=where, cell=cell))
 
-    while True:
-        blocks = [block(s, changes, full[s]) for s, changes in by_section.items()]
-        shortened = cell.shortened or any(detailed[s][1].shortened for s in full if full[s])
-        note = ["", cell.note(f"the JSON plan ({_json_ref(plan_file)})")]
-        summarised = (
-            [
-                "",
-                "**Summarised**: the whole plan does not fit in one comment; the sections below "
-                f"without a table show their counts only. The full plan: {where}.",
-            ]
-            if not all(full.values())
-            else []
+class _Layout:
+    """Which sections show their table: all that fit, the largest shrunk to counts first."""
+
+    def __init__(
+        self,
+        by_section: Mapping[str, Sequence[Mapping[str, Any]]],
+        where: str,
+        cell: Cells,
+        limit: int,
+    ) -> None:
+        self.by_section, self.where, self.cell, self.limit = by_section, where, cell, limit
+        self.detailed: dict[str, tuple[str, Cells]] = {}  # section -> its full block, rendered once
+        self.full = {section: True for section in by_section}
+        for section, changes in by_section.items():
+            own = Cells()
+            table = _section_block(section, changes, full=True, where=where, cell=own, room=limit)
+            if table is None:  # longer than the whole comment: only its counts can be shown
+                self.full[section] = False
+            else:
+                self.detailed[section] = (table, own)
+
+    def block(self, section: str) -> str:
+        if self.full[section]:
+            return self.detailed[section][0]
+        changes = self.by_section[section]
+        return str(_section_block(section, changes, full=False, where=self.where, cell=self.cell))
+
+    def shortened(self) -> bool:
+        return self.cell.shortened or any(
+            self.detailed[s][1].shortened for s in self.full if self.full[s]
         )
-        body = [*head, *summarised, "", "\n\n".join(blocks), *_kept(kept), *drift, *diagnostics]
-        text = "\n".join([*body, *(note if shortened else []), *foot]) + "\n"
-        if len(text) <= limit or not any(full.values()):
-            break
-        largest = max((s for s in full if full[s]), key=lambda s: len(by_section[s]))
-        full[largest] = False
-    if len(text) > limit:
-        text = _cut("\n".join(body), where=where, foot=[*note, *foot], limit=limit)
-    return text
+
+    def fit(self, head: list[str], tail: list[str], foot: list[str], plan_file: str | None) -> str:
+        full = self.full
+        while True:
+            blocks = [self.block(s) for s in self.by_section]
+            note = ["", self.cell.note(f"the JSON plan ({_json_ref(plan_file)})")]
+            summarised = (
+                [
+                    "",
+                    "**Summarised**: the whole plan does not fit in one comment; the sections "
+                    f"below without a table show their counts only. The full plan: {self.where}.",
+                ]
+                if not all(full.values())
+                else []
+            )
+            body = [*head, *summarised, "", "\n\n".join(blocks), *tail]
+            text = "\n".join([*body, *(note if self.shortened() else []), *foot]) + "\n"
+            if len(text) <= self.limit or not any(full.values()):
+                break
+            largest = max((s for s in full if full[s]), key=lambda s: len(self.by_section[s]))
+            full[largest] = False
+        if len(text) > self.limit:
+            text = _cut("\n".join(body), where=self.where, foot=[*note, *foot], limit=self.limit)
+        return text
 
 
 def _cut(body: str, *, where: str, foot: Sequence[str], limit: int) -> str:
