@@ -155,7 +155,9 @@ def test_beyond_the_cap_mid_apply_stops_with_exit_4_journalled(
     mappings = rig.write(TWO_DOCUMENTS)
     rig.plan(mappings)
 
-    stopped = rig.reconcile("--max-rate-wait", "1", "apply", "plan.json")
+    # One write at a time: the window is spent between the two PUTs, not while both are in
+    # flight (concurrently, the first could be admitted after the second spent it).
+    stopped = rig.reconcile("--max-rate-wait", "1", "apply", "--parallelism", "1", "plan.json")
 
     assert stopped.returncode == 4, stopped.output
     assert "apply stopped: Salesbuildr rate limit: it asks us to wait" in stopped.stderr
