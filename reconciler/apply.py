@@ -40,7 +40,7 @@ from reconciler.errors import (
     UsageError,
 )
 from reconciler.plan import Action, Change, Plan, Risk
-from reconciler.plan.budgets import refuse_over_salesbuildr_budget
+from reconciler.plan.budgets import refuse_over_window_budget
 from reconciler.writes import ChangeWriter, Stages, WriteRecord
 
 __all__ = [
@@ -186,7 +186,7 @@ def _refuse(
                 f"{floor.key} is {floor.minimum}",
                 hint="try again later, or lower the policy floor if you know the budget is safe",
             )
-    refuse_over_salesbuildr_budget(writer.salesbuildr_need(pending, check_stale=check_stale))
+    refuse_over_window_budget(writer.window_need(pending, check_stale=check_stale))
     if check_stale:
         observation = writer.observe(pending)
         moved = stale_objects(plan, pending, observation.fingerprints, observation.attributes)

@@ -44,7 +44,7 @@ class Phase(IntEnum):
 class Call(StrEnum):
     """Which writer method describes a step's writes (the values are the methods' names)."""
 
-    OBJECT = "autotask_writes"
+    OBJECT = "object_writes"
     """An object's own writes in its PSA (create or update)."""
     DOCUMENTS = "document_writes"
     """One settings document's write (its rows and flags)."""

@@ -12,7 +12,7 @@ from reconciler.kinds.matching import index_live, lookup
 from reconciler.psa.base import LiveReader, SystemWriter
 from reconciler.state import State
 from reconciler.write_resolve import norm
-from reconciler.writes import Change, Journal, Observation, SalesbuildrNeed, Stages, WriteOp
+from reconciler.writes import Change, Journal, Observation, RequestWindowNeed, Stages, WriteOp
 
 
 class Writer:
@@ -98,17 +98,17 @@ class Writer:
     def remaining_requests(self) -> int | None:
         return self.psa.remaining_requests()
 
-    def salesbuildr_need(
+    def window_need(
         self, changes: Sequence[Change], *, check_stale: bool
-    ) -> SalesbuildrNeed | None:
-        need: SalesbuildrNeed | None = self.documents.salesbuildr_need(
+    ) -> RequestWindowNeed | None:
+        need: RequestWindowNeed | None = self.documents.window_need(
             changes, check_stale=check_stale
         )
         return need
 
     # -- writes --------------------------------------------------------------------------------
 
-    def autotask_writes(self, change: Change) -> Stages:
+    def object_writes(self, change: Change) -> Stages:
         """The writes of one object (the engine's name for the call: apply_graph.Call)."""
         return self._writer(change).writes(change)
 

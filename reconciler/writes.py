@@ -106,7 +106,7 @@ class Observation:
 
 
 @dataclass(frozen=True)
-class SalesbuildrNeed:
+class RequestWindowNeed:
     """The Salesbuildr requests an apply still needs (its writes, and the re-reads that check
     and verify them) and what the last answer said is left of the rolling window."""
 
@@ -128,14 +128,14 @@ class ChangeWriter(Protocol):
         """What is left of the Autotask hourly budget (None when Autotask is not involved)."""
         ...
 
-    def salesbuildr_need(
+    def window_need(
         self, changes: Sequence[Change], *, check_stale: bool
-    ) -> SalesbuildrNeed | None:
+    ) -> RequestWindowNeed | None:
         """What applying ``changes`` needs of Salesbuildr's window and what is left (None when
         no answer told what is left)."""
         ...
 
-    def autotask_writes(self, change: Change) -> Stages:
+    def object_writes(self, change: Change) -> Stages:
         """The writes that create/update one Autotask object (and its children); each
         resolves its own unknown outcome before anything else happens to the object."""
         ...

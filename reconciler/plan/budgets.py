@@ -70,7 +70,7 @@ def iso(epoch: float | None) -> str | None:
 
 class WindowNeed(Protocol):
     """What an apply still needs of Salesbuildr's window and what its last answer said is left
-    (``writes.SalesbuildrNeed`` is one)."""
+    (``writes.RequestWindowNeed`` is one)."""
 
     @property
     def writes(self) -> int: ...
@@ -114,7 +114,7 @@ def salesbuildr_refusal(need: WindowNeed, *, now: float) -> tuple[str, str] | No
     return message, hint + "; no write was made"
 
 
-def refuse_over_salesbuildr_budget(need: WindowNeed | None, *, now: float | None = None) -> None:
+def refuse_over_window_budget(need: WindowNeed | None, *, now: float | None = None) -> None:
     """Raise :class:`RefusedError` (exit 3) when ``need`` does not fit; None: not involved."""
     if need is None:
         return

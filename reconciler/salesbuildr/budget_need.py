@@ -13,14 +13,14 @@ from collections.abc import Sequence
 
 from reconciler.salesbuildr import state as sb_state
 from reconciler.salesbuildr.client import SalesbuildrClient
-from reconciler.writes import Change, SalesbuildrNeed
+from reconciler.writes import Change, RequestWindowNeed
 
 LOCK_RELEASE = 1
 
 
-def salesbuildr_need(
+def window_need(
     client: SalesbuildrClient | None, changes: Sequence[Change], *, check_stale: bool
-) -> SalesbuildrNeed | None:
+) -> RequestWindowNeed | None:
     """None when there is no client or no answer has told what is left."""
     seen = client.window if client is not None else None
     if seen is None:
@@ -28,7 +28,7 @@ def salesbuildr_need(
     touched = {name for change in changes for name in sb_state.documents_touched(change)}
     sections = sorted({change.section for change in changes})
     reads = len(sb_state.documents_for(sections)) * (2 if check_stale else 1)
-    return SalesbuildrNeed(
+    return RequestWindowNeed(
         writes=len(touched) + LOCK_RELEASE,
         rereads=reads,
         remaining=seen.remaining,

@@ -15,11 +15,11 @@ from typing import Any
 
 from reconciler.errors import ConflictError, UnknownOutcome, UsageError
 from reconciler.salesbuildr import state as sb_state
-from reconciler.salesbuildr.budget_need import salesbuildr_need
+from reconciler.salesbuildr.budget_need import window_need
 from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.state import SectionSnapshot
 from reconciler.write_resolve import resolved, subset, with_
-from reconciler.writes import Change, Journal, SalesbuildrNeed, Stages, WriteOp, WriteRecord
+from reconciler.writes import Change, Journal, RequestWindowNeed, Stages, WriteOp, WriteRecord
 
 OWNER = "salesbuildr"
 RECEIVER_KIND = "webhook_receiver"
@@ -88,10 +88,10 @@ class DocumentWriter:
     def remaining_requests(self) -> int | None:
         return None
 
-    def salesbuildr_need(
+    def window_need(
         self, changes: Sequence[Change], *, check_stale: bool
-    ) -> SalesbuildrNeed | None:
-        return salesbuildr_need(self.client, changes, check_stale=check_stale)
+    ) -> RequestWindowNeed | None:
+        return window_need(self.client, changes, check_stale=check_stale)
 
     def leading_ops(self, changes: Sequence[Change]) -> list[WriteOp]:
         """The receiver's secret: written before the documents of the sections."""

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from reconciler.plan import Action, Change, FieldDiff
 from reconciler.psa.autotask.client import AutotaskClient
-from reconciler.salesbuildr.budget_need import salesbuildr_need
+from reconciler.salesbuildr.budget_need import window_need
 from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.salesbuildr.window import RATE_LIMIT, RATE_WINDOW_S, RateWindow
 from reconciler.transport.http import ApiClient, RetryPolicy, SlidingWindowBudget
@@ -134,9 +134,9 @@ LOCATION_NAME_ONLY = change(
 
 def test_the_need_counts_one_put_per_document_the_unlock_and_two_rereads() -> None:
     with salesbuildr(100) as client:
-        assert salesbuildr_need(client, [SALESBUILDR_MAPPING], check_stale=True) is None  # unseen
+        assert window_need(client, [SALESBUILDR_MAPPING], check_stale=True) is None  # unseen
         client.categories()  # one answer tells what is left
-        need = salesbuildr_need(
+        need = window_need(
             client, [SALESBUILDR_MAPPING, OTHER_ROW, TYPES, LOCATION], check_stale=True
         )
         assert need is not None
@@ -146,16 +146,16 @@ def test_the_need_counts_one_put_per_document_the_unlock_and_two_rereads() -> No
         assert need.rereads == 3 * 2
         assert (need.remaining, need.window_s) == (100, RATE_WINDOW_S)
 
-        without_stale_check = salesbuildr_need(client, [SALESBUILDR_MAPPING], check_stale=False)
+        without_stale_check = window_need(client, [SALESBUILDR_MAPPING], check_stale=False)
         assert without_stale_check is not None
         assert (without_stale_check.writes, without_stale_check.rereads) == (2, 1)
         # A location without a tracking change PUTs nothing, but its document is re-read.
-        location = salesbuildr_need(client, [LOCATION_NAME_ONLY], check_stale=True)
+        location = window_need(client, [LOCATION_NAME_ONLY], check_stale=True)
         assert location is not None and (location.writes, location.rereads) == (1, 2)
 
 
 def test_no_salesbuildr_client_no_need() -> None:
-    assert salesbuildr_need(None, [SALESBUILDR_MAPPING], check_stale=True) is None
+    assert window_need(None, [SALESBUILDR_MAPPING], check_stale=True) is None
 
 
 def autotask(clock: Clock, used: list[int], paths: list[str]) -> AutotaskClient:

@@ -45,12 +45,12 @@ def test_every_committed_write_whose_answer_is_lost_is_adopted(rig: Rig) -> None
     assert lock_holder(rig.world) is None  # the DELETE was committed: nothing is left held
     assert "Verified" in applied.stdout
     journal = journal_lines(rig.workdir / "plan.json.journal.jsonl")
-    autotask_writes = [line for line in journal if not line["request"].startswith("PUT settings")]
-    assert autotask_writes
+    object_writes = [line for line in journal if not line["request"].startswith("PUT settings")]
+    assert object_writes
     assert {line["outcome"] for line in journal} == {"adopted"}, journal
     # Each write was sent exactly once: the lost answer was resolved by reading, not by re-sending.
     stats = rig.stats("autotask")
-    assert stats["writes"] == len(autotask_writes)
+    assert stats["writes"] == len(object_writes)
     assert rig.endpoint_requests("salesbuildr", DOCUMENT_PUT) == len(
         {line["request"] for line in journal if line["request"].startswith("PUT settings")}
     )

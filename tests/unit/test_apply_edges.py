@@ -119,7 +119,7 @@ class Writer:
         self.asked_remaining += 1
         return self.remaining
 
-    def salesbuildr_need(self, changes: Sequence[Any], *, check_stale: bool) -> None:
+    def window_need(self, changes: Sequence[Any], *, check_stale: bool) -> None:
         return None  # no answer told what is left: tests/unit/test_budgets.py has the check
 
     def _call(self, name: str, changes: Sequence[Any], journal: Journal) -> None:
@@ -149,7 +149,7 @@ class Writer:
             label = f"{changes[0].action.value} {changes[0].address}"
         return [[WriteOp(label, run, tuple(c.address for c in changes))]]
 
-    def autotask_writes(self, change: Any) -> Stages:
+    def object_writes(self, change: Any) -> Stages:
         return self._one("write_autotask", [change])
 
     def document_writes(self, changes: Sequence[Any]) -> Stages:

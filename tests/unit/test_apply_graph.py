@@ -281,13 +281,13 @@ class GraphWriter:
     def remaining_requests(self) -> int | None:
         return None
 
-    def salesbuildr_need(self, changes: Sequence[Any], *, check_stale: bool) -> None:
+    def window_need(self, changes: Sequence[Any], *, check_stale: bool) -> None:
         return None  # no Salesbuildr window told: apply's budget check has nothing to compare
 
     def _ops(self, changes: Sequence[Any]) -> Stages:
         return [[self.recorder.op(c.address, lambda a=c.address: self.body(a)) for c in changes]]
 
-    def autotask_writes(self, change: Any) -> Stages:
+    def object_writes(self, change: Any) -> Stages:
         return self._ops([change])
 
     def document_writes(self, changes: Sequence[Any]) -> Stages:
@@ -375,7 +375,7 @@ def test_a_second_ctrl_c_journals_the_writes_in_flight_as_unknown_and_still_wait
             _thread.interrupt_main()  # the second Ctrl-C
 
     steps = (Step("a", Phase.OBJECTS, Call.OBJECT, (HOOK_A,)),)
-    stages: dict[str, Stages] = {"a": GraphWriter(recorder, body).autotask_writes(HOOK_A)}
+    stages: dict[str, Stages] = {"a": GraphWriter(recorder, body).object_writes(HOOK_A)}
     outcome = run_graph(
         steps, stages, journal=CountingJournal(journal), parallelism=2, progress=progress
     )

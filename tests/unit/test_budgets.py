@@ -17,7 +17,7 @@ from reconciler.plan import Plan, Risk
 from reconciler.plan.budgets import (
     Budget,
     iso,
-    refuse_over_salesbuildr_budget,
+    refuse_over_window_budget,
     salesbuildr_refusal,
     window_text,
 )
@@ -82,12 +82,12 @@ def test_a_time_the_server_named_is_the_retry_time() -> None:
 
 def test_refuse_raises_exit_3_and_passes_what_fits_or_what_is_unknown() -> None:
     with pytest.raises(RefusedError) as raised:
-        refuse_over_salesbuildr_budget(Need(writes=5, rereads=5, remaining=9), now=NOW)
+        refuse_over_window_budget(Need(writes=5, rereads=5, remaining=9), now=NOW)
     assert raised.value.exit_code == EXIT_REFUSED
     assert "needs at least 10" in raised.value.message and raised.value.hint
 
-    refuse_over_salesbuildr_budget(Need(writes=5, rereads=5, remaining=10), now=NOW)
-    refuse_over_salesbuildr_budget(None, now=NOW)  # Salesbuildr said nothing: not refused here
+    refuse_over_window_budget(Need(writes=5, rereads=5, remaining=10), now=NOW)
+    refuse_over_window_budget(None, now=NOW)  # Salesbuildr said nothing: not refused here
 
 
 def test_window_text() -> None:

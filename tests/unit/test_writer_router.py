@@ -85,11 +85,11 @@ def _labels(stages: Stages) -> list[str]:
 def test_each_change_goes_to_the_writer_of_its_owner(systems: Any) -> None:
     _, _, writer = systems
 
-    assert _labels(writer.autotask_writes(_Change("a", "x", "p", "s"))) == ["psa writes a"]
-    assert _labels(writer.autotask_writes(_Change("b", "y", "d", "s"))) == ["docs writes b"]
+    assert _labels(writer.object_writes(_Change("a", "x", "p", "s"))) == ["psa writes a"]
+    assert _labels(writer.object_writes(_Change("b", "y", "d", "s"))) == ["docs writes b"]
     assert _labels(writer.removal_writes(_Change("c", "x", "p", "s"))) == ["psa removes c"]
     # An owner no writer is registered for is the PSA's (its own error names the kind).
-    assert _labels(writer.autotask_writes(_Change("e", "z", "other", "s"))) == ["psa writes e"]
+    assert _labels(writer.object_writes(_Change("e", "z", "other", "s"))) == ["psa writes e"]
 
 
 def test_a_claimed_section_is_written_by_the_psa_the_others_by_salesbuildr(systems: Any) -> None:
