@@ -15,6 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
+from reconciler.config.types import Url
 from reconciler.kinds.base import MappingKind, SingletonKind, address_keys
 from reconciler.kinds.catalog import PINNED, Catalog
 from reconciler.psa.connectwise import kinds_tables as t
@@ -170,6 +173,10 @@ def _callbacks(state: State, catalog: Catalog, notes: list[str]) -> dict[str, An
         if not description:
             notes.append(f"callbacks: callback {_ident(group[0])} has no description")
             continue
+        url = group[0].attributes.get("url")
+        if url != receiver and url_refusal(url):
+            notes.append(f"{group[0].address} left out: {url_refusal(url)}")
+            continue
         callback = _callback(group[0], receiver)
         if callback is None:
             level = group[0].attributes.get("level")
@@ -177,6 +184,19 @@ def _callbacks(state: State, catalog: Catalog, notes: list[str]) -> dict[str, An
             continue
         found[description] = callback
     return found
+
+
+_URL: TypeAdapter[str] = TypeAdapter(Url)
+
+
+def url_refusal(url: Any) -> str | None:
+    """Why a live url cannot be written in a file (None: it can). The url itself is never
+    repeated: it may carry user-info."""
+    try:
+        _URL.validate_python(url)
+    except ValidationError:
+        return "its url is not one a file may state (https, or http on loopback, no user-info)"
+    return None
 
 
 def _ident(row: Resource) -> str:

@@ -14,6 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
+from reconciler.config.types import Url
 from reconciler.kinds.base import MappingKind, address_keys
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.webhooks import RECEIVER_URL
@@ -119,7 +122,11 @@ def export_sections(
         for row in _of(resources, k.ACCOUNT_CODES.name):
             keys = row.ids.get("keys") or []
             pair = {n: v for n, v in row.attributes.items() if v not in (None, "")}
-            if keys and pair and e.usable(row.address, t.HALO_ITEM_GROUPS, keys[0]):
+            if not pair:
+                # A file must state a code per group (rules.py); nothing to state here.
+                out.omitted.append((row.address, "it holds neither an income nor an expense code"))
+                continue
+            if keys and e.usable(row.address, t.HALO_ITEM_GROUPS, keys[0]):
                 codes[row.key] = pair
         out.sections["account_codes"] = codes
     if "webhooks" in sections:
@@ -129,11 +136,22 @@ def export_sections(
 
 def _webhooks(live: Sequence[Resource], catalog: Catalog, out: Exported) -> dict[str, Any]:
     receiver = catalog.facts.get(RECEIVER_URL)
-    hooks: dict[str, Any] = {}
+    by_name: dict[str, list[Resource]] = {}
     for hook in _of(live, HALO_WEBHOOK.name):
+        by_name.setdefault(str(hook.attributes.get("name") or ""), []).append(hook)
+    hooks: dict[str, Any] = {}
+    for name, group in by_name.items():
+        if len(group) > 1:
+            # The name is a webhook's key: a file naming it could mean either (plan refuses).
+            ids = ", ".join(str(h.ids.get("id")) for h in group)
+            for hook in group:
+                out.omitted.append(
+                    (hook.address, f"{len(group)} live webhooks share its name (ids {ids})")
+                )
+            continue
+        (hook,) = group
         a = hook.attributes
-        name = str(a.get("name") or "")
-        if name.strip() != name or not name or name in hooks:
+        if name.strip() != name or not name:
             out.omitted.append((hook.address, "its name cannot be a YAML key of its own"))
             continue
         events = [e for e in a.get("events") or [] if not str(e).startswith("eventno ")]
@@ -148,9 +166,26 @@ def _webhooks(live: Sequence[Resource], catalog: Catalog, out: Exported) -> dict
             continue
         entry: dict[str, Any] = {"events": events, "active": bool(a.get("active"))}
         if a.get("url") != receiver:
+            refused = url_refusal(a.get("url"))
+            if refused:
+                out.omitted.append((hook.address, refused))
+                continue
             entry["url"] = a.get("url")
         hooks[name] = entry
     return hooks
+
+
+_URL: TypeAdapter[str] = TypeAdapter(Url)
+
+
+def url_refusal(url: Any) -> str | None:
+    """Why a live url cannot be written in a file (None: it can). The url itself is never
+    repeated: it may carry user-info."""
+    try:
+        _URL.validate_python(url)
+    except ValidationError:
+        return "its url is not one a file may state (https, or http on loopback, no user-info)"
+    return None
 
 
 def document(exported: Exported) -> dict[str, Any]:
