@@ -40,14 +40,17 @@ ASSUMED_SETTINGS: dict[str, str] = {
     "companies.udfs": "one UDF table for every company type: whether Salesbuildr maps UDFs per "
     "company type, as for Autotask, is not shown (3.5, gap 5)",
     "inventory.warehouses": "the Inventories page's controls are not shown; a choice of "
-    "ConnectWise warehouses is our reading (6.1, gap 3)",
-    "ticket_settings.status": "the Ticket settings excerpt stops after 'board'; the ticket's "
-    "starting status on that board is our reading (7.3, gap 1)",
-    "ticket_settings.type": "as status: a type of the board (7.3)",
-    "ticket_settings.subtype": "as status: a subtype of the board that the type allows (7.3)",
-    "ticket_settings.item": "as status: an item of the board that the type (and subtype) "
-    "allows (7.3)",
-    "ticket_settings.priority": "as status: a ConnectWise service priority (7.3)",
+    "ConnectWise warehouses whose stock is synchronised is our reading (6.1, gap 3)",
+    "ticket_settings.status": "the Ticket settings excerpt stops after 'board'; the status of "
+    "that board the ticket starts in is our reading (7.3, gap 1)",
+    "ticket_settings.type": "the Ticket settings excerpt stops after 'board'; a service type "
+    "of that board is our reading (7.3, gap 1)",
+    "ticket_settings.subtype": "the Ticket settings excerpt stops after 'board'; a subtype of "
+    "that board which the type allows is our reading (7.3, gap 1)",
+    "ticket_settings.item": "the Ticket settings excerpt stops after 'board'; an item of that "
+    "board which the type (and subtype) allows is our reading (7.3, gap 1)",
+    "ticket_settings.priority": "the Ticket settings excerpt stops after 'board'; a ConnectWise "
+    "service priority for the ticket is our reading (7.3, gap 1)",
     "callbacks": "the page's buttons are not shown (5.1, gap 2); managing ConnectWise's "
     "/system/callbacks objects keyed by description, and their type and level strings "
     "(Company, Owner...), are our reading of the API and community documentation",
