@@ -25,6 +25,7 @@ from reconciler.psa.connectwise.export import export_sections
 from reconciler.psa.connectwise.kinds import ASSUMED_SETTINGS
 from reconciler.psa.connectwise.kinds_callbacks import live_callbacks
 from reconciler.psa.connectwise.kinds_documents import live_resources
+from reconciler.psa.connectwise.kinds_ticket import BOARD_SCOPED
 from reconciler.state import Resource, State
 
 # --- documented and assumed settings --------------------------------------------------------
@@ -342,3 +343,101 @@ def test_the_callback_receiver_is_the_default_url_of_a_new_callback() -> None:
 
     assert change.after is not None
     assert change.after["url"] == RECEIVER
+
+
+# --- what export cannot state so that it resolves -------------------------------------------
+
+TICKET = {"boardId": 10, "statusId": 101, "typeId": 111, "subtypeId": 121, "itemId": 131}
+
+
+def _export_then_plan(
+    cat: Catalog, state: State, sections: list[str], *, changed: tuple[str, ...] = ()
+) -> tuple[Any, list[str]]:
+    """Export, then plan the exported file: only the ``changed`` addresses move (a list that
+    lost an item export left out and said)."""
+    exported = export_sections(state, cat, sections)
+    text = yaml.safe_dump(
+        _escaped({"version": 1, "psa": "connectwise", **exported.sections}), sort_keys=False
+    )
+    assert [c.address for c in plan(text, list(state), cat=cat).pending] == list(changed)
+    return exported.sections, exported.notes
+
+
+@pytest.mark.parametrize(
+    ("changed", "left_out", "why"),
+    [
+        ({"subtypeId": 123}, "subtype", "the type does not allow it on the board"),
+        ({"itemId": 132}, "item", "the type (and subtype) do not allow it on the board"),
+    ],
+)
+def test_a_live_ticket_setting_connectwise_would_refuse_is_left_out_and_said(
+    changed: dict[str, int], left_out: str, why: str
+) -> None:
+    cat = catalog()
+    state = State.of(live_resources("ticket_settings", {**TICKET, **changed}, cat))
+
+    sections, notes = _export_then_plan(cat, state, ["ticket_settings"])
+
+    assert left_out not in sections["ticket_settings"]
+    assert len(sections["ticket_settings"]) == 4
+    assert notes == [f"ticket_settings.{left_out} left out: {why}"]
+
+
+def test_a_live_status_of_another_board_is_left_out_and_plan_says_why() -> None:
+    cat = catalog()
+    state = State.of(live_resources("ticket_settings", {**TICKET, "statusId": 201}, cat))
+
+    exported = export_sections(state, cat, ["ticket_settings"])
+    text = yaml.safe_dump({"version": 1, "psa": "connectwise", **exported.sections})
+    _, problems = resolve(text, list(state))
+
+    assert "status" not in exported.sections["ticket_settings"]
+    assert exported.notes == ["ticket_settings.status left out: it is not one of the board's"]
+    # The live ticket settings are broken (ConnectWise would refuse the ticket): the exported
+    # file cannot fix that by itself, and plan says what to state.
+    assert [p.message for p in problems] == [
+        "the live status 'New' is of another board than 'Professional Services'; ConnectWise "
+        "would refuse the ticket"
+    ]
+
+
+def test_the_board_left_out_takes_its_status_type_subtype_and_item_along() -> None:
+    cat = catalog()
+    cat.tables[t.CW_BOARDS] = NameTable(
+        "ConnectWise board", [Entry(10, "Professional Services", active=False)]
+    )
+    state = State.of(live_resources("ticket_settings", {**TICKET, "priorityId": 3}, cat))
+
+    sections, notes = _export_then_plan(cat, state, ["ticket_settings"])
+
+    assert sections["ticket_settings"] == {"priority": "Priority 3 - Normal"}
+    assert notes == [
+        "ticket_settings.board left out: 'Professional Services' is inactive",
+        *(f"ticket_settings.{name} left out: its board is left out" for name in BOARD_SCOPED),
+    ]
+
+
+def test_an_id_the_tables_do_not_know_is_left_out_and_said() -> None:
+    cat = catalog()
+    body = {
+        "mappings": [
+            {"connectwiseCategoryId": 99, "connectwiseSubcategoryId": None, "categoryId": "c1"},
+            {"connectwiseCategoryId": 1, "connectwiseSubcategoryId": None, "categoryId": "gone"},
+        ]
+    }
+    state = State.of(
+        [
+            *live_resources("categories", body, cat),
+            *live_resources("inventory", {"warehouseIds": [1, 42]}, cat),
+        ]
+    )
+
+    sections, notes = _export_then_plan(
+        cat, state, ["categories", "inventory"], changed=("inventory",)
+    )
+
+    assert sections["categories"]["mappings"] == {}
+    assert sections["inventory"] == {"warehouses": ["Main Warehouse"]}
+    assert "#99 is not a known ConnectWise category" in notes[0]
+    assert "#gone is not a known Salesbuildr category" in notes[1]
+    assert notes[2] == "inventory.warehouses: #42 is not a known ConnectWise warehouse, left out"

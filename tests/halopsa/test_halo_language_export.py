@@ -396,7 +396,9 @@ def test_a_hostile_name_in_a_note_stays_on_one_line() -> None:
 
     (where, why) = exported.omitted[0]
     assert where == "products.default_group"
-    assert "version: 2" in why
+    # Printed as a YAML comment: a line break would end the comment and start YAML.
+    assert why == '"line one\\nversion: 2" is inactive'
+    assert why.isprintable()
 
 
 # --- the Halo writes against the vendor subset ----------------------------------------------
@@ -488,3 +490,65 @@ def test_only_the_kinds_of_the_documents_are_read_from_them() -> None:
     kinds = {r.kind for r in live_resources(DOCUMENTS, cat)}
 
     assert kinds == {kind.name for kind in k.KINDS} - {"halo_webhook"}
+
+
+def test_every_note_is_one_line_of_visible_text_whatever_the_live_data() -> None:
+    cat = _hostile_catalog()
+    cat.tables[t.HALO_ASSET_TYPES] = NameTable(
+        "Halo asset type", [Entry(i, name, active=False) for i, name in enumerate(HOSTILE)]
+    )
+    documents = {
+        "products": {
+            "categories": [{"assetTypeId": i, "categoryId": "c1"} for i in range(len(HOSTILE))],
+            "types": [{"productType": "hardware", "assetGroupId": "9\nversion: 2"}],
+        }
+    }
+    hooks = [
+        hook_row("a\nb", "Twice"),
+        hook_row("c\x1b[2J", "Twice"),
+        {**hook_row(HOOK_ID, "Odd"), "events": [{"eventno": "7\n# injected"}]},
+    ]
+
+    exported = export_sections(live_state(cat, documents, hooks), cat)
+
+    assert len(exported.omitted) == len(HOSTILE) + 4
+    assert all(where.isprintable() and why.isprintable() for where, why in exported.omitted)
+
+
+def test_live_settings_the_rules_refuse_are_left_out_and_said() -> None:
+    cat = catalog()
+    documents = {
+        "opportunities": {"ticketTypeId": 2, "enabledTicketTypeIds": [1], "teamIds": [1]},
+        "companies": {
+            "prospectTypeId": 1,
+            "addressLines": {"street": 1, "apartment": 1, "city": 2},
+        },
+        "account_codes": {
+            "itemGroups": [
+                {"itemGroupId": 1, "incomeCode": "4" * 101},
+                {"itemGroupId": 2, "incomeCode": 4000},
+                {"itemGroupId": 3, "incomeCode": "4100"},
+            ]
+        },
+    }
+    state = live_state(cat, documents, [])
+
+    exported = export_sections(state, cat, ["opportunities", "companies", "account_codes"])
+    result = plan(exported_yaml(exported), list(state), cat=cat)
+
+    assert exported.sections["opportunities"] == {
+        "teams": ["Sales"],
+        "statuses": {"to_salesbuildr": {}, "to_halopsa": {}},
+    }
+    assert exported.sections["companies"] == {
+        "prospect_type": "Prospect",
+        "address_lines": {"city": "line2"},
+    }
+    assert exported.sections["account_codes"] == {"Software": {"income": "4100"}}
+    said = dict(exported.omitted)
+    assert said["opportunities.type"] == "the type 'Incident' is not among the enabled types"
+    assert said["opportunities.enabled_types"] == said["opportunities.type"]
+    assert said['companies.address_lines["street"]'] == "apartment, street all go to Halo's line1"
+    assert said['account_codes["Hardware"]'] == "a code is not text of at most 100 characters"
+    assert said['account_codes["General"]'] == said['account_codes["Hardware"]']
+    assert [c.address for c in result.pending] == []
