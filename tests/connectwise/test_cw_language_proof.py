@@ -441,3 +441,13 @@ def test_an_id_the_tables_do_not_know_is_left_out_and_said() -> None:
     assert "#99 is not a known ConnectWise category" in notes[0]
     assert "#gone is not a known Salesbuildr category" in notes[1]
     assert notes[2] == "inventory.warehouses: #42 is not a known ConnectWise warehouse, left out"
+
+
+def test_callbacks_whose_descriptions_fold_alike_are_exported_apart_and_plan_to_zero() -> None:
+    cat = catalog()
+    state = State.of(live_callbacks([callback_row(5, "Sync"), callback_row(9, "SYNC")]))
+
+    sections, notes = _export_then_plan(cat, state, ["callbacks"])
+
+    assert set(sections["callbacks"]) == {"Sync", "SYNC"}
+    assert notes == []

@@ -552,3 +552,15 @@ def test_live_settings_the_rules_refuse_are_left_out_and_said() -> None:
     assert said['account_codes["Hardware"]'] == "a code is not text of at most 100 characters"
     assert said['account_codes["General"]'] == said['account_codes["Hardware"]']
     assert [c.address for c in result.pending] == []
+
+
+def test_webhooks_whose_names_fold_alike_are_exported_apart_and_plan_to_zero() -> None:
+    cat = catalog()
+    hooks = [hook_row(HOOK_ID, "Sync"), hook_row(OTHER_HOOK_ID, "SYNC", 1)]
+    state = live_state(cat, {}, hooks)
+
+    exported = export_sections(state, cat, ["webhooks"])
+    result = plan(exported_yaml(exported, {"manage": {"webhooks": "full"}}), list(state), cat=cat)
+
+    assert set(exported.sections["webhooks"]) == {"Sync", "SYNC"}
+    assert result.pending == []

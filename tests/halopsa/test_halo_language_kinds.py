@@ -733,3 +733,53 @@ def test_the_example_file_uses_every_section_and_resolves_against_this_tenant() 
 
     assert len(loaded.config.present_sections()) == 6
     assert problems == []
+
+
+# --- Halo's lists -> the name tables --------------------------------------------------------
+
+
+def test_halo_records_become_name_tables_with_their_quirks() -> None:
+    statuses = t.table_from_records(
+        t.HALO_STATUSES,
+        [
+            {"id": 1, "name": "Won", "type": t.TICKET_STATUS_TYPE},
+            {"id": 2, "name": "Won", "type": 99},  # a status of another record type
+            {"id": 3, "name": "Stale", "type": t.TICKET_STATUS_TYPE, "inactive": True},
+        ],
+    )
+    categories = t.table_from_records(t.HALO_CATEGORIES, [{"id": 5, "value": "Sales"}])
+    items = t.table_from_records(t.HALO_ITEMS, [{"id": 7, "name": "Freight", "active": False}])
+
+    assert [(e.id, e.name, e.active) for e in statuses.entries] == [
+        (1, "Won", True),
+        (3, "Stale", False),
+    ]
+    assert statuses.resolve("won").entry is not None
+    assert categories.resolve("sales").entry == categories.entries[0]
+    assert items.resolve("Freight").message == "Halo item 'Freight' is inactive"
+    assert t.HALO_SOURCES[t.HALO_ITEMS].query == {"includeinactive": True}
+
+
+def test_quote_statuses_and_client_types_are_read_from_their_lookup_lists() -> None:
+    quote = t.HALO_SOURCES[t.HALO_QUOTE_STATUSES]
+    client = t.HALO_SOURCES[t.HALO_CLIENT_TYPES]
+
+    assert (quote.resource.name, client.resource.name) == ("Lookup", "Lookup")
+    assert quote.query["lookupid"] != client.query["lookupid"]
+
+
+def test_the_constant_tables_are_added_only_where_missing() -> None:
+    cat = catalog()
+    mine = NameTable("Salesbuildr quote status", [Entry("draft", "draft")])
+    cat.tables[t.SB_QUOTE_STATUSES] = mine
+
+    added = t.with_constants(cat)
+
+    assert added.tables[t.SB_QUOTE_STATUSES] is mine
+    assert [e.name for e in added.table(t.HALO_ADDRESS_LINES).entries] == [
+        "line1",
+        "line2",
+        "line3",
+        "line4",
+    ]
+    assert t.SB_ADDRESS_FIELDS not in cat.tables
