@@ -451,3 +451,21 @@ def test_callbacks_whose_descriptions_fold_alike_are_exported_apart_and_plan_to_
 
     assert set(sections["callbacks"]) == {"Sync", "SYNC"}
     assert notes == []
+
+
+def test_a_type_of_another_board_takes_its_subtype_and_item_along() -> None:
+    cat = catalog()
+    state = State.of(live_resources("ticket_settings", {**TICKET, "typeId": 211}, cat))
+
+    exported = export_sections(state, cat, ["ticket_settings"])
+
+    assert exported.sections["ticket_settings"] == {
+        "board": "Professional Services",
+        "status": "New",
+    }
+    assert exported.notes == [
+        "ticket_settings.type left out: it is not one of the board's",
+        "ticket_settings.subtype left out: its type is left out",
+        "ticket_settings.item left out: its type is left out",
+    ]
+    load(yaml.safe_dump({"version": 1, "psa": "connectwise", **exported.sections}))

@@ -185,8 +185,9 @@ def _callbacks(state: State, catalog: Catalog, notes: list[str]) -> dict[str, An
             notes.append(f"callbacks: callback {_ident(group[0])} has no description")
             continue
         url = group[0].attributes.get("url")
-        if url != receiver and url_refusal(url):
-            notes.append(f"{group[0].address} left out: {url_refusal(url)}")
+        refused = url_refusal(url) if url != receiver else None
+        if refused:
+            notes.append(f"{group[0].address} left out: {refused}")
             continue
         callback = _callback(group[0], receiver)
         if callback is None:
@@ -248,16 +249,16 @@ def _ticket_settings(state: State, catalog: Catalog, notes: list[str]) -> dict[s
         if found.pop(name, None) is not None:
             notes.append(f"ticket_settings.{name} left out: {why}")
 
-    for needed, dependants in (("board", BOARD_SCOPED), ("type", ("subtype", "item"))):
-        if needed not in found:
-            for name in dependants:
-                drop(name, f"its {needed} is left out")
     board = ids.get("board")
     for name in BOARD_SCOPED:
         spec = next(f for f in TICKET_SETTINGS.fields if f.name == name)
         entry = catalog.table(spec.table or "").by_id(ids.get(name))
         if name in found and entry is not None and str(entry.parent) != str(board):
             drop(name, "it is not one of the board's")
+    for needed, dependants in (("board", BOARD_SCOPED), ("type", ("subtype", "item"))):
+        if needed not in found:
+            for name in dependants:
+                drop(name, f"its {needed} is left out")
     subtype = catalog.table(t.CW_BOARD_SUBTYPES).by_id(ids.get("subtype"))
     if (
         "subtype" in found
