@@ -23,6 +23,9 @@ from typing import Any
 
 
 class ManageMode(StrEnum):
+    """How a present section is managed (``policy.manage`` of every PSA's YAML: the config
+    models use this one enum)."""
+
     ADDITIVE = "additive"
     FULL = "full"
     OBSERVE = "observe"

@@ -50,7 +50,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "apply_journal": frozenset({"providers.base"}),
     "render": frozenset({"plan", "state"}),
     "plan": frozenset({"state", "kinds"}),
-    "config": frozenset({"state", "kinds", "envvars", "hosts"}),
+    # The config union's members come from the PSA registry (never from a PSA package).
+    "config": frozenset({"state", "kinds", "envvars", "hosts", "psa.base", "psa.registry"}),
     "providers": frozenset(
         {"state", "kinds", "providers.http", "providers.base", "envvars", "hosts"}
     ),

@@ -21,21 +21,21 @@ def validate(file: Path) -> None:
     network call. Reports every problem at once as FILE:LINE:COL with a hint, and exits
     1 when there is any; exits 0 with a one-line summary when the file is valid.
     """
-    from reconciler.config import load_config
+    from reconciler.config import load_document
     from reconciler.config.env import run_environment
 
-    loaded = load_config(file, environ=run_environment())
+    loaded = load_document(file, environ=run_environment())  # a file of any installed PSA
     lines = loaded.source.text.splitlines()
     for warning in loaded.warnings:
         _err(format_diagnostic(warning, lines), fg="yellow")
-    config = loaded.config
-    sections = config.present_sections()
-    webhooks = len(config.webhooks or {})
+    document = loaded.document
+    sections = document.present_sections()
+    callouts, noun = document.callout_count()
     summary = f"{file}: valid, {len(sections)} section(s) managed"
     if sections:
         summary += f" ({', '.join(sections)})"
-    if webhooks:
-        summary += f", {webhooks} webhook(s)"
+    if callouts:
+        summary += f", {callouts} {noun}(s)"
     if loaded.warnings:
         summary += f", {len(loaded.warnings)} warning(s)"
     click.echo(summary)

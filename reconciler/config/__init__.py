@@ -7,15 +7,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler.config import union
+from reconciler.config.common import PsaDocument
 from reconciler.config.loader import SourceDocument, document_limit, load_bytes
-from reconciler.config.models import REFERENCE_FIELDS, Config
+from reconciler.config.models import Config
 from reconciler.config.partial import validated_remainder, with_stand_ins
-from reconciler.config.rules import check
 from reconciler.config.validation import translate
 from reconciler.errors import ConfigError, Diagnostic
+from reconciler.psa.base import unsupported
 
 
 def _unless_at_same_place(found: list[Diagnostic], earlier: list[Diagnostic]) -> list[Diagnostic]:
@@ -24,12 +27,46 @@ def _unless_at_same_place(found: list[Diagnostic], earlier: list[Diagnostic]) ->
     return [d for d in found if (d.line, d.column) not in places]
 
 
-__all__ = ["Config", "LoadedConfig", "load_config", "parse_config"]
+__all__ = [
+    "Config",
+    "LoadedConfig",
+    "LoadedDocument",
+    "load_config",
+    "load_document",
+    "parse_config",
+    "parse_document",
+]
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A valid document of any installed PSA, where it came from, and its warnings."""
+
+    document: PsaDocument
+    source: SourceDocument
+    sha256: str
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def file(self) -> str:
+        return self.source.file
+
+    def for_engine(self) -> LoadedConfig:
+        """The document as the engine's commands take it; a PSA they do not serve yet is
+        refused cleanly (only ``validate`` and ``schema`` know every PSA)."""
+        if isinstance(self.document, Config):
+            return LoadedConfig(self.document, self.source, self.sha256, self.warnings)
+        raise unsupported(
+            union.installed()[self.document.PSA],
+            "engine for this command yet",
+            hint="`reconcile validate` and `reconcile schema` work for this file; plan, apply "
+            "and the other commands serve psa: autotask files for now",
+        )
 
 
 @dataclass(frozen=True)
 class LoadedConfig:
-    """A valid configuration, where it came from, and the warnings found while checking it."""
+    """A valid Autotask configuration (the engine's), where it came from, and its warnings."""
 
     config: Config
     source: SourceDocument
@@ -42,7 +79,21 @@ class LoadedConfig:
 
 
 def load_config(path: str | Path, *, environ: Mapping[str, str]) -> LoadedConfig:
-    """Read, parse and check a mappings file; raise :class:`ConfigError` listing every problem."""
+    """Read, parse and check a mappings file for the engine (see :meth:`LoadedDocument.for_engine`);
+    raise :class:`ConfigError` listing every problem."""
+    return load_document(path, environ=environ).for_engine()
+
+
+def parse_config(
+    raw: bytes, *, file: str, environ: Mapping[str, str], size: int | None = None
+) -> LoadedConfig:
+    """Parse and check a document held in memory for the engine (see :func:`load_config`)."""
+    return parse_document(raw, file=file, environ=environ, size=size).for_engine()
+
+
+def load_document(path: str | Path, *, environ: Mapping[str, str]) -> LoadedDocument:
+    """Read, parse and check a mappings file of any installed PSA; raise :class:`ConfigError`
+    listing every problem."""
     file = str(path)
     try:
         if Path(path).exists() and not Path(path).is_file() and not Path(path).is_dir():
@@ -63,13 +114,13 @@ def load_config(path: str | Path, *, environ: Mapping[str, str]) -> LoadedConfig
         raise ConfigError([Diagnostic(f"{file} is a directory, not a file", file=file)]) from None
     except OSError as exc:
         raise ConfigError([Diagnostic(f"cannot read {file}: {exc.strerror}", file=file)]) from None
-    return parse_config(raw, file=file, environ=environ, size=size)
+    return parse_document(raw, file=file, environ=environ, size=size)
 
 
-def parse_config(
+def parse_document(
     raw: bytes, *, file: str, environ: Mapping[str, str], size: int | None = None
-) -> LoadedConfig:
-    """Parse and check a document held in memory (see :func:`load_config`)."""
+) -> LoadedDocument:
+    """Parse and check a document held in memory (see :func:`load_document`)."""
     # Past a successful parse, every problem of every stage is collected and reported at once.
     problems: list[Diagnostic] = []
     source = load_bytes(
@@ -77,26 +128,46 @@ def parse_config(
         file=file,
         environ=environ,
         size=size,
-        reference_fields=REFERENCE_FIELDS,
+        reference_fields=union.reference_fields_for,
         problems=problems,
     )
+    model = union.choose(source)
+    if isinstance(model, Diagnostic):  # no PSA to check the rest against
+        raise ConfigError(sorted([*problems, model], key=lambda d: (d.line or 0, d.column or 0)))
     data = with_stand_ins(source, problems) if problems else source.data
-    config: Config | None
+    document: PsaDocument | None
     try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(_unless_at_same_place(translate(exc, source, Config), problems))
-        config = validated_remainder(data, exc)
+        document = union.adapter().validate_python(data)
+    except ValidationError:
+        document = _located_errors(data, source, model, problems)
     warnings: list[Diagnostic] = []
-    if config is not None:
-        rule_errors, warnings = check(config, source)
+    check = union.installed()[model.PSA].check
+    if document is not None and check is not None:
+        rule_errors, warnings = check(document, source)
         problems.extend(rule_errors)
     if problems:
         raise ConfigError(sorted(problems, key=lambda d: (d.line or 0, d.column or 0)))
-    assert config is not None  # no problem means the whole document validated
-    return LoadedConfig(
-        config=config,
+    assert document is not None  # no problem means the whole document validated
+    return LoadedDocument(
+        document=document,
         source=source,
         sha256=hashlib.sha256(raw).hexdigest(),
         warnings=warnings,
     )
+
+
+def _located_errors(
+    data: dict[str, Any],
+    source: SourceDocument,
+    model: type[PsaDocument],
+    problems: list[Diagnostic],
+) -> PsaDocument | None:
+    """Add the schema errors of ``data`` against its PSA's ``model`` to ``problems``; return
+    what of it validates (for the rules), if anything."""
+    # Against the member itself: the union's errors carry its tag in their locations.
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        found = translate(exc, source, model, misplaced=union.misplaced(model))
+        problems.extend(_unless_at_same_place(found, problems))
+        return validated_remainder(data, exc, model)

@@ -16,7 +16,7 @@ fields and connection URLs), never names a variable reconcile reads itself (see
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,13 +117,14 @@ def load_bytes(
     file: str,
     environ: Mapping[str, str],
     size: int | None = None,
-    reference_fields: ReferenceFields | None = None,
+    reference_fields: ReferenceFields | Callable[[str | None], ReferenceFields] | None = None,
     problems: list[Diagnostic] | None = None,
 ) -> SourceDocument:
     """Parse a configuration document from bytes (see the module docstring for what is refused).
 
     ``size`` is the file's size when only its first bytes were read (a file over the limit);
-    ``reference_fields``: where ``${env:...}`` may stand (None: in any value).
+    ``reference_fields``: where ``${env:...}`` may stand (None: in any value); a function of the
+    document's top-level ``psa`` scalar (None: absent) when that depends on the PSA.
     With ``problems``, the located problems found after a successful parse (``${env:}``
     references, duplicate keys) are appended there instead of raised, so that the caller can
     report them together with the schema and rule errors.
@@ -144,6 +145,9 @@ def load_bytes(
     text = _decode(raw, file)
     _check_tabs(text, file)
     root = _compose(text, file)
+    if callable(reference_fields):
+        # Chosen before any value is built: interpolation happens while building.
+        reference_fields = reference_fields(_top_level_scalar(root, "psa"))
     builder = _Builder(file=file, environ=environ, reference_fields=reference_fields)
     data = builder.build(root)
     if builder.diagnostics and problems is None:
@@ -170,6 +174,16 @@ def load_bytes(
         key_positions=builder.key_positions,
         text=text,
     )
+
+
+def _top_level_scalar(root: yaml.Node, key: str) -> str | None:
+    """The text of the top-level ``key``'s value when it is a scalar (None otherwise)."""
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    for key_node, value_node in root.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            return str(value_node.value) if isinstance(value_node, yaml.ScalarNode) else None
+    return None
 
 
 def _describe_root(data: Any) -> str:

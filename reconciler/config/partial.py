@@ -1,6 +1,6 @@
 """Validate what can be validated, so that rule errors are reported with schema errors.
 
-The offline rules run on a :class:`Config` model, which cannot be built from a document with
+The offline rules run on a PSA's document model, which cannot be built from a document with
 schema errors. Rather than stop there (one more round of `validate` for the user), the parts that
 failed their schema are cut out of a copy of the data - first the failing item (a webhook, a
 location), then its section if that is not enough - and the rest is validated again; the rules
@@ -9,28 +9,39 @@ run on that model and skip only what was cut.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from reconciler.config.common import PsaDocument
 from reconciler.config.loader import PathKey, SourceDocument, TemplateStr
-from reconciler.config.models import Config
 from reconciler.config.validation import located_paths
 from reconciler.errors import Diagnostic
 
 # A failing item is cut whole: a webhook without its misspelled `fields` would break rules.
-_ITEM_DEPTH = {"webhooks": 2}  # ("webhooks", key); elsewhere ("inventory", "locations", name)
+# Its depth is the document's ITEM_DEPTH (webhooks: ("webhooks", key)), else this one
+# (("inventory", "locations", name)).
 _DEFAULT_ITEM_DEPTH = 3
 # Each round cuts at least one node; a document cannot need more than a few.
 _MAX_ROUNDS = 8
 
 
-def validated_remainder(data: dict[str, Any], error: ValidationError) -> Config | None:
-    """The model of ``data`` without the parts ``error`` located, or None if none can be built."""
+Document = TypeVar("Document", bound=PsaDocument)
+
+
+def validated_remainder(
+    data: dict[str, Any], error: ValidationError, model: type[Document]
+) -> Document | None:
+    """The ``model`` of ``data`` without the parts ``error`` located, or None if none can be
+    built."""
     remainder = _containers_copied(data)
     whole_sections = False
     for _ in range(_MAX_ROUNDS):
-        paths = [_item(path, whole_sections) for path in located_paths(remainder, error)]
+        paths = [
+            _item(path, whole_sections, model.ITEM_DEPTH)
+            for path in located_paths(remainder, error)
+        ]
         cut = [_cut(remainder, path) for path in paths if path]
         if not any(cut):
             if whole_sections:
@@ -38,7 +49,7 @@ def validated_remainder(data: dict[str, Any], error: ValidationError) -> Config 
             whole_sections = True  # what failed is not below an item: cut the whole section
             continue
         try:
-            return Config.model_validate(remainder)
+            return model.model_validate(remainder)
         except ValidationError as again:
             error = again
     return None
@@ -64,10 +75,10 @@ def with_stand_ins(source: SourceDocument, problems: list[Diagnostic]) -> dict[s
     return data
 
 
-def _item(path: PathKey, whole_sections: bool) -> PathKey:
+def _item(path: PathKey, whole_sections: bool, depths: Mapping[str, int]) -> PathKey:
     if whole_sections or not path:
         return path[:1]
-    return path[: _ITEM_DEPTH.get(str(path[0]), _DEFAULT_ITEM_DEPTH)]
+    return path[: depths.get(str(path[0]), _DEFAULT_ITEM_DEPTH)]
 
 
 def _containers_copied(data: Any) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import types
 import typing
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -13,6 +15,9 @@ from pydantic_core import ErrorDetails
 from reconciler.config.loader import PathKey, SourceDocument
 from reconciler.errors import Diagnostic
 from reconciler.kinds.names import did_you_mean
+
+DISCRIMINATOR = "psa"
+"""The top-level key that names the document's PSA (reconciler.config.union)."""
 
 _TYPE_MISMATCH = {
     "string_type",
@@ -66,9 +71,14 @@ def describe(value: Any) -> str:
 
 
 def translate(
-    error: ValidationError, source: SourceDocument, root: type[BaseModel]
+    error: ValidationError,
+    source: SourceDocument,
+    root: type[BaseModel],
+    *,
+    misplaced: Misplaced | None = None,
 ) -> list[Diagnostic]:
-    """Every pydantic error as a Diagnostic at the position of the offending node."""
+    """Every pydantic error as a Diagnostic at the position of the offending node
+    (``misplaced``: says when an unknown key is another PSA's)."""
     grouped: dict[PathKey, list[tuple[ErrorDetails, tuple[Any, ...]]]] = defaultdict(list)
     for detail in error.errors(include_url=False):
         path, rest = _split_loc(source.data, detail["loc"])
@@ -93,7 +103,7 @@ def translate(
             continue
         seen: set[str] = set()
         for detail, rest in meaningful or details:
-            diagnostic = _one(detail, path, rest, source, root)
+            diagnostic = _one(_Error(detail, path, rest, source, root, misplaced))
             if diagnostic.render() not in seen:
                 seen.add(diagnostic.render())
                 diagnostics.append(diagnostic)
@@ -142,84 +152,135 @@ def _label(path: PathKey) -> str:
     return text
 
 
-def _one(
-    detail: ErrorDetails,
-    path: PathKey,
-    rest: tuple[Any, ...],
-    source: SourceDocument,
-    root: type[BaseModel],
-) -> Diagnostic:
+Misplaced = Callable[[PathKey], tuple[str, str] | None]
+"""An unknown key's path -> (message, hint) when it belongs to another PSA (None: it does not)."""
+
+
+@dataclass(frozen=True)
+class _Error:
+    """One pydantic error at ``path`` (``rest``: the part of its loc below the data)."""
+
+    detail: ErrorDetails
+    path: PathKey
+    rest: tuple[Any, ...]
+    source: SourceDocument
+    root: type[BaseModel]
+    misplaced: Misplaced | None
+
+    @property
+    def ctx(self) -> dict[str, Any]:
+        return self.detail.get("ctx", {}) or {}
+
+    @property
+    def value(self) -> Any:
+        return self.detail.get("input")
+
+    @property
+    def label(self) -> str:
+        return _label(self.path)
+
+    @property
+    def named(self) -> list[str]:
+        return [part for part in self.rest if isinstance(part, str) and not _is_branch_tag(part)]
+
+    def at(self, message: str, *, hint: str | None = None, key: bool = False) -> Diagnostic:
+        return self.source.diagnostic(self.path, message, hint=hint, key=key)
+
+
+def _one(error: _Error) -> Diagnostic:
+    detail = error.detail
     kind = detail["type"]
-    ctx = detail.get("ctx", {}) or {}
-    value = detail.get("input")
-    label = _label(path)
-    named = [part for part in rest if isinstance(part, str) and not _is_branch_tag(part)]
-    if kind == "missing":
-        key = named[-1] if named else str(detail["loc"][-1])
-        where = f" in {label}" if path else ""
-        return source.diagnostic(
-            path, f"missing required key '{key}'{where}", key=True, hint=_missing_hint(key)
-        )
-    if kind == "extra_forbidden":
-        key = named[-1] if named else str(path[-1] if path else "")
-        full = (*path, key) if named else path
-        allowed = _allowed_keys(root, full[:-1])
-        parent = _label(full[:-1])
-        where = f" in {parent}" if full[:-1] else " at the top level"
-        hint = did_you_mean(key, allowed)
-        if hint is None and allowed:
-            hint = "allowed keys: " + ", ".join(allowed)
-        return source.diagnostic(full, f"unknown key '{key}'{where}", key=True, hint=hint)
-    if kind in ("literal_error", "enum"):
-        expected = str(ctx.get("expected", ""))
-        if "[key]" in rest:
-            return source.diagnostic(
-                path,
-                f"{_label(path[:-1])}: '{path[-1]}' is not allowed as a key; expected one of: "
-                f"{expected}",
-                hint=did_you_mean(str(path[-1]), _choices(expected)),
-                key=True,
-            )
-        if path == ("version",):
-            return source.diagnostic(
-                path,
-                f"unsupported version {value!r}; this reconcile understands version 1",
-                hint="write `version: 1`",
-            )
-        hint = did_you_mean(str(value), _choices(expected)) if isinstance(value, str) else None
-        return source.diagnostic(
-            path,
-            f"{label}: {describe(value)} is not allowed; expected one of: {expected}",
-            hint=hint,
-        )
+    handler = _HANDLERS.get(kind)
+    if handler is not None:
+        return handler(error)
     if kind in _EXPECTED:
-        return source.diagnostic(
-            path, f"{label}: expected {_EXPECTED[kind]}, found {describe(value)}"
+        return error.at(f"{error.label}: expected {_EXPECTED[kind]}, found {describe(error.value)}")
+    return error.at(f"{error.label}: {detail['msg']}")
+
+
+def _missing(e: _Error) -> Diagnostic:
+    key = e.named[-1] if e.named else str(e.detail["loc"][-1])
+    where = f" in {e.label}" if e.path else ""
+    return e.at(f"missing required key '{key}'{where}", key=True, hint=_missing_hint(key))
+
+
+def _extra(e: _Error) -> Diagnostic:
+    key = e.named[-1] if e.named else str(e.path[-1] if e.path else "")
+    full = (*e.path, key) if e.named else e.path
+    elsewhere = e.misplaced(full) if e.misplaced is not None else None
+    if elsewhere is not None:
+        return e.source.diagnostic(full, elsewhere[0], key=True, hint=elsewhere[1])
+    allowed = _allowed_keys(e.root, full[:-1])
+    parent = _label(full[:-1])
+    where = f" in {parent}" if full[:-1] else " at the top level"
+    hint: str | None = did_you_mean(key, allowed)
+    # The discriminator is offered when close to what was typed, never listed: it is not a
+    # section, and every Autotask file leaves it out.
+    listed = [name for name in allowed if full[:-1] or name != DISCRIMINATOR]
+    if hint is None and listed:
+        hint = "allowed keys: " + ", ".join(listed)
+    return e.source.diagnostic(full, f"unknown key '{key}'{where}", key=True, hint=hint)
+
+
+def _choice(e: _Error) -> Diagnostic:
+    expected = str(e.ctx.get("expected", ""))
+    path, value = e.path, e.value
+    if "[key]" in e.rest:
+        return e.at(
+            f"{_label(path[:-1])}: '{path[-1]}' is not allowed as a key; expected one of: "
+            f"{expected}",
+            hint=did_you_mean(str(path[-1]), _choices(expected)),
+            key=True,
         )
-    if kind in ("string_too_long", "too_long"):
-        # "too_long" is what a length limit on an Annotated name (validated first) reports.
-        limit = ctx.get("max_length")
-        unit = "characters" if isinstance(value, str) else "items"
-        length = len(value) if isinstance(value, str | list | dict) else "?"
-        return source.diagnostic(path, f"{label}: at most {limit} {unit} allowed, found {length}")
-    if kind == "string_too_short":
-        return source.diagnostic(path, f"{label}: must not be empty")
-    if kind == "too_short":
-        return source.diagnostic(
-            path, f"{label}: must list at least {ctx.get('min_length', 1)} item(s)"
+    if path == ("version",):
+        return e.at(
+            f"unsupported version {value!r}; this reconcile understands version 1",
+            hint="write `version: 1`",
         )
-    if kind in ("greater_than_equal", "greater_than"):
-        return source.diagnostic(
-            path, f"{label}: must be at least {ctx.get('ge', ctx.get('gt'))}, found {value}"
-        )
-    if kind in ("less_than_equal", "less_than"):
-        return source.diagnostic(
-            path, f"{label}: must be at most {ctx.get('le', ctx.get('lt'))}, found {value}"
-        )
-    if kind == "value_error":
-        message = str(ctx.get("error", detail["msg"]))
-        return source.diagnostic(path, f"{label}: {message}", key="[key]" in rest)
-    return source.diagnostic(path, f"{label}: {detail['msg']}")
+    hint = did_you_mean(str(value), _choices(expected)) if isinstance(value, str) else None
+    return e.at(
+        f"{e.label}: {describe(value)} is not allowed; expected one of: {expected}", hint=hint
+    )
+
+
+def _too_long(e: _Error) -> Diagnostic:
+    # "too_long" is what a length limit on an Annotated name (validated first) reports.
+    value = e.value
+    unit = "characters" if isinstance(value, str) else "items"
+    length = len(value) if isinstance(value, str | list | dict) else "?"
+    return e.at(f"{e.label}: at most {e.ctx.get('max_length')} {unit} allowed, found {length}")
+
+
+def _at_least(e: _Error) -> Diagnostic:
+    return e.at(f"{e.label}: must be at least {e.ctx.get('ge', e.ctx.get('gt'))}, found {e.value}")
+
+
+def _at_most(e: _Error) -> Diagnostic:
+    return e.at(f"{e.label}: must be at most {e.ctx.get('le', e.ctx.get('lt'))}, found {e.value}")
+
+
+def _value_error(e: _Error) -> Diagnostic:
+    message = str(e.ctx.get("error", e.detail["msg"]))
+    return e.at(f"{e.label}: {message}", key="[key]" in e.rest)
+
+
+_HANDLERS: dict[str, Callable[[_Error], Diagnostic]] = {
+    "missing": _missing,
+    "extra_forbidden": _extra,
+    "literal_error": _choice,
+    "enum": _choice,
+    "string_too_long": _too_long,
+    "too_long": _too_long,
+    "string_too_short": lambda e: e.at(f"{e.label}: must not be empty"),
+    "too_short": lambda e: e.at(
+        f"{e.label}: must list at least {e.ctx.get('min_length', 1)} item(s)"
+    ),
+    "greater_than_equal": _at_least,
+    "greater_than": _at_least,
+    "less_than_equal": _at_most,
+    "less_than": _at_most,
+    "value_error": _value_error,
+}
 
 
 def _choices(expected: str) -> list[str]:

@@ -240,11 +240,12 @@ class PsaOperations:
     callouts: CalloutOperations | None = None
 
 
-def unsupported(psa: Psa, operation: str) -> UsageError:
-    """The error of an operation ``psa`` does not have."""
+def unsupported(psa: Psa, operation: str, *, hint: str | None = None) -> UsageError:
+    """The error of an operation ``psa`` does not have (``hint``: why, when not because its
+    Salesbuildr pages lack it)."""
     return UsageError(
         f"{psa.title} (psa: {psa.name}) has no {operation}",
-        hint=f"the {psa.title} pages of Salesbuildr offer no such action",
+        hint=hint or f"the {psa.title} pages of Salesbuildr offer no such action",
         exit_code=UNSUPPORTED_EXIT,
     )
 
@@ -307,6 +308,11 @@ class Psa:
     Engine hooks (each a callable, so a package imports its modules only when called):
 
     * ``sections()`` -> YAML section name -> its pydantic model (the config union, the schema);
+    * ``document()`` -> the whole-document model (a ``reconciler.config.common.PsaDocument``:
+      the common keys, the PSA's policy and its sections), the member of the config union
+      tagged ``name`` (None: the config derives one from ``sections()``);
+    * ``check(document, source)`` -> ``(errors, warnings)``: the offline rules over several
+      fields of a valid document (``reconcile validate``; None: none);
     * ``kinds()`` -> the PSA's registered kinds;
     * ``connect(environ, config, ...)`` -> the PSA's client (credentials from the environment,
       the YAML's optional URL checked against the operator's hosts);
@@ -319,16 +325,19 @@ class Psa:
     * ``operations()`` -> :class:`PsaOperations` (None: the PSA has none).
 
     ``policy_keys`` are the policy keys that belong to this PSA
-    (``min_remaining_autotask_requests``); ``salesbuildr_documents`` is the package resource
-    holding the JSON Schema of each Salesbuildr settings document its pages use. ``extra``
-    holds what only some PSAs have, keyed by hook name, so a new hook is added here once rather
-    than guessed at by the core."""
+    (``min_remaining_autotask_requests``): its document's policy declares them, and another
+    PSA's file that writes one is told whose key it is; ``salesbuildr_documents`` is the
+    package resource holding the JSON Schema of each Salesbuildr settings document its pages
+    use. ``extra`` holds what only some PSAs have, keyed by hook name, so a new hook is added
+    here once rather than guessed at by the core."""
 
     name: str
     title: str
     env_vars: tuple[str, ...]
     sections: Callable[[], Mapping[str, Any]]
     kinds: Callable[[], tuple[Any, ...]]
+    document: Callable[[], type[Any]] | None = None
+    check: Callable[[Any, Any], tuple[list[Any], list[Any]]] | None = None
     connect: Callable[..., Any] | None = None
     read: Callable[..., Any] | None = None
     writer: Callable[..., Any] | None = None

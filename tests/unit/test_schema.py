@@ -53,9 +53,33 @@ def test_schema_text_is_stable_and_parses_back() -> None:
 def test_schema_header(schema: dict[str, Any]) -> None:
     assert schema["$schema"] == SCHEMA_DIALECT == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$id"].endswith("/mappings.schema.json")
-    assert schema["additionalProperties"] is False
     assert schema["required"] == ["version"]
-    assert set(schema["properties"]) == set(Config.model_fields)
+    assert schema["properties"]["psa"]["enum"] == ["autotask", "connectwise", "halopsa"]
+    assert schema["properties"]["psa"]["default"] == "autotask"
+
+
+def test_the_schema_is_the_union_of_the_psas_documents(schema: dict[str, Any]) -> None:
+    """One if/then per PSA on `psa`; only the default PSA's branch also takes a file without it."""
+    branches = {branch["if"]["properties"]["psa"]["const"]: branch for branch in schema["allOf"]}
+    members = {psa: branch["then"]["$ref"].split("/")[-1] for psa, branch in branches.items()}
+
+    assert members == {
+        "autotask": "AutotaskConfig",
+        "connectwise": "ConnectWiseConfig",
+        "halopsa": "HaloConfig",
+    }
+    assert "required" not in branches["autotask"]["if"]
+    assert branches["connectwise"]["if"]["required"] == ["psa"]
+    autotask = schema["$defs"]["AutotaskConfig"]
+    assert autotask["additionalProperties"] is False
+    assert set(autotask["properties"]) == set(Config.model_fields)
+    assert autotask["properties"]["psa"]["default"] == "autotask"
+    for member in members.values():
+        assert schema["$defs"][member]["additionalProperties"] is False
+        assert schema["$defs"][member]["required"] == (
+            ["version"] if member == "AutotaskConfig" else ["version", "psa"]
+        )
+    assert not [name for name in schema["$defs"] if "__" in name], "readable definition names"
 
 
 def properties(node: Any, where: str = "#") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -64,7 +88,8 @@ def properties(node: Any, where: str = "#") -> Iterator[tuple[str, dict[str, Any
         for name, sub in (node.get("properties") or {}).items():
             yield f"{where}/properties/{name}", sub
         for key, value in node.items():
-            yield from properties(value, f"{where}/{key}")
+            if key != "if":  # a branch's condition on `psa`, not a key a person types
+                yield from properties(value, f"{where}/{key}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from properties(value, f"{where}/{index}")
@@ -189,6 +214,43 @@ def test_bad_documents_are_rejected_by_the_schema_and_by_validate(
     ]
     with pytest.raises(ConfigError):
         parse_config(document.encode(), file="m.yaml", environ={})
+
+
+OTHER_PSAS = [
+    REPO / "examples" / "connectwise" / "mappings.yaml",
+    REPO / "examples" / "halopsa" / "mappings.yaml",
+]
+
+
+@pytest.mark.parametrize("example", OTHER_PSAS, ids=lambda p: p.parent.name)
+def test_the_other_psas_examples_are_valid_against_the_schema(
+    validator: Draft202012Validator, example: Path
+) -> None:
+    data = yaml.safe_load(example.read_text(encoding="utf-8"))
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
+
+    assert errors == []
+
+
+BAD_FOR_THE_PSA = [
+    ("version: 1\ncallbacks: {A: {type: company}}\n", "callbacks"),  # ConnectWise's, no psa
+    ("version: 1\npsa: connectwise\nwebhooks: {}\n", "webhooks"),  # Autotask's and Halo's
+    ("version: 1\npsa: halopsa\nbilling_codes: {}\n", "billing_codes"),
+    ("version: 1\npsa: connectwise\npolicy: {min_remaining_autotask_requests: 5}\n", "policy"),
+    ("version: 1\npsa: conectwise\n", "psa"),
+]
+
+
+@pytest.mark.parametrize(("document", "where"), BAD_FOR_THE_PSA)
+def test_a_section_of_another_psa_is_rejected_by_the_schema_and_by_validate(
+    validator: Draft202012Validator, document: str, where: str
+) -> None:
+    errors = list(validator.iter_errors(yaml.safe_load(document)))
+
+    assert errors, f"the schema accepts {document!r}"
+    with pytest.raises(ConfigError) as raised:
+        parse_config(document.encode(), file="m.yaml", environ={})
+    assert where in raised.value.diagnostics[0].message
 
 
 def test_a_minimal_document_is_valid_for_both(validator: Draft202012Validator) -> None:

@@ -10,6 +10,10 @@ from typing import Any
 
 from reconciler.psa.base import BenchHooks, Psa, PsaOperations, SandboxHooks, TestFixtures
 
+POLICY_KEYS = ("min_remaining_autotask_requests",)
+"""Autotask's own policy keys (declared by its policy model, config.autotask.Policy; a unit test
+keeps the two equal)."""
+
 ENV_VARS = (
     "AUTOTASK_API_USERNAME",
     "AUTOTASK_API_SECRET",
@@ -18,20 +22,21 @@ ENV_VARS = (
 )
 
 
+def _document() -> type[Any]:
+    from reconciler.config.autotask import Config  # noqa: PLC0415 (lazy: start-up)
+
+    return Config
+
+
 def _sections() -> Mapping[str, Any]:
-    from reconciler.config import models  # noqa: PLC0415 (lazy: start-up)
-
-    return {
-        name: info.annotation
-        for name, info in models.Config.model_fields.items()
-        if name in _section_names()
-    }
+    model = _document()
+    return {name: model.model_fields[name].annotation for name in model.SECTIONS}
 
 
-def _section_names() -> tuple[str, ...]:
-    from reconciler.kinds.sections import SECTIONS  # noqa: PLC0415 (lazy: start-up)
+def _check(document: Any, source: Any) -> tuple[list[Any], list[Any]]:
+    from reconciler.config.rules import check  # noqa: PLC0415 (lazy: start-up)
 
-    return SECTIONS
+    return check(document, source)
 
 
 def _kinds() -> tuple[Any, ...]:
@@ -53,8 +58,10 @@ def psa() -> Psa:
         env_vars=ENV_VARS,
         sections=_sections,
         kinds=_kinds,
+        document=_document,
+        check=_check,
         operations=_operations,
-        policy_keys=("min_remaining_autotask_requests",),
+        policy_keys=POLICY_KEYS,
         request_floor_key="min_remaining_autotask_requests",
         after_apply=("sync_fields", "sync_full", "sync_inventory", "import_products"),
         simulator=SandboxHooks(launcher="reconciler.sandbox.autotask:sandbox_hook"),

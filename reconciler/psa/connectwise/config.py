@@ -17,9 +17,26 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from reconciler.config.models import AfterApplyAction, ManageMode, SalesbuildrConnection
+from reconciler.config.common import (
+    AfterApplyAction,
+    BasePolicy,
+    ManageMode,
+    PsaDocument,
+    SalesbuildrConnection,
+    StrictModel,
+    Version,
+    acknowledge_field,
+    after_apply_field,
+    ignore_fields_field,
+    manage_field,
+    max_change_fraction_field,
+    max_deletes_field,
+    policy_field,
+    psa_field,
+    salesbuildr_field,
+)
 from reconciler.config.references import ReferenceFields
 from reconciler.config.types import Name, NameOrId, Url
 
@@ -55,10 +72,6 @@ REFERENCE_FIELDS = ReferenceFields(secrets=(), urls=(("salesbuildr", "url"),))
 the real environment alone (CONNECTWISE_*), and its callbacks carry no secret."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
-
-
 class DataSource(StrEnum):
     """Which side is the master of a product type's product data."""
 
@@ -85,7 +98,7 @@ class CallbackLevel(StrEnum):
     TYPE = "type"
 
 
-class Categories(_Model):
+class Categories(StrictModel):
     """Categories page: ConnectWise product categories -> Salesbuildr categories."""
 
     mappings: dict[Name, NameOrId] = Field(
@@ -104,7 +117,7 @@ class Categories(_Model):
     )
 
 
-class CompanyTypeMaps(_Model):
+class CompanyTypeMaps(StrictModel):
     """Company types in both directions."""
 
     to_salesbuildr: dict[Name, NameOrId] = Field(
@@ -119,7 +132,7 @@ class CompanyTypeMaps(_Model):
     )
 
 
-class Companies(_Model):
+class Companies(StrictModel):
     """Companies page. Keys left out are not managed."""
 
     types: CompanyTypeMaps | None = Field(
@@ -157,7 +170,7 @@ class Companies(_Model):
     )
 
 
-class OpportunityStatuses(_Model):
+class OpportunityStatuses(StrictModel):
     """Opportunity status mapping page."""
 
     to_salesbuildr: dict[Name, NameOrId] = Field(
@@ -174,7 +187,7 @@ class OpportunityStatuses(_Model):
     )
 
 
-class Callback(_Model):
+class Callback(StrictModel):
     """A ConnectWise callback (``/system/callbacks``). Callbacks have no name: the YAML key is
     the callback's ``description``, its natural key. Only what the file states is managed:
     type, level, url and active always (with the defaults below); object_id, payload_version
@@ -225,7 +238,7 @@ class Callback(_Model):
     )
 
 
-class Inventory(_Model):
+class Inventory(StrictModel):
     """Inventories page: ConnectWise warehouse stock levels synchronised into Salesbuildr."""
 
     warehouses: list[NameOrId] | None = Field(
@@ -237,7 +250,7 @@ class Inventory(_Model):
     )
 
 
-class TicketSettings(_Model):
+class TicketSettings(StrictModel):
     """Ticket settings page: the ConnectWise service ticket Salesbuildr creates after a sale.
     Keys left out are not managed. status, type, subtype and item are those of the board."""
 
@@ -269,47 +282,25 @@ class TicketSettings(_Model):
     )
 
 
-class ConnectWisePolicy(_Model):
+class ConnectWisePolicy(BasePolicy):
     """What apply may do (the common limits; ConnectWise has no request budget to guard, only
     the client's rate cap)."""
 
-    manage: dict[SectionName, ManageMode] = Field(
-        default_factory=dict,
-        description="Per section: additive (default: create and update only), full (also delete "
-        "what the section does not list), observe (plan and drift only).",
-        examples=[{"callbacks": "full"}],
+    manage: dict[SectionName, ManageMode] = manage_field({"callbacks": "full"})
+    max_change_fraction: float = max_change_fraction_field()
+    max_deletes: int = max_deletes_field()
+    ignore_fields: dict[SectionName, list[str]] = ignore_fields_field(
+        {"callbacks": ["payload_version"]}
     )
-    max_change_fraction: float = Field(
-        default=0.3,
-        strict=True,
-        ge=0,
-        le=1,
-        description="Largest fraction of a collection (with at least 10 live objects) that one "
-        "run may change or delete without --force.",
-        examples=[0.3],
-    )
-    max_deletes: int = Field(
-        default=10,
-        strict=True,
-        ge=0,
-        description="Largest number of deletes in one run without --force.",
-        examples=[5],
-    )
-    ignore_fields: dict[SectionName, list[str]] = Field(
-        default_factory=dict,
-        description="Per section: attributes never compared.",
-        examples=[{"callbacks": ["payload_version"]}],
-    )
-    acknowledge: list[Literal["unmapped_company_types"]] = Field(
-        default_factory=list,
-        description="Warning ids this file has reviewed and accepts.",
-        examples=[["unmapped_company_types"]],
+    acknowledge: list[Literal["unmapped_company_types"]] = acknowledge_field(
+        ["unmapped_company_types"]
     )
 
 
-class ConnectWiseConfig(_Model):
-    """A whole mappings.yaml for ConnectWise Manage. Absent sections are not managed (never read
-    or changed). The connection comes from CONNECTWISE_* in the real environment only."""
+class ConnectWiseConfig(PsaDocument):
+    """A whole mappings.yaml for ConnectWise Manage (``psa: connectwise``). Absent sections are
+    not managed (never read or changed). The connection comes from CONNECTWISE_* in the real
+    environment only."""
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", title="reconcile mappings (ConnectWise Manage)"
@@ -318,23 +309,15 @@ class ConnectWiseConfig(_Model):
     PSA: ClassVar[str] = PSA
     SECTIONS: ClassVar[tuple[str, ...]] = SECTIONS
     REFERENCE_FIELDS: ClassVar[ReferenceFields] = REFERENCE_FIELDS
+    CALLOUTS: ClassVar[tuple[str, str]] = ("callbacks", "callback")
+    ITEM_DEPTH: ClassVar[dict[str, int]] = {"callbacks": 2}  # ("callbacks", description)
 
-    version: Literal[1] = Field(description="Version of this file format. Always 1.")
-    psa: Literal["connectwise"] = Field(description="The PSA this file configures.")
-    salesbuildr: SalesbuildrConnection | None = Field(
-        default=None,
-        description="Salesbuildr connection settings.",
-        examples=[{"url": "https://acme.salesbuildr.com/public-api"}],
-    )
-    after_apply: list[AfterApplyAction] = Field(
-        default_factory=list,
-        description="One-off actions run after a verified apply.",
-        examples=[["sync_fields"]],
-    )
-    policy: ConnectWisePolicy = Field(
-        default_factory=ConnectWisePolicy,
-        description="Ownership and safety limits.",
-        examples=[{"manage": {"callbacks": "full"}, "max_deletes": 5}],
+    version: Version
+    psa: Literal["connectwise"] = psa_field(PSA)
+    salesbuildr: SalesbuildrConnection | None = salesbuildr_field()
+    after_apply: list[AfterApplyAction] = after_apply_field("sync_fields")
+    policy: ConnectWisePolicy = policy_field(
+        ConnectWisePolicy, {"manage": {"callbacks": "full"}, "max_deletes": 5}
     )
     categories: Categories | None = Field(
         default=None,
@@ -366,16 +349,6 @@ class ConnectWiseConfig(_Model):
         description="Ticket settings page.",
         examples=[{"board": "Professional Services", "status": "New"}],
     )
-
-    def present_sections(self) -> list[str]:
-        """The managed sections this document contains, in canonical order."""
-        return [name for name in SECTIONS if getattr(self, name) is not None]
-
-    def manage_mode(self, section: str) -> ManageMode:
-        for name, mode in self.policy.manage.items():
-            if name == section:
-                return mode
-        return ManageMode.ADDITIVE
 
 
 SECTION_MODELS: dict[str, object] = {

@@ -14,5 +14,6 @@ finding the PSA packages imports no HTTP library)::
         halo.webhook_events(webhook_id)                      # the delivery log
     events.EVENT_NUMBERS["ticket_updated"]                   # YAML event name -> Halo eventno
 
-The engine side (sections, kinds, the ``Psa`` object) comes later.
+The ``Psa`` object (the entry point) is :mod:`.plugin`: the language only so far (sections,
+kinds, rules); the engine's wiring comes later.
 """

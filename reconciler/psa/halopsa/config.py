@@ -15,11 +15,26 @@ Strict like the Autotask models: unknown keys are refused, booleans are booleans
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final, Literal
+from typing import ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from reconciler.config.models import ManageMode, SalesbuildrConnection
+from reconciler.config.common import (
+    BasePolicy,
+    ManageMode,
+    PsaDocument,
+    SalesbuildrConnection,
+    StrictModel,
+    Version,
+    after_apply_field,
+    ignore_fields_field,
+    manage_field,
+    max_change_fraction_field,
+    max_deletes_field,
+    policy_field,
+    psa_field,
+    salesbuildr_field,
+)
 from reconciler.config.references import ReferenceFields
 from reconciler.config.types import Name, NameOrId, Url
 from reconciler.psa.halopsa.events import EVENT_NUMBERS
@@ -81,11 +96,7 @@ class HaloAfterApply(StrEnum):
     SYNC_FULL = "sync_full"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
-
-
-class Products(_Model):
+class Products(StrictModel):
     """Products page: how Halo items and Salesbuildr products map onto each other."""
 
     categories: dict[Name, Name] = Field(
@@ -124,7 +135,7 @@ class Products(_Model):
     )
 
 
-class OpportunityStatuses(_Model):
+class OpportunityStatuses(StrictModel):
     """Opportunity status mapping, in both directions."""
 
     to_salesbuildr: dict[Name, Name] = Field(
@@ -139,7 +150,7 @@ class OpportunityStatuses(_Model):
     )
 
 
-class Opportunities(_Model):
+class Opportunities(StrictModel):
     """Opportunities page: which Halo opportunities (tickets) Salesbuildr creates and imports.
     Settings left out are not managed; an empty list is managed (and empty)."""
 
@@ -170,7 +181,7 @@ class Opportunities(_Model):
     )
 
 
-class Companies(_Model):
+class Companies(StrictModel):
     """Companies page."""
 
     prospect_type: NameOrId | None = Field(
@@ -187,7 +198,7 @@ class Companies(_Model):
     )
 
 
-class Quotes(_Model):
+class Quotes(StrictModel):
     """Quotes page: Salesbuildr quote status -> Halo quotation status (Salesbuildr -> Halo)."""
 
     statuses: dict[QuoteStatus, NameOrId] = Field(
@@ -198,7 +209,7 @@ class Quotes(_Model):
     )
 
 
-class AccountCodes(_Model):
+class AccountCodes(StrictModel):
     """The account codes of one Halo item group, passed on to accounting with orders."""
 
     income: str | None = Field(
@@ -217,7 +228,7 @@ class AccountCodes(_Model):
     )
 
 
-class HaloWebhook(_Model):
+class HaloWebhook(StrictModel):
     """A Halo webhook (``/Webhook`` with its event subscriptions); the YAML key is its name.
     Only events, active and url are managed; every other attribute keeps its live value."""
 
@@ -240,40 +251,19 @@ class HaloWebhook(_Model):
     )
 
 
-class HaloPolicy(_Model):
+class HaloPolicy(BasePolicy):
     """The policy language of every PSA, on the HaloPSA sections."""
 
-    manage: dict[HaloSectionName, ManageMode] = Field(
-        default_factory=dict,
-        description="Per section: additive (default: create and update only), full (also delete "
-        "what the section does not list), observe (plan and drift only).",
-        examples=[{"webhooks": "full"}],
-    )
-    max_change_fraction: float = Field(
-        default=0.3,
-        strict=True,
-        ge=0,
-        le=1,
-        description="Largest fraction of a collection (with at least 10 live objects) that one "
-        "run may change or delete without --force.",
-        examples=[0.3],
-    )
-    max_deletes: int = Field(
-        default=10,
-        strict=True,
-        ge=0,
-        description="Largest number of deletes in one run without --force.",
-        examples=[5],
-    )
-    ignore_fields: dict[HaloSectionName, list[str]] = Field(
-        default_factory=dict,
-        description="Per section: attributes never compared.",
-        examples=[{"webhooks": ["url"]}],
-    )
+    manage: dict[HaloSectionName, ManageMode] = manage_field({"webhooks": "full"})
+    max_change_fraction: float = max_change_fraction_field()
+    max_deletes: int = max_deletes_field()
+    ignore_fields: dict[HaloSectionName, list[str]] = ignore_fields_field({"webhooks": ["url"]})
 
 
-class HaloSections(_Model):
+class HaloSections(PsaDocument):
     """The sections of the HaloPSA pages; an absent section is not managed."""
+
+    SECTIONS: ClassVar[tuple[str, ...]] = SECTIONS
 
     products: Products | None = Field(
         default=None,
@@ -307,43 +297,30 @@ class HaloSections(_Model):
         examples=[{"Salesbuildr tickets": {"events": ["ticket_updated"], "active": True}}],
     )
 
-    def present_sections(self) -> list[str]:
-        return [name for name in SECTIONS if getattr(self, name) is not None]
-
-    def manage_mode(self, section: str) -> ManageMode:
-        return ManageMode.ADDITIVE
-
-
-class HaloConfig(HaloSections):
-    """A whole ``psa: halopsa`` mappings document, until the core's discriminated union holds
-    these sections (the lead replaces this model by that union's branch)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", title="reconcile mappings (HaloPSA)")
-
-    version: Literal[1] = Field(description="Version of this file format. Always 1.")
-    psa: Literal["halopsa"] = Field(
-        description="The PSA this file configures.", examples=["halopsa"]
-    )
-    salesbuildr: SalesbuildrConnection | None = Field(
-        default=None, description="Salesbuildr connection settings."
-    )
-    after_apply: list[HaloAfterApply] = Field(
-        default_factory=list,
-        description="One-off actions run after a verified apply (Halo: a full sync only).",
-        examples=[["sync_full"]],
-    )
-    policy: HaloPolicy = Field(default_factory=HaloPolicy, description="Ownership and limits.")
-
-    def manage_mode(self, section: str) -> ManageMode:
-        for name, mode in self.policy.manage.items():
-            if name == section:
-                return mode
-        return ManageMode.ADDITIVE
-
 
 REFERENCE_FIELDS: Final = ReferenceFields(secrets=(), urls=(("salesbuildr", "url"),))
 """Where ``${env:NAME}`` may stand in a HaloPSA document: only the Salesbuildr connection url
 (Halo's connection is read from HALOPSA_* alone; no Halo section holds a secret)."""
+
+
+class HaloConfig(HaloSections):
+    """A whole ``psa: halopsa`` mappings document: the common keys and the HaloPSA sections."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", title="reconcile mappings (HaloPSA)")
+
+    PSA: ClassVar[str] = PSA_NAME
+    REFERENCE_FIELDS: ClassVar[ReferenceFields] = REFERENCE_FIELDS
+    CALLOUTS: ClassVar[tuple[str, str]] = ("webhooks", "webhook")
+
+    version: Version
+    psa: Literal["halopsa"] = psa_field(PSA_NAME)
+    salesbuildr: SalesbuildrConnection | None = salesbuildr_field()
+    after_apply: list[HaloAfterApply] = after_apply_field(
+        "sync_full",
+        description="One-off actions run after a verified apply (Halo: a full sync only).",
+    )
+    policy: HaloPolicy = policy_field(HaloPolicy, {"manage": {"webhooks": "full"}})
+
 
 SECTION_MODELS: Final = {name: HaloSections.model_fields[name].annotation for name in SECTIONS}
 """Section -> its annotation, for the core's config union and ``Psa.sections``."""
