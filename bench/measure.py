@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from reconciler import session
-from reconciler.apply import ApplyResult, JsonlJournal, apply_plan
+from reconciler.apply import ApplyResult, JsonlJournal, RequestFloor, apply_plan
 from reconciler.config import LoadedConfig, parse_config
 from reconciler.config.desired import policy_settings
 from reconciler.export import export_yaml
@@ -228,8 +228,11 @@ def measure_apply(env: Mapping[str, str], text: str, *, parallelism: int = 8) ->
                 run.plan,
                 session.writer_for(connections, env, run.desired, run.live.documents),
                 journal=journal,
-                min_remaining_requests=int(
-                    run.plan.policy.get("min_remaining_autotask_requests", 0)
+                request_floor=RequestFloor(
+                    "autotask",
+                    "Autotask",
+                    "min_remaining_autotask_requests",
+                    int(run.plan.policy.get("min_remaining_autotask_requests", 0)),
                 ),
                 check_stale=False,
                 **parallel,

@@ -2,19 +2,21 @@
 
 Steps, in phases (a step starts when every step it comes ``after`` has finished):
 
-0. the webhook receiver's secret (webhooks must not post with a secret the receiver lacks);
-1. one step per Autotask create or update (a webhook's own chain — create inactive, children
-   fanned out, activate — is the writer's stages inside the step); independent of each other;
+0. the kinds written first (``ApplyStage.FIRST``: the webhook receiver's secret, as webhooks
+   must not post with a secret the receiver lacks);
+1. one step per create or update of an object kind (``ApplyStage.OBJECT``: an Autotask
+   webhook's own chain — create inactive, children fanned out, activate — is the writer's stages
+   inside the step); independent of each other;
 2. one step per section's settings document, after every step of phases 0 and 1 (it carries
-   the section's Salesbuildr mappings and the Salesbuildr flags of the section's Autotask
-   objects, e.g. stock tracking, which reference the ids phase 1 created); documents are
-   independent of each other, each with its own If-Match;
-3. one step per Autotask delete or deactivation, after everything above;
+   the section's document rows, e.g. Salesbuildr mappings, and the document's flags of the
+   section's objects, e.g. stock tracking, which reference the ids phase 1 created); documents
+   are independent of each other, each with its own If-Match;
+3. one step per delete or deactivation of an object kind, after everything above;
 4. one step per section that had removals: its document after those removals (clearing the
    flags of what was deactivated), one PUT however many objects were removed.
 
-The engine knows no kind: where a change goes is the :func:`phase` seam (owner and action; the
-receiver singleton is the one named exception, as before), which document it touches is its
+The engine knows no kind: each kind declares its :class:`~reconciler.kinds.base.ApplyStage`,
+and :func:`phase` places a change by that and its action; which document it touches is its
 ``section``. Deterministic: the same plan gives the same steps in the same order, so
 ``--parallelism 1`` runs the writes in this order, one at a time.
 """
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
 from reconciler.plan import Action, Change
+from reconciler.plan.stages import BY_NAME, ApplyStage, Kinds, stage_of
 
 _After = Callable[[str], tuple[str, ...]]
 
@@ -39,11 +42,14 @@ class Phase(IntEnum):
 
 
 class Call(StrEnum):
-    """Which writer method describes a step's writes."""
+    """Which writer method describes a step's writes (the values are the methods' names)."""
 
     OBJECT = "autotask_writes"
+    """An object's own writes in its PSA (create or update)."""
     DOCUMENTS = "document_writes"
+    """One settings document's write (its rows and flags)."""
     REMOVAL = "removal_writes"
+    """An object's delete or deactivation in its PSA."""
 
 
 @dataclass(frozen=True)
@@ -55,22 +61,24 @@ class Step:
     after: tuple[str, ...] = ()
 
 
-def phase(change: Change) -> Phase:
-    """Where a change's own writes go (the seam kinds and owners are asked through)."""
-    if change.kind == "webhook_receiver":
+_REMOVALS = frozenset({Action.DELETE, Action.DEACTIVATE})
+
+
+def phase(change: Change, kinds: Kinds = BY_NAME) -> Phase:
+    """Where a change's own writes go: its kind's declared stage, then its action."""
+    stage = stage_of(change, kinds)
+    if stage is ApplyStage.FIRST:
         return Phase.RECEIVER
-    if change.owner == "autotask":
-        if change.action in (Action.DELETE, Action.DEACTIVATE):
-            return Phase.REMOVALS
-        return Phase.OBJECTS
+    if stage is ApplyStage.OBJECT:
+        return Phase.REMOVALS if change.action in _REMOVALS else Phase.OBJECTS
     return Phase.DOCUMENTS
 
 
-def build_graph(changes: Sequence[Change]) -> tuple[Step, ...]:
+def build_graph(changes: Sequence[Change], kinds: Kinds = BY_NAME) -> tuple[Step, ...]:
     """Every step of applying ``changes`` (no-ops ignored), in (phase, id) order."""
     by_phase: dict[Phase, list[Change]] = {p: [] for p in Phase}
     for change in sorted((c for c in changes if c.is_change), key=lambda c: c.address):
-        by_phase[phase(change)].append(change)
+        by_phase[phase(change, kinds)].append(change)
     steps: list[Step] = []
     receiver = by_phase[Phase.RECEIVER]
     if receiver:

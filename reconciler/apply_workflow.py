@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import session
-from reconciler.apply import ApplyResult, JsonlJournal, apply_plan
+from reconciler.apply import ApplyResult, JsonlJournal, RequestFloor, apply_plan
 from reconciler.errors import ApplyInterrupted, ReconcileError, RefusedError, UsageError
 from reconciler.plan import Plan
 from reconciler.providers.salesbuildr import LockHeld, LockHolder, SalesbuildrClient, lock_owner
@@ -114,6 +114,14 @@ class ApplyRequest:
     parallelism: int = 8
     floor_key: str = "min_remaining_autotask_requests"
     """The policy key of the PSA's request-budget floor (the PSA's ``policy_keys``)."""
+    psa: str = "autotask"
+    """The PSA's name: the owner of the changes that spend its request budget."""
+    psa_title: str = "Autotask"
+    """How messages name the PSA."""
+
+    def request_floor(self) -> RequestFloor:
+        minimum = int(self.plan.policy.get(self.floor_key, 0))
+        return RequestFloor(self.psa, self.psa_title, self.floor_key, minimum)
 
 
 def check_saved_plan(plan: Plan, environ: Mapping[str, str]) -> list[str]:
@@ -172,7 +180,7 @@ def run_apply(
                     ),
                     journal=journal,
                     force=request.force,
-                    min_remaining_requests=int(plan.policy.get(request.floor_key, 0)),
+                    request_floor=request.request_floor(),
                     check_stale=request.check_stale,
                     progress=shown,
                     parallelism=request.parallelism,

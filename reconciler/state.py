@@ -66,8 +66,15 @@ class Resource:
         return replace(self, attributes={**self.attributes, **changes})
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+)
+"""One encoder for every call: ``json.dumps`` with options builds a new one each time, and a
+plan of a big tenant encodes every live object (its fingerprint)."""
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL.encode(value)
 
 
 @dataclass(frozen=True)
@@ -99,11 +106,15 @@ class State:
 
 @dataclass(frozen=True)
 class SectionSnapshot:
-    """A Salesbuildr settings section as read: the body and its ETag (for If-Match)."""
+    """A Salesbuildr settings section as read: the body and its ETag (for If-Match).
+
+    ``owner`` is the system that holds the document: the plan's observed key is
+    ``<owner>:<name>``, as the writer's re-read keys it."""
 
     name: str
     body: Mapping[str, Any]
     etag: str
+    owner: str = "salesbuildr"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from reconciler.kinds.catalog import Catalog, Entry, Resolved
@@ -89,6 +91,17 @@ def address_keys(text: str) -> list[str]:
     return [_unescape_key(m) for m in _ADDRESS_KEY.findall(text)]
 
 
+class ApplyStage(StrEnum):
+    """Where apply writes a kind's creates and updates (its removals are ordered by action)."""
+
+    FIRST = "first"  # before every object: their writes depend on it (the receiver's secret)
+    OBJECT = "object"  # a write of its own per object, in the PSA, before the documents
+    DOCUMENT = "document"  # a part of its section's settings document
+
+
+NO_SHADOWS: Mapping[str, str] = MappingProxyType({})
+
+
 class Kind(Protocol):
     @property
     def name(self) -> str: ...
@@ -104,6 +117,19 @@ class Kind(Protocol):
     def set_like(self) -> frozenset[str]: ...
     @property
     def tables(self) -> frozenset[str]: ...
+    @property
+    def stage(self) -> ApplyStage: ...
+    @property
+    def shadows(self) -> Mapping[str, str]:
+        """Live attribute -> the write-only one it stands for (the API shows only that a secret
+        is set): a change to the flag sends the secret."""
+        ...
+
+    @property
+    def deactivation_note(self) -> str: ...  # why "remove" deactivates (the plan's reason)
+    def deactivated(self, resource: Resource) -> Resource | None:
+        """What "remove" leaves of a live object of a ``DEACTIVATE`` kind; None: nothing to do."""
+        ...
 
     def resolve(
         self, resource: Resource, catalog: Catalog
@@ -159,7 +185,15 @@ EntryRule = Callable[[Entry], str | None]
 
 
 class KindDefaults:
-    """What most kinds do: compare attributes as they are, and no rule over the whole section."""
+    """What most kinds do: compare attributes as they are, and no rule over the whole section;
+    written in their section's document, nothing write-only, never deactivated."""
+
+    stage: ApplyStage = ApplyStage.DOCUMENT
+    shadows: Mapping[str, str] = NO_SHADOWS
+    deactivation_note: str = "deactivated"
+
+    def deactivated(self, resource: Resource) -> Resource | None:
+        return None
 
     def normalise(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
         return dict(attributes)
@@ -299,6 +333,8 @@ class SingletonKind(KindDefaults):
     scoped: frozenset[str] = frozenset()
     """Fields whose label is unique only within another field (a sub-issue type within its issue
     type): shown by label alone, since the other field is compared beside it."""
+    stage: ApplyStage = ApplyStage.DOCUMENT
+    shadows: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def _show(self, catalog: Catalog, spec: SingletonField, value: Any) -> str:
         table = catalog.table(spec.table or "")

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.kinds.base import KindDefaults, Problem, address
+from reconciler.kinds.base import ApplyStage, KindDefaults, Problem, address
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.constraints import PlannedChange, WireWrite
 from reconciler.state import DeletePolicy, Resource
@@ -27,6 +27,8 @@ class InventoryLocationKind(KindDefaults):
     sensitive: frozenset[str] = frozenset()
     set_like: frozenset[str] = frozenset()
     tables: frozenset[str] = frozenset()
+    stage: ApplyStage = ApplyStage.OBJECT
+    deactivation_note: str = "Autotask cannot delete it: deactivated"
 
     def address_of(self, location_name: str) -> str:
         return address(f"{SECTION}.locations", location_name)
@@ -77,9 +79,15 @@ class InventoryLocationKind(KindDefaults):
     def autotask_access(self, desired: Sequence[Resource]) -> dict[str, frozenset[str]]:
         return {ENTITY: frozenset({"query", "create", "update"})}
 
-    def deactivated(self, resource: Resource) -> Resource:
-        """What a location looks like after "remove": inactive, not default, not tracked."""
-        return resource.with_attributes(active=False, default=False, track_stock=False)
+    def deactivated(self, resource: Resource) -> Resource | None:
+        """What a location looks like after "remove": inactive, not default, not tracked (None:
+        it is inactive already, and an inactive location is left as it is)."""
+        if not resource.attributes.get("active", True):
+            return None
+        flags = {"active": False, "default": False}
+        if "track_stock" in resource.attributes:  # a location read without its flag: not sent
+            flags["track_stock"] = False
+        return resource.with_attributes(**flags)
 
 
 INVENTORY_LOCATION = InventoryLocationKind()

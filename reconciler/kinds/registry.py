@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from reconciler.kinds.base import Kind
+from dataclasses import replace
+
+from reconciler.kinds.base import ApplyStage, Kind
 from reconciler.kinds.inventory import INVENTORY_LOCATION
 from reconciler.kinds.mappings import (
     BILLING_CODE_MAPPING,
@@ -19,11 +21,19 @@ from reconciler.kinds.settings import (
     BILLING_CODE_DEFAULT,
     PRODUCT_IMPORT_SETTINGS,
     PURCHASE_ORDER,
-    WEBHOOK_RECEIVER,
 )
+from reconciler.kinds.settings import WEBHOOK_RECEIVER as _RECEIVER_DOCUMENT
 from reconciler.kinds.webhooks import WEBHOOK
 
 __all__ = ["BY_NAME", "KINDS", "SECTIONS", "kinds_of"]  # SECTIONS: from kinds.sections
+
+WEBHOOK_RECEIVER = replace(
+    _RECEIVER_DOCUMENT,
+    # Written before any webhook (they are signed with its secret), and the API shows the
+    # write-only secret only as ``secret_set``. Declared here until kinds/settings.py says it.
+    stage=ApplyStage.FIRST,
+    shadows={"secret_set": "secret"},
+)
 
 KINDS: tuple[Kind, ...] = (
     BILLING_CODE_DEFAULT,

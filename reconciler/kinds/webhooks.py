@@ -15,7 +15,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.kinds import tables as t
-from reconciler.kinds.base import KindDefaults, Problem, address, resolution_problem, sort_set_like
+from reconciler.kinds.base import (
+    ApplyStage,
+    KindDefaults,
+    Problem,
+    address,
+    resolution_problem,
+    sort_set_like,
+)
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.constraints import PlannedChange, WireWrite
 from reconciler.kinds.matching import index_live, match_key
@@ -67,6 +74,7 @@ class WebhookKind(KindDefaults):
         {"events", "fields", "always_send", "udf_fields", "excluded_resources"}
     )
     tables: frozenset[str] = frozenset({t.AT_RESOURCES})
+    stage: ApplyStage = ApplyStage.OBJECT
 
     def tables_for(self, entities: Sequence[str]) -> frozenset[str]:
         found = {t.AT_RESOURCES}

@@ -12,7 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from reconciler.plan.model import TARGETING_IN_EFFECT, Action, Plan, PlanDiagnostic, Risk
+from reconciler.plan.model import TARGETING_IN_EFFECT, Plan, PlanDiagnostic, Risk
+from reconciler.plan.risk import risk_of
 from reconciler.warning_ids import TARGETING_IN_EFFECT as TARGETING_IN_EFFECT_ID
 
 
@@ -44,14 +45,8 @@ def narrow(plan: Plan, *, targets: Sequence[str] = (), excludes: Sequence[str] =
         message=f"{TARGETING_IN_EFFECT} ({', '.join(patterns)}): the plan covers only part "
         "of the file",
     )
-    removals = any(c.action in (Action.DELETE, Action.DEACTIVATE) for c in kept)
-    pending = any(c.is_change for c in kept)
-    if plan.blocked_reasons and pending:
-        risk = Risk.BLOCKED
-    elif removals:
-        risk = Risk.DESTRUCTIVE
-    else:
-        risk = Risk.SAFE
+    # The thresholds were measured on the whole plan; they block while any change remains.
+    risk = risk_of(kept, plan.blocked_reasons)
     return replace(
         plan,
         changes=kept,

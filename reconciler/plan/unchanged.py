@@ -35,17 +35,23 @@ class Unchanged(Change):
 
     ``before`` is the live attributes normalised, ``after`` those overlaid with the desired ones
     (for a section that is only observed, ``after`` is ``before``), ``ids`` both sides' ids.
+    The fields every no-op shares are class attributes (they shadow Change's slots, which stay
+    empty): a big tenant builds one per object, and each slot set costs.
     """
 
     __slots__ = ("_derived", "_desired", "_live", "_normaliser")
     _normaliser: Normaliser
     _live: Resource
     _desired: Resource
-    _derived: _Derived | None
+    _derived: _Derived  # set on first read of a derived field
 
-    def __init__(
-        self, normaliser: Normaliser, live: Resource, desired: Resource, *, observed: bool = False
-    ) -> None:
+    action = Action.NO_OP
+    diff = ()
+    sensitive_paths = ()
+    reason = ""
+    secret_refs = EMPTY
+
+    def __init__(self, normaliser: Normaliser, live: Resource, desired: Resource) -> None:
         # Change is frozen: fields are set as its own generated __init__ sets them.
         setter = object.__setattr__
         setter(self, "address", desired.address)
@@ -53,34 +59,29 @@ class Unchanged(Change):
         setter(self, "key", desired.key)
         setter(self, "section", desired.section)
         setter(self, "owner", desired.owner)
-        setter(self, "action", Action.NO_OP)
-        setter(self, "diff", ())
-        setter(self, "sensitive_paths", ())
-        setter(self, "reason", OBSERVED_ONLY if observed else "")
-        setter(self, "secret_refs", EMPTY)
         setter(self, "_normaliser", normaliser)
         setter(self, "_live", live)
         setter(self, "_desired", desired)
-        setter(self, "_derived", None)
 
     def observed(self) -> Unchanged:
         """The same pair in a section that is only observed."""
-        return Unchanged(self._normaliser, self._live, self._desired, observed=True)
+        return _Observed(self._normaliser, self._live, self._desired)
 
     def _build(self) -> _Derived:
-        derived = self._derived
-        if derived is None:
-            live = self._normaliser.normalise(self._live.attributes)
-            after = (
-                live
-                if self.reason == OBSERVED_ONLY
-                else {**live, **self._normaliser.normalise(self._desired.attributes)}
-            )
-            ids = {"live": dict(self._live.ids), "desired": dict(self._desired.ids)}
-            derived = (dict(live), after, ids)
-            # Two threads may both build it: equal values, and the assignment is atomic.
-            object.__setattr__(self, "_derived", derived)
+        try:
+            return self._derived
+        except AttributeError:
+            pass
+        live = self._normaliser.normalise(self._live.attributes)
+        after = self._after(live)
+        ids = {"live": dict(self._live.ids), "desired": dict(self._desired.ids)}
+        derived = (dict(live), after, ids)
+        # Two threads may both build it: equal values, and the assignment is atomic.
+        object.__setattr__(self, "_derived", derived)
         return derived
+
+    def _after(self, live: dict[str, Any]) -> dict[str, Any]:
+        return {**live, **self._normaliser.normalise(self._desired.attributes)}
 
     @property
     def before(self) -> Mapping[str, Any]:
@@ -104,6 +105,16 @@ class Unchanged(Change):
 
     def __repr__(self) -> str:
         return "Unchanged" + repr(Change(*_fields(self)))[len("Change") :]
+
+
+class _Observed(Unchanged):
+    """A no-op in a section that is only observed: ``after`` is ``before``."""
+
+    __slots__ = ()
+    reason = OBSERVED_ONLY
+
+    def _after(self, live: dict[str, Any]) -> dict[str, Any]:
+        return live
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Change))

@@ -8,6 +8,7 @@ first one is sent (the progress counter counts writes, not objects)."""
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -160,3 +161,19 @@ class ChangeWriter(Protocol):
     def verify(self, changes: Sequence[Change]) -> list[str]:
         """Re-read what was touched; describe every change that is not live now (empty: done)."""
         ...
+
+
+class InFlightWatch(Protocol):
+    """Told of this thread's requests that an in-flight limit counts: the apply's scheduler
+    (apply_run) hands a write's slot to another while the write waits for its endpoint."""
+
+    def waiting(self, key: str, limit: int) -> None: ...
+    def entered(self, key: str, limit: int, *, waited: bool) -> None: ...
+    def left(self, key: str) -> None: ...
+
+
+IN_FLIGHT_WATCH: contextvars.ContextVar[InFlightWatch | None] = contextvars.ContextVar(
+    "in_flight_watch", default=None
+)
+"""Set by the apply's runner around each op (in the worker's thread); read by the HTTP clients'
+in-flight limiter (providers.http). None elsewhere: the limiter just waits."""

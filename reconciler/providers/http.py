@@ -25,6 +25,7 @@ import random
 import ssl
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from reconciler.errors import (
     retry_when,
 )
 from reconciler.hosts import is_loopback_host, refuse_userinfo
+from reconciler.providers.base import IN_FLIGHT_WATCH, InFlightWatch
 from reconciler.providers.connect import (
     FAST_ATTEMPTS,
     FAST_MAX_WAIT,
@@ -313,12 +315,14 @@ class ApiClient:
         unreachable = self._unreachable.get(_host_key(self._client, url))
         if unreachable is not None:
             raise unreachable  # known unreachable this run: every other request fails fast too
-        semaphore = self._semaphore(self._endpoint_key(method, shown))
+        key = self._endpoint_key(method, shown)
+        semaphore = self._semaphore(key)
         if self._budget is not None:
             self._budget.acquire()
         started = time.monotonic()
+        watch = IN_FLIGHT_WATCH.get() if semaphore is not None else None
         if semaphore is not None:
-            semaphore.acquire()
+            _enter(semaphore, key, self._max_in_flight or 0, watch)
         try:
             with self._lock:
                 self.calls += 1
@@ -381,6 +385,8 @@ class ApiClient:
         finally:
             if semaphore is not None:
                 semaphore.release()
+                if watch is not None:
+                    watch.left(key)
         elapsed_ms = (time.monotonic() - started) * 1000
         log.info(
             "%s %s %s -> %s (%.0f ms)", self.system, method, shown, response.status_code, elapsed_ms
@@ -448,6 +454,20 @@ _AUTH_HINTS = {
 }
 
 
+def _enter(
+    semaphore: threading.BoundedSemaphore, key: str, limit: int, watch: InFlightWatch | None
+) -> None:
+    """Take one of the endpoint's slots, telling ``watch`` when the request has to wait."""
+    if watch is None:
+        semaphore.acquire()
+        return
+    waited = not semaphore.acquire(blocking=False)
+    if waited:
+        watch.waiting(key, limit)
+        semaphore.acquire()
+    watch.entered(key, limit, waited=waited)
+
+
 def _shown_system(system: str) -> str:
     return {"salesbuildr": "Salesbuildr", "autotask": "Autotask"}.get(system, system)
 
@@ -487,13 +507,32 @@ class _StopFast(stop_base):
 
 
 def _host_key(client: httpx.Client, url: str) -> str:
-    return host_and_port(client.build_request("GET", url).url)
+    return _where(client, url)[1]
 
 
 def _shown_path(client: httpx.Client, url: str) -> str:
     """The path to log and to put in errors: no scheme, host or query string (it may hold ids)."""
-    full = client.build_request("GET", url).url
-    return full.path
+    return _where(client, url)[0]
+
+
+_WHERE: weakref.WeakKeyDictionary[httpx.Client, dict[str, tuple[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _where(client: httpx.Client, url: str) -> tuple[str, str]:
+    """(path, HOST:PORT) of ``url``, built once per client and URL: building a request is a
+    good part of the client's CPU per write. (Racing threads may both build it: same answer.)"""
+    known = _WHERE.get(client)
+    if known is None:
+        known = _WHERE.setdefault(client, {})
+    found = known.get(url)
+    if found is None:
+        full = client.build_request("GET", url).url
+        found = known[url] = (full.path, host_and_port(full))
+        if len(known) > 4096:
+            known.clear()
+    return found
 
 
 def _has_errors_list(response: httpx.Response) -> bool:

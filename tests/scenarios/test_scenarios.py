@@ -19,7 +19,7 @@ import pytest
 from scenario_world import LOCK, World
 
 from reconciler import session
-from reconciler.apply import JsonlJournal, apply_plan
+from reconciler.apply import JsonlJournal, RequestFloor, apply_plan
 from reconciler.config import load_config
 from reconciler.errors import PartialApplyError
 from reconciler.providers.base import Change, Journal, Stages
@@ -349,7 +349,9 @@ def test_04_partial_failure_resume(world: World) -> None:
                     run.plan,
                     FailSalesbuildrAfterAutotask(writer, world),
                     journal=journal,
-                    min_remaining_requests=1000,
+                    request_floor=RequestFloor(
+                        "autotask", "Autotask", "min_remaining_autotask_requests", 1000
+                    ),
                     check_stale=False,
                     parallelism=1,  # the first document fails, nothing after it is sent
                 )

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply import JsonlJournal, apply_plan, stale_objects
+from reconciler.apply import JsonlJournal, RequestFloor, apply_plan, stale_objects
 from reconciler.errors import (
     PartialApplyError,
     ProviderError,
@@ -170,6 +170,9 @@ class Writer:
         return self.residual
 
 
+FLOOR_50 = RequestFloor("autotask", "Autotask", "min_remaining_autotask_requests", 50)
+
+
 def run(plan: Plan, writer: Writer, **options: Any) -> list[WriteRecord]:
     records: list[WriteRecord] = []
     options.setdefault("parallelism", 1)
@@ -272,21 +275,21 @@ def test_a_blocked_plan_is_refused_without_force_and_applied_with_it() -> None:
 def test_the_hourly_budget_floor_refuses_before_any_write() -> None:
     writer = Writer(remaining=49)
     with pytest.raises(RefusedError, match="only 49 Autotask API requests are left") as raised:
-        run(plan_of(CREATE_A), writer, min_remaining_requests=50)
+        run(plan_of(CREATE_A), writer, request_floor=FLOOR_50)
     assert "min_remaining_autotask_requests is 50" in raised.value.message
     assert writer.calls == []
-    run(plan_of(CREATE_A), Writer(remaining=50), min_remaining_requests=50)  # at the floor: fine
+    run(plan_of(CREATE_A), Writer(remaining=50), request_floor=FLOOR_50)  # at the floor: fine
 
 
 def test_the_budget_is_not_asked_for_salesbuildr_only_plans() -> None:
     writer = Writer(remaining=0)
-    run(plan_of(DOCUMENT), writer, min_remaining_requests=50)
+    run(plan_of(DOCUMENT), writer, request_floor=FLOOR_50)
     assert writer.asked_remaining == 0
     assert ("write_documents", [DOCUMENT.address]) in writer.calls
 
 
 def test_an_unknown_budget_is_not_refused() -> None:
-    run(plan_of(CREATE_A), Writer(remaining=None), min_remaining_requests=50)
+    run(plan_of(CREATE_A), Writer(remaining=None), request_floor=FLOOR_50)
 
 
 # --- the stale check ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler import apply_journal
@@ -21,6 +22,7 @@ from reconciler.apply_run import CountingJournal, run_graph
 from reconciler.errors import ApplyInterrupted, PartialApplyError, ValidationFailed
 from reconciler.plan import Action, Change, Plan, Risk
 from reconciler.providers.base import Journal, Observation, Stages, WriteOp, WriteRecord
+from reconciler.providers.http import ApiClient
 
 GUARD_S = 30.0
 
@@ -496,3 +498,90 @@ def test_a_step_made_ready_by_a_root_without_writes_runs_once() -> None:
     outcome = run_graph(steps, stages, journal=CountingJournal(lambda r: None), parallelism=4)
     assert recorder.events == ["start put", "end put"]
     assert outcome.finished_steps == {"location", "document"}
+
+
+# --- the runner and the HTTP clients' in-flight limits -----------------------------------------
+
+
+def _posting(client: ApiClient, name: str, path: str) -> WriteOp:
+    def run(journal: Journal) -> None:
+        client.request("POST", path, json={})
+        journal(WriteRecord(name, "create", f"POST {path}", "ok"))
+
+    return WriteOp(name, run, (name,))
+
+
+def test_writes_to_a_full_endpoint_do_not_hold_back_writes_to_another() -> None:
+    """Endpoint ``a`` takes one request at a time and holds it until ``b``'s request arrived:
+    with two slots, the writes queued for ``a`` must leave a slot to ``b`` (before, a second
+    worker waited inside the limiter for ``a`` and ``b`` never started)."""
+    b_arrived = threading.Event()
+    most: dict[str, int] = {}
+    now: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        endpoint = request.url.path.strip("/").split("/")[0]
+        with lock:
+            now[endpoint] = now.get(endpoint, 0) + 1
+            most[endpoint] = max(most.get(endpoint, 0), now[endpoint])
+        if endpoint == "a":
+            assert b_arrived.wait(GUARD_S)
+        else:
+            b_arrived.set()
+        with lock:
+            now[endpoint] -= 1
+        return httpx.Response(200, json={})
+
+    client = ApiClient(
+        system="test",
+        base_url="http://127.0.0.1:9",
+        headers={},
+        transport=httpx.MockTransport(handler),
+        max_in_flight=1,
+    )
+    steps = (Step("a", Phase.OBJECTS, Call.OBJECT, ()), Step("b", Phase.OBJECTS, Call.OBJECT, ()))
+    stages: dict[str, Stages] = {
+        "a": [[_posting(client, f"a{i}", "a/items") for i in range(4)]],
+        "b": [[_posting(client, "b0", "b/items")]],
+    }
+    outcome = run_graph(steps, stages, journal=CountingJournal(lambda r: None), parallelism=2)
+    assert outcome.error is None and outcome.done_ops == 5
+    assert b_arrived.is_set()
+    assert most == {"a": 1, "b": 1}  # the endpoint's limit held throughout
+
+
+def test_many_writes_to_two_endpoints_keep_both_limits() -> None:
+    """Writes to two endpoints of limit 2 with 3 slots: never more than 3 requests in flight,
+    never more than 2 on one endpoint, every write done."""
+    lock = threading.Lock()
+    now: dict[str, int] = {"all": 0}
+    most: dict[str, int] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        endpoint = request.url.path.strip("/").split("/")[0]
+        with lock:
+            for key in ("all", endpoint):
+                now[key] = now.get(key, 0) + 1
+                most[key] = max(most.get(key, 0), now[key])
+        with lock:
+            for key in ("all", endpoint):
+                now[key] -= 1
+        return httpx.Response(200, json={})
+
+    client = ApiClient(
+        system="test",
+        base_url="http://127.0.0.1:9",
+        headers={},
+        transport=httpx.MockTransport(handler),
+        max_in_flight=2,
+    )
+    steps = tuple(Step(f"s{i}", Phase.OBJECTS, Call.OBJECT, ()) for i in range(4))
+    stages: dict[str, Stages] = {
+        s.id: [[_posting(client, f"{s.id}.{n}", f"{'xy'[i % 2]}/items") for n in range(5)]]
+        for i, s in enumerate(steps)
+    }
+    outcome = run_graph(steps, stages, journal=CountingJournal(lambda r: None), parallelism=3)
+    assert outcome.error is None and outcome.done_ops == 20
+    assert most["all"] <= 3
+    assert most["x"] <= 2 and most["y"] <= 2
