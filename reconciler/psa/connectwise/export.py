@@ -15,6 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
+from reconciler.config.types import Url
 from reconciler.kinds.base import MappingKind, SingletonKind, address_keys
 from reconciler.kinds.catalog import PINNED, Catalog
 from reconciler.psa.connectwise import kinds_tables as t
@@ -31,7 +34,12 @@ from reconciler.psa.connectwise.kinds import (
     PRODUCT_TYPE_DATA_SOURCE,
 )
 from reconciler.psa.connectwise.kinds_callbacks import CALLBACK, OWNER_OBJECT_ID
-from reconciler.psa.connectwise.kinds_ticket import TICKET_SETTINGS
+from reconciler.psa.connectwise.kinds_ticket import (
+    BOARD_SCOPED,
+    TICKET_SETTINGS,
+    item_allowed,
+    subtype_allowed,
+)
 from reconciler.state import Resource, State
 
 
@@ -69,10 +77,16 @@ def quoted(text: str) -> str:
 
 
 def _inactive(catalog: Catalog, table: str, ident: Any) -> str | None:
-    entry = catalog.table(table).by_id(ident)
-    if entry is None or entry.active:
+    """Why a live reference cannot be written so that it resolves: its object is inactive, or
+    the table does not know its id (``#99`` would not resolve either)."""
+    names = catalog.table(table)
+    entry = names.by_id(ident)
+    if entry is None:
+        shown = f"#{ident}"
+        return f"{shown if shown.isprintable() else json.dumps(shown)} is not a known {names.what}"
+    if entry.active:
         return None
-    return f"{quoted(catalog.table(table).label(entry))} is inactive"
+    return f"{quoted(names.label(entry))} is inactive"
 
 
 def _mapping(state: State, catalog: Catalog, kind: MappingKind, notes: list[str]) -> dict[str, Any]:
@@ -170,6 +184,11 @@ def _callbacks(state: State, catalog: Catalog, notes: list[str]) -> dict[str, An
         if not description:
             notes.append(f"callbacks: callback {_ident(group[0])} has no description")
             continue
+        url = group[0].attributes.get("url")
+        refused = url_refusal(url) if url != receiver else None
+        if refused:
+            notes.append(f"{group[0].address} left out: {refused}")
+            continue
         callback = _callback(group[0], receiver)
         if callback is None:
             level = group[0].attributes.get("level")
@@ -177,6 +196,19 @@ def _callbacks(state: State, catalog: Catalog, notes: list[str]) -> dict[str, An
             continue
         found[description] = callback
     return found
+
+
+_URL: TypeAdapter[str] = TypeAdapter(Url)
+
+
+def url_refusal(url: Any) -> str | None:
+    """Why a live url cannot be written in a file (None: it can). The url itself is never
+    repeated: it may carry user-info."""
+    try:
+        _URL.validate_python(url)
+    except ValidationError:
+        return "its url is not one a file may state (https, or http on loopback, no user-info)"
+    return None
 
 
 def _ident(row: Resource) -> str:
@@ -207,7 +239,40 @@ def _inventory(state: State, catalog: Catalog, notes: list[str]) -> dict[str, An
 
 
 def _ticket_settings(state: State, catalog: Catalog, notes: list[str]) -> dict[str, Any]:
-    return _settings(state, catalog, TICKET_SETTINGS, notes)
+    """As the other settings, but a status, type, subtype or item cannot be stated without its
+    board, nor a subtype or item without its type (rules.py): those go with what they need."""
+    found = _settings(state, catalog, TICKET_SETTINGS, notes)
+    documents = _of(state, TICKET_SETTINGS.name)
+    ids: Mapping[str, Any] = documents[0].ids if documents else {}
+
+    def drop(name: str, why: str) -> None:
+        if found.pop(name, None) is not None:
+            notes.append(f"ticket_settings.{name} left out: {why}")
+
+    board = ids.get("board")
+    for name in BOARD_SCOPED:
+        spec = next(f for f in TICKET_SETTINGS.fields if f.name == name)
+        entry = catalog.table(spec.table or "").by_id(ids.get(name))
+        if name in found and entry is not None and str(entry.parent) != str(board):
+            drop(name, "it is not one of the board's")
+    for needed, dependants in (("board", BOARD_SCOPED), ("type", ("subtype", "item"))):
+        if needed not in found:
+            for name in dependants:
+                drop(name, f"its {needed} is left out")
+    subtype = catalog.table(t.CW_BOARD_SUBTYPES).by_id(ids.get("subtype"))
+    if (
+        "subtype" in found
+        and subtype is not None
+        and not subtype_allowed(catalog, board, ids.get("type"), subtype)
+    ):
+        drop("subtype", "the type does not allow it on the board")
+    # As resolution checks it: with the subtype only when the file states one.
+    subtype_id = ids.get("subtype") if "subtype" in found else None
+    if "item" in found and not item_allowed(
+        catalog, board, ids.get("type"), subtype_id, ids.get("item")
+    ):
+        drop("item", "the type (and subtype) do not allow it on the board")
+    return found
 
 
 _EXPORTERS: Mapping[str, Any] = {

@@ -33,6 +33,32 @@ from reconciler.psa.connectwise import kinds_tables as t
 from reconciler.state import Resource
 from reconciler.warning_ids import UNMAPPED_COMPANY_TYPES
 
+ASSUMED_SETTINGS: dict[str, str] = {
+    "categories.data_source": "the setup guide documents a data source (ConnectWise or "
+    "Salesbuildr) per product type but not the page holding it; kept on the Categories page "
+    "(salesbuildr-connectwise-configuration.md 2.5)",
+    "companies.udfs": "one UDF table for every company type: whether Salesbuildr maps UDFs per "
+    "company type, as for Autotask, is not shown (3.5, gap 5)",
+    "inventory.warehouses": "the Inventories page's controls are not shown; a choice of "
+    "ConnectWise warehouses whose stock is synchronised is our reading (6.1, gap 3)",
+    "ticket_settings.status": "the Ticket settings excerpt stops after 'board'; the status of "
+    "that board the ticket starts in is our reading (7.3, gap 1)",
+    "ticket_settings.type": "the Ticket settings excerpt stops after 'board'; a service type "
+    "of that board is our reading (7.3, gap 1)",
+    "ticket_settings.subtype": "the Ticket settings excerpt stops after 'board'; a subtype of "
+    "that board which the type allows is our reading (7.3, gap 1)",
+    "ticket_settings.item": "the Ticket settings excerpt stops after 'board'; an item of that "
+    "board which the type (and subtype) allows is our reading (7.3, gap 1)",
+    "ticket_settings.priority": "the Ticket settings excerpt stops after 'board'; a ConnectWise "
+    "service priority for the ticket is our reading (7.3, gap 1)",
+    "callbacks": "the page's buttons are not shown (5.1, gap 2); managing ConnectWise's "
+    "/system/callbacks objects keyed by description, and their type and level strings "
+    "(Company, Owner...), are our reading of the API and community documentation",
+}
+"""Every setting the help centre does not state that the ConnectWise language models, with
+why it is an assumption (the README lists them under "assumed settings"). The models mark the
+same settings ``[inferred]`` in their descriptions; a test keeps the two in step."""
+
 
 @dataclass(frozen=True)
 class ChoiceMappingKind(MappingKind):
@@ -281,6 +307,7 @@ MAPPING_KINDS: tuple[MappingKind, ...] = (
 )
 
 __all__ = [
+    "ASSUMED_SETTINGS",
     "CATEGORY_MAPPING",
     "COMPANY_SETTINGS",
     "COMPANY_TYPE_TO_CONNECTWISE",

@@ -29,6 +29,28 @@ from reconciler.psa.halopsa import kinds_tables as t
 from reconciler.psa.halopsa.kinds_webhooks import HALO_WEBHOOK
 from reconciler.state import DeletePolicy, Resource
 
+ASSUMED_SETTINGS: dict[str, str] = {
+    "products.categories": "the page maps 'Halo categories'; the field mapping says a "
+    "Salesbuildr category is the item's Halo asset type, so the keys are asset types, not "
+    "/Category (salesbuildr-halopsa-configuration.md 2.1: ambiguous)",
+    "products.groups": "the product-group mapping onto Halo item groups is documented, its key "
+    "is not; keyed here by Salesbuildr category (2.3, gap 3)",
+    "companies.prospect_type": "its values are not stated; taken from Halo's client types, a "
+    "Lookup list whose id is assumed (resources.LOOKUP_LISTS) (4.1, gap 4)",
+    "account_codes": "income and expense codes per item group are documented; where Halo keeps "
+    "them is not, so they are free text of a Salesbuildr document (6, gap 6)",
+    "webhooks": "the Webhooks page is not shown past its heading; Halo /Webhook objects keyed "
+    "by name with events, active and url are our reading of the API, and the event name <-> "
+    "eventno table is assumed (events.py) (7, gap 1)",
+    "quotes.statuses": "the five Salesbuildr statuses are documented; the Halo quotation "
+    "statuses are read from a Lookup list whose id is assumed (resources.LOOKUP_LISTS) (5.1)",
+    "opportunities.statuses": "Halo's side is read from /Status filtered to ticket statuses "
+    "(type 1, assumed: the subset does not enumerate it), opportunities being tickets (3.3)",
+}
+"""Every setting (or the source of its values) the help centre does not state that the HaloPSA
+language models, with why it is an assumption (the README lists them under "assumed
+settings"). The models mark the settings themselves ``[assumed]``; a test keeps both in step."""
+
 
 @dataclass(frozen=True)
 class HaloMappingKind(MappingKind):

@@ -10,7 +10,7 @@ own record so its conditions survive.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -135,3 +135,21 @@ class HaloWebhookKind(KindDefaults):
 
 
 HALO_WEBHOOK = HaloWebhookKind()
+
+
+def live_webhooks(rows: Iterable[Mapping[str, Any]]) -> list[Resource]:
+    """The live webhooks of ``GET /Webhook``, each at its own address: its name, or
+    ``name (#id)`` where several share the name. A State holds one resource per address, so
+    without this one of two namesakes would vanish and plan would create a third instead of
+    reporting the ambiguity; their keys stay the name, so matching sees both."""
+    listed = [row for row in rows if isinstance(row, Mapping)]
+    counts: dict[str, int] = {}
+    for row in listed:
+        name = str(row.get("name") or "")
+        counts[name] = counts.get(name, 0) + 1
+    found: list[Resource] = []
+    for row in listed:
+        name = str(row.get("name") or "")
+        shared = counts[name] > 1
+        found.append(HALO_WEBHOOK.live(row, f"{name} (#{row.get('id')})" if shared else None))
+    return found
