@@ -118,6 +118,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # the core reaches it only through the registry.
     # ... the operations of a package quote live names through render.escape's terminal().
     "psa": CORE_BELOW_CLI | {"transport", "salesbuildr"},
+    # A PSA that brings its language only (ConnectWise, HaloPSA this round): lazy hooks.
+    "psa.language_only": frozenset({"psa.base"}),
     # The simulators: the other side of the wire, sharing no code with the clients they test.
     # sandbox.common (servers, faults, stats, control surface, launcher) imports nothing of ours;
     # each simulator (sandbox.autotask, sandbox.salesbuildr, sandbox.connectwise, ...) imports

@@ -7,10 +7,8 @@ called (start-up).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from reconciler.psa.base import Psa
+from reconciler.psa.language_only import Language, language_only
 
 ENV_VARS = (
     "CONNECTWISE_API_URL",
@@ -20,41 +18,16 @@ ENV_VARS = (
     "CONNECTWISE_CLIENT_ID",
 )
 
-
-def _document() -> type[Any]:
-    from reconciler.psa.connectwise.config import ConnectWiseConfig  # noqa: PLC0415 (lazy)
-
-    return ConnectWiseConfig
-
-
-def _sections() -> Mapping[str, Any]:
-    from reconciler.psa.connectwise.config import SECTION_MODELS  # noqa: PLC0415 (lazy)
-
-    return SECTION_MODELS
-
-
-def _kinds() -> tuple[Any, ...]:
-    from reconciler.psa.connectwise.kinds_registry import KINDS  # noqa: PLC0415 (lazy)
-
-    return KINDS
-
-
-def _check(document: Any, source: Any) -> tuple[list[Any], list[Any]]:
-    from reconciler.psa.connectwise.rules import check  # noqa: PLC0415 (lazy)
-
-    return check(document, source), []
+LANGUAGE = Language(
+    document="reconciler.psa.connectwise.config:ConnectWiseConfig",
+    sections="reconciler.psa.connectwise.config:SECTION_MODELS",
+    kinds="reconciler.psa.connectwise.kinds_registry:KINDS",
+    check="reconciler.psa.connectwise.rules:check",
+)
 
 
 def psa() -> Psa:
     """The ``reconciler.psa`` entry point. The language only, this round: ``validate`` and
-    ``schema`` know ConnectWise files; every other command refuses them (no connect, read,
-    write or operations hooks yet)."""
-    return Psa(
-        name="connectwise",
-        title="ConnectWise Manage",
-        env_vars=ENV_VARS,
-        sections=_sections,
-        kinds=_kinds,
-        document=_document,
-        check=_check,
-    )
+    ``schema`` know ConnectWise Manage files; every other command refuses them (no connect,
+    read, write or operations hooks yet)."""
+    return language_only("connectwise", "ConnectWise Manage", ENV_VARS, LANGUAGE)

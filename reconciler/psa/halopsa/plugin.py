@@ -7,10 +7,8 @@ called (start-up).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from reconciler.psa.base import Psa
+from reconciler.psa.language_only import Language, language_only
 
 ENV_VARS = (
     "HALOPSA_URL",
@@ -20,41 +18,16 @@ ENV_VARS = (
     "HALOPSA_AUTH_URL",
 )
 
-
-def _document() -> type[Any]:
-    from reconciler.psa.halopsa.config import HaloConfig  # noqa: PLC0415 (lazy)
-
-    return HaloConfig
-
-
-def _sections() -> Mapping[str, Any]:
-    from reconciler.psa.halopsa.config import SECTION_MODELS  # noqa: PLC0415 (lazy)
-
-    return SECTION_MODELS
-
-
-def _kinds() -> tuple[Any, ...]:
-    from reconciler.psa.halopsa.kinds import KINDS  # noqa: PLC0415 (lazy)
-
-    return KINDS
-
-
-def _check(document: Any, source: Any) -> tuple[list[Any], list[Any]]:
-    from reconciler.psa.halopsa.rules import check  # noqa: PLC0415 (lazy)
-
-    return check(document, source), []
+LANGUAGE = Language(
+    document="reconciler.psa.halopsa.config:HaloConfig",
+    sections="reconciler.psa.halopsa.config:SECTION_MODELS",
+    kinds="reconciler.psa.halopsa.kinds:KINDS",
+    check="reconciler.psa.halopsa.rules:check",
+)
 
 
 def psa() -> Psa:
     """The ``reconciler.psa`` entry point. The language only, this round: ``validate`` and
     ``schema`` know HaloPSA files; every other command refuses them (no connect, read, write or
     operations hooks yet)."""
-    return Psa(
-        name="halopsa",
-        title="HaloPSA",
-        env_vars=ENV_VARS,
-        sections=_sections,
-        kinds=_kinds,
-        document=_document,
-        check=_check,
-    )
+    return language_only("halopsa", "HaloPSA", ENV_VARS, LANGUAGE)
