@@ -16,6 +16,7 @@ import httpx
 from reconciler.errors import ProviderError
 from reconciler.kinds.catalog import Catalog, NameTable
 from reconciler.kinds.constraints import EntityRules
+from reconciler.kinds.sections import SECTIONS as ALL_SECTIONS
 from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.plan.budgets import Budget
 from reconciler.psa.autotask import read as at_state
@@ -32,18 +33,7 @@ log = logging.getLogger(__name__)
 
 OWNER = "autotask"
 PREFIX = "autotask."
-SECTIONS = frozenset(
-    {
-        "billing_codes",
-        "company_types",
-        "company_udfs",
-        "product_import",
-        "inventory",
-        "opportunity",
-        "purchase_order",
-        "webhooks",
-    }
-)
+SECTIONS = frozenset(ALL_SECTIONS) - {"webhook_receiver"}
 """The sections that read or write Autotask (the others are Salesbuildr's alone)."""
 
 READERS = 8
