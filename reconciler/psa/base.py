@@ -31,16 +31,42 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from reconciler.errors import EXIT_ERROR, UsageError
+from reconciler.psa.system import (  # the run side, in its own module; names kept here
+    LiveReader,
+    PsaSystem,
+    SettingsDocuments,
+    SystemReads,
+    SystemWriter,
+)
 
-if TYPE_CHECKING:  # the core's types, for the run-side hooks only (start-up: not imported)
-    from reconciler.kinds.catalog import Catalog, NameTable
-    from reconciler.kinds.constraints import EntityRules
-    from reconciler.plan.budgets import Budget
-    from reconciler.state import Resource, SectionSnapshot, State
-    from reconciler.writes import Change, Stages, WriteOp
+__all__ = [
+    "UNSUPPORTED_EXIT",
+    "BenchHooks",
+    "CalloutOperations",
+    "ImportLine",
+    "JobAction",
+    "LiveReader",
+    "Note",
+    "OperationView",
+    "ProductImport",
+    "Psa",
+    "PsaOperations",
+    "PsaSystem",
+    "ReportRequest",
+    "SandboxHooks",
+    "SettingsDocuments",
+    "StatusRequest",
+    "SystemReads",
+    "SystemWriter",
+    "Table",
+    "TestFixtures",
+    "Uninstall",
+    "UninstallRequest",
+    "unsupported",
+]
 
 UNSUPPORTED_EXIT = EXIT_ERROR
 """The exit code of a command the YAML's PSA does not offer: 1, bad input (2 is "changes" in
@@ -299,123 +325,6 @@ class TestFixtures:
     """A YAML of every section of the PSA's pages (the suites plan and apply it)."""
     hostile_inputs: str = ""
     """Live values hostile to the terminal and the comment (names with escapes, links ...)."""
-
-
-# --- one run's side of a system: connect, read, write -------------------------------------------
-
-
-class SystemReads(Protocol):
-    """One system's reads of one run, in phases, so that every system's requests are out at
-    once (``session.read_live``): :meth:`start` submits what waits for nothing (the longest
-    chains first), :meth:`tables` the reference tables known once the YAML's resources are
-    built. A context manager over its own pool: leaving it waits for every read."""
-
-    prefix: str
-    """The names of its reference tables begin with it (``autotask.``)."""
-
-    def __enter__(self) -> SystemReads: ...
-
-    def __exit__(self, *exc: object) -> None: ...
-
-    def start(self, sections: Sequence[str], tables: Sequence[str]) -> None: ...
-
-    def tables(self, names: Sequence[str]) -> None:
-        """Read the tables of ``names`` that are its own and not yet asked for."""
-        ...
-
-    def read_tables(self) -> Mapping[str, NameTable]: ...
-
-    def documents(self) -> Mapping[str, SectionSnapshot]:
-        """The settings documents read (Salesbuildr's; a PSA has none)."""
-        ...
-
-    def resources(
-        self,
-        sections: Sequence[str],
-        catalog: Catalog,
-        documents: Mapping[str, SectionSnapshot],
-    ) -> list[Resource]:
-        """The live resources of ``sections`` (``documents``: every system's, for the flags a
-        PSA object keeps in a Salesbuildr document)."""
-        ...
-
-
-LiveReader = Callable[[Sequence[str], Sequence[str]], "tuple[State, Catalog]"]
-"""Re-reads sections (and the webhook entities named) for observation and verification."""
-
-
-class SystemWriter(Protocol):
-    """The writes of the changes one system owns (the router dispatches on ``change.owner``)."""
-
-    document_sections: frozenset[str]
-    """The sections whose settings document this writer writes itself (a PSA's flags kept in a
-    Salesbuildr document, written once its objects' ids are known); the others: Salesbuildr's."""
-
-    def writes(self, change: Change) -> Stages: ...
-
-    def removal_writes(self, change: Change) -> Stages: ...
-
-    def section_op(self, section: str, group: Sequence[Change]) -> WriteOp | None:
-        """The document write of ``section`` carrying ``group`` (None: nothing of it)."""
-        ...
-
-    def remaining_requests(self) -> int | None: ...
-
-
-class PsaSystem(Protocol):
-    """The PSA's side of a run, for ``session``: how its client is opened (credentials from the
-    real environment, a reviewed URL checked before any request), read, checked and written."""
-
-    owner: str
-    """The owner of its kinds; the key of its plan target, budget and request count."""
-    title: str
-    sections: frozenset[str]
-    """The YAML sections whose objects its client reads or writes."""
-    credentials: tuple[str, ...]
-    """The variables its client needs (named with Salesbuildr's, all at once, when unset)."""
-    url_variable: str
-    url_key: str
-    """Where the YAML names its URL (``autotask.url``); the YAML's value: :meth:`yaml_url`."""
-
-    def yaml_url(self, config: Any) -> str | None: ...
-
-    def url(
-        self, reviewed: str | None, source: str, environ: Mapping[str, str], transport: Any
-    ) -> str:
-        """The URL to send the credentials to (``reviewed``: the YAML's or a saved plan's)."""
-        ...
-
-    def open(self, environ: Mapping[str, str], url: str, transport: Any) -> Any: ...
-
-    def target(self, client: Any) -> str: ...
-
-    def budget(self, client: Any) -> Budget | None:
-        """Its request budget for the plan's footer (None: the tenant would not say)."""
-        ...
-
-    def reads(self, client: Any, entities: Sequence[str] | None) -> SystemReads: ...
-
-    def stand_ins(self, entities: Sequence[str] | None) -> list[Resource]:
-        """Resources standing for "every live object" (None: all) when there is no YAML."""
-        ...
-
-    def rules(
-        self, client: Any, entities: Sequence[str], cache: dict[str, EntityRules]
-    ) -> Mapping[str, EntityRules]:
-        """Its metadata (fields, picklists, access) of ``entities``, read once a run."""
-        ...
-
-    def writer(
-        self, client: Any, documents: Any, secret: Callable[[Change, str], str]
-    ) -> SystemWriter:
-        """Its writer; ``documents``: the Salesbuildr writer (its flags live there)."""
-        ...
-
-    def preflight(
-        self, client: Any, sections: Sequence[str], desired: Sequence[Resource], cache: Any
-    ) -> list[Any]:
-        """The access checks (``preflight.AccessCheck``) of what the sections manage."""
-        ...
 
 
 # --- the PSA ----------------------------------------------------------------------------------

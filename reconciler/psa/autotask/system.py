@@ -14,14 +14,17 @@ from typing import Any
 import httpx
 
 from reconciler.errors import ProviderError
+from reconciler.kinds.base import Kind
 from reconciler.kinds.catalog import Catalog, NameTable
 from reconciler.kinds.constraints import EntityRules
+from reconciler.kinds.registry import BY_NAME, kinds_of
 from reconciler.kinds.sections import SECTIONS as ALL_SECTIONS
 from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.plan.budgets import Budget
 from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.access import read_rules
 from reconciler.psa.autotask.client import AutotaskClient, credentials_from_env
+from reconciler.psa.autotask.documents import DOCUMENTS, AutotaskDocuments
 from reconciler.psa.autotask.targets import autotask_url
 from reconciler.psa.autotask.write import AutotaskWriter
 from reconciler.salesbuildr.writer import DocumentWriter
@@ -115,6 +118,22 @@ class AutotaskSystem:
     credentials: tuple[str, ...] = AUTOTASK_CREDENTIALS
     url_variable = "AUTOTASK_API_URL"
     url_key = "autotask.url"
+    kinds: Mapping[str, Kind] = BY_NAME
+    documents: AutotaskDocuments = DOCUMENTS
+
+    def desired(self, loaded: Any) -> list[Resource]:
+        from reconciler.config.desired import desired_resources  # noqa: PLC0415 (a cycle)
+
+        return desired_resources(loaded)
+
+    def tables_needed(self, sections: Sequence[str], desired: Sequence[Resource]) -> set[str]:
+        needed = {
+            name for section in sections for kind in kinds_of(section) for name in kind.tables
+        }
+        if "webhooks" in sections and desired:
+            entities = {str(r.attributes.get("entity")) for r in desired if r.kind == WEBHOOK.name}
+            needed |= WEBHOOK.tables_for(sorted(entities))
+        return needed
 
     def yaml_url(self, config: Any) -> str | None:
         section = getattr(config, "autotask", None)
