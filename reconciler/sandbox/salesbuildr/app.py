@@ -82,6 +82,7 @@ from reconciler.sandbox.salesbuildr.documents import (
     Doc,
     References,
     psa_documents,
+    psa_lists,
     read_form,
     validate_put,
 )
@@ -301,6 +302,8 @@ class SalesbuildrSimulator:
         ]
         for psa in psa_documents():
             routes += [(m, _INTEGRATION + psa + t, for_psa(psa, h)) for m, t, h in per_psa]
+        for psa, lists in psa_lists().items():
+            routes += [("GET", f"{_INTEGRATION}{psa}/{n}", _listing(r)) for n, r in lists.items()]
         for method, template, handler in routes:
             self.router.add(method, template, handler)
 
@@ -483,3 +486,12 @@ class SalesbuildrSimulator:
         with self._guard:
             items = [d.to_json() for d in self.deliveries.select(since)]
         return page(request, items)
+
+
+def _listing(rows: list[Any]) -> Handler:
+    """A reference list of a documents file (``x-lists``), paged as every listing."""
+
+    async def handle(request: Request, params: dict[str, str]) -> Response:
+        return page(request, list(rows))
+
+    return handle

@@ -25,7 +25,9 @@ file has none):
   value to equal (or be in) the entry's attribute;
 * ``x-unique: [{keys, what}]`` on an array: no two rows with the same ``keys``;
 * ``x-messages: {keyword: message}`` replaces the message of a failed keyword;
-* ``x-read``: a read-only property computed on read (``receiver-url``, ``is-set:<property>``).
+* ``x-read``: a read-only property computed on read (``receiver-url``, ``is-set:<property>``);
+* ``x-lists`` (top level): ``{list: [rows]}``, reference lists served as listings
+  (:func:`psa_lists`).
 
 Messages name values with ``repr`` (``{value}``, ``{sibling}``, ``{attribute}``).
 """
@@ -57,14 +59,24 @@ _TYPE_TEXT: Final = {
 
 
 @cache
-def psa_documents() -> dict[str, dict[str, Schema]]:
-    """``{psa: {page: schema}}`` of every file in ``documents/``."""
+def _files() -> dict[str, dict[str, Any]]:
     folder = resources.files("reconciler.sandbox.salesbuildr").joinpath("documents")
-    found: dict[str, dict[str, Schema]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".json"):
-            found[entry.name.removesuffix(".json")] = json.loads(entry.read_text("utf-8"))["$defs"]
+            found[entry.name.removesuffix(".json")] = json.loads(entry.read_text("utf-8"))
     return found
+
+
+def psa_documents() -> dict[str, dict[str, Schema]]:
+    """``{psa: {page: schema}}`` of every file in ``documents/``."""
+    return {psa: file["$defs"] for psa, file in _files().items()}
+
+
+def psa_lists() -> dict[str, dict[str, list[Any]]]:
+    """``{psa: {list: rows}}``: the reference lists a file declares under ``x-lists`` (values of
+    Salesbuildr's own its pages offer), served as listings at ``/integration/<psa>/<list>``."""
+    return {psa: dict(file.get("x-lists") or {}) for psa, file in _files().items()}
 
 
 def default_document(schema: Schema) -> Doc:
