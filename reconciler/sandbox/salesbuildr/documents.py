@@ -67,6 +67,18 @@ def psa_documents() -> dict[str, dict[str, Schema]]:
     return found
 
 
+@cache
+def psa_actions() -> dict[str, dict[str, Any]]:
+    """``{psa: x-actions}`` of every file in ``documents/`` (``{}``: its pages offer none)."""
+    folder = resources.files("reconciler.sandbox.salesbuildr").joinpath("documents")
+    found: dict[str, dict[str, Any]] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            actions = json.loads(entry.read_text("utf-8")).get("x-actions") or {}
+            found[entry.name.removesuffix(".json")] = actions
+    return found
+
+
 def default_document(schema: Schema) -> Doc:
     """A fresh tenant's stored document: every property's ``default`` (computed ones left out)."""
     return {
