@@ -84,6 +84,7 @@ from reconciler.sandbox.salesbuildr.documents import (
     References,
     psa_actions,
     psa_documents,
+    psa_lists,
     read_form,
     validate_put,
 )
@@ -95,6 +96,7 @@ from reconciler.sandbox.salesbuildr.http import (
     for_psa,
     invalid,
     json_body,
+    listed,
     message,
     page,
 )
@@ -310,6 +312,8 @@ class SalesbuildrSimulator:
                 for action, m, t, h in offered
                 if actions.get(action)
             ]
+            for name, rows in (psa_lists().get(psa) or {}).items():  # data: the file's x-lists
+                routes.append(("GET", _INTEGRATION + psa + "/" + name, listed(rows)))
         for method, template, handler in routes:
             self.router.add(method, template, handler)
 
