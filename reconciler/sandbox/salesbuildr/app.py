@@ -24,7 +24,8 @@ Every PSA with a documents file (``documents/<psa>.json``, :mod:`.documents`) ge
 ``/public-api/integration/<psa>``: ``settings/{page}`` (one document per admin page, validated
 against the page's schema), ``lock`` (one apply lock per tenant, whichever PSA's path),
 ``jobs/{jobId}`` and the reference data (``company-types``, ``data-points``, ``category-usage``).
-``sync``, ``import`` and ``webhook-deliveries`` are Autotask's pages' actions.
+``sync``, ``import`` and ``webhook-deliveries``: where its file's ``x-actions`` offers them
+(:mod:`.actions`).
 
 Beyond the contract document, and proposed as part of it:
 
@@ -81,6 +82,7 @@ from reconciler.sandbox.salesbuildr.actions import (
 from reconciler.sandbox.salesbuildr.documents import (
     Doc,
     References,
+    psa_actions,
     psa_documents,
     psa_lists,
     read_form,
@@ -94,6 +96,7 @@ from reconciler.sandbox.salesbuildr.http import (
     for_psa,
     invalid,
     json_body,
+    listed,
     message,
     page,
 )
@@ -115,7 +118,6 @@ from reconciler.sandbox.salesbuildr.state import (
 
 API_PREFIX: Final = "/public-api"
 _INTEGRATION: Final = API_PREFIX + "/integration/"
-_AT: Final = _INTEGRATION + "autotask"
 
 
 class SalesbuildrSimulator:
@@ -285,9 +287,6 @@ class SalesbuildrSimulator:
         (literal, so each PSA's endpoints are counted apart)."""
         routes: list[tuple[str, str, Handler]] = [
             ("GET", API_PREFIX + "/category", self._categories),
-            ("POST", _AT + "/sync", self._sync),
-            ("POST", _AT + "/import", self._import),
-            ("GET", _AT + "/webhook-deliveries", self._deliveries),
         ]
         per_psa: list[tuple[str, str, Handler]] = [
             ("GET", "/company-types", self._company_types),
@@ -300,10 +299,21 @@ class SalesbuildrSimulator:
             ("DELETE", "/lock", self._delete_lock),
             ("GET", "/jobs/{jobId}", self._job),
         ]
+        offered: list[tuple[str, str, str, Handler]] = [
+            ("sync", "POST", "/sync", self._sync),
+            ("import", "POST", "/import", self._import),
+            ("deliveries", "GET", "/webhook-deliveries", self._deliveries),
+        ]
         for psa in psa_documents():
             routes += [(m, _INTEGRATION + psa + t, for_psa(psa, h)) for m, t, h in per_psa]
-        for psa, lists in psa_lists().items():
-            routes += [("GET", f"{_INTEGRATION}{psa}/{n}", _listing(r)) for n, r in lists.items()]
+            actions = psa_actions().get(psa) or {}  # what its pages offer (data: x-actions)
+            routes += [
+                (m, _INTEGRATION + psa + t, for_psa(psa, h))
+                for action, m, t, h in offered
+                if actions.get(action)
+            ]
+            for name, rows in (psa_lists().get(psa) or {}).items():  # data: the file's x-lists
+                routes.append(("GET", _INTEGRATION + psa + "/" + name, listed(rows)))
         for method, template, handler in routes:
             self.router.add(method, template, handler)
 
@@ -442,32 +452,41 @@ class SalesbuildrSimulator:
 
     # --- actions and reports ---------------------------------------------------------------------
 
-    def _start_job(self, counts: dict[str, Any], on_success: Callable[[], None] | None) -> Response:
-        """A job of the Autotask actions (sync, import); polled under any PSA's ``/jobs``."""
+    def _start_job(
+        self, psa: str, counts: dict[str, Any], on_success: Callable[[], None] | None
+    ) -> Response:
+        """A job of a PSA's actions (sync, import); polled under its ``/jobs``."""
         with self._guard:
             job_id = self.jobs.create(self.clock(), counts, on_success)
-        location = {"Location": f"{_AT}/jobs/{job_id}"}
+        location = {"Location": f"{_INTEGRATION}{psa}/jobs/{job_id}"}
         return JSONResponse({"jobId": job_id}, status_code=202, headers=location)
 
     async def _sync(self, request: Request, params: dict[str, str]) -> Response:
-        mode, errors = sync_body(await json_body(request))
+        psa = params["psa"]
+        modes = psa_actions()[psa]["sync"]
+        mode, errors = sync_body(await json_body(request), tuple(modes))
         if errors:
             return invalid(errors)
         with self._guard:
-            counts = sync_counts(mode, self.data, self._settings["inventory"], self.seed)
-        return self._start_job(counts, None)
+            documents = self._documents[psa]
+            counts = sync_counts(modes[mode], self.data, documents, self.tables, self.seed)
+        return self._start_job(psa, counts, None)
 
     async def _import(self, request: Request, params: dict[str, str]) -> Response:
+        psa = params["psa"]
+        spec = psa_actions()[psa]["import"]
         category_ids, errors = import_body(await json_body(request), self.data)
         if errors:
             return invalid(errors)
+        lists: dict[str, str] = spec["tables"]
         with self._guard:
-            counts = import_counts(self._settings["product-import"], self.data, category_ids)
+            document = self._documents[psa][spec["document"]]
+            counts = import_counts(lists, document, self.data, category_ids)
 
         def finished() -> None:  # called with the guard held
-            record_import(self._settings["product-import"], counts)
+            record_import(lists, self._documents[psa][spec["document"]], counts)
 
-        return self._start_job(counts, finished)
+        return self._start_job(psa, counts, finished)
 
     async def _job(self, request: Request, params: dict[str, str]) -> Response:
         with self._guard:
@@ -486,12 +505,3 @@ class SalesbuildrSimulator:
         with self._guard:
             items = [d.to_json() for d in self.deliveries.select(since)]
         return page(request, items)
-
-
-def _listing(rows: list[Any]) -> Handler:
-    """A reference list of a documents file (``x-lists``), paged as every listing."""
-
-    async def handle(request: Request, params: dict[str, str]) -> Response:
-        return page(request, list(rows))
-
-    return handle

@@ -26,8 +26,10 @@ file has none):
 * ``x-unique: [{keys, what}]`` on an array: no two rows with the same ``keys``;
 * ``x-messages: {keyword: message}`` replaces the message of a failed keyword;
 * ``x-read``: a read-only property computed on read (``receiver-url``, ``is-set:<property>``);
-* ``x-lists`` (top level): ``{list: [rows]}``, reference lists served as listings
-  (:func:`psa_lists`).
+* ``x-lists: {name: [row...]}`` at the top of a file: Salesbuildr's own reference lists that
+  PSA's pages name (:func:`psa_lists`), served paged at ``/integration/<psa>/<name>``;
+* ``x-actions`` at the top of a file: the sync modes, product import and delivery report its
+  pages offer (:func:`psa_actions`, :mod:`.actions`).
 
 Messages name values with ``repr`` (``{value}``, ``{sibling}``, ``{attribute}``).
 """
@@ -60,6 +62,7 @@ _TYPE_TEXT: Final = {
 
 @cache
 def _files() -> dict[str, dict[str, Any]]:
+    """``{psa: the parsed file}`` of every file in ``documents/``."""
     folder = resources.files("reconciler.sandbox.salesbuildr").joinpath("documents")
     found: dict[str, dict[str, Any]] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
@@ -73,9 +76,13 @@ def psa_documents() -> dict[str, dict[str, Schema]]:
     return {psa: file["$defs"] for psa, file in _files().items()}
 
 
+def psa_actions() -> dict[str, dict[str, Any]]:
+    """``{psa: x-actions}`` of every file in ``documents/`` (``{}``: its pages offer none)."""
+    return {psa: dict(file.get("x-actions") or {}) for psa, file in _files().items()}
+
+
 def psa_lists() -> dict[str, dict[str, list[Any]]]:
-    """``{psa: {list: rows}}``: the reference lists a file declares under ``x-lists`` (values of
-    Salesbuildr's own its pages offer), served as listings at ``/integration/<psa>/<list>``."""
+    """``{psa: {list name: rows}}``: the ``x-lists`` of every file in ``documents/``."""
     return {psa: dict(file.get("x-lists") or {}) for psa, file in _files().items()}
 
 
