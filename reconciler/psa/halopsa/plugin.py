@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.psa.base import Psa, PsaSystem, SandboxHooks, TestFixtures
+from reconciler.psa.base import Psa, PsaOperations, PsaSystem, SandboxHooks, TestFixtures
 from reconciler.psa.language_only import Language, language_only
 
 ENV_VARS = (
@@ -34,12 +34,19 @@ def _system() -> PsaSystem:
     return system()
 
 
+def _operations() -> PsaOperations:
+    from reconciler.psa.halopsa.operations import operations  # noqa: PLC0415 (lazy: start-up)
+
+    return operations()
+
+
 def psa() -> Psa:
     """The ``reconciler.psa`` entry point: the language, the run side (plan, apply, export,
     preflight through :mod:`.system`), the operations and the simulator."""
     return replace(
         language_only("halopsa", "HaloPSA", ENV_VARS, LANGUAGE),
         system=_system,
+        operations=_operations,
         after_apply=("sync_full",),
         salesbuildr_documents="reconciler.psa.halopsa:salesbuildr_documents.json",
         simulator=SandboxHooks(launcher="reconciler.sandbox.halopsa:sandbox_hook"),
