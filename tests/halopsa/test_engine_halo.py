@@ -114,8 +114,20 @@ def test_drift_shows_what_an_admin_changed(halo_sandbox: Sandbox, workdir: Path)
     assert drift.exit_code == 2, drift.output
     assert 'webhooks["Salesbuildr tickets"]' in drift.output
     assert "active" in drift.output
+    with salesbuildr_api(halo_sandbox.env) as api:  # an admin's change on a Salesbuildr page
+        read = api.get("/integration/halopsa/settings/account-codes")
+        body = read.json()
+        body["itemGroups"][0]["incomeCode"] = "4999"
+        put = api.put(
+            "/integration/halopsa/settings/account-codes",
+            json=body,
+            headers={"If-Match": read.headers["ETag"]},
+        )
+        assert put.status_code == 200, put.text
     plan = run(halo_sandbox, "plan", "mappings.yaml")
     assert "active: false -> true" in plan.output, plan.output
+    assert 'income: "4999" -> "4000"' in plan.output, plan.output
+    assert "0 to create, 2 to update" in plan.output, plan.output
 
 
 def test_export_plans_to_zero_changes(halo_sandbox: Sandbox, workdir: Path) -> None:
