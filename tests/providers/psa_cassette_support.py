@@ -169,6 +169,10 @@ class PsaScrubber(Scrubber):
             request.body = self.form(request.body)
         else:
             request.body = self.body(request.body)
+        for name in list(headers):
+            if name.lower() == "content-length":  # kept true: the body may have shrunk
+                headers[name] = str(len(request.body or b""))
+        request.headers = headers
         return request
 
     def form(self, raw: bytes | str) -> bytes:
