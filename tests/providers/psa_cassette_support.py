@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import httpx
 import pytest
 from cassette_support import (
     CASSETTES,
@@ -222,6 +223,8 @@ class Site:
     rewrites: dict[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
     stop: Callable[[], None] | None = None
+    transport: httpx.BaseTransport | None = None
+    """Tests of the tape itself answer through this instead of a server."""
 
     @property
     def recording(self) -> bool:
@@ -386,12 +389,15 @@ class PsaTape:
         pace: dict[str, Any] = {"requests_per_minute": 10**6}
         if self.site.source == "tenant":
             pace = {}
-        return ConnectWiseClient.from_env(self.site.environ, retry=NO_RETRY, **pace)
+        return ConnectWiseClient.from_env(
+            self.site.environ, retry=NO_RETRY, transport=self.site.transport, **pace
+        )
 
     def halopsa(self) -> HaloClient:
         # One request in flight: the pages are recorded in order, so a re-recording diffs cleanly.
         return HaloClient(
             halo_env.HaloConnection.from_environment(self.site.environ),
+            transport=self.site.transport,
             retry=NO_RETRY,
             rate_cap=RateCap() if self.site.source == "tenant" else None,
             max_in_flight=1,

@@ -30,6 +30,7 @@ from psa_cassette_support import (
     CW_BASE,
     CW_BASE_PATH,
     CW_RECORDING,
+    REPLAY_ENVIRON,
     PsaScrubber,
     PsaTape,
     Site,
@@ -268,6 +269,24 @@ def test_scrubbing_hides_the_keys_and_normalises_the_api_base(tmp_path: Path, ba
         {"id": 1, "name": "Board 1"},
         {"id": 2, "name": "Board 2"},
     ]
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_a_tenant_refusal_keeps_the_cassette(tmp_path: Path, status: int) -> None:
+    """Re-recording from a tenant that refuses a read skips that test and writes nothing."""
+    environ = {
+        **{name: "tenant-value-1" for name in REPLAY_ENVIRON[SYSTEM]},
+        "CONNECTWISE_API_URL": TENANT_BASE,
+    }
+    refused = httpx.MockTransport(lambda request: httpx.Response(status, json={"code": "x"}))
+    site = Site(SYSTEM, "tenant", environ, cw_rewrites(TENANT_BASE), transport=refused)
+    tape = PsaTape(site, "all", tmp_path)
+    sources_before = read_sources()
+    kept = pytest.raises(pytest.skip.Exception, match="the cassette recorded before is kept")
+    with kept, tape.connectwise() as client, tape.use("reference_tables"):
+        client.list_all(endpoints.PRODUCT_TYPES)
+    assert list(tmp_path.rglob("*.yaml")) == []
+    assert read_sources() == sources_before, "recorded-from.json untouched"
 
 
 def test_no_cassette_contains_a_connectwise_credential() -> None:

@@ -232,6 +232,28 @@ def test_scrubbing_hides_unknown_secrets_and_tokens(tmp_path: Path) -> None:
     assert replayed == [{"id": 1, "name": "Sales", "note": f"Bearer {REDACTED}"}] != recorded
 
 
+def test_a_tenant_refusal_keeps_the_cassette(tmp_path: Path) -> None:
+    """A permission the API application lacks (403) skips that recording and writes nothing."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": LEAKED, "expires_in": 3600})
+        return httpx.Response(403, json="You do not have permission")
+
+    connection = _connection(TENANT, AUTH, SECRET)
+    environ = {"HALOPSA_URL": TENANT, "HALOPSA_CLIENT_ID": "id-1", "HALOPSA_CLIENT_SECRET": SECRET}
+    site = Site(
+        SYSTEM, "tenant", environ, halo_rewrites(connection), transport=httpx.MockTransport(answer)
+    )
+    tape = PsaTape(site, "all", tmp_path)
+    sources_before = read_sources()
+    kept = pytest.raises(pytest.skip.Exception, match="the cassette recorded before is kept")
+    with kept, tape.halopsa() as client, tape.use("webhooks"):
+        client.list_all(r.WEBHOOK)
+    assert list(tmp_path.rglob("*.yaml")) == []
+    assert read_sources() == sources_before, "recorded-from.json untouched"
+
+
 def test_no_cassette_contains_a_halopsa_credential() -> None:
     present = {str(p.relative_to(CASSETTES).with_suffix("")) for p in CASSETTES.rglob("*.yaml")}
     assert set(EXPECTED_CASSETTES) <= present, "run `make cassettes` to record them"
