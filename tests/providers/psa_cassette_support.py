@@ -409,7 +409,8 @@ class PsaTape:
 
 def suite_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
     """Every recognisable secret the suite uses, in each form it may travel in, and the
-    credentials of the environment (a tenant recording's)."""
+    credentials of the environment (a tenant recording's). The reliability suite's own values
+    are scanned for over every cassette by ``tests/reliability/test_secret_scan.py``."""
     environ = os.environ if environ is None else environ
     values = [
         CW_RECORDING.public_key,
