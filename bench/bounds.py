@@ -41,10 +41,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench import floors
-from reconciler.kinds import tables as t
-from reconciler.kinds.registry import kinds_of
-from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.plan.live_rules import wire_writes
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.kinds.registry import kinds_of
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 
 AT = "autotask"
 SB = "salesbuildr"

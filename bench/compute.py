@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.kinds.base import address
-from reconciler.kinds.mappings import BILLING_CODE_MAPPING
-from reconciler.kinds.webhooks import SECTION as WEBHOOKS
-from reconciler.kinds.webhooks import WEBHOOK, natural_key
 from reconciler.plan import Action, compute_plan
+from reconciler.psa.autotask.kinds.mappings import BILLING_CODE_MAPPING
+from reconciler.psa.autotask.kinds.webhooks import SECTION as WEBHOOKS
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK, natural_key
 from reconciler.state import PolicySettings, Resource, State
 
 FIELDS = [f"Field{n:03d}" for n in range(120)]

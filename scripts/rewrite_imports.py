@@ -39,20 +39,66 @@ MOVES: dict[str, str] = {
     "reconciler.providers.write_resolve": "reconciler.write_resolve",
     "reconciler.providers.writer": "reconciler.writer",
     "reconciler.providers.targets": "reconciler.psa.autotask.targets",
+    # Autotask out of the core (#20, the rest): its kinds, ...
+    "reconciler.kinds.webhooks": "reconciler.psa.autotask.kinds.webhooks",
+    "reconciler.kinds.inventory": "reconciler.psa.autotask.kinds.inventory",
+    "reconciler.kinds.mappings": "reconciler.psa.autotask.kinds.mappings",
+    "reconciler.kinds.settings": "reconciler.psa.autotask.kinds.settings",
+    "reconciler.kinds.sections": "reconciler.psa.autotask.kinds.sections",
+    "reconciler.kinds.registry": "reconciler.psa.autotask.kinds.registry",
 }
 """Old module -> new module (longest names first where one prefixes another: see _dotted)."""
+
+AUTOTASK_TABLES = frozenset(
+    {
+        "AT_BILLING_CODES",
+        "AT_COMPANY_TYPES",
+        "AT_ROLES",
+        "AT_SERVICES",
+        "AT_RESOURCES",
+        "AT_PRODUCT_CATEGORIES",
+        "AT_COMPANY_UDFS",
+        "AT_OPPORTUNITY_UDFS",
+        "AT_TICKET_QUEUES",
+        "AT_TICKET_PRIORITIES",
+        "AT_TICKET_ISSUE_TYPES",
+        "AT_TICKET_SUB_ISSUE_TYPES",
+        "AT_TICKET_CATEGORIES",
+        "AT_TICKET_SOURCES",
+        "WEBHOOK_ENTITIES",
+        "at_webhook_fields",
+        "at_webhook_udf_fields",
+    }
+)
+"""The Autotask names of kinds/tables.py (moved to psa/autotask/kinds/tables.py, which
+re-exports the generic ones, so a ``tables as t`` that uses any of them is pointed there)."""
 
 SYMBOLS: dict[str, dict[str, str]] = {
     # targets.py held one function per system; each went to its system's package.
     "reconciler.providers.targets": {"salesbuildr_url": "reconciler.salesbuildr.targets"},
+    # The webhook kind went to Autotask's package; its catalog fact is generic (HaloPSA's too).
+    "reconciler.kinds.webhooks": {"RECEIVER_URL": "reconciler.kinds.tables"},
+    # The generic table names stay; Autotask's moved.
+    "reconciler.kinds.tables": dict.fromkeys(
+        AUTOTASK_TABLES, "reconciler.psa.autotask.kinds.tables"
+    ),
 }
-"""Old module -> {name: the module it moved to}, where a module's names were split up."""
+"""Old module -> {name: the module it moved to}, where a module's names were split up (names
+not listed go to MOVES[module], or stay where they are when the module did not move)."""
+
+MODULE_ALIASES: dict[str, tuple[str, frozenset[str]]] = {
+    "reconciler.kinds.tables": ("reconciler.psa.autotask.kinds.tables", AUTOTASK_TABLES),
+}
+"""Module imported under an alias (``from pkg import mod as t``) -> (the module to import
+instead, the names whose use as ``t.NAME`` calls for it)."""
 
 DEFAULT_ROOTS = ("reconciler", "tests", "bench", "ci", "scripts")
 SELF = Path(__file__).resolve()
 
 _DOTTED = re.compile(
-    "|".join(re.escape(old) for old in sorted(MOVES, key=len, reverse=True)) + r"(?![\w])"
+    r"(?<![\w.])("
+    + "|".join(re.escape(old) for old in sorted(MOVES, key=len, reverse=True))
+    + r")(?![\w])"
 )
 _FROM_PACKAGE = re.compile(
     r"^(?P<indent>[ \t]*)from reconciler\.providers import (?P<name>\w+)(?P<alias> as \w+)?"
@@ -60,8 +106,9 @@ _FROM_PACKAGE = re.compile(
     re.MULTILINE,
 )
 _FROM_SPLIT = re.compile(
-    r"^(?P<indent>[ \t]*)from (?P<module>reconciler\.providers\.targets) import (?P<names>[\w, ]+)"
-    r"(?P<rest>[ \t]*(?:#.*)?)$",
+    r"^(?P<indent>[ \t]*)from (?P<module>"
+    + "|".join(re.escape(m) for m in sorted(SYMBOLS, key=len, reverse=True))
+    + r") import (?:\((?P<group>[^)]*)\)|(?P<names>[\w, ]+?))(?P<rest>[ \t]*(?:#.*)?)$",
     re.MULTILINE,
 )
 
@@ -78,18 +125,43 @@ def _from_package(match: re.Match[str]) -> str:
 
 
 def _from_split(match: re.Match[str]) -> str:
-    moved = SYMBOLS[match["module"]]
+    module = match["module"]
+    moved = SYMBOLS[module]
+    listed = match["group"] if match["group"] is not None else match["names"]
     groups: dict[str, list[str]] = {}
-    for name in (n.strip() for n in match["names"].split(",")):
-        if name:
-            groups.setdefault(moved.get(name, MOVES[match["module"]]), []).append(name)
-    return "\n".join(
-        f"{match['indent']}from {module} import {', '.join(names)}{match['rest']}"
-        for module, names in sorted(groups.items())
-    )
+    for item in (n.strip() for n in re.sub(r"#[^\n]*", "", listed).split(",")):
+        if item:
+            name = item.split(" as ")[0].strip()
+            groups.setdefault(moved.get(name, MOVES.get(module, module)), []).append(item)
+    lines = []
+    for target, names in sorted(groups.items()):
+        line = f"{match['indent']}from {target} import {', '.join(names)}"
+        if len(line) > 99:  # the project's line length: ruff format's parenthesised form
+            body = "".join(f"{match['indent']}    {n},\n" for n in names)
+            line = f"{match['indent']}from {target} import (\n{body}{match['indent']})"
+        lines.append(line + match["rest"])
+    return "\n".join(lines)
+
+
+def _aliased(text: str) -> str:
+    for old, (new, names) in MODULE_ALIASES.items():
+        package, _, leaf = old.rpartition(".")
+        pattern = re.compile(
+            rf"^(?P<indent>[ \t]*)(?:from {re.escape(package)} import {leaf}"
+            rf"|import {re.escape(old)}) as (?P<alias>\w+)(?P<rest>[ \t]*(?:#.*)?)$",
+            re.MULTILINE,
+        )
+        for match in list(pattern.finditer(text)):
+            alias = re.escape(match["alias"])
+            if re.search(rf"(?<![\w.]){alias}\.(?:{'|'.join(sorted(names))})\b", text):
+                new_package, _, new_leaf = new.rpartition(".")
+                line = f"{match['indent']}from {new_package} import {new_leaf} as {match['alias']}"
+                text = text.replace(match[0], line + match["rest"], 1)
+    return text
 
 
 def rewrite(text: str) -> str:
+    text = _aliased(text)
     text = _FROM_SPLIT.sub(_from_split, text)
     text = _FROM_PACKAGE.sub(_from_package, text)
     return _DOTTED.sub(lambda m: MOVES[m[0]], text)

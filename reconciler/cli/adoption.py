@@ -15,7 +15,7 @@ from reconciler.cli.limits import oversize_warning
 from reconciler.cli.options import file_argument
 from reconciler.cli.output import _err, _status
 from reconciler.errors import UsageError
-from reconciler.kinds.sections import SECTIONS
+from reconciler.psa.autotask.kinds.sections import SECTIONS
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.warning_ids import EXPORT_OVER_SIZE_LIMIT, labelled
 

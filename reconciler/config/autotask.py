@@ -37,7 +37,7 @@ from reconciler.config.common import (
 )
 from reconciler.config.references import ANY_KEY, ReferenceFields
 from reconciler.config.types import Name, NameOrId, Url
-from reconciler.kinds.sections import SECTIONS
+from reconciler.psa.autotask.kinds.sections import SECTIONS
 
 PSA = "autotask"
 

@@ -16,8 +16,8 @@ from reconciler.config.loader import PathKey
 from reconciler.config.models import Config
 from reconciler.config.types import IdRef, SecretValue
 from reconciler.kinds.base import MappingKind, SingletonKind, address
-from reconciler.kinds.inventory import INVENTORY_LOCATION
-from reconciler.kinds.mappings import (
+from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
+from reconciler.psa.autotask.kinds.mappings import (
     BILLING_CODE_MAPPING,
     COMPANY_TYPE_TO_AUTOTASK,
     COMPANY_TYPE_TO_SALESBUILDR,
@@ -27,13 +27,13 @@ from reconciler.kinds.mappings import (
     ROLE_MAPPING,
     SERVICE_MAPPING,
 )
-from reconciler.kinds.settings import (
+from reconciler.psa.autotask.kinds.settings import (
     BILLING_CODE_DEFAULT,
     PRODUCT_IMPORT_SETTINGS,
     PURCHASE_ORDER,
     WEBHOOK_RECEIVER,
 )
-from reconciler.kinds.webhooks import WEBHOOK, natural_key, stated
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK, natural_key, stated
 from reconciler.state import ManageMode, PolicySettings, Resource
 
 

@@ -43,7 +43,7 @@ from reconciler.config.common import (
     SalesbuildrConnection,
     Version,
 )
-from reconciler.kinds.sections import SECTIONS
+from reconciler.psa.autotask.kinds.sections import SECTIONS
 
 __all__ = [
     "POLICY_KEYS",

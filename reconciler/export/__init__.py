@@ -18,7 +18,7 @@ from reconciler.export.sections import (
     unusable,
 )
 from reconciler.kinds.catalog import Catalog
-from reconciler.kinds.registry import SECTIONS
+from reconciler.psa.autotask.kinds.registry import SECTIONS
 from reconciler.state import State
 
 __all__ = [

@@ -23,8 +23,8 @@ from reconciler.kinds import tables as t
 from reconciler.kinds.base import MappingKind, address_keys
 from reconciler.kinds.catalog import PINNED, Catalog
 from reconciler.kinds.names import fold
-from reconciler.kinds.registry import BY_NAME, SECTIONS
-from reconciler.kinds.webhooks import RECEIVER_URL
+from reconciler.kinds.tables import RECEIVER_URL
+from reconciler.psa.autotask.kinds.registry import BY_NAME, SECTIONS
 from reconciler.state import Resource, State
 
 RECEIVER_SECRET_VARIABLE = "SALESBUILDR_WEBHOOK_SECRET"

@@ -12,7 +12,7 @@ from reconciler.errors import AmbiguousMatch, Diagnostic
 from reconciler.kinds.base import Kind, Problem
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.matching import exact_match, index_live, match_key, pick
-from reconciler.kinds.registry import BY_NAME
+from reconciler.psa.autotask.kinds.registry import BY_NAME
 from reconciler.state import DeletePolicy, ManageMode, PolicySettings, Resource, State
 
 

@@ -16,7 +16,6 @@ from operator import attrgetter
 from typing import Any
 
 from reconciler.kinds.base import Kind
-from reconciler.kinds.registry import BY_NAME
 from reconciler.plan.live_index import LiveIndex
 from reconciler.plan.model import (
     SENSITIVE,
@@ -29,6 +28,7 @@ from reconciler.plan.model import (
 )
 from reconciler.plan.risk import blocked_reasons, risk_of
 from reconciler.plan.unchanged import EMPTY, Unchanged
+from reconciler.psa.autotask.kinds.registry import BY_NAME
 from reconciler.state import (
     DeletePolicy,
     ManageMode,

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from reconciler.kinds.base import Kind, Problem
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.constraints import PlannedChange, WireWrite, check_write
-from reconciler.kinds.registry import BY_NAME
 from reconciler.plan.model import Change, Plan
+from reconciler.psa.autotask.kinds.registry import BY_NAME
 
 
 def planned(change: Change) -> PlannedChange:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from reconciler.kinds.base import ApplyStage, Kind
-from reconciler.kinds.registry import BY_NAME
 from reconciler.plan.model import Change
+from reconciler.psa.autotask.kinds.registry import BY_NAME
 
 __all__ = ["BY_NAME", "ApplyStage", "Kinds", "stage_of"]
 

@@ -16,7 +16,7 @@ from typing import Any
 from reconciler.kinds import tables as t
 from reconciler.kinds.base import MappingKind, SingletonKind
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
-from reconciler.kinds.mappings import (
+from reconciler.psa.autotask.kinds.mappings import (
     BILLING_CODE_MAPPING,
     COMPANY_TYPE_TO_AUTOTASK,
     COMPANY_TYPE_TO_SALESBUILDR,
@@ -26,7 +26,7 @@ from reconciler.kinds.mappings import (
     ROLE_MAPPING,
     SERVICE_MAPPING,
 )
-from reconciler.kinds.settings import (
+from reconciler.psa.autotask.kinds.settings import (
     BILLING_CODE_DEFAULT,
     PRODUCT_IMPORT_SETTINGS,
     PURCHASE_ORDER,

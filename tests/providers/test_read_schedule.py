@@ -19,11 +19,11 @@ from held_requests import held_until
 from polling import wait_for
 from pydantic import SecretStr
 
-from reconciler.kinds import tables as t
-from reconciler.kinds.registry import SECTIONS
-from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.client import AutotaskClient, AutotaskCredentials
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.kinds.registry import SECTIONS
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 from reconciler.salesbuildr import state as sb_state
 from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.sandbox.common import Sandbox, start_sandbox

@@ -28,9 +28,9 @@ from reconciler import session
 from reconciler.apply import JsonlJournal, apply_plan
 from reconciler.config import load_config
 from reconciler.export import export_yaml
-from reconciler.kinds.registry import SECTIONS
 from reconciler.plan import Plan
 from reconciler.psa.autotask.client import AutotaskClient
+from reconciler.psa.autotask.kinds.registry import SECTIONS
 from reconciler.salesbuildr.client import SalesbuildrClient
 
 pytestmark = pytest.mark.slow

@@ -17,10 +17,13 @@ from typing import Any
 from reconciler.config import LoadedConfig, parse_config
 from reconciler.config.desired import desired_resources, policy_settings
 from reconciler.errors import Diagnostic
-from reconciler.kinds import tables as t
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
-from reconciler.kinds.inventory import INVENTORY_LOCATION
-from reconciler.kinds.mappings import (
+from reconciler.kinds.resolve import resolve_desired
+from reconciler.kinds.tables import RECEIVER_URL
+from reconciler.plan import Plan, compute_plan
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
+from reconciler.psa.autotask.kinds.mappings import (
     BILLING_CODE_MAPPING,
     COMPANY_TYPE_TO_AUTOTASK,
     COMPANY_TYPE_TO_SALESBUILDR,
@@ -30,15 +33,13 @@ from reconciler.kinds.mappings import (
     ROLE_MAPPING,
     SERVICE_MAPPING,
 )
-from reconciler.kinds.resolve import resolve_desired
-from reconciler.kinds.settings import (
+from reconciler.psa.autotask.kinds.settings import (
     BILLING_CODE_DEFAULT,
     PRODUCT_IMPORT_SETTINGS,
     PURCHASE_ORDER,
     WEBHOOK_RECEIVER,
 )
-from reconciler.kinds.webhooks import RECEIVER_URL, WEBHOOK
-from reconciler.plan import Plan, compute_plan
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 from reconciler.state import Resource, State
 
 FILE = "mappings.yaml"

@@ -47,8 +47,8 @@ from kind_fixtures import (
     yaml,
 )
 
-from reconciler.kinds.registry import BY_NAME
 from reconciler.plan import SENSITIVE, Action, Change, FieldDiff, Plan, Risk, compute_plan
+from reconciler.psa.autotask.kinds.registry import BY_NAME
 from reconciler.state import (
     DeletePolicy,
     ManageMode,
@@ -1088,7 +1088,7 @@ def test_a_state_planned_against_itself_has_no_changes(
 
 def shuffled_webhook(resource: Resource, rng: random.Random) -> Resource:
     """The same webhook read again with its children listed in another order."""
-    from reconciler.kinds.webhooks import WEBHOOK  # noqa: PLC0415
+    from reconciler.psa.autotask.kinds.webhooks import WEBHOOK  # noqa: PLC0415
 
     raw = resource.raw
     children = {k: list(raw[k]) for k in ("fields", "udf_fields", "excluded_resources")}

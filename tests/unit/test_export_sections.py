@@ -24,7 +24,7 @@ from kind_fixtures import (
 
 from reconciler.export import export_sections, export_yaml
 from reconciler.export.document import data
-from reconciler.kinds.registry import SECTIONS
+from reconciler.psa.autotask.kinds.registry import SECTIONS
 from reconciler.state import Resource, State
 
 LIVE: list[Resource] = [

@@ -33,15 +33,16 @@ from kind_fixtures import (
 )
 
 from reconciler.errors import Diagnostic
-from reconciler.kinds import tables as t
 from reconciler.kinds.base import Problem, address
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
-from reconciler.kinds.inventory import INVENTORY_LOCATION
-from reconciler.kinds.mappings import BILLING_CODE_MAPPING, COMPANY_UDF_MAPPING
 from reconciler.kinds.matching import match_key
-from reconciler.kinds.registry import BY_NAME, KINDS, kinds_of
-from reconciler.kinds.settings import PURCHASE_ORDER
-from reconciler.kinds.webhooks import RECEIVER_URL, WEBHOOK
+from reconciler.kinds.tables import RECEIVER_URL
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
+from reconciler.psa.autotask.kinds.mappings import BILLING_CODE_MAPPING, COMPANY_UDF_MAPPING
+from reconciler.psa.autotask.kinds.registry import BY_NAME, KINDS, kinds_of
+from reconciler.psa.autotask.kinds.settings import PURCHASE_ORDER
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 from reconciler.state import DeletePolicy, Resource, State
 
 
@@ -341,8 +342,8 @@ def test_multi_select_opportunity_udf_is_refused() -> None:
 
 def test_two_references_to_the_same_object_are_reported() -> None:
     """A name and an explicit id of the same role: the second is a duplicate, located."""
-    from reconciler.kinds.mappings import ROLE_MAPPING  # noqa: PLC0415
     from reconciler.kinds.resolve import resolve_desired  # noqa: PLC0415
+    from reconciler.psa.autotask.kinds.mappings import ROLE_MAPPING  # noqa: PLC0415
 
     def role(ref: Any, line: int) -> Resource:
         return Resource(

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 
 from reconciler.errors import AmbiguousMatch, UsageError
 from reconciler.kinds.catalog import Entry, NameTable
-from reconciler.kinds.inventory import INVENTORY_LOCATION
 from reconciler.kinds.matching import index_live, lookup, match_key, pick
 from reconciler.kinds.names import (
     PathSyntaxError,
@@ -20,6 +19,7 @@ from reconciler.kinds.names import (
     split_path,
 )
 from reconciler.plan.compute import compute_plan
+from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
 from reconciler.psa.autotask.operations_uninstall import select_webhooks
 from reconciler.psa.autotask.operations_webhooks import InstalledWebhook
 from reconciler.state import ManageMode, PolicySettings, Resource, State

@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.kinds.base import address
-from reconciler.kinds.webhooks import SECTION as WEBHOOKS
-from reconciler.kinds.webhooks import WEBHOOK, natural_key
 from reconciler.plan import Action, Change, Plan, compute_plan
 from reconciler.plan.unchanged import Unchanged
+from reconciler.psa.autotask.kinds.webhooks import SECTION as WEBHOOKS
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK, natural_key
 from reconciler.state import ManageMode, PolicySettings, Resource, State
 
 FIELDS = ["Alpha", "beta", "Gamma", "delta", "Epsilon"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler.kinds.catalog import Entry, NameTable
-from reconciler.kinds.settings import Unresolved, unresolved
+from reconciler.psa.autotask.kinds.settings import Unresolved, unresolved
 
 TABLE = NameTable(
     "sub-issue type",

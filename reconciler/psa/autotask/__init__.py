@@ -47,7 +47,7 @@ def _check(document: Any, source: Any) -> tuple[list[Any], list[Any]]:
 
 
 def _kinds() -> tuple[Any, ...]:
-    from reconciler.kinds.registry import KINDS  # noqa: PLC0415 (lazy: start-up)
+    from reconciler.psa.autotask.kinds.registry import KINDS  # noqa: PLC0415 (lazy: start-up)
 
     return KINDS
 

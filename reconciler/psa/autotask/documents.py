@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.kinds.catalog import Catalog, NameTable
-from reconciler.kinds.webhooks import RECEIVER_URL
+from reconciler.kinds.tables import RECEIVER_URL
 from reconciler.salesbuildr import state as sb_state
 from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.state import Resource, SectionSnapshot

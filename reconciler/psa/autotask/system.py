@@ -17,14 +17,14 @@ from reconciler.errors import ProviderError
 from reconciler.kinds.base import Kind
 from reconciler.kinds.catalog import Catalog, NameTable
 from reconciler.kinds.constraints import EntityRules
-from reconciler.kinds.registry import BY_NAME, kinds_of
-from reconciler.kinds.sections import SECTIONS as ALL_SECTIONS
-from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.plan.budgets import Budget
 from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.access import read_rules
 from reconciler.psa.autotask.client import AutotaskClient, credentials_from_env
 from reconciler.psa.autotask.documents import DOCUMENTS, AutotaskDocuments
+from reconciler.psa.autotask.kinds.registry import BY_NAME, kinds_of
+from reconciler.psa.autotask.kinds.sections import SECTIONS as ALL_SECTIONS
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 from reconciler.psa.autotask.targets import autotask_url
 from reconciler.psa.autotask.write import AutotaskWriter
 from reconciler.salesbuildr.writer import DocumentWriter

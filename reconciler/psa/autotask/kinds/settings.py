@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from reconciler.kinds import tables as t
 from reconciler.kinds.base import SingletonField, SingletonKind
 from reconciler.kinds.catalog import Catalog, Entry, NameTable, Resolved
 from reconciler.kinds.names import PathSyntaxError, fold, fold_path
+from reconciler.psa.autotask.kinds import tables as t
 
 BILLING_CODE_DEFAULT = SingletonKind(
     name="billing_code_default",
