@@ -165,10 +165,6 @@ EXCEPTIONS: dict[str, frozenset[str]] = {
     ),
     "reconciler.export": frozenset({_AUTOTASK_KINDS + "registry"}),
     "reconciler.export.sections": frozenset({_AUTOTASK_KINDS + "registry"}),
-    "reconciler.kinds.resolve": frozenset({_AUTOTASK_KINDS + "registry"}),
-    "reconciler.plan.compute": frozenset({_AUTOTASK_KINDS + "registry"}),
-    "reconciler.plan.live_rules": frozenset({_AUTOTASK_KINDS + "registry"}),
-    "reconciler.plan.stages": frozenset({_AUTOTASK_KINDS + "registry"}),
     "reconciler.salesbuildr.state": frozenset(
         {_AUTOTASK_KINDS + "mappings", _AUTOTASK_KINDS + "settings"}
     ),

@@ -28,7 +28,6 @@ from reconciler.plan.model import (
 )
 from reconciler.plan.risk import blocked_reasons, risk_of
 from reconciler.plan.unchanged import EMPTY, Unchanged
-from reconciler.psa.autotask.kinds.registry import BY_NAME
 from reconciler.state import (
     DeletePolicy,
     ManageMode,
@@ -59,7 +58,7 @@ def compute_plan(
     *,
     sections: Iterable[str],
     rotate_secrets: bool = False,
-    kinds: Mapping[str, Kind] = BY_NAME,
+    kinds: Mapping[str, Kind],
 ) -> Plan:
     """Every object of the managed ``sections`` compared; see the module docstring."""
     managed = list(sections)

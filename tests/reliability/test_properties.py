@@ -30,6 +30,7 @@ from reconciler.config import load_config
 from reconciler.export import export_yaml
 from reconciler.plan import Plan
 from reconciler.psa.autotask.client import AutotaskClient
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 from reconciler.psa.autotask.kinds.registry import SECTIONS
 from reconciler.salesbuildr.client import SalesbuildrClient
 
@@ -231,6 +232,7 @@ class Harness:
                     journal=journal,
                     force=True,
                     check_stale=False,
+                    kinds=AUTOTASK_KINDS,
                 )
         finally:
             journal.close()

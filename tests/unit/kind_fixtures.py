@@ -33,6 +33,7 @@ from reconciler.psa.autotask.kinds.mappings import (
     ROLE_MAPPING,
     SERVICE_MAPPING,
 )
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 from reconciler.psa.autotask.kinds.settings import (
     BILLING_CODE_DEFAULT,
     PRODUCT_IMPORT_SETTINGS,
@@ -244,6 +245,7 @@ def desired(
         cat or CATALOG,
         State.of(live),
         section_locations=section_locations(loaded),
+        kinds=AUTOTASK_KINDS,
     )
 
 
@@ -261,6 +263,7 @@ def plan(
         cat or CATALOG,
         State.of(live),
         section_locations=section_locations(loaded),
+        kinds=AUTOTASK_KINDS,
     )
     errors = [d for d in diagnostics if d.severity == "error"]
     assert not errors, [d.render() for d in errors]
@@ -270,6 +273,7 @@ def plan(
         policy_settings(loaded.config),
         sections=loaded.config.present_sections(),
         rotate_secrets=rotate_secrets,
+        kinds=AUTOTASK_KINDS,
     )
 
 

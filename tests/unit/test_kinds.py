@@ -41,6 +41,7 @@ from reconciler.psa.autotask.kinds import tables as t
 from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
 from reconciler.psa.autotask.kinds.mappings import BILLING_CODE_MAPPING, COMPANY_UDF_MAPPING
 from reconciler.psa.autotask.kinds.registry import BY_NAME, KINDS, kinds_of
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 from reconciler.psa.autotask.kinds.settings import PURCHASE_ORDER
 from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 from reconciler.state import DeletePolicy, Resource, State
@@ -358,7 +359,10 @@ def test_two_references_to_the_same_object_are_reported() -> None:
         )
 
     state, diagnostics = resolve_desired(
-        [role("Engineer", 4), role({"id": 29683301}, 5)], CATALOG, State.of([])
+        [role("Engineer", 4), role({"id": 29683301}, 5)],
+        CATALOG,
+        State.of([]),
+        kinds=AUTOTASK_KINDS,
     )
     assert len(state) == 1
     error = only_error(diagnostics)
@@ -440,7 +444,11 @@ def test_billing_code_rule_under_full_does_not_count_rows_apply_removes() -> Non
     for mode, expected in (("additive", 0), ("full", 2)):
         loaded = load(text.format(mode=mode))
         _, diagnostics = resolve_desired(
-            desired_resources(loaded), CATALOG, live, policy=policy_settings(loaded.config)
+            desired_resources(loaded),
+            CATALOG,
+            live,
+            policy=policy_settings(loaded.config),
+            kinds=AUTOTASK_KINDS,
         )
         assert len(errors(diagnostics)) == expected, mode
 
