@@ -28,9 +28,9 @@ from reconciler import session
 from reconciler.apply import ApplyResult, JsonlJournal, RequestFloor, apply_plan
 from reconciler.config import LoadedConfig, parse_config
 from reconciler.config.desired import policy_settings
-from reconciler.export import export_yaml
 from reconciler.plan import compute_plan
 from reconciler.psa.autotask.client import AutotaskClient, credentials_from_env
+from reconciler.psa.autotask.export import export_yaml
 from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 from reconciler.psa.autotask.kinds.registry import SECTIONS
 from reconciler.salesbuildr.client import lock_owner

@@ -7,8 +7,11 @@ after merging work that still names the old paths)::
     python scripts/rewrite_imports.py some/dir   # or given files and directories
 
 It rewrites dotted names (``import``, ``from ... import``, ``monkeypatch`` strings, logger names,
-docstring references), ``from reconciler.providers import x [as y]`` and the names of
-``reconciler.providers.targets`` (split between Salesbuildr and Autotask). Idempotent.
+docstring references), ``from <package> import <moved module> [as y]``, the names of a module
+split up (SYMBOLS: ``reconciler.providers.targets``, ``reconciler.kinds.webhooks``'s
+RECEIVER_URL, ``reconciler.kinds.tables``' Autotask tables, ...) and ``tables as t`` imports
+whose ``t.AT_...`` names moved (MODULE_ALIASES). Idempotent; run it with ``--check`` to list
+the files it would change without writing them.
 """
 
 from __future__ import annotations
@@ -46,6 +49,11 @@ MOVES: dict[str, str] = {
     "reconciler.kinds.settings": "reconciler.psa.autotask.kinds.settings",
     "reconciler.kinds.sections": "reconciler.psa.autotask.kinds.sections",
     "reconciler.kinds.registry": "reconciler.psa.autotask.kinds.registry",
+    # ... its YAML language (the document, the webhook models, the names module), its export
+    "reconciler.config.autotask_webhooks": "reconciler.psa.autotask.config_webhooks",
+    "reconciler.config.autotask": "reconciler.psa.autotask.config",
+    "reconciler.config.models": "reconciler.psa.autotask.models",
+    "reconciler.export.sections": "reconciler.psa.autotask.export",
 }
 """Old module -> new module (longest names first where one prefixes another: see _dotted)."""
 
@@ -78,6 +86,23 @@ SYMBOLS: dict[str, dict[str, str]] = {
     "reconciler.providers.targets": {"salesbuildr_url": "reconciler.salesbuildr.targets"},
     # The webhook kind went to Autotask's package; its catalog fact is generic (HaloPSA's too).
     "reconciler.kinds.webhooks": {"RECEIVER_URL": "reconciler.kinds.tables"},
+    # The desired builder and the rules moved; the helpers every PSA shares stayed.
+    "reconciler.config.desired": {
+        "desired_resources": "reconciler.psa.autotask.desired",
+    },
+    "reconciler.config.rules": {"check": "reconciler.psa.autotask.rules"},
+    # The export's Autotask sections moved; the YAML dumper stays in reconciler.export.
+    "reconciler.export": dict.fromkeys(
+        (
+            "RECEIVER_SECRET_VARIABLE",
+            "Exported",
+            "export_sections",
+            "export_yaml",
+            "row_problem",
+            "unusable",
+        ),
+        "reconciler.psa.autotask.export",
+    ),
     # The generic table names stay; Autotask's moved.
     "reconciler.kinds.tables": dict.fromkeys(
         AUTOTASK_TABLES, "reconciler.psa.autotask.kinds.tables"
@@ -94,15 +119,23 @@ instead, the names whose use as ``t.NAME`` calls for it)."""
 
 DEFAULT_ROOTS = ("reconciler", "tests", "bench", "ci", "scripts")
 SELF = Path(__file__).resolve()
+KEEP = frozenset({"tests/test_layering.py"})
+"""Files left alone: their module names are examples of the layering rules, not imports."""
 
 _DOTTED = re.compile(
     r"(?<![\w.])("
     + "|".join(re.escape(old) for old in sorted(MOVES, key=len, reverse=True))
     + r")(?![\w])"
 )
+_LEAVES: dict[str, dict[str, str]] = {}
+for _old, _new in MOVES.items():
+    _LEAVES.setdefault(_old.rpartition(".")[0], {})[_old.rpartition(".")[2]] = _new
+"""Package -> {module name: the module it moved to}: ``from package import module``."""
+
 _FROM_PACKAGE = re.compile(
-    r"^(?P<indent>[ \t]*)from reconciler\.providers import (?P<name>\w+)(?P<alias> as \w+)?"
-    r"(?P<rest>[ \t]*(?:#.*)?)$",
+    r"^(?P<indent>[ \t]*)from (?P<package>"
+    + "|".join(re.escape(p) for p in sorted(_LEAVES, key=len, reverse=True))
+    + r") import (?:\((?P<group>[^)]*)\)|(?P<names>[\w, ]+?))(?P<rest>[ \t]*(?:#.*)?)$",
     re.MULTILINE,
 )
 _FROM_SPLIT = re.compile(
@@ -114,14 +147,27 @@ _FROM_SPLIT = re.compile(
 
 
 def _from_package(match: re.Match[str]) -> str:
-    old = f"reconciler.providers.{match['name']}"
-    if old not in MOVES:
+    leaves = _LEAVES[match["package"]]
+    listed = match["group"] if match["group"] is not None else match["names"]
+    items = [n.strip() for n in re.sub(r"#[^\n]*", "", listed).split(",") if n.strip()]
+    if not any(item.split(" as ")[0].strip() in leaves for item in items):
         return match[0]
-    package, _, name = MOVES[old].rpartition(".")
-    alias = match["alias"] or ""
-    if not alias and name != match["name"]:
-        alias = f" as {match['name']}"  # the name the code uses stays bound
-    return f"{match['indent']}from {package} import {name}{alias}{match['rest']}"
+    kept: list[str] = []
+    lines: list[str] = []
+    for item in items:
+        name, _, alias = (part.strip() for part in item.partition(" as "))
+        if name not in leaves:
+            kept.append(item)
+            continue
+        package, _, leaf = leaves[name].rpartition(".")
+        bound = alias or name  # the name the code uses stays bound
+        suffix = f" as {bound}" if bound != leaf else ""
+        lines.append(f"{match['indent']}from {package} import {leaf}{suffix}{match['rest']}")
+    if kept:
+        lines.insert(
+            0, f"{match['indent']}from {match['package']} import {', '.join(kept)}{match['rest']}"
+        )
+    return "\n".join(lines)
 
 
 def _from_split(match: re.Match[str]) -> str:
@@ -171,21 +217,28 @@ def files(roots: list[str]) -> list[Path]:
     found: list[Path] = []
     for root in map(Path, roots):
         candidates = [root] if root.is_file() else sorted(root.rglob("*.py"))
-        found += [p for p in candidates if p.resolve() != SELF and ".venv" not in p.parts]
+        found += [
+            p
+            for p in candidates
+            if p.resolve() != SELF and ".venv" not in p.parts and p.as_posix() not in KEEP
+        ]
     return found
 
 
 def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    roots = [a for a in argv if a != "--check"]
     changed = 0
-    for path in files(argv or [r for r in DEFAULT_ROOTS if Path(r).exists()]):
+    for path in files(roots or [r for r in DEFAULT_ROOTS if Path(r).exists()]):
         text = path.read_text(encoding="utf-8")
         new = rewrite(text)
         if new != text:
-            path.write_text(new, encoding="utf-8")
+            if not check:
+                path.write_text(new, encoding="utf-8")
             changed += 1
-            print(f"rewrote {path}")
-    print(f"{changed} file(s) rewritten")
-    return 0
+            print(f"{'would rewrite' if check else 'rewrote'} {path}")
+    print(f"{changed} file(s) {'to rewrite' if check else 'rewritten'}")
+    return 1 if check and changed else 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,7 +15,6 @@ from reconciler.cli.limits import oversize_warning
 from reconciler.cli.options import file_argument
 from reconciler.cli.output import _err, _status
 from reconciler.errors import UsageError
-from reconciler.psa.autotask.kinds.sections import SECTIONS
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.warning_ids import EXPORT_OVER_SIZE_LIMIT, labelled
 
@@ -24,6 +23,45 @@ if TYPE_CHECKING:
     from reconciler.plan import DriftItem, Plan
 
 EXIT_DRIFT = 2
+
+
+def _psa_sections() -> tuple[str, ...]:
+    """The default PSA's sections, in its YAML order (export reads the default PSA)."""
+    from reconciler.cli.psa_choice import psa_of
+
+    return tuple(psa_of(None).sections())
+
+
+if TYPE_CHECKING:
+    _TextParam = click.ParamType[str, Any]  # generic from click 8.2 on; 8.1 is supported
+    _Choice = click.Choice[str]
+else:
+    _TextParam = click.ParamType
+    _Choice = click.Choice
+
+
+class _Section(_TextParam):
+    """``--section``: the PSA's sections as a ``click.Choice``, built when first needed (the
+    top-level help must not load a PSA)."""
+
+    name = "section"
+
+    def _choice(self) -> _Choice:
+        return click.Choice(_psa_sections())
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return self._choice().convert(value, param, ctx)
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+        return self._choice().shell_complete(ctx, param, incomplete)
+
+
+class _SectionOption(click.Option):
+    """The help names the sections, filled in when the help is shown."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = f"Only this section ({', '.join(_psa_sections())}). Repeatable. Default: all."
+        return super().get_help_record(ctx)
 
 
 @cli.command()
@@ -36,9 +74,9 @@ EXIT_DRIFT = 2
     "--section",
     "sections",
     multiple=True,
-    type=click.Choice(SECTIONS),
+    cls=_SectionOption,
+    type=_Section(),
     metavar="SECTION",
-    help=f"Only this section ({', '.join(SECTIONS)}). Repeatable. Default: all.",
 )
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
@@ -54,15 +92,16 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
     names every variable to set). Credentials and URLs come from the environment.
     """
     from reconciler import session
+    from reconciler.cli.psa_choice import psa_of
     from reconciler.config.env import run_environment
-    from reconciler.export import export_yaml
     from reconciler.files import PUBLIC_MODE, refuse_unsafe_target, write_text_atomically
+    from reconciler.psa.base import unsupported
 
     if out is not None:
         refuse_unsafe_target(out)  # a planted link is refused before any request
     if out is not None and out.exists() and not force:
         raise UsageError(f"{out} exists", hint="pass --force to overwrite it, or choose --out")
-    chosen = list(sections) or list(SECTIONS)
+    chosen = list(sections) or list(_psa_sections())
     environ = run_environment()
     _status(f"Reading {len(chosen)} section(s) from Autotask and Salesbuildr ...")
     with session.connect_env(environ, sections=chosen) as connections:
@@ -78,7 +117,10 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
         "Every section below is managed additively; see policy.manage to let apply delete.",
         "",
     ]
-    text = export_yaml(live.state, live.catalog, sections=chosen, header=header)
+    psa = psa_of(None)  # export reads the default PSA (connect_env), as its sections say
+    if psa.export is None:
+        raise unsupported(psa, "export")
+    text: str = psa.export(live.state, live.catalog, sections=chosen, header=header)
     oversize = oversize_warning(text)
     if oversize is not None:
         _err(f"{labelled(EXPORT_OVER_SIZE_LIMIT)}: {oversize}", fg="yellow")

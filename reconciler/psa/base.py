@@ -352,7 +352,8 @@ class Psa:
     * ``read(client, kinds, ...)`` -> the live ``State`` of those kinds, at the paging floor;
     * ``writer(client, ...)`` -> writes one change's steps, unknown outcomes resolved by the
       natural key;
-    * ``export(state)`` -> the YAML sections (a dict) that plan to zero changes;
+    * ``export(state, catalog, sections=, header=)`` -> the YAML text of the sections (built
+      as a dict, dumped by ``reconciler.export``) that plans to zero changes;
     * ``preflight(client, sections)`` -> whether these credentials may do what the sections
       manage (reads only);
     * ``operations()`` -> :class:`PsaOperations` (None: the PSA has none).

@@ -27,9 +27,9 @@ from reliability_support import EXTRA_SECRETS, Rig
 from reconciler import session
 from reconciler.apply import JsonlJournal, apply_plan
 from reconciler.config import load_config
-from reconciler.export import export_yaml
 from reconciler.plan import Plan
 from reconciler.psa.autotask.client import AutotaskClient
+from reconciler.psa.autotask.export import export_yaml
 from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 from reconciler.psa.autotask.kinds.registry import SECTIONS
 from reconciler.salesbuildr.client import SalesbuildrClient

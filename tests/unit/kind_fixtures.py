@@ -15,12 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reconciler.config import LoadedConfig, parse_config
-from reconciler.config.desired import desired_resources, policy_settings
+from reconciler.config.desired import policy_settings
 from reconciler.errors import Diagnostic
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
 from reconciler.kinds.resolve import resolve_desired
 from reconciler.kinds.tables import RECEIVER_URL
 from reconciler.plan import Plan, compute_plan
+from reconciler.psa.autotask.desired import desired_resources
 from reconciler.psa.autotask.kinds import tables as t
 from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
 from reconciler.psa.autotask.kinds.mappings import (

@@ -429,8 +429,9 @@ def test_billing_code_rule_is_met_by_mappings_or_default() -> None:
 def test_billing_code_rule_under_full_does_not_count_rows_apply_removes() -> None:
     """Under ``manage: full`` the live rows the YAML does not list are removed, so they cannot
     give a category its billing code."""
-    from reconciler.config.desired import desired_resources, policy_settings  # noqa: PLC0415
+    from reconciler.config.desired import policy_settings  # noqa: PLC0415
     from reconciler.kinds.resolve import resolve_desired  # noqa: PLC0415
+    from reconciler.psa.autotask.desired import desired_resources  # noqa: PLC0415
 
     text = """
         version: 1

@@ -118,7 +118,7 @@ def test_an_unknown_after_apply_action_in_a_plan_is_refused() -> None:
 
 
 def test_every_after_apply_action_of_the_yaml_has_a_job() -> None:
-    from reconciler.config.models import AfterApplyAction  # noqa: PLC0415
+    from reconciler.psa.autotask.models import AfterApplyAction  # noqa: PLC0415
 
     assert set(at_ops.AFTER_APPLY) == {a.value for a in AfterApplyAction}
 

@@ -30,7 +30,7 @@ ENV_VARS = (
 
 
 def _document() -> type[Any]:
-    from reconciler.config.autotask import Config  # noqa: PLC0415 (lazy: start-up)
+    from reconciler.psa.autotask.config import Config  # noqa: PLC0415 (lazy: start-up)
 
     return Config
 
@@ -41,7 +41,7 @@ def _sections() -> Mapping[str, Any]:
 
 
 def _check(document: Any, source: Any) -> tuple[list[Any], list[Any]]:
-    from reconciler.config.rules import check  # noqa: PLC0415 (lazy: start-up)
+    from reconciler.psa.autotask.rules import check  # noqa: PLC0415 (lazy: start-up)
 
     return check(document, source)
 
@@ -50,6 +50,12 @@ def _kinds() -> tuple[Any, ...]:
     from reconciler.psa.autotask.kinds.registry import KINDS  # noqa: PLC0415 (lazy: start-up)
 
     return KINDS
+
+
+def _export(state: Any, catalog: Any, **options: Any) -> str:
+    from reconciler.psa.autotask.export import export_yaml  # noqa: PLC0415 (lazy: start-up)
+
+    return export_yaml(state, catalog, **options)
 
 
 def _operations() -> PsaOperations:
@@ -73,6 +79,7 @@ def psa() -> Psa:
         kinds=_kinds,
         document=_document,
         check=_check,
+        export=_export,
         operations=_operations,
         system=_system,
         policy_keys=POLICY_KEYS,

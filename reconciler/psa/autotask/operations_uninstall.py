@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reconciler.config.models import Config
 from reconciler.errors import PartialApplyError, ReconcileError, UsageError
 from reconciler.kinds.base import address
 from reconciler.kinds.names import did_you_mean, fold
@@ -17,6 +16,7 @@ from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.client import AutotaskClient, in_
 from reconciler.psa.autotask.kinds.webhooks import SECTION as WEBHOOKS
 from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
+from reconciler.psa.autotask.models import Config
 from reconciler.psa.autotask.operations_webhooks import InstalledWebhook, read_webhook_rows
 from reconciler.psa.base import Note, Table, UninstallRequest
 from reconciler.render.escape import terminal

@@ -122,7 +122,7 @@ class AutotaskSystem:
     documents: AutotaskDocuments = DOCUMENTS
 
     def desired(self, loaded: Any) -> list[Resource]:
-        from reconciler.config.desired import desired_resources  # noqa: PLC0415 (a cycle)
+        from reconciler.psa.autotask.desired import desired_resources  # noqa: PLC0415 (a cycle)
 
         return desired_resources(loaded)
 
