@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,7 @@ from reconciler.cli.group import cli
 from reconciler.cli.limits import oversize_warning
 from reconciler.cli.options import file_argument
 from reconciler.cli.output import _err, _status
+from reconciler.cli.psa_choice import InstalledPsa
 from reconciler.errors import UsageError
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.warning_ids import EXPORT_OVER_SIZE_LIMIT, labelled
@@ -25,42 +27,25 @@ if TYPE_CHECKING:
 EXIT_DRIFT = 2
 
 
-def _psa_sections() -> tuple[str, ...]:
-    """The default PSA's sections, in its YAML order (export reads the default PSA)."""
-    from reconciler.cli.psa_choice import psa_of
+@dataclass(frozen=True)
+class _Named:
+    """``--psa`` as a source naming a PSA (:func:`~.psa_choice.psa_of`)."""
 
-    return tuple(psa_of(None).sections())
-
-
-if TYPE_CHECKING:
-    _TextParam = click.ParamType[str, Any]  # generic from click 8.2 on; 8.1 is supported
-    _Choice = click.Choice[str]
-else:
-    _TextParam = click.ParamType
-    _Choice = click.Choice
-
-
-class _Section(_TextParam):
-    """``--section``: the PSA's sections as a ``click.Choice``, built when first needed (the
-    top-level help must not load a PSA)."""
-
-    name = "section"
-
-    def _choice(self) -> _Choice:
-        return click.Choice(_psa_sections())
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        return self._choice().convert(value, param, ctx)
-
-    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
-        return self._choice().shell_complete(ctx, param, incomplete)
+    psa: str
 
 
 class _SectionOption(click.Option):
-    """The help names the sections, filled in when the help is shown."""
+    """``--section``'s help names the default PSA's sections, filled in when the help is shown
+    (the top-level help loads no PSA)."""
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
-        self.help = f"Only this section ({', '.join(_psa_sections())}). Repeatable. Default: all."
+        from reconciler.cli.psa_choice import psa_of
+
+        psa = psa_of(None)
+        self.help = (
+            f"Only this section ({psa.title}: {', '.join(psa.sections())}; another PSA: its "
+            "own). Repeatable. Default: all."
+        )
         return super().get_help_record(ctx)
 
 
@@ -74,12 +59,18 @@ class _SectionOption(click.Option):
     "--section",
     "sections",
     multiple=True,
-    cls=_SectionOption,
-    type=_Section(),
     metavar="SECTION",
+    cls=_SectionOption,
+)
+@click.option(
+    "--psa",
+    "psa_name",
+    type=InstalledPsa(),
+    default=None,
+    help="The PSA whose settings to export (autotask, connectwise, halopsa; default autotask).",
 )
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
-def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
+def export(out: Path | None, sections: tuple[str, ...], psa_name: str | None, force: bool) -> None:
     """Write the live settings as a mappings.yaml to adopt them.
 
     The file holds both systems' settings and plans to zero changes.
@@ -87,24 +78,36 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
     \b
     reconcile export --out mappings.yaml
     reconcile export --section webhooks --section billing_codes
+    reconcile export --psa connectwise --out mappings.yaml
 
     Names, not ids; set-like lists sorted; secrets as ${env:NAME} placeholders (the file's header
     names every variable to set). Credentials and URLs come from the environment.
     """
     from reconciler import session
-    from reconciler.cli.psa_choice import psa_of
     from reconciler.config.env import run_environment
     from reconciler.files import PUBLIC_MODE, refuse_unsafe_target, write_text_atomically
     from reconciler.psa.base import unsupported
+
+    from .psa_choice import psa_of
 
     if out is not None:
         refuse_unsafe_target(out)  # a planted link is refused before any request
     if out is not None and out.exists() and not force:
         raise UsageError(f"{out} exists", hint="pass --force to overwrite it, or choose --out")
-    chosen = list(sections) or list(_psa_sections())
+    psa = psa_of(_Named(psa_name) if psa_name else None)
+    if psa.export is None or psa.system is None:
+        raise unsupported(psa, "export")
+    known = list(psa.sections())
+    unknown = [s for s in sections if s not in known]
+    if unknown:
+        raise UsageError(
+            f"{psa.title} has no section {', '.join(map(repr, unknown))}",
+            hint=f"its sections: {', '.join(known)}",
+        )
+    chosen = list(sections) or known
     environ = run_environment()
-    _status(f"Reading {len(chosen)} section(s) from Autotask and Salesbuildr ...")
-    with session.connect_env(environ, sections=chosen) as connections:
+    _status(f"Reading {len(chosen)} section(s) from {psa.title} and Salesbuildr ...")
+    with session.connect_env(environ, sections=chosen, psa=psa.name) as connections:
         live = session.read_everything(connections, chosen)
         targets = connections.targets()
         calls = connections.calls()
@@ -117,10 +120,7 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
         "Every section below is managed additively; see policy.manage to let apply delete.",
         "",
     ]
-    psa = psa_of(None)  # export reads the default PSA (connect_env), as its sections say
-    if psa.export is None:
-        raise unsupported(psa, "export")
-    text: str = psa.export(live.state, live.catalog, sections=chosen, header=header)
+    text = psa.export(live.state, live.catalog, chosen, header)
     oversize = oversize_warning(text)
     if oversize is not None:
         _err(f"{labelled(EXPORT_OVER_SIZE_LIMIT)}: {oversize}", fg="yellow")

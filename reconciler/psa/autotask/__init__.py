@@ -5,7 +5,7 @@ its module when called."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.psa.base import (
@@ -52,10 +52,10 @@ def _kinds() -> tuple[Any, ...]:
     return KINDS
 
 
-def _export(state: Any, catalog: Any, **options: Any) -> str:
+def _export(state: Any, catalog: Any, sections: Sequence[str], header: Sequence[str]) -> str:
     from reconciler.psa.autotask.export import export_yaml  # noqa: PLC0415 (lazy: start-up)
 
-    return export_yaml(state, catalog, **options)
+    return export_yaml(state, catalog, sections=sections, header=header)
 
 
 def _operations() -> PsaOperations:
@@ -79,9 +79,9 @@ def psa() -> Psa:
         kinds=_kinds,
         document=_document,
         check=_check,
-        export=_export,
         operations=_operations,
         system=_system,
+        export=_export,
         policy_keys=POLICY_KEYS,
         request_floor_key="min_remaining_autotask_requests",
         after_apply=("sync_fields", "sync_full", "sync_inventory", "import_products"),
