@@ -21,12 +21,14 @@ POLICY_KEYS = ("min_remaining_autotask_requests",)
 """Autotask's own policy keys (declared by its policy model, config.autotask.Policy; a unit test
 keeps the two equal)."""
 
-ENV_VARS = (
+CREDENTIALS = (
     "AUTOTASK_API_USERNAME",
     "AUTOTASK_API_SECRET",
     "AUTOTASK_API_INTEGRATION_CODE",
-    "AUTOTASK_API_URL",
 )
+"""The variables a run needs before its first Autotask request (``PsaSystem.credentials``)."""
+
+ENV_VARS = (*CREDENTIALS, "AUTOTASK_API_URL")
 
 
 def _document() -> type[Any]:

@@ -12,6 +12,7 @@ from reconciler.errors import PartialApplyError, ReconcileError, UsageError
 from reconciler.kinds.base import address
 from reconciler.kinds.names import did_you_mean, fold
 from reconciler.plan import Action, Change
+from reconciler.psa.autotask import CREDENTIALS
 from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.client import AutotaskClient, in_
 from reconciler.psa.autotask.kinds.webhooks import SECTION as WEBHOOKS
@@ -248,7 +249,7 @@ def prepare_uninstall(request: UninstallRequest, note: Note) -> AutotaskUninstal
     managed = [] if request.names else _managed_from(request)
     config = request.config
     url = config.salesbuildr.url if config is not None and config.salesbuildr else None
-    require_credentials(request.environ, autotask=True, salesbuildr=True, salesbuildr_url=url)
+    require_credentials(request.environ, psa=CREDENTIALS, salesbuildr=True, salesbuildr_url=url)
     connections = Connections(autotask=request.client())
     try:
         connections.salesbuildr = request.salesbuildr()

@@ -18,6 +18,7 @@ from reconciler.kinds.base import Kind
 from reconciler.kinds.catalog import Catalog, NameTable
 from reconciler.kinds.constraints import EntityRules
 from reconciler.plan.budgets import Budget
+from reconciler.psa.autotask import CREDENTIALS
 from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.access import read_rules
 from reconciler.psa.autotask.client import AutotaskClient, credentials_from_env
@@ -29,7 +30,6 @@ from reconciler.psa.autotask.targets import autotask_url
 from reconciler.psa.autotask.write import AutotaskWriter
 from reconciler.salesbuildr.writer import DocumentWriter
 from reconciler.state import Resource, SectionSnapshot
-from reconciler.transport.credentials import AUTOTASK_CREDENTIALS
 from reconciler.writes import Change
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class AutotaskSystem:
     owner = OWNER
     title = "Autotask"
     sections = SECTIONS
-    credentials: tuple[str, ...] = AUTOTASK_CREDENTIALS
+    credentials: tuple[str, ...] = CREDENTIALS
     url_variable = "AUTOTASK_API_URL"
     url_key = "autotask.url"
     kinds: Mapping[str, Kind] = BY_NAME
