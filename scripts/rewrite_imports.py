@@ -103,6 +103,8 @@ SYMBOLS: dict[str, dict[str, str]] = {
         ),
         "reconciler.psa.autotask.export",
     ),
+    # The reason a reference is unresolved is the catalog's (Resolved.reason).
+    "reconciler.kinds.settings": {"Unresolved": "reconciler.kinds.catalog"},
     # One reader of a source's PSA name: the registry's (connections had a copy).
     "reconciler.cli.psa_choice": {"psa_name": "reconciler.psa.registry"},
     # The generic table names stay; Autotask's moved.
