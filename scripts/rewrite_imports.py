@@ -103,6 +103,12 @@ SYMBOLS: dict[str, dict[str, str]] = {
         ),
         "reconciler.psa.autotask.export",
     ),
+    # The Autotask pages' section specs went to its documents adapter; the machinery stayed
+    # (section_resources and apply_changes now take the SectionSpec, not the section name).
+    "reconciler.salesbuildr.state": dict.fromkeys(
+        ("SECTIONS", "EXTRA_DOCUMENTS", "documents_touched", "documents_for"),
+        "reconciler.psa.autotask.documents",
+    ),
     # The reason a reference is unresolved is the catalog's (Resolved.reason).
     "reconciler.kinds.settings": {"Unresolved": "reconciler.kinds.catalog"},
     # One reader of a source's PSA name: the registry's (connections had a copy).

@@ -158,11 +158,6 @@ EXCEPTIONS: dict[str, frozenset[str]] = {
     # A type only (under TYPE_CHECKING): the engine's LoadedConfig is still typed by Autotask's
     # document model; the registry, not the type, says which PSA serves a document.
     "reconciler.config": frozenset({"reconciler.psa.autotask.models"}),
-    # Salesbuildr's documents of the Autotask pages (the section specs) are still declared beside
-    # the generic documents machinery; they move to psa/autotask/documents.py (#20, item 2).
-    "reconciler.salesbuildr.state": frozenset(
-        {"reconciler.psa.autotask.kinds.mappings", "reconciler.psa.autotask.kinds.settings"}
-    ),
 }
 """Module -> the modules it may import against its layer's rule, each with its reason."""
 
