@@ -22,7 +22,7 @@ from reconciler.config.types import IdRef
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
 from reconciler.kinds.resolve import resolve_desired
-from reconciler.kinds.webhooks import RECEIVER_URL
+from reconciler.kinds.tables import RECEIVER_URL
 from reconciler.plan import Plan, compute_plan
 from reconciler.plan.model import Action
 from reconciler.psa.halopsa import kinds as k

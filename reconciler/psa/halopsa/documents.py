@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from reconciler.kinds.base import MappingKind
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
-from reconciler.kinds.webhooks import RECEIVER_URL
+from reconciler.kinds.tables import RECEIVER_URL
 from reconciler.psa.halopsa import kinds as k
 from reconciler.psa.halopsa import kinds_documents as d
 from reconciler.psa.halopsa import kinds_tables as t

@@ -20,7 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from reconciler.config.types import Url
 from reconciler.kinds.base import MappingKind, address_keys
 from reconciler.kinds.catalog import Catalog
-from reconciler.kinds.webhooks import RECEIVER_URL
+from reconciler.kinds.tables import RECEIVER_URL
 from reconciler.psa.halopsa import kinds as k
 from reconciler.psa.halopsa import kinds_tables as t
 from reconciler.psa.halopsa.config import SECTIONS, AccountCodes

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from reconciler.kinds.base import ApplyStage, KindDefaults, Problem, address, sort_set_like
 from reconciler.kinds.catalog import Catalog
-from reconciler.kinds.webhooks import RECEIVER_URL
+from reconciler.kinds.tables import RECEIVER_URL
 from reconciler.psa.halopsa.events import EVENT_NAMES, EVENT_NUMBERS
 from reconciler.state import DeletePolicy, Resource
 
