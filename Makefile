@@ -89,8 +89,12 @@ schema: install
 	$(BIN)/reconcile schema --out schemas/mappings.schema.json
 
 ## demo: plan and apply examples/mappings.yaml against the local sandbox
+##   (PSA=connectwise or PSA=halopsa: examples/<psa>/mappings.yaml against that PSA's sandbox)
+PSA ?= autotask
 demo: install
-	@bash scripts/demo.sh
+	@if [ "$(PSA)" = autotask ]; then bash scripts/demo.sh; \
+	elif [ -f scripts/demo_$(PSA).sh ]; then bash scripts/demo_$(PSA).sh; \
+	else echo "make demo: no demo for PSA=$(PSA) (autotask, connectwise, halopsa)"; exit 1; fi
 
 ## cassettes: re-record vcrpy cassettes (against the sandbox, or a real tenant: see README)
 cassettes: install

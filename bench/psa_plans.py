@@ -38,10 +38,11 @@ from bench import floors
 from bench.measure import secrets_for
 from reconciler import session
 from reconciler.cli import cli
+from reconciler.cli.psa_choice import registered_simulator
 from reconciler.config import parse_config
 from reconciler.psa.connectwise import client as connectwise_client
 from reconciler.psa.halopsa import client as halo_client
-from reconciler.sandbox.common import start_sandbox
+from reconciler.sandbox.common import register_simulator, start_sandbox
 
 START_TIMEOUT_S = 60.0
 CALL_TIMEOUT_S = 300.0
@@ -82,6 +83,8 @@ PSAS: dict[str, Callable[[], PsaBench]] = {"connectwise": _connectwise, "halopsa
 
 
 def _serve(conn: Connection, psa: str, seed: str, latency_ms: float) -> None:
+    # The launcher imports no PSA: the PSA's own entry point names its simulator (as the CLI).
+    register_simulator(psa, registered_simulator(psa))
     sandbox = start_sandbox(psa=psa, seed=seed, latency_ms=latency_ms)
     conn.send(sandbox.env)
     try:
