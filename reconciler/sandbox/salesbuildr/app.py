@@ -82,6 +82,7 @@ from reconciler.sandbox.salesbuildr.documents import (
     Doc,
     References,
     psa_documents,
+    psa_lists,
     read_form,
     validate_put,
 )
@@ -93,6 +94,7 @@ from reconciler.sandbox.salesbuildr.http import (
     for_psa,
     invalid,
     json_body,
+    listed,
     message,
     page,
 )
@@ -301,6 +303,8 @@ class SalesbuildrSimulator:
         ]
         for psa in psa_documents():
             routes += [(m, _INTEGRATION + psa + t, for_psa(psa, h)) for m, t, h in per_psa]
+            for name, rows in psa_lists()[psa].items():  # data: the file's x-lists
+                routes.append(("GET", _INTEGRATION + psa + "/" + name, listed(rows)))
         for method, template, handler in routes:
             self.router.add(method, template, handler)
 

@@ -25,7 +25,9 @@ file has none):
   value to equal (or be in) the entry's attribute;
 * ``x-unique: [{keys, what}]`` on an array: no two rows with the same ``keys``;
 * ``x-messages: {keyword: message}`` replaces the message of a failed keyword;
-* ``x-read``: a read-only property computed on read (``receiver-url``, ``is-set:<property>``).
+* ``x-read``: a read-only property computed on read (``receiver-url``, ``is-set:<property>``);
+* ``x-lists: {name: [row...]}`` at the top of a file: Salesbuildr's own reference lists that
+  PSA's pages name (:func:`psa_lists`), served paged at ``/integration/<psa>/<name>``.
 
 Messages name values with ``repr`` (``{value}``, ``{sibling}``, ``{attribute}``).
 """
@@ -64,6 +66,18 @@ def psa_documents() -> dict[str, dict[str, Schema]]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".json"):
             found[entry.name.removesuffix(".json")] = json.loads(entry.read_text("utf-8"))["$defs"]
+    return found
+
+
+@cache
+def psa_lists() -> dict[str, dict[str, list[Any]]]:
+    """``{psa: {list name: rows}}``: the ``x-lists`` of every file in ``documents/``."""
+    folder = resources.files("reconciler.sandbox.salesbuildr").joinpath("documents")
+    found: dict[str, dict[str, list[Any]]] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            lists = json.loads(entry.read_text("utf-8")).get("x-lists") or {}
+            found[entry.name.removesuffix(".json")] = dict(lists)
     return found
 
 

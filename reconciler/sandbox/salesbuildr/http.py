@@ -109,3 +109,12 @@ def for_psa(psa: str, handler: Handler) -> Handler:
         return await handler(request, {**params, "psa": psa})
 
     return bound
+
+
+def listed(rows: list[Any]) -> Handler:
+    """A reference list of a documents file (``x-lists``), paged like every list."""
+
+    async def handler(request: Request, params: dict[str, str]) -> Response:
+        return page(request, list(rows))
+
+    return handler
