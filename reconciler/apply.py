@@ -41,6 +41,7 @@ from reconciler.errors import (
 )
 from reconciler.plan import Action, Change, Plan, Risk
 from reconciler.plan.budgets import refuse_over_window_budget
+from reconciler.plan.stages import Kinds
 from reconciler.writes import ChangeWriter, Stages, WriteRecord
 
 __all__ = [
@@ -124,8 +125,11 @@ def apply_plan(
     check_stale: bool = True,
     progress: Progress | None = None,
     parallelism: int = DEFAULT_PARALLELISM,
+    kinds: Kinds | None = None,
 ) -> ApplyResult:
-    """Apply the plan's pending changes; see the module docstring for the order of events."""
+    """Apply the plan's pending changes; see the module docstring for the order of events.
+
+    ``kinds``: the YAML's PSA's kinds by name (their apply stages; None: the default PSA's)."""
     pending = plan.pending
     result = ApplyResult()
     if not pending:
@@ -133,7 +137,7 @@ def apply_plan(
     _refuse(plan, writer, pending, force=force, floor=request_floor, check_stale=check_stale)
     if parallelism < 1:
         raise UsageError(f"--parallelism must be at least 1, not {parallelism}")
-    steps = build_graph(pending)
+    steps = build_graph(pending) if kinds is None else build_graph(pending, kinds)
     stages = {step.id: _describe(writer, step) for step in steps}
     counting = CountingJournal(journal)
     try:

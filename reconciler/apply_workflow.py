@@ -184,6 +184,7 @@ def run_apply(
                     check_stale=request.check_stale,
                     progress=shown,
                     parallelism=request.parallelism,
+                    kinds=connections.psa.kinds,
                 )
         except ApplyInterrupted as interrupted:
             raise interrupted.at(str(request.journal_path)) from None

@@ -5,7 +5,7 @@ registry's), never by importing its package."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,11 @@ def psa_system(source: object | None = None) -> PsaSystem:
     if psa.system is None:
         raise unsupported(psa, "plan or apply")
     return psa.system()
+
+
+def documents_touched(plan: Plan) -> Callable[[Any], Sequence[str]]:
+    """The Salesbuildr documents each change of ``plan`` writes (its PSA's pages)."""
+    return psa_system(plan).documents.documents_touched
 
 
 @dataclass
@@ -149,7 +154,10 @@ def _open(
         connections.autotask = system.open(environ, psa_url, transports.autotask)
     if salesbuildr.needed and checked:
         connections.salesbuildr = SalesbuildrClient.connect(
-            checked, key, transport=transports.salesbuildr
+            checked,
+            key,
+            transport=transports.salesbuildr,
+            integration=system.documents.integration,
         )
     return connections
 

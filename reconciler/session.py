@@ -16,7 +16,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.config import LoadedConfig
-from reconciler.config.desired import desired_resources, policy_settings
+from reconciler.config.desired import policy_settings
 from reconciler.connections import (
     Connections,
     Transports,
@@ -28,13 +28,12 @@ from reconciler.connections import (
 from reconciler.envvars import parse_reference, resolve_reference
 from reconciler.errors import ConfigError, Diagnostic, UsageError
 from reconciler.kinds.catalog import Catalog
-from reconciler.kinds.registry import kinds_of
 from reconciler.kinds.resolve import diagnostic_for, resolve_desired
-from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.plan import Plan, PlanDiagnostic, compute_plan
 from reconciler.plan.budgets import SALESBUILDR, Budget, iso
 from reconciler.plan.live_rules import check_plan, entities_written
-from reconciler.psa.base import SystemReads
+from reconciler.psa import registry
+from reconciler.psa.system import PsaSystem, SystemReads
 from reconciler.salesbuildr.load import SalesbuildrReads
 from reconciler.salesbuildr.writer import OWNER as SALESBUILDR_OWNER
 from reconciler.salesbuildr.writer import DocumentWriter
@@ -57,7 +56,6 @@ __all__ = [  # the connections are opened in .connections; callers reach them th
     "read_everything",
     "read_live",
     "secret_lookup",
-    "section_tables",
     "summary_counts",
     "tables_needed",
     "writer_for",
@@ -73,18 +71,12 @@ class LiveRead:
     documents: dict[str, SectionSnapshot] = field(default_factory=dict)
 
 
-def section_tables(sections: Sequence[str]) -> set[str]:
-    """The reference tables the kinds of ``sections`` declare (known before the YAML's
-    resources are built)."""
-    return {name for section in sections for kind in kinds_of(section) for name in kind.tables}
-
-
-def tables_needed(sections: Sequence[str], desired: Sequence[Resource]) -> set[str]:
-    needed = section_tables(sections)
-    entities = sorted({str(r.attributes.get("entity")) for r in desired if r.kind == WEBHOOK.name})
-    if "webhooks" in sections:
-        needed |= WEBHOOK.tables_for(entities)
-    return needed
+def tables_needed(
+    sections: Sequence[str], desired: Sequence[Resource], system: PsaSystem | None = None
+) -> set[str]:
+    """The reference tables the kinds of ``sections`` and the resources ``desired`` name
+    (the YAML's PSA's kinds; the default PSA's when ``system`` is not given)."""
+    return (system if system is not None else psa_system()).tables_needed(sections, desired)
 
 
 Desired = Sequence[Resource] | Callable[[], Sequence[Resource]]
@@ -97,7 +89,7 @@ def _readers(connections: Connections, entities: Sequence[str] | None) -> list[S
     so it is busy from the first round to the last; each system's reads in its own pool."""
     found: list[SystemReads] = []
     if connections.salesbuildr is not None:
-        found.append(SalesbuildrReads(connections.salesbuildr))
+        found.append(SalesbuildrReads(connections.salesbuildr, connections.psa.documents))
     if connections.autotask is not None:
         found.append(connections.psa.reads(connections.autotask, entities))
     return found
@@ -123,11 +115,11 @@ def read_live(
     readers = _readers(connections, webhook_entities)
     catalog = Catalog()
     with _All(readers):
-        first = [n for n in section_tables(sections) if n not in cached]
+        first = [n for n in connections.psa.tables_needed(sections, ()) if n not in cached]
         for reader in readers:
             reader.start(sections, [n for n in first if n.startswith(reader.prefix)])
         wanted = desired() if callable(desired) else desired
-        needed = tables_needed(sections, wanted)
+        needed = connections.psa.tables_needed(sections, wanted)
         for reader in readers:
             reader.tables([n for n in needed if n not in cached])
         for name in sorted(needed):
@@ -193,10 +185,11 @@ def make_plan(
     """Read live state, resolve the YAML against it and compute the plan (no writes)."""
     config = loaded.config
     sections = config.present_sections()
+    system = connections.psa
     built: list[Resource] = []
 
     def build_desired() -> list[Resource]:
-        built.extend(desired_resources(loaded))
+        built.extend(system.desired(loaded))
         return built
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="budget") as pool:
@@ -215,6 +208,7 @@ def make_plan(
         live.state,
         section_locations=section_locations,
         policy=policy_settings(config),
+        kinds=system.kinds,
     )
     errors = [d for d in problems if d.severity == "error"]
     if errors:
@@ -230,12 +224,14 @@ def make_plan(
         policy_settings(config),
         sections=sections,
         rotate_secrets=rotate_secrets,
+        kinds=system.kinds,
     )
     _refuse_what_the_psa_would(plan, desired, live.catalog, connections, section_locations)
     policy = config.policy
     plan = plan.with_meta(
+        psa=_psa_of(config),
         policy={
-            "min_remaining_autotask_requests": policy.min_remaining_autotask_requests,
+            **_psa_policy(config),
             "max_change_fraction": policy.max_change_fraction,
             "max_deletes": policy.max_deletes,
             "after_apply": [action.value for action in config.after_apply],
@@ -250,6 +246,19 @@ def make_plan(
         tool_version=__version__,
     )
     return PlanRun(plan=plan, desired=desired, live=live, warnings=warnings)
+
+
+def _psa_of(config: Any) -> str:
+    """The plan's ``psa``: "" for the default PSA's files (their plans stay as they were)."""
+    name = getattr(config, "psa", None)
+    text = str(getattr(name, "value", name) or "")
+    return "" if text in ("", registry.DEFAULT) else text
+
+
+def _psa_policy(config: Any) -> dict[str, Any]:
+    """The values of the policy keys that belong to the YAML's PSA (its request floor)."""
+    psa = registry.get(_psa_of(config) or registry.DEFAULT)
+    return {key: getattr(config.policy, key) for key in psa.policy_keys}
 
 
 def _budgets(connections: Connections, psa: Budget | None) -> dict[str, Budget]:
@@ -269,14 +278,14 @@ def _refuse_what_the_psa_would(
 ) -> None:
     """Plan passes => apply succeeds: check every PSA request the plan needs against the
     metadata of the entities it writes (read once a run, only when something is written)."""
-    entities = entities_written(plan)
+    psa = connections.psa
+    entities = entities_written(plan, psa.kinds)
     if not entities or connections.autotask is None:
         return
-    psa = connections.psa
     catalog.entities.update(psa.rules(connections.autotask, entities, connections.metadata))
     by_address = {r.address: r for r in desired}
     errors = []
-    for problem in check_plan(plan, catalog):
+    for problem in check_plan(plan, catalog, psa.kinds):
         owner = by_address.get(problem.address)
         if owner is None:
             section = problem.address.split(".", 1)[0].split("[", 1)[0]
@@ -360,8 +369,8 @@ def writer_for(
 ) -> Writer:
     """The writer of one apply; ``documents`` are the settings documents the plan just read."""
     secret = secret_lookup(environ, desired)
-    salesbuildr = DocumentWriter(connections.salesbuildr, secret, documents)
     psa = connections.psa
+    salesbuildr = DocumentWriter(connections.salesbuildr, secret, documents, psa.documents)
     psa_writer = psa.writer(connections.autotask, salesbuildr, secret)
     return Writer(
         psa=psa_writer,

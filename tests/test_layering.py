@@ -65,6 +65,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "writer",
             "writes",
             "psa.base",
+            "psa.system",
             "psa.registry",
         }
     ),
@@ -111,7 +112,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "transport": frozenset({"envvars", "hosts"}),
     # Salesbuildr's client and its settings documents as state: the transport and the core
     # below the CLI (no PSA package: each PSA's pages are documents of its own).
-    "salesbuildr": frozenset({"transport", "state", "kinds", "writes", "write_resolve", "hosts"}),
+    # ... the documents of the YAML's PSA come through the interface (psa.system's
+    # SettingsDocuments), never from a package.
+    "salesbuildr": frozenset(
+        {"transport", "state", "kinds", "writes", "write_resolve", "hosts", "psa.system"}
+    ),
     "kinds": frozenset({"state"}),
     # The PSA interface and registry (psa.base, psa.registry) and the PSA packages (psa.<name>):
     # a package may use the transport, Salesbuildr's client and the core's layers below the CLI;
@@ -120,6 +125,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "psa": CORE_BELOW_CLI | {"transport", "salesbuildr"},
     # A PSA that brings its language only (ConnectWise, HaloPSA this round): lazy hooks.
     "psa.language_only": frozenset({"psa.base"}),
+    # The run side's Protocols (types only; psa.base re-exports them).
+    "psa.system": frozenset({"kinds", "plan", "state", "writes"}),
     # The simulators: the other side of the wire, sharing no code with the clients they test.
     # sandbox.common (servers, faults, stats, control surface, launcher) imports nothing of ours;
     # each simulator (sandbox.autotask, sandbox.salesbuildr, sandbox.connectwise, ...) imports

@@ -157,6 +157,8 @@ def apply(
             wait_s=wait_s,
             parallelism=parallelism,
             floor_key=psa.request_floor_key,
+            psa=psa.name,
+            psa_title=psa.title,
         )
         try:
             result = run_apply(

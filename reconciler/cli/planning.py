@@ -134,8 +134,8 @@ def _signing_key() -> str | None:
 
 def _read_saved_plan(source: Path) -> Plan | None:
     """The verified saved plan (plan/saved.py), or None: SOURCE is a YAML file."""
+    from reconciler.connections import documents_touched
     from reconciler.plan.saved import load_saved_plan, looks_like_plan
-    from reconciler.salesbuildr.state import documents_touched
 
     try:
         raw = source.read_bytes()

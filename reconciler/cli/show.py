@@ -47,8 +47,8 @@ def verification(
 def read_verified(path: Path, signing_key: str | None) -> tuple[dict[str, Any], list[str]]:
     """The saved plan's JSON data, verified as apply verifies it, and apply's warnings."""
     # Only what reading a plan needs (not the providers' clients): show makes no request.
+    from reconciler.connections import documents_touched
     from reconciler.plan.saved import load_saved_plan, looks_like_plan
-    from reconciler.salesbuildr.state import documents_touched
 
     try:
         raw = path.read_bytes()

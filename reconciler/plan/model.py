@@ -234,6 +234,8 @@ class Plan:
     policy: Mapping[str, Any] = field(default_factory=dict)
     budgets: Mapping[str, Budget] = field(default_factory=dict)
     """Each system's request budget as the plan saw it (plan/budgets.py); shown, not compared."""
+    psa: str = ""
+    """The PSA of the YAML it was made from ("": the default PSA)."""
     format_version: str = FORMAT_VERSION
 
     @property
@@ -261,6 +263,7 @@ class Plan:
             "generated_at": self.generated_at,
             "config_file": self.config_file,
             "config_sha256": self.config_sha256,
+            **({"psa": self.psa} if self.psa else {}),  # the default PSA's plans as they were
             "targets": dict(self.targets),
             "sections": list(self.sections),
             "policy": dict(self.policy),
@@ -317,6 +320,7 @@ class Plan:
             sections=tuple(data.get("sections") or ()),
             policy=dict(data.get("policy") or {}),
             budgets=budgets_from_dict(data.get("budgets")),
+            psa=str(data.get("psa") or ""),
             format_version=str(data.get("format_version", FORMAT_VERSION)),
         )
 

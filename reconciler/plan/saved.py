@@ -27,6 +27,8 @@ from reconciler.plan.integrity import SIGNATURE_FIELD, SIGNING_KEY_VARIABLE, sea
 from reconciler.plan.model import FORMAT_VERSION, Action, Change, Plan
 
 DocumentsTouched = Callable[[Change], Sequence[str]]
+TouchedBy = Callable[[Plan], DocumentsTouched]
+"""The documents a plan's changes write, by the plan's PSA (``Plan.psa``)."""
 """The Salesbuildr settings documents a change writes (``salesbuildr.state``)."""
 
 FINGERPRINTED = (Action.UPDATE, Action.DELETE, Action.DEACTIVATE)
@@ -69,7 +71,7 @@ def load_saved_plan(
     *,
     source: str,
     signing_key: str | None,
-    documents_touched: DocumentsTouched,
+    documents_touched: TouchedBy,
 ) -> SavedPlan:
     """The plan in ``raw`` (the file ``source``), or :class:`PlanFileError` naming each problem."""
     data = _parse(raw, source)
@@ -87,7 +89,7 @@ def load_saved_plan(
     except (KeyError, TypeError, ValueError) as error:  # the schema should have said it
         _refuse(source, "does not match the plan format", [f"{type(error).__name__}: {error}"])
         raise  # pragma: no cover (_refuse raised)
-    _refuse(source, "cannot be checked for staleness", unverifiable(plan, documents_touched))
+    _refuse(source, "cannot be checked for staleness", unverifiable(plan, documents_touched(plan)))
     warnings: tuple[str, ...] = ()
     if data.get(SIGNATURE_FIELD) and not signing_key:
         warnings = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.salesbuildr import state as sb_state
+from reconciler.psa.system import SettingsDocuments
 from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.writes import Change, RequestWindowNeed
 
@@ -19,15 +19,19 @@ LOCK_RELEASE = 1
 
 
 def window_need(
-    client: SalesbuildrClient | None, changes: Sequence[Change], *, check_stale: bool
+    client: SalesbuildrClient | None,
+    pages: SettingsDocuments,
+    changes: Sequence[Change],
+    *,
+    check_stale: bool,
 ) -> RequestWindowNeed | None:
     """None when there is no client or no answer has told what is left."""
     seen = client.window if client is not None else None
     if seen is None:
         return None
-    touched = {name for change in changes for name in sb_state.documents_touched(change)}
+    touched = {name for change in changes for name in pages.documents_touched(change)}
     sections = sorted({change.section for change in changes})
-    reads = len(sb_state.documents_for(sections)) * (2 if check_stale else 1)
+    reads = len(pages.documents_for(sections)) * (2 if check_stale else 1)
     return RequestWindowNeed(
         writes=len(touched) + LOCK_RELEASE,
         rereads=reads,

@@ -109,8 +109,12 @@ class SalesbuildrClient:
         max_pages: int | None = None,
         page_concurrency: int = PAGE_CONCURRENCY,
         window: RateWindow | None = None,
+        integration: str = "autotask",
     ):
         self.http = http
+        self.integration = integration
+        """The PSA integration whose pages, lock and jobs this client works with: every path is
+        under ``integration/<integration>/`` (the YAML's PSA)."""
         self._window = window
         self.max_pages = max_pages  # pages per listing; None: the process's ceiling
         self.page_concurrency = page_concurrency  # pages of one listing fetched at once
@@ -126,6 +130,7 @@ class SalesbuildrClient:
         timeout: float = 30.0,
         budget: SlidingWindowBudget | None = None,
         max_rate_wait: float | None = None,
+        integration: str = "autotask",
     ) -> SalesbuildrClient:
         window = RateWindow()
         http = ApiClient(
@@ -141,7 +146,7 @@ class SalesbuildrClient:
             validation_500=False,  # refused input is a 422; a 500 is a server fault
             max_rate_wait=rate_wait_cap() if max_rate_wait is None else max_rate_wait,
         )
-        return cls(http, window=window)
+        return cls(http, window=window, integration=integration)
 
     @property
     def calls(self) -> int:
@@ -244,7 +249,7 @@ class SalesbuildrClient:
     def company_types(self) -> list[CompanyType]:
         found = [
             CompanyType(key=str(item["key"]), name=str(item["name"]))
-            for item in self._pages("integration/autotask/company-types")
+            for item in self._pages(f"integration/{self.integration}/company-types")
         ]
         return sorted(found, key=lambda c: c.key)
 
@@ -259,7 +264,9 @@ class SalesbuildrClient:
                 company_types=tuple(str(t) for t in item.get("companyTypes") or ()),
                 entity=entity,
             )
-            for item in self._pages("integration/autotask/data-points", {"entity": entity})
+            for item in self._pages(
+                f"integration/{self.integration}/data-points", {"entity": entity}
+            )
         ]
         return sorted(found, key=lambda d: d.id)
 
@@ -270,14 +277,14 @@ class SalesbuildrClient:
                 product_count=int(item.get("productCount") or 0),
                 service_count=int(item.get("serviceCount") or 0),
             )
-            for item in self._pages("integration/autotask/category-usage")
+            for item in self._pages(f"integration/{self.integration}/category-usage")
         ]
         return sorted(found, key=lambda u: u.category_id)
 
     # -- settings --
 
     def read_section(self, name: str) -> Section:
-        response = self.http.request("GET", f"integration/autotask/settings/{name}")
+        response = self.http.request("GET", f"integration/{self.integration}/settings/{name}")
         etag = response.headers.get("ETag", "")
         return Section(name=name, body=response.json(), etag=etag)
 
@@ -286,7 +293,7 @@ class SalesbuildrClient:
         try:
             response = self.http.request(
                 "PUT",
-                f"integration/autotask/settings/{name}",
+                f"integration/{self.integration}/settings/{name}",
                 json=dict(body),
                 headers={"If-Match": etag},
                 read=False,
@@ -308,7 +315,7 @@ class SalesbuildrClient:
 
     def start_sync(self, mode: str) -> str:
         body = self.http.request(
-            "POST", "integration/autotask/sync", json={"mode": mode}, read=False
+            "POST", f"integration/{self.integration}/sync", json={"mode": mode}, read=False
         ).json()
         return str(body["jobId"])
 
@@ -319,12 +326,12 @@ class SalesbuildrClient:
             else {"scope": "mapped"}
         )
         body = self.http.request(
-            "POST", "integration/autotask/import", json=payload, read=False
+            "POST", f"integration/{self.integration}/import", json=payload, read=False
         ).json()
         return str(body["jobId"])
 
     def job(self, job_id: str) -> Job:
-        body = self.http.request("GET", f"integration/autotask/jobs/{job_id}").json()
+        body = self.http.request("GET", f"integration/{self.integration}/jobs/{job_id}").json()
         return Job(
             id=job_id,
             status=str(body.get("status")),
@@ -355,7 +362,7 @@ class SalesbuildrClient:
                     f"job {job_id} did not finish in {timeout_s:.0f} s (last status: {job.status})",
                     system=SYSTEM,
                     method="GET",
-                    path=f"/integration/autotask/jobs/{job_id}",
+                    path=f"/integration/{self.integration}/jobs/{job_id}",
                     hint="it may still finish; check the Synchronize page in Salesbuildr",
                 )
             sleep(interval_s)
@@ -364,7 +371,7 @@ class SalesbuildrClient:
         params: dict[str, Any] = {}
         if since is not None:
             params["since"] = since.isoformat()
-        return list(self._pages("integration/autotask/webhook-deliveries", params))
+        return list(self._pages(f"integration/{self.integration}/webhook-deliveries", params))
 
     # -- the apply lock --
 
@@ -373,7 +380,7 @@ class SalesbuildrClient:
         try:
             response = self.http.request(
                 "PUT",
-                "integration/autotask/lock",
+                f"integration/{self.integration}/lock",
                 json={"owner": owner, "ttlSeconds": ttl_seconds},
                 read=False,
                 ok=(409,),
@@ -396,7 +403,7 @@ class SalesbuildrClient:
 
     def lock_holder(self) -> LockHolder | None:
         try:
-            response = self.http.request("GET", "integration/autotask/lock")
+            response = self.http.request("GET", f"integration/{self.integration}/lock")
         except NotFoundError:
             return None
         return _holder(response.json())
@@ -404,7 +411,7 @@ class SalesbuildrClient:
     def release_lock(self, owner: str, *, force: bool = False) -> None:
         self.http.request(
             "DELETE",
-            "integration/autotask/lock",
+            f"integration/{self.integration}/lock",
             params={"force": "true"} if force else None,
             headers={"X-Lock-Owner": owner},
             read=False,

@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from reconciler.kinds.catalog import Catalog, NameTable
-from reconciler.kinds.webhooks import RECEIVER_URL
-from reconciler.salesbuildr import state as sb_state
+from reconciler.psa.system import SettingsDocuments
 from reconciler.salesbuildr.client import PAGE_CONCURRENCY, SalesbuildrClient, Section
 from reconciler.state import Resource, SectionSnapshot
 
@@ -20,8 +19,10 @@ PREFIX = "salesbuildr."
 class SalesbuildrReads:
     prefix = PREFIX
 
-    def __init__(self, client: SalesbuildrClient) -> None:
+    def __init__(self, client: SalesbuildrClient, pages: SettingsDocuments) -> None:
         self.client = client
+        self.pages = pages
+        """The settings documents of the YAML's PSA (which to read, what they hold)."""
         self.pool = ThreadPoolExecutor(max_workers=PAGE_CONCURRENCY, thread_name_prefix="read-sb")
         self.table_jobs: dict[str, Future[NameTable | None]] = {}
         self.document_jobs: dict[str, Future[Section]] = {}
@@ -37,13 +38,13 @@ class SalesbuildrReads:
         self.tables(tables)
         self.document_jobs = {
             name: self.pool.submit(self.client.read_section, name)
-            for name in sb_state.documents_for(sections)
+            for name in self.pages.documents_for(sections)
         }
 
     def tables(self, names: Sequence[str]) -> None:
         for name in sorted(names):
             if name.startswith(PREFIX) and name not in self.table_jobs:
-                self.table_jobs[name] = self.pool.submit(sb_state.read_table, self.client, name)
+                self.table_jobs[name] = self.pool.submit(self.pages.read_table, self.client, name)
 
     def read_tables(self) -> dict[str, NameTable]:
         found: dict[str, NameTable] = {}
@@ -66,12 +67,4 @@ class SalesbuildrReads:
         catalog: Catalog,
         documents: Mapping[str, SectionSnapshot],
     ) -> list[Resource]:
-        receiver = documents.get("webhook-receiver")
-        if receiver is not None:
-            catalog.facts[RECEIVER_URL] = receiver.body.get("url")
-        live: list[Resource] = []
-        for section in sections:
-            spec = sb_state.SECTIONS.get(section)
-            if spec is not None and spec.name in documents:
-                live.extend(sb_state.section_resources(section, documents[spec.name].body, catalog))
-        return live
+        return self.pages.live(sections, documents, catalog)

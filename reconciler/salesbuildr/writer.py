@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.errors import ConflictError, UnknownOutcome, UsageError
-from reconciler.salesbuildr import state as sb_state
+from reconciler.psa.system import SettingsDocuments
 from reconciler.salesbuildr.budget_need import window_need
 from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.state import SectionSnapshot
@@ -37,9 +37,12 @@ class DocumentWriter:
         self,
         client: SalesbuildrClient | None,
         secret: SecretLookup,
-        documents: Mapping[str, SectionSnapshot] | None = None,
+        documents: Mapping[str, SectionSnapshot] | None,
+        pages: SettingsDocuments,
     ) -> None:
         self.client = client
+        self.pages = pages
+        """The settings documents of the YAML's PSA (where a section's changes are written)."""
         self.secret = secret
         self._lock = threading.Lock()
         self.documents: dict[str, SectionSnapshot] = dict(documents or {})
@@ -91,7 +94,7 @@ class DocumentWriter:
     def window_need(
         self, changes: Sequence[Change], *, check_stale: bool
     ) -> RequestWindowNeed | None:
-        return window_need(self.client, changes, check_stale=check_stale)
+        return window_need(self.client, self.pages, changes, check_stale=check_stale)
 
     def leading_ops(self, changes: Sequence[Change]) -> list[WriteOp]:
         """The receiver's secret: written before the documents of the sections."""
@@ -100,9 +103,10 @@ class DocumentWriter:
     def section_op(self, section: str, group: Sequence[Change]) -> WriteOp | None:
         """The PUT of ``section``'s document carrying the Salesbuildr-owned changes of it."""
         mapped = [c for c in group if c.owner == OWNER and c.kind != RECEIVER_KIND]
-        if not mapped or section not in sb_state.SECTIONS:
+        document = self.pages.document_of(section)
+        if not mapped or document is None:
             return None
-        return self._document_op(section, mapped)
+        return self._document_op(section, document, mapped)
 
     # -- the writes ----------------------------------------------------------------------------
 
@@ -124,16 +128,14 @@ class DocumentWriter:
 
         return WriteOp("setting the webhook receiver secret", run, (change.address,))
 
-    def _document_op(self, section: str, group: Sequence[Change]) -> WriteOp:
-        spec = sb_state.SECTIONS[section]
-
+    def _document_op(self, section: str, document: str, group: Sequence[Change]) -> WriteOp:
         def run(journal: Journal) -> None:
-            current = self.document(spec.name)
-            body = sb_state.apply_changes(section, current.body, group)
-            self.put(spec.name, body, current.etag, [c.address for c in group], journal)
+            current = self.document(document)
+            body = self.pages.apply_changes(section, current.body, group)
+            self.put(document, body, current.etag, [c.address for c in group], journal)
 
         return WriteOp(
-            f"writing Salesbuildr settings: {spec.name}", run, tuple(c.address for c in group)
+            f"writing Salesbuildr settings: {document}", run, tuple(c.address for c in group)
         )
 
     def put(
@@ -175,7 +177,7 @@ class DocumentWriter:
                     f"the Salesbuildr settings section '{name}' changed while we wrote it",
                     system=OWNER,
                     method="PUT",
-                    path=f"/integration/autotask/settings/{name}",
+                    path=f"/integration/{client.integration}/settings/{name}",
                     status=412,
                 ) from None
             client.write_section(name, body, etag)

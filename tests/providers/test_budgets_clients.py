@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from reconciler.plan import Action, Change, FieldDiff
 from reconciler.psa.autotask.client import AutotaskClient
+from reconciler.psa.autotask.documents import DOCUMENTS as PAGES
 from reconciler.salesbuildr.budget_need import window_need
 from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.salesbuildr.window import RATE_LIMIT, RATE_WINDOW_S, RateWindow
@@ -134,10 +135,10 @@ LOCATION_NAME_ONLY = change(
 
 def test_the_need_counts_one_put_per_document_the_unlock_and_two_rereads() -> None:
     with salesbuildr(100) as client:
-        assert window_need(client, [SALESBUILDR_MAPPING], check_stale=True) is None  # unseen
+        assert window_need(client, PAGES, [SALESBUILDR_MAPPING], check_stale=True) is None  # unseen
         client.categories()  # one answer tells what is left
         need = window_need(
-            client, [SALESBUILDR_MAPPING, OTHER_ROW, TYPES, LOCATION], check_stale=True
+            client, PAGES, [SALESBUILDR_MAPPING, OTHER_ROW, TYPES, LOCATION], check_stale=True
         )
         assert need is not None
         # PUT billing-codes, company-types, inventory (stock tracking) + the lock's release.
@@ -146,16 +147,16 @@ def test_the_need_counts_one_put_per_document_the_unlock_and_two_rereads() -> No
         assert need.rereads == 3 * 2
         assert (need.remaining, need.window_s) == (100, RATE_WINDOW_S)
 
-        without_stale_check = window_need(client, [SALESBUILDR_MAPPING], check_stale=False)
+        without_stale_check = window_need(client, PAGES, [SALESBUILDR_MAPPING], check_stale=False)
         assert without_stale_check is not None
         assert (without_stale_check.writes, without_stale_check.rereads) == (2, 1)
         # A location without a tracking change PUTs nothing, but its document is re-read.
-        location = window_need(client, [LOCATION_NAME_ONLY], check_stale=True)
+        location = window_need(client, PAGES, [LOCATION_NAME_ONLY], check_stale=True)
         assert location is not None and (location.writes, location.rereads) == (1, 2)
 
 
 def test_no_salesbuildr_client_no_need() -> None:
-    assert window_need(None, [SALESBUILDR_MAPPING], check_stale=True) is None
+    assert window_need(None, PAGES, [SALESBUILDR_MAPPING], check_stale=True) is None
 
 
 def autotask(clock: Clock, used: list[int], paths: list[str]) -> AutotaskClient:

@@ -330,7 +330,7 @@ def test_a_saved_plan_of_format_1_0_is_read_as_it_was() -> None:
     assert "set_like" not in old["changes"][0]["diff"][0]
     raw = json.dumps(seal(old, None)).encode()
     loaded = load_saved_plan(
-        raw, source="plan.json", signing_key=None, documents_touched=lambda c: []
+        raw, source="plan.json", signing_key=None, documents_touched=lambda plan: lambda c: []
     )
     assert loaded.plan.format_version == "1.0"
     assert loaded.plan.changes[0].diff == change.diff
@@ -345,7 +345,9 @@ def test_a_1_1_diff_with_set_like_but_no_added_is_refused_as_off_the_schema() ->
     del raw_data["changes"][0]["diff"][0]["removed"]
     raw = json.dumps(seal(raw_data, None)).encode()
     with pytest.raises(PlanFileError) as raised:
-        load_saved_plan(raw, source="plan.json", signing_key=None, documents_touched=lambda c: [])
+        load_saved_plan(
+            raw, source="plan.json", signing_key=None, documents_touched=lambda plan: lambda c: []
+        )
     assert raised.value.message.endswith(
         "does not match the plan format; nothing was applied, no API call was made:\n"
         "  - changes[0].diff[0] (webhooks[\"sb-companies\"]): 'removed' is a dependency of "

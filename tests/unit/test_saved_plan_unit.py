@@ -72,7 +72,9 @@ def raw_of(data: dict[str, Any], key: str | None = None) -> bytes:
 
 
 def load(raw: bytes, key: str | None = None) -> Any:
-    return load_saved_plan(raw, source="plan.json", signing_key=key, documents_touched=touched)
+    return load_saved_plan(
+        raw, source="plan.json", signing_key=key, documents_touched=lambda plan: touched
+    )
 
 
 def refusal(raw: bytes, key: str | None = None) -> PlanFileError:
