@@ -84,7 +84,7 @@ def sandbox(
             seed=seed,
             latency_ms=latency_ms,
             faults=fault_rates,
-            port_autotask=port_autotask,
+            port_psa=port_autotask,
             port_salesbuildr=port_salesbuildr,
             psa=psa_name,
         )
