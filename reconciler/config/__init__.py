@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -56,8 +56,14 @@ class LoadedDocument:
         refused cleanly (only ``validate`` and ``schema`` know every PSA)."""
         if isinstance(self.document, Config):
             return LoadedConfig(self.document, self.source, self.sha256, self.warnings)
+        psa = union.installed()[self.document.PSA]
+        if psa.system is not None:
+            # A PSA with a run side: the engine reads only the common keys of its document
+            # (sections, policy, after_apply, salesbuildr) and hands the rest to the PSA.
+            served = cast(Config, self.document)
+            return LoadedConfig(served, self.source, self.sha256, self.warnings)
         raise unsupported(
-            union.installed()[self.document.PSA],
+            psa,
             "engine for this command yet",
             hint="`reconcile validate` and `reconcile schema` work for this file; plan, apply "
             "and the other commands serve psa: autotask files for now",

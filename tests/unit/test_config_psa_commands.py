@@ -1,6 +1,8 @@
-"""ConnectWise and HaloPSA files are registered for the language only: `validate` and `schema`
-know them, every other command that reads the YAML refuses them through `psa.base.unsupported()`
-(exit 1, one clear line, no traceback), before any connection is attempted."""
+"""A PSA registered for its language only (HaloPSA, until its engine lands): `validate` and
+`schema` know its files, every other command that reads the YAML refuses them through
+`psa.base.unsupported()` (exit 1, one clear line, no traceback), before any connection is
+attempted. ConnectWise has its engine: `validate` still knows its file (the commands:
+tests/connectwise/test_engine_*.py)."""
 
 from __future__ import annotations
 
@@ -34,7 +36,18 @@ def run(args: list[str], workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Resu
     return CliRunner().invoke(cli, args, prog_name="reconcile", env=ENV)
 
 
+LANGUAGE_ONLY = ("halopsa",)
+
+
 @pytest.fixture(params=sorted(EXAMPLES))
+def example_file(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, Path]:
+    name = str(request.param)
+    title, example = EXAMPLES[name]
+    shutil.copy(example, tmp_path / "mappings.yaml")
+    return name, title, tmp_path
+
+
+@pytest.fixture(params=LANGUAGE_ONLY)
 def psa_file(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, Path]:
     name = str(request.param)
     title, example = EXAMPLES[name]
@@ -43,9 +56,9 @@ def psa_file(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, 
 
 
 def test_validate_knows_the_file(
-    psa_file: tuple[str, str, Path], monkeypatch: pytest.MonkeyPatch
+    example_file: tuple[str, str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    name, _, workdir = psa_file
+    name, _, workdir = example_file
     result = run(["validate", "mappings.yaml"], workdir, monkeypatch)
 
     assert result.exit_code == 0, result.output

@@ -169,16 +169,19 @@ def test_manage_mode_is_one_enum_for_every_psa() -> None:
         assert policy.model_fields["manage"].annotation.__args__[1] is ManageMode
 
 
-def test_the_engine_takes_autotask_files_and_refuses_the_others_cleanly() -> None:
-    document = "version: 1\npsa: connectwise\n"
+def test_the_engine_takes_the_files_of_a_psa_with_a_run_side() -> None:
+    connectwise = parse_document(b"version: 1\npsa: connectwise\n", file="m.yaml", environ={})
+    assert connectwise.for_engine().config is connectwise.document
+
+
+def test_the_engine_refuses_a_language_only_psa_cleanly(with_fake: None) -> None:
+    document = "version: 1\npsa: fakepsa\n"
     loaded = parse_document(document.encode(), file="m.yaml", environ={})
 
     with pytest.raises(UsageError) as raised:
         loaded.for_engine()
     assert raised.value.exit_code == 1
-    assert str(raised.value) == (
-        "ConnectWise Manage (psa: connectwise) has no engine for this command yet"
-    )
+    assert str(raised.value) == "FakePSA (psa: fakepsa) has no engine for this command yet"
     with pytest.raises(UsageError):
         parse_config(document.encode(), file="m.yaml", environ={})
 
