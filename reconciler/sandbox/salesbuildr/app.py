@@ -36,9 +36,10 @@ Beyond the contract document, and proposed as part of it:
   :mod:`reconciler.sandbox.salesbuildr.actions`) are ``{}`` until a job succeeds and when it
   fails; a finished import sets the covered mappings' ``importedCount``. An import of
   ``categories`` covers the given categories and their subcategories.
-* The ETag (``"v<n>"``, unique for the simulator's lifetime, new on every successful PUT and
-  reset) versions a section's writable content; import jobs updating ``importedCount`` do not
-  change it, so an import running beside an apply never makes the apply's PUT stale.
+* The ETag (``"v<n>"``, unique among a PSA's documents for the simulator's lifetime, new on
+  every successful PUT and reset) versions a section's writable content; import jobs updating
+  ``importedCount`` do not change it, so an import running beside an apply never makes the
+  apply's PUT stale.
   ``If-Match: *`` matches any version (RFC 9110); a weak ETag never matches.
 * The delivery report lists deliveries oldest first; ``since`` keeps those received at or after
   it.
@@ -158,7 +159,11 @@ class SalesbuildrSimulator:
         self.jobs = JobBook(step_s=job_step_s)
         self.deliveries = DeliveryLog()
         self._guard = threading.RLock()
-        self._versions = itertools.count(1)
+        # One version counter per PSA: each PSA's documents are versioned on their own, so
+        # adding a PSA's documents file changes no other PSA's ETags.
+        self._versions: dict[str, itertools.count[int]] = {
+            psa: itertools.count(1) for psa in psa_documents()
+        }
         self.seed = seed
         self.data = tenant_data(seed)
         # psa -> page -> stored document / its ETag; _settings and _etags are Autotask's.
@@ -203,7 +208,7 @@ class SalesbuildrSimulator:
             self.data = data
             self._documents = seeded_documents(seed, data, webhook_secret=self.webhook_secret)
             self._document_tags = {
-                psa: {page: etag(next(self._versions)) for page in pages}
+                psa: {page: etag(next(self._versions[psa])) for page in pages}
                 for psa, pages in self._documents.items()
             }
             self._settings = self._documents["autotask"]
@@ -413,7 +418,7 @@ class SalesbuildrSimulator:
             if isinstance(result, list):
                 return invalid(result)
             self._documents[psa][section] = result
-            tag = tags[section] = etag(next(self._versions))
+            tag = tags[section] = etag(next(self._versions[psa]))
         body_out = read_form(schema, result, receiver_url=self._receiver_url(request, psa))
         return JSONResponse(body_out, headers={"ETag": tag})
 
