@@ -24,7 +24,7 @@ Every PSA with a documents file (``documents/<psa>.json``, :mod:`.documents`) ge
 ``/public-api/integration/<psa>``: ``settings/{page}`` (one document per admin page, validated
 against the page's schema), ``lock`` (one apply lock per tenant, whichever PSA's path),
 ``jobs/{jobId}`` and the reference data (``company-types``, ``data-points``, ``category-usage``).
-``sync``, ``import`` and ``webhook-deliveries`` are Autotask's pages' actions.
+``sync`` is every PSA's; ``import`` and ``webhook-deliveries`` are Autotask's pages' actions.
 
 Beyond the contract document, and proposed as part of it:
 
@@ -291,7 +291,6 @@ class SalesbuildrSimulator:
         (literal, so each PSA's endpoints are counted apart)."""
         routes: list[tuple[str, str, Handler]] = [
             ("GET", API_PREFIX + "/category", self._categories),
-            ("POST", _AT + "/sync", self._sync),
             ("POST", _AT + "/import", self._import),
             ("GET", _AT + "/webhook-deliveries", self._deliveries),
         ]
@@ -305,10 +304,11 @@ class SalesbuildrSimulator:
             ("PUT", "/lock", self._put_lock),
             ("DELETE", "/lock", self._delete_lock),
             ("GET", "/jobs/{jobId}", self._job),
+            ("POST", "/sync", self._sync),
         ]
         for psa in psa_documents():
             routes += [(m, _INTEGRATION + psa + t, for_psa(psa, h)) for m, t, h in per_psa]
-            for name, rows in psa_lists()[psa].items():  # data: the file's x-lists
+            for name, rows in psa_lists().get(psa, {}).items():  # data: the file's x-lists
                 routes.append(("GET", _INTEGRATION + psa + "/" + name, listed(rows)))
         for method, template, handler in routes:
             self.router.add(method, template, handler)
