@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from reconciler.psa.base import Psa, PsaSystem, SandboxHooks, TestFixtures
+from reconciler.psa.base import Psa, PsaOperations, PsaSystem, SandboxHooks, TestFixtures
 from reconciler.psa.language_only import Language, language_only
 
 ENV_VARS = (
@@ -34,6 +34,12 @@ def _system() -> PsaSystem:
     return system()
 
 
+def _operations() -> PsaOperations:
+    from reconciler.psa.connectwise.operations import operations  # noqa: PLC0415 (start-up)
+
+    return operations()
+
+
 def psa() -> Psa:
     """The ``reconciler.psa`` entry point: the language, the run side (plan, apply, export,
     preflight through :mod:`.system`) and the simulator."""
@@ -41,6 +47,8 @@ def psa() -> Psa:
     return dataclasses.replace(
         language,
         system=_system,
+        operations=_operations,
+        after_apply=("sync_fields", "sync_full"),
         salesbuildr_documents="reconciler.psa.connectwise:salesbuildr_documents.json",
         simulator=SandboxHooks(launcher="reconciler.sandbox.connectwise:sandbox_hook"),
         fixtures=TestFixtures(
