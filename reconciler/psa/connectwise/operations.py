@@ -2,8 +2,9 @@
 page's two modes (full, fields) and the ``after_apply`` jobs that start them. The jobs are
 Salesbuildr's (``POST /integration/connectwise/sync``).
 
-Not yet here: the product import of mapped categories and the callbacks' status / uninstall
-(``webhooks ...``): the CLI says so through ``unsupported``. Nothing here prints.
+The callbacks (``webhooks status|uninstall``): :mod:`.operations_callbacks`. Not yet here: the
+product import of mapped categories (the CLI says so through ``unsupported``). Nothing here
+prints.
 """
 
 from __future__ import annotations
@@ -49,10 +50,15 @@ def connected_client(connections: Any) -> ConnectWiseClient | None:
 
 def operations() -> PsaOperations:
     """The ``operations`` hook of the ConnectWise PSA."""
+    from reconciler.psa.connectwise.operations_callbacks import (  # noqa: PLC0415 (a cycle)
+        ConnectWiseCallbacks,
+    )
+
     return PsaOperations(
         sync_modes=SYNC_TITLES,
         after_apply=AFTER_APPLY,
         client=open_client,
         has_credentials=has_credentials,
         connected=connected_client,
+        callouts=ConnectWiseCallbacks(),
     )
