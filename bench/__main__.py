@@ -22,7 +22,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--quick", action="store_true", help="smaller series, no measured naive")
     parser.add_argument(
-        "--only", default="W1,W2,W3,W4,W5,W6", help="comma-separated workloads (default: all)"
+        "--only", default="W1,W2,W3,W4,W5,W6,W7,W8", help="comma-separated workloads (default: all)"
     )
     parser.add_argument(
         "--latency-ms", type=float, default=120.0, help="simulated latency per request (120)"

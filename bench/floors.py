@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -37,6 +37,8 @@ class Limits:
     overall: int = 8
     per_autotask_endpoint: int = 3
     salesbuildr: int = 4
+    systems: Mapping[str, int] = field(default_factory=dict)
+    """In flight at most to each other system (a PSA client's cap, over all its endpoints)."""
 
 
 DEFAULT = Limits()
@@ -142,6 +144,7 @@ def schedule(graph: Graph, latency: Latencies, limits: Limits | None = None) -> 
         chosen: list[int] = []
         skipped: list[tuple[float, int]] = []
         per_endpoint: Counter[str] = Counter()
+        per_system: Counter[str] = Counter()
         salesbuildr = 0
         while ready and len(chosen) < limits.overall:
             item = heapq.heappop(ready)
@@ -149,6 +152,13 @@ def schedule(graph: Graph, latency: Latencies, limits: Limits | None = None) -> 
             system = graph.system[node]
             if system == SB and salesbuildr >= limits.salesbuildr:
                 skipped.append(item)
+                continue
+            if system in limits.systems:
+                if per_system[system] >= limits.systems[system]:
+                    skipped.append(item)
+                    continue
+                per_system[system] += 1
+                chosen.append(node)
                 continue
             key = graph.endpoint[node]
             if system == AT and per_endpoint[key] >= limits.per_autotask_endpoint:

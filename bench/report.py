@@ -101,9 +101,38 @@ HEADER = [
 ]
 
 
+PSA_HEADER = [
+    "workload",
+    "ms/req",
+    "PSA calls/LB",
+    "Salesbuildr calls/LB",
+    "wall s",
+    "floor s (rounds, by)",
+    "rate cap",
+    "CPU s client+sim",
+    "wall/floor",
+]
+
+
+def _psa_row(result: Mapping[str, Any]) -> list[str]:
+    calls, bound, psa = result["calls"], result["lower_bound"], result["psa"]
+    cap = result["rate_cap"]
+    return [
+        f"{result['workload']} {result['title']}",
+        f"{result['latency_ms']:.0f}",
+        _ratio(calls, bound, psa),
+        _ratio(calls, bound, "salesbuildr"),
+        f"{result['wall_s']:.2f}",
+        f"{result['floor_s']:.2f} ({result['floor_rounds']}, {result['floor_by']})",
+        f"{cap['requests']}/{cap['per_s']:.0f} s",
+        f"{result['client_cpu_s']:.2f}+{result['simulator_cpu_s']:.2f}",
+        f"{result['wall_ratio']:.2f}",
+    ]
+
+
 def render(results: Sequence[Mapping[str, Any]], total_s: float) -> str:
     lines: list[str] = []
-    main = [r for r in results if r["workload"] not in ("W4", "W6")]
+    main = [r for r in results if r["workload"] not in ("W4", "W6") and "psa" not in r]
     if main:
         rows = [_row(r, f"{r['workload']} {r['title']}") for r in main]
         lines += _table(HEADER, rows)
@@ -141,6 +170,12 @@ def render(results: Sequence[Mapping[str, Any]], total_s: float) -> str:
             f"fitted exponent ({cp['fit']}): CPU {cp['cpu_exponent']:.2f}, "
             f"memory {cp['memory_exponent']:.2f}; {cp['mb_per_1k_objects']:.2f} MB per 1k objects"
         )
+    psa_plans = [r for r in results if "psa" in r]
+    if psa_plans:
+        if lines:
+            lines.append("")
+        lines.append("Other PSAs (plans on their large seeds; the rate cap in the floor):")
+        lines += _table(PSA_HEADER, [_psa_row(r) for r in psa_plans])
     for result in results:
         if result["workload"] == "W6":
             if lines:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench import bounds, compute, drift, measure, startup
+from bench import bounds, compute, drift, measure, psa_plans, startup
 from bench.floors import Limits
 from bench.sim import Simulators
 from reconciler.config.desired import desired_resources, policy_settings
@@ -486,6 +486,17 @@ def w4(options: Options) -> dict[str, Any]:
     }
 
 
+def _psa_plan(workload: str, psa: str, options: Options) -> dict[str, Any]:
+    return psa_plans.plan_workload(
+        workload,
+        psa,
+        latency_ms=options.latency_ms,
+        check=check,
+        calls_target=CALLS_TARGET,
+        wall_target=WALL_TARGET,
+    )
+
+
 WORKLOADS: dict[str, Callable[[Options], dict[str, Any]]] = {
     "W1": w1,
     "W2": w2,
@@ -493,6 +504,8 @@ WORKLOADS: dict[str, Callable[[Options], dict[str, Any]]] = {
     "W4": w4,
     "W5": w5,
     "W6": lambda options: startup.w6(options.quick, check),
+    "W7": lambda options: _psa_plan("W7", "connectwise", options),
+    "W8": lambda options: _psa_plan("W8", "halopsa", options),
 }
 
 

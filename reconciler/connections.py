@@ -40,6 +40,13 @@ def documents_touched(plan: Plan) -> Callable[[Any], Sequence[str]]:
     return psa_system(plan).documents.documents_touched
 
 
+@dataclass(frozen=True)
+class _Named:
+    """A source naming a PSA, for :func:`psa_system` (export names it by option)."""
+
+    psa: str
+
+
 @dataclass
 class Connections:
     """The API clients of one run (either may be absent when no section needs it).
@@ -202,9 +209,14 @@ def connect_for_plan(
 
 
 def connect_env(
-    environ: Mapping[str, str], *, sections: Sequence[str], transports: Transports = Transports()
+    environ: Mapping[str, str],
+    *,
+    sections: Sequence[str],
+    transports: Transports = Transports(),
+    psa: str | None = None,
 ) -> Connections:
-    """Clients from the environment alone (export: there is no YAML yet)."""
-    system = psa_system()
-    psa = _Target(needed=any(section in system.sections for section in sections))
-    return _open(environ, system, psa, _Target(needed=bool(sections)), transports)
+    """Clients from the environment alone (export: there is no YAML yet); ``psa``: whose
+    (None: the default PSA)."""
+    system = psa_system(_Named(psa) if psa else None)
+    target = _Target(needed=any(section in system.sections for section in sections))
+    return _open(environ, system, target, _Target(needed=bool(sections)), transports)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from reconciler.cli.group import cli
 from reconciler.cli.limits import oversize_warning
 from reconciler.cli.options import file_argument
 from reconciler.cli.output import _err, _status
+from reconciler.cli.psa_choice import InstalledPsa
 from reconciler.errors import UsageError
 from reconciler.kinds.sections import SECTIONS
 from reconciler.render.diagnostics import format_diagnostic
@@ -26,6 +28,13 @@ if TYPE_CHECKING:
 EXIT_DRIFT = 2
 
 
+@dataclass(frozen=True)
+class _Named:
+    """``--psa`` as a source naming a PSA (:func:`~.psa_choice.psa_of`)."""
+
+    psa: str
+
+
 @cli.command()
 @click.option(
     "--out",
@@ -36,12 +45,19 @@ EXIT_DRIFT = 2
     "--section",
     "sections",
     multiple=True,
-    type=click.Choice(SECTIONS),
     metavar="SECTION",
-    help=f"Only this section ({', '.join(SECTIONS)}). Repeatable. Default: all.",
+    help=f"Only this section (Autotask: {', '.join(SECTIONS)}; another PSA: its own). "
+    "Repeatable. Default: all.",
+)
+@click.option(
+    "--psa",
+    "psa_name",
+    type=InstalledPsa(),
+    default=None,
+    help="The PSA whose settings to export (autotask, connectwise, halopsa; default autotask).",
 )
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
-def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
+def export(out: Path | None, sections: tuple[str, ...], psa_name: str | None, force: bool) -> None:
     """Write the live settings as a mappings.yaml to adopt them.
 
     The file holds both systems' settings and plans to zero changes.
@@ -49,23 +65,36 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
     \b
     reconcile export --out mappings.yaml
     reconcile export --section webhooks --section billing_codes
+    reconcile export --psa connectwise --out mappings.yaml
 
     Names, not ids; set-like lists sorted; secrets as ${env:NAME} placeholders (the file's header
     names every variable to set). Credentials and URLs come from the environment.
     """
     from reconciler import session
     from reconciler.config.env import run_environment
-    from reconciler.export import export_yaml
     from reconciler.files import PUBLIC_MODE, refuse_unsafe_target, write_text_atomically
+    from reconciler.psa.base import unsupported
+
+    from .psa_choice import psa_of
 
     if out is not None:
         refuse_unsafe_target(out)  # a planted link is refused before any request
     if out is not None and out.exists() and not force:
         raise UsageError(f"{out} exists", hint="pass --force to overwrite it, or choose --out")
-    chosen = list(sections) or list(SECTIONS)
+    psa = psa_of(_Named(psa_name) if psa_name else None)
+    if psa.export is None or psa.system is None:
+        raise unsupported(psa, "export")
+    known = list(psa.sections())
+    unknown = [s for s in sections if s not in known]
+    if unknown:
+        raise UsageError(
+            f"{psa.title} has no section {', '.join(map(repr, unknown))}",
+            hint=f"its sections: {', '.join(known)}",
+        )
+    chosen = list(sections) or known
     environ = run_environment()
-    _status(f"Reading {len(chosen)} section(s) from Autotask and Salesbuildr ...")
-    with session.connect_env(environ, sections=chosen) as connections:
+    _status(f"Reading {len(chosen)} section(s) from {psa.title} and Salesbuildr ...")
+    with session.connect_env(environ, sections=chosen, psa=psa.name) as connections:
         live = session.read_everything(connections, chosen)
         targets = connections.targets()
         calls = connections.calls()
@@ -78,7 +107,7 @@ def export(out: Path | None, sections: tuple[str, ...], force: bool) -> None:
         "Every section below is managed additively; see policy.manage to let apply delete.",
         "",
     ]
-    text = export_yaml(live.state, live.catalog, sections=chosen, header=header)
+    text = psa.export(live.state, live.catalog, chosen, header)
     oversize = oversize_warning(text)
     if oversize is not None:
         _err(f"{labelled(EXPORT_OVER_SIZE_LIMIT)}: {oversize}", fg="yellow")

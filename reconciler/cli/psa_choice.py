@@ -74,3 +74,21 @@ class SimulatedPsa(_TextParam):
                 ctx,
             )
         return text
+
+
+class InstalledPsa(_TextParam):
+    """``--psa NAME`` of any installed PSA, checked when the command runs (not for the help)."""
+
+    name = "psa"
+
+    def get_metavar(self, param: click.Parameter, *args: Any, **kwargs: Any) -> str:
+        return "NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from reconciler.psa import registry
+
+        text = str(value)
+        known = sorted(registry.installed())
+        if text not in known:
+            self.fail(f"{text!r} is not an installed PSA ({', '.join(known)})", param, ctx)
+        return text

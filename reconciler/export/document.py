@@ -206,11 +206,13 @@ def render(
     *,
     order: Sequence[str],
     header: Sequence[str] = (),
+    psa: str | None = None,
 ) -> str:
-    """The document: the ``header`` as comments, ``version: 1``, then each section of ``order``
-    that has data or remarks, a blank line before each."""
+    """The document: the ``header`` as comments, ``version: 1`` (and ``psa``, when the file is
+    not the default PSA's), then each section of ``order`` that has data or remarks, a blank
+    line before each."""
     lines = [f"# {line}" if line else "#" for line in header]
-    lines.extend(dump({"version": 1}))
+    lines.extend(dump({"version": 1} if psa is None else {"version": 1, "psa": psa}))
     for section in order:
         if section in comments.remarks:
             lines.extend(["", *(f"# {text}" for text in comments.remarks[section])])

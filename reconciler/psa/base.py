@@ -352,7 +352,8 @@ class Psa:
     * ``read(client, kinds, ...)`` -> the live ``State`` of those kinds, at the paging floor;
     * ``writer(client, ...)`` -> writes one change's steps, unknown outcomes resolved by the
       natural key;
-    * ``export(state)`` -> the YAML sections (a dict) that plan to zero changes;
+    * ``export(state, catalog, sections, header)`` -> the YAML text of those live sections (a
+      file of this PSA, ``header`` as its comments) that plans to zero changes;
     * ``preflight(client, sections)`` -> whether these credentials may do what the sections
       manage (reads only);
     * ``operations()`` -> :class:`PsaOperations` (None: the PSA has none).
@@ -374,7 +375,7 @@ class Psa:
     connect: Callable[..., Any] | None = None
     read: Callable[..., Any] | None = None
     writer: Callable[..., Any] | None = None
-    export: Callable[..., Any] | None = None
+    export: Callable[[Any, Any, Sequence[str], Sequence[str]], str] | None = None
     preflight: Callable[..., Any] | None = None
     operations: Callable[[], PsaOperations] | None = None
     system: Callable[[], PsaSystem] | None = None

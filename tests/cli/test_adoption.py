@@ -176,3 +176,14 @@ def test_names_with_line_breaks_and_controls_export_to_a_file_that_plans_to_zero
     assert set(names) <= set(yaml.safe_load(text)["inventory"]["locations"])
     plan = runner.invoke(cli, ["plan", str(out), "--detailed-exitcode"], env=env)
     assert plan.exit_code == 0, plan.output
+
+
+def test_export_names_the_psas_sections_and_refuses_an_unknown_one_before_any_request() -> None:
+    runner = CliRunner()
+    unknown = runner.invoke(cli, ["export", "--section", "callbacks"], env={})
+    assert unknown.exit_code == 1
+    assert "Autotask has no section 'callbacks'" in unknown.output
+    assert "its sections: billing_codes, company_types" in unknown.output
+    psa = runner.invoke(cli, ["export", "--psa", "nopsa"], env={})
+    assert psa.exit_code == 1  # bad input (2 is "changes" in the exit-code table)
+    assert "'nopsa' is not an installed PSA (autotask, connectwise, halopsa)" in psa.output

@@ -3,6 +3,7 @@ or policy key of another PSA is named as such, located; an unknown `psa` gets a 
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -169,9 +170,14 @@ def test_manage_mode_is_one_enum_for_every_psa() -> None:
         assert policy.model_fields["manage"].annotation.__args__[1] is ManageMode
 
 
-def test_the_engine_takes_the_files_of_a_psa_with_a_run_side() -> None:
-    connectwise = parse_document(b"version: 1\npsa: connectwise\n", file="m.yaml", environ={})
-    assert connectwise.for_engine().config is connectwise.document
+def test_the_engine_takes_the_files_of_a_psa_with_a_run_side(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running = dataclasses.replace(FAKE, system=lambda: None)  # type: ignore[arg-type,return-value]
+    psas = {"autotask": autotask_psa(), "fakepsa": running}
+    monkeypatch.setattr(registry, "installed", lambda: psas)
+    loaded = parse_document(b"version: 1\npsa: fakepsa\n", file="m.yaml", environ={})
+    assert loaded.for_engine().config is loaded.document
 
 
 def test_the_engine_refuses_a_language_only_psa_cleanly(with_fake: None) -> None:

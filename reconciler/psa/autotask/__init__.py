@@ -5,7 +5,7 @@ its module when called."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.psa.base import (
@@ -52,6 +52,12 @@ def _kinds() -> tuple[Any, ...]:
     return KINDS
 
 
+def _export(state: Any, catalog: Any, sections: Sequence[str], header: Sequence[str]) -> str:
+    from reconciler.export import export_yaml  # noqa: PLC0415 (lazy: start-up)
+
+    return export_yaml(state, catalog, sections=sections, header=header)
+
+
 def _operations() -> PsaOperations:
     from reconciler.psa.autotask.operations import operations  # noqa: PLC0415 (lazy: start-up)
 
@@ -75,6 +81,7 @@ def psa() -> Psa:
         check=_check,
         operations=_operations,
         system=_system,
+        export=_export,
         policy_keys=POLICY_KEYS,
         request_floor_key="min_remaining_autotask_requests",
         after_apply=("sync_fields", "sync_full", "sync_inventory", "import_products"),

@@ -2,34 +2,28 @@
 
 Pure functions, no HTTP. Each ``*_body`` function returns ``(value, errors)``: the usable value of
 a request body, and the ``{"path", "message"}`` errors of the 422 body (empty when it is usable).
-The counts a finished job reports are derived deterministically from the tenant, so tests can
-predict them:
 
-* a sync reports what it read: ``full`` -> ``companies``, ``contacts``, ``products``,
-  ``services``, ``fieldValues``; ``fields`` -> ``fieldValues``; ``inventory`` -> ``locations``
-  (the tracked ones). Companies and contacts are nominal numbers per seed, since only the Autotask
-  side holds them.
-* an import reports ``{"roles": {"<roleId>": n}, "productCategories": {"<productCategory>": n},
-  "services": {"<serviceId>": n}, "total": n}``, n from
-  :func:`~reconciler.sandbox.salesbuildr.seed.imported_count`.
+What a PSA's pages offer is data, the ``x-actions`` object of its documents file
+(:func:`~reconciler.sandbox.salesbuildr.documents.psa_actions`): its sync modes, each with the
+counts a finished sync reports and how each is derived from the tenant, so tests can predict
+them (``nominal``: a number per seed, since only the PSA holds its companies; ``usage``: a sum
+over the category usage; ``tables``: the ids of reference tables; ``rows``: the rows of a
+document's list whose flag is set); its product import (the document whose mapping lists it
+covers, each list's key field); whether it has a delivery report. An import reports
+``{"<list>": {"<key>": n}, ..., "total": n}``, n from
+:func:`~reconciler.sandbox.salesbuildr.seed.imported_count`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from reconciler.sandbox.salesbuildr.documents import References
 from reconciler.sandbox.salesbuildr.seed import TenantData, imported_count
 
 LOCK_TTL_MAX_S: Final = 86_400
 LOCK_OWNER_MAX: Final = 200
-SYNC_MODES: Final = ("full", "fields", "inventory")
-IMPORT_TABLES: Final = {
-    "roles": "roleId",
-    "productCategories": "productCategory",
-    "services": "serviceId",
-}
-_SYNCED_COMPANIES: Final = {"empty": 25, "demo": 25, "large": 2000}
-_SYNCED_CONTACTS: Final = {"empty": 80, "demo": 80, "large": 8000}
 
 Errors = list[dict[str, str]]
 
@@ -53,14 +47,14 @@ def lock_body(body: object) -> tuple[tuple[str, int] | None, Errors]:
     return (owner, ttl), []
 
 
-def sync_body(body: object) -> tuple[str, Errors]:
-    """The ``mode`` of ``POST /sync``."""
+def sync_body(body: object, modes: Sequence[str]) -> tuple[str, Errors]:
+    """The ``mode`` of ``POST /sync`` (one of the PSA's ``modes``)."""
     if not isinstance(body, dict):
         return "", [{"path": "", "message": "must be an object"}]
     errors = _unknown_fields(body, ("mode",))
     mode = body.get("mode")
-    if not isinstance(mode, str) or mode not in SYNC_MODES:
-        errors.append({"path": "mode", "message": f"must be one of {', '.join(SYNC_MODES)}"})
+    if not isinstance(mode, str) or mode not in modes:
+        errors.append({"path": "mode", "message": f"must be one of {', '.join(modes)}"})
         return "", errors
     return mode, errors
 
@@ -83,60 +77,64 @@ def import_body(body: object, data: TenantData) -> tuple[list[str] | None, Error
     return [str(cid) for cid in ids], errors
 
 
+def _count(
+    rule: Mapping[str, Any],
+    data: TenantData,
+    documents: Mapping[str, Any],
+    tables: References,
+    seed: str,
+) -> int:
+    if "nominal" in rule:
+        return int(rule["nominal"].get(seed, 0))
+    if "usage" in rule:
+        return sum(int(getattr(u, rule["usage"])) for u in data.usage)
+    if "tables" in rule:
+        return sum(len(tables.get(name) or {}) for name in rule["tables"])
+    rows = rule["rows"]
+    listed = (documents.get(rows["document"]) or {}).get(rows["list"]) or []
+    return sum(1 for row in listed if row.get(rows["where"]))
+
+
 def sync_counts(
-    mode: str, data: TenantData, inventory: dict[str, Any], seed: str
+    counts: Mapping[str, Mapping[str, Any]],
+    data: TenantData,
+    documents: Mapping[str, Any],
+    tables: References,
+    seed: str,
 ) -> dict[str, Any]:
-    """What a finished sync of ``mode`` reports."""
-    cache = data.autotask
-    field_values = sum(
-        len(ids)
-        for ids in (
-            cache.billing_codes,
-            cache.company_types,
-            cache.queues,
-            cache.issue_types,
-            cache.sub_issue_types,
-            cache.ticket_categories,
-            cache.priorities,
-            cache.sources,
-        )
-    )
-    if mode == "fields":
-        return {"fieldValues": field_values}
-    if mode == "inventory":
-        return {"locations": sum(1 for loc in inventory["locations"] if loc["trackStock"])}
-    return {
-        "companies": _SYNCED_COMPANIES[seed],
-        "contacts": _SYNCED_CONTACTS[seed],
-        "products": sum(u.product_count for u in data.usage),
-        "services": sum(u.service_count for u in data.usage),
-        "fieldValues": field_values,
-    }
+    """What a finished sync reports: each count of its mode's rules (``x-actions.sync.<mode>``)."""
+    return {name: _count(rule, data, documents, tables, seed) for name, rule in counts.items()}
 
 
 def import_counts(
-    product_import: dict[str, Any], data: TenantData, category_ids: list[str] | None
+    lists: Mapping[str, str],
+    document: dict[str, Any],
+    data: TenantData,
+    category_ids: list[str] | None,
 ) -> dict[str, Any]:
-    """Items an import brings in, per mapped Autotask id of each product-import table, and total.
+    """Items an import brings in, per mapped PSA id of each of the document's mapping ``lists``
+    (list -> its key field), and total.
 
     ``category_ids`` None means every mapping ("import all mapped categories"); otherwise only
     mappings whose Salesbuildr category is one of them or below one of them.
     """
     scope = None if category_ids is None else data.subtree(category_ids)
     counts: dict[str, Any] = {}
-    for table, key in IMPORT_TABLES.items():
+    for table, key in lists.items():
         counts[table] = {
             str(row[key]): imported_count(table, row[key], row["categoryId"])
-            for row in product_import[table]
+            for row in document.get(table) or []
             if scope is None or row["categoryId"] in scope
         }
-    counts["total"] = sum(sum(counts[table].values()) for table in IMPORT_TABLES)
+    counts["total"] = sum(sum(counts[table].values()) for table in lists)
     return counts
 
 
-def record_import(product_import: dict[str, Any], counts: dict[str, Any]) -> None:
+def record_import(
+    lists: Mapping[str, str], document: dict[str, Any], counts: dict[str, Any]
+) -> None:
     """Set ``importedCount`` of the mappings a finished import covered (in place)."""
-    for table, key in IMPORT_TABLES.items():
-        for row in product_import[table]:
+    for table, key in lists.items():
+        for row in document.get(table) or []:
             if str(row[key]) in counts[table]:
                 row["importedCount"] = counts[table][str(row[key])]

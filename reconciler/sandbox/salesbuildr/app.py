@@ -24,7 +24,8 @@ Every PSA with a documents file (``documents/<psa>.json``, :mod:`.documents`) ge
 ``/public-api/integration/<psa>``: ``settings/{page}`` (one document per admin page, validated
 against the page's schema), ``lock`` (one apply lock per tenant, whichever PSA's path),
 ``jobs/{jobId}`` and the reference data (``company-types``, ``data-points``, ``category-usage``).
-``sync`` is every PSA's; ``import`` and ``webhook-deliveries`` are Autotask's pages' actions.
+``sync``, ``import`` and ``webhook-deliveries``: where its file's ``x-actions`` offers them
+(:mod:`.actions`).
 
 Beyond the contract document, and proposed as part of it:
 
@@ -36,10 +37,9 @@ Beyond the contract document, and proposed as part of it:
   :mod:`reconciler.sandbox.salesbuildr.actions`) are ``{}`` until a job succeeds and when it
   fails; a finished import sets the covered mappings' ``importedCount``. An import of
   ``categories`` covers the given categories and their subcategories.
-* The ETag (``"v<n>"``, unique among a PSA's documents for the simulator's lifetime, new on
-  every successful PUT and reset) versions a section's writable content; import jobs updating
-  ``importedCount`` do not change it, so an import running beside an apply never makes the
-  apply's PUT stale.
+* The ETag (``"v<n>"``, unique per PSA for the simulator's lifetime, new on every successful PUT and
+  reset) versions a section's writable content; import jobs updating ``importedCount`` do not
+  change it, so an import running beside an apply never makes the apply's PUT stale.
   ``If-Match: *`` matches any version (RFC 9110); a weak ETag never matches.
 * The delivery report lists deliveries oldest first; ``since`` keeps those received at or after
   it.
@@ -82,6 +82,7 @@ from reconciler.sandbox.salesbuildr.actions import (
 from reconciler.sandbox.salesbuildr.documents import (
     Doc,
     References,
+    psa_actions,
     psa_documents,
     psa_lists,
     read_form,
@@ -117,7 +118,6 @@ from reconciler.sandbox.salesbuildr.state import (
 
 API_PREFIX: Final = "/public-api"
 _INTEGRATION: Final = API_PREFIX + "/integration/"
-_AT: Final = _INTEGRATION + "autotask"
 
 
 class SalesbuildrSimulator:
@@ -159,11 +159,8 @@ class SalesbuildrSimulator:
         self.jobs = JobBook(step_s=job_step_s)
         self.deliveries = DeliveryLog()
         self._guard = threading.RLock()
-        # One version counter per PSA: each PSA's documents are versioned on their own, so
-        # adding a PSA's documents file changes no other PSA's ETags.
-        self._versions: dict[str, itertools.count[int]] = {
-            psa: itertools.count(1) for psa in psa_documents()
-        }
+        # Per PSA: a PSA's documents file added changes no other PSA's ETags.
+        self._versions = {psa: itertools.count(1) for psa in psa_documents()}
         self.seed = seed
         self.data = tenant_data(seed)
         # psa -> page -> stored document / its ETag; _settings and _etags are Autotask's.
@@ -291,8 +288,6 @@ class SalesbuildrSimulator:
         (literal, so each PSA's endpoints are counted apart)."""
         routes: list[tuple[str, str, Handler]] = [
             ("GET", API_PREFIX + "/category", self._categories),
-            ("POST", _AT + "/import", self._import),
-            ("GET", _AT + "/webhook-deliveries", self._deliveries),
         ]
         per_psa: list[tuple[str, str, Handler]] = [
             ("GET", "/company-types", self._company_types),
@@ -304,11 +299,21 @@ class SalesbuildrSimulator:
             ("PUT", "/lock", self._put_lock),
             ("DELETE", "/lock", self._delete_lock),
             ("GET", "/jobs/{jobId}", self._job),
-            ("POST", "/sync", self._sync),
+        ]
+        offered: list[tuple[str, str, str, Handler]] = [
+            ("sync", "POST", "/sync", self._sync),
+            ("import", "POST", "/import", self._import),
+            ("deliveries", "GET", "/webhook-deliveries", self._deliveries),
         ]
         for psa in psa_documents():
             routes += [(m, _INTEGRATION + psa + t, for_psa(psa, h)) for m, t, h in per_psa]
-            for name, rows in psa_lists().get(psa, {}).items():  # data: the file's x-lists
+            actions = psa_actions().get(psa) or {}  # what its pages offer (data: x-actions)
+            routes += [
+                (m, _INTEGRATION + psa + t, for_psa(psa, h))
+                for action, m, t, h in offered
+                if actions.get(action)
+            ]
+            for name, rows in (psa_lists().get(psa) or {}).items():  # data: the file's x-lists
                 routes.append(("GET", _INTEGRATION + psa + "/" + name, listed(rows)))
         for method, template, handler in routes:
             self.router.add(method, template, handler)
@@ -448,32 +453,41 @@ class SalesbuildrSimulator:
 
     # --- actions and reports ---------------------------------------------------------------------
 
-    def _start_job(self, counts: dict[str, Any], on_success: Callable[[], None] | None) -> Response:
-        """A job of the Autotask actions (sync, import); polled under any PSA's ``/jobs``."""
+    def _start_job(
+        self, psa: str, counts: dict[str, Any], on_success: Callable[[], None] | None
+    ) -> Response:
+        """A job of a PSA's actions (sync, import); polled under its ``/jobs``."""
         with self._guard:
             job_id = self.jobs.create(self.clock(), counts, on_success)
-        location = {"Location": f"{_AT}/jobs/{job_id}"}
+        location = {"Location": f"{_INTEGRATION}{psa}/jobs/{job_id}"}
         return JSONResponse({"jobId": job_id}, status_code=202, headers=location)
 
     async def _sync(self, request: Request, params: dict[str, str]) -> Response:
-        mode, errors = sync_body(await json_body(request))
+        psa = params["psa"]
+        modes = psa_actions()[psa]["sync"]
+        mode, errors = sync_body(await json_body(request), tuple(modes))
         if errors:
             return invalid(errors)
         with self._guard:
-            counts = sync_counts(mode, self.data, self._settings["inventory"], self.seed)
-        return self._start_job(counts, None)
+            documents = self._documents[psa]
+            counts = sync_counts(modes[mode], self.data, documents, self.tables, self.seed)
+        return self._start_job(psa, counts, None)
 
     async def _import(self, request: Request, params: dict[str, str]) -> Response:
+        psa = params["psa"]
+        spec = psa_actions()[psa]["import"]
         category_ids, errors = import_body(await json_body(request), self.data)
         if errors:
             return invalid(errors)
+        lists: dict[str, str] = spec["tables"]
         with self._guard:
-            counts = import_counts(self._settings["product-import"], self.data, category_ids)
+            document = self._documents[psa][spec["document"]]
+            counts = import_counts(lists, document, self.data, category_ids)
 
         def finished() -> None:  # called with the guard held
-            record_import(self._settings["product-import"], counts)
+            record_import(lists, self._documents[psa][spec["document"]], counts)
 
-        return self._start_job(counts, finished)
+        return self._start_job(psa, counts, finished)
 
     async def _job(self, request: Request, params: dict[str, str]) -> Response:
         with self._guard:

@@ -27,7 +27,9 @@ file has none):
 * ``x-messages: {keyword: message}`` replaces the message of a failed keyword;
 * ``x-read``: a read-only property computed on read (``receiver-url``, ``is-set:<property>``);
 * ``x-lists: {name: [row...]}`` at the top of a file: Salesbuildr's own reference lists that
-  PSA's pages name (:func:`psa_lists`), served paged at ``/integration/<psa>/<name>``.
+  PSA's pages name (:func:`psa_lists`), served paged at ``/integration/<psa>/<name>``;
+* ``x-actions`` at the top of a file: the sync modes, product import and delivery report its
+  pages offer (:func:`psa_actions`, :mod:`.actions`).
 
 Messages name values with ``repr`` (``{value}``, ``{sibling}``, ``{attribute}``).
 """
@@ -59,26 +61,29 @@ _TYPE_TEXT: Final = {
 
 
 @cache
+def _files() -> dict[str, dict[str, Any]]:
+    """``{psa: the parsed file}`` of every file in ``documents/``."""
+    folder = resources.files("reconciler.sandbox.salesbuildr").joinpath("documents")
+    found: dict[str, dict[str, Any]] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            found[entry.name.removesuffix(".json")] = json.loads(entry.read_text("utf-8"))
+    return found
+
+
 def psa_documents() -> dict[str, dict[str, Schema]]:
     """``{psa: {page: schema}}`` of every file in ``documents/``."""
-    folder = resources.files("reconciler.sandbox.salesbuildr").joinpath("documents")
-    found: dict[str, dict[str, Schema]] = {}
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".json"):
-            found[entry.name.removesuffix(".json")] = json.loads(entry.read_text("utf-8"))["$defs"]
-    return found
+    return {psa: file["$defs"] for psa, file in _files().items()}
 
 
-@cache
+def psa_actions() -> dict[str, dict[str, Any]]:
+    """``{psa: x-actions}`` of every file in ``documents/`` (``{}``: its pages offer none)."""
+    return {psa: dict(file.get("x-actions") or {}) for psa, file in _files().items()}
+
+
 def psa_lists() -> dict[str, dict[str, list[Any]]]:
     """``{psa: {list name: rows}}``: the ``x-lists`` of every file in ``documents/``."""
-    folder = resources.files("reconciler.sandbox.salesbuildr").joinpath("documents")
-    found: dict[str, dict[str, list[Any]]] = {}
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".json"):
-            lists = json.loads(entry.read_text("utf-8")).get("x-lists") or {}
-            found[entry.name.removesuffix(".json")] = dict(lists)
-    return found
+    return {psa: dict(file.get("x-lists") or {}) for psa, file in _files().items()}
 
 
 def default_document(schema: Schema) -> Doc:

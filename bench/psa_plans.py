@@ -1,0 +1,407 @@
+"""W7/W8: a no-op ``plan`` of ConnectWise Manage and HaloPSA on their ``large`` seeds, held to
+the lower bound of the reads it needs.
+
+The simulators run in a child process (as :mod:`bench.sim` does for Autotask); the client here.
+The live settings are exported first (unmeasured), then the export is planned, measured.
+
+**The bound.** Every request the client makes is recorded with the rows its answer carried.
+Requests are grouped into *listings* (one resource: method, path and the query minus its
+paging parameters). A listing of ``R`` rows needs ``max(1, ceil(R / P))`` pages, ``P`` the page
+size it asked for; a single object, one request. That is the fewest requests (``LB``) and the
+``calls/LB`` ratio. Its schedule under the real limits is the latency floor: ConnectWise pages
+follow each other (``Link`` rel="next", forward-only), Halo's and Salesbuildr's follow page 1
+and then run together (the count is in page 1); a listing below an id (``/boards/7/statuses``)
+follows its parent collection; every HaloPSA request follows its token request; each system
+holds its client's in-flight cap. The client-side rate cap adds its own floor (the ``n``-th
+request of a window of ``r`` per ``w`` seconds starts no earlier than ``floor((n-1)/r) * w``).
+``floor = max(latency floor, rate floor, (client + simulator CPU) / 2 cores)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+from click.testing import CliRunner
+
+from bench import floors
+from bench.measure import secrets_for
+from reconciler import session
+from reconciler.cli import cli
+from reconciler.config import parse_config
+from reconciler.psa.connectwise import client as connectwise_client
+from reconciler.psa.halopsa import client as halo_client
+from reconciler.sandbox.common import start_sandbox
+
+START_TIMEOUT_S = 60.0
+CALL_TIMEOUT_S = 300.0
+PAGING_PARAMS = frozenset({"page", "pageSize", "pageId", "page_no", "page_size", "pageinate"})
+SIZE_PARAMS = ("pageSize", "page_size", "size")
+OFFSET_PARAMS = frozenset({"from", "size"})  # Salesbuildr's: paging too
+
+
+@dataclass(frozen=True)
+class PsaBench:
+    """How one PSA's reads are bounded: its pages' order, its client's in-flight cap and its
+    client-side rate cap (requests per window)."""
+
+    psa: str
+    paging: str  # "chain" (forward-only cursor) or "offset" (page 1, then the rest together)
+    in_flight: int
+    rate: tuple[int, float]  # (requests, per seconds)
+    rate_env: Mapping[str, str] = field(default_factory=dict)
+    """Environment the client reads its rate cap from (the default when empty)."""
+
+
+def _connectwise() -> PsaBench:
+    rate = (connectwise_client.DEFAULT_REQUESTS_PER_MINUTE, 60.0)
+    return PsaBench("connectwise", "chain", connectwise_client.DEFAULT_MAX_IN_FLIGHT, rate)
+
+
+def _halopsa() -> PsaBench:
+    cap = halo_client.RateCap()
+    return PsaBench(
+        "halopsa", "offset", halo_client.DEFAULT_MAX_IN_FLIGHT, (cap.limit, cap.window_s)
+    )
+
+
+PSAS: dict[str, Callable[[], PsaBench]] = {"connectwise": _connectwise, "halopsa": _halopsa}
+
+
+# --- the simulators, in a child process ---------------------------------------------------------
+
+
+def _serve(conn: Connection, psa: str, seed: str, latency_ms: float) -> None:
+    sandbox = start_sandbox(psa=psa, seed=seed, latency_ms=latency_ms)
+    conn.send(sandbox.env)
+    try:
+        while True:
+            name, _args = conn.recv()
+            if name == "stop":
+                break
+            if name == "stats":
+                conn.send(
+                    (
+                        "ok",
+                        {"psa": sandbox.psa_simulator.stats(), "sb": sandbox.salesbuildr.stats()},
+                    )
+                )
+            elif name == "cpu":
+                conn.send(("ok", time.process_time()))
+            else:
+                conn.send(("error", f"unknown command {name}"))
+    finally:
+        sandbox.stop()
+        conn.send(("ok", None))
+
+
+class PsaSimulators:
+    def __init__(self, psa: str, seed: str, latency_ms: float) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, psa, seed, latency_ms))
+        self._process.start()
+        child.close()
+        if not self._conn.poll(START_TIMEOUT_S):
+            self.stop()
+            raise RuntimeError(f"the {psa} sandbox ({seed}) did not start")
+        self.env: dict[str, str] = self._conn.recv()
+
+    def call(self, name: str) -> Any:
+        self._conn.send((name, ()))
+        if not self._conn.poll(CALL_TIMEOUT_S):
+            raise RuntimeError(f"the sandbox did not answer {name}")
+        status, result = self._conn.recv()
+        if status != "ok":
+            raise RuntimeError(str(result))
+        return result
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            try:
+                self._conn.send(("stop", ()))
+                self._conn.poll(15)
+            except (BrokenPipeError, OSError):
+                pass
+            self._process.join(15)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(5)
+
+    def __enter__(self) -> PsaSimulators:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --- recording --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    system: str
+    listing: str
+    rows: int | None  # None: not a page of a listing (one object, a token)
+    page_size: int | None
+    started: float
+    ended: float
+    method: str
+    path: str
+
+
+def _rows(body: Any) -> int | None:
+    if isinstance(body, list):
+        return len(body)
+    if isinstance(body, dict):
+        if isinstance(body.get("results"), list):
+            return len(body["results"])
+        if "record_count" in body:
+            lists = [v for v in body.values() if isinstance(v, list)]
+            return len(lists[0]) if lists else 0
+    return None
+
+
+class Recording(httpx.BaseTransport):
+    """An HTTP transport that records every request of one system (see :class:`Request`)."""
+
+    def __init__(self, system: str) -> None:
+        self.system = system
+        self._inner = httpx.HTTPTransport()
+        self._lock = threading.Lock()
+        self.requests: list[Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.perf_counter()
+        response = self._inner.handle_request(request)
+        content = response.read()
+        ended = time.perf_counter()
+        query = parse_qsl(request.url.query.decode(), keep_blank_values=True)
+        kept = sorted((k, v) for k, v in query if k not in PAGING_PARAMS | OFFSET_PARAMS)
+        sizes = [int(v) for k, v in query if k in SIZE_PARAMS and v.isdigit()]
+        try:
+            rows = _rows(json.loads(content)) if content else None
+        except ValueError:
+            rows = None
+        path = request.url.path
+        record = Request(
+            system=self.system,
+            listing=f"{request.method} {path}?{urlencode(kept)}",
+            rows=rows if sizes or (rows is not None and request.method == "GET") else None,
+            page_size=max(sizes) if sizes else None,
+            started=started,
+            ended=ended,
+            method=request.method,
+            path=path,
+        )
+        with self._lock:
+            self.requests.append(record)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+# --- the bound --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listing:
+    system: str
+    key: str
+    path: str
+    method: str
+    requests: int
+    rows: int
+    page_size: int | None
+
+    @property
+    def needed(self) -> int:
+        if self.method != "GET" or self.page_size is None:
+            return 1 if self.method == "GET" or self.path.endswith("/token") else self.requests
+        return max(1, math.ceil(self.rows / self.page_size))
+
+
+def listings(requests: Sequence[Request]) -> list[Listing]:
+    grouped: dict[tuple[str, str], list[Request]] = {}
+    for request in requests:
+        grouped.setdefault((request.system, request.listing), []).append(request)
+    found = []
+    for (system, key), group in sorted(grouped.items()):
+        sizes = [r.page_size for r in group if r.page_size is not None]
+        found.append(
+            Listing(
+                system=system,
+                key=key,
+                path=group[0].path,
+                method=group[0].method,
+                requests=len(group),
+                rows=sum(r.rows or 0 for r in group),
+                page_size=max(sizes) if sizes else None,
+            )
+        )
+    return found
+
+
+def _parent(path: str, paths: set[str]) -> str | None:
+    """The collection a path below an id belongs to (``/boards/7/statuses`` -> ``/boards``)."""
+    parts = path.rstrip("/").split("/")
+    for n in range(len(parts) - 1, 0, -1):
+        if parts[n].isdigit():
+            parent = "/".join(parts[:n])
+            if parent in paths:
+                return parent
+    return None
+
+
+def graph(found: Sequence[Listing], paging: Mapping[str, str]) -> floors.Graph:
+    """The bound's requests as a graph (see the module docstring)."""
+    g = floors.Graph()
+    token_nodes: dict[str, list[int]] = {}
+    for x in found:
+        if x.path.endswith("/token"):
+            token_nodes.setdefault(x.system, []).append(g.add(x.system, x.key, []))
+    paths: dict[str, set[str]] = {}
+    for x in found:
+        paths.setdefault(x.system, set()).add(x.path)
+    ends: dict[tuple[str, str], list[int]] = {}
+    # Parents before children: a path below an id is longer than its collection's.
+    for x in sorted(found, key=lambda x: (x.path.count("/"), x.key)):
+        if x.path.endswith("/token"):
+            continue
+        before = list(token_nodes.get(x.system, []))
+        parent = _parent(x.path, paths[x.system])
+        if parent is not None:
+            before += ends.get((x.system, parent), [])
+        if paging.get(x.system) == "chain":
+            previous = before
+            for _ in range(x.needed):
+                previous = [g.add(x.system, x.key, previous)]
+            nodes = previous
+        else:
+            first = g.add(x.system, x.key, before)
+            nodes = [g.add(x.system, x.key, [first]) for _ in range(x.needed - 1)] or [first]
+        ends.setdefault((x.system, x.path), []).extend(nodes)
+    return g
+
+
+def rate_floor(requests: int, rate: tuple[int, float]) -> float:
+    limit, window = rate
+    return 0.0 if requests <= 0 else ((requests - 1) // limit) * window
+
+
+class _Latency:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def of(self, system: str) -> float:
+        return self.seconds
+
+
+def bound(requests: Sequence[Request], spec: PsaBench, latency_s: float) -> dict[str, Any]:
+    """The lower bound of ``requests`` (calls per system, latency and rate floors)."""
+    found = listings(requests)
+    needed: Counter[str] = Counter()
+    made: Counter[str] = Counter()
+    for x in found:
+        needed[x.system] += x.needed
+        made[x.system] += x.requests
+    paging = {spec.psa: spec.paging, "salesbuildr": "offset"}
+    limits = floors.Limits(overall=spec.in_flight + 4, systems={spec.psa: spec.in_flight})
+    latency_floor, rounds = floors.schedule(graph(found, paging), _Latency(latency_s), limits)
+    return {
+        "calls": dict(made),
+        "lower_bound": dict(needed),
+        "floor_latency_s": round(latency_floor, 3),
+        "floor_rounds": rounds,
+        "floor_rate_s": round(rate_floor(needed[spec.psa], spec.rate), 3),
+        "listings": len(found),
+    }
+
+
+# --- the workloads ------------------------------------------------------------------------------
+
+
+def _export(env: Mapping[str, str], psa: str) -> str:
+    """``reconcile export --psa`` of the live settings (unmeasured)."""
+    result = CliRunner().invoke(cli, ["export", "--psa", psa], env=dict(env))
+    if result.exit_code != 0:
+        raise RuntimeError(f"export --psa {psa} failed: {result.output[-2000:]}")
+    return result.stdout
+
+
+def _floor_by(floor: float, cpu: float, rate: float) -> str:
+    return "cpu" if cpu == floor else "rate" if rate == floor else "latency"
+
+
+def plan_workload(
+    workload: str,
+    psa: str,
+    *,
+    latency_ms: float,
+    check: Callable[..., dict[str, Any]],
+    calls_target: float,
+    wall_target: float,
+) -> dict[str, Any]:
+    """A no-op plan of ``psa``'s large seed at ``latency_ms``, against its bound."""
+    spec = PSAS[psa]()
+    with PsaSimulators(psa, "large", latency_ms) as sims:
+        text = _export(sims.env, psa)
+        env = secrets_for(text, sims.env)
+        psa_rec, sb_rec = Recording(psa), Recording("salesbuildr")
+        sim_cpu0 = float(sims.call("cpu"))
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        loaded = parse_config(text.encode(), file="bench.yaml", environ=env)
+        parsed = time.perf_counter() - wall0
+        transports = session.Transports(autotask=psa_rec, salesbuildr=sb_rec)
+        sections = loaded.config.present_sections()
+        with session.connect(loaded, env, sections=sections, transports=transports) as c:
+            run = session.make_plan(loaded, c)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        sim_cpu = float(sims.call("cpu")) - sim_cpu0
+    found = bound([*psa_rec.requests, *sb_rec.requests], spec, latency_ms / 1000)
+    cpu_floor = (cpu + sim_cpu) / 2
+    floor = max(found["floor_latency_s"], found["floor_rate_s"], cpu_floor)
+    ratios = {
+        system: round(found["calls"].get(system, 0) / need, 3)
+        for system, need in found["lower_bound"].items()
+        if need
+    }
+    result: dict[str, Any] = {
+        "workload": workload,
+        "title": f"plan, no-op, {psa} large",
+        "psa": psa,
+        "latency_ms": latency_ms,
+        "changes": run.plan.summary,
+        "wall_s": round(wall, 3),
+        "client_cpu_s": round(cpu, 3),
+        "simulator_cpu_s": round(sim_cpu, 3),
+        "floor_s": round(floor, 3),
+        "floor_by": "cpu"
+        if cpu_floor == floor
+        else "rate"
+        if found["floor_rate_s"] == floor
+        else "latency",
+        "wall_ratio": round((wall - parsed) / floor, 4) if floor else 0.0,
+        "calls_ratio": ratios,
+        "rate_cap": {"requests": spec.rate[0], "per_s": spec.rate[1]},
+        "in_flight_cap": spec.in_flight,
+        **found,
+    }
+    pending = sum(v for k, v in run.plan.summary.items() if k != "no_op")
+    result["checks"] = [
+        *(check(f"{workload} {s} calls/LB", r, calls_target) for s, r in sorted(ratios.items())),
+        check(f"{workload} wall/floor", result["wall_ratio"], wall_target),
+        check(f"{workload} export plans to zero changes", pending, 0),
+    ]
+    return result
