@@ -87,3 +87,10 @@ def test_sync_runs_the_synchronize_pages_jobs(tenant: Tenant) -> None:
     inventory = tenant.cli("sync", "--inventory", "--file", "mappings.yaml")
     assert inventory.exit_code == 1, inventory.output
     assert "ConnectWise Manage (psa: connectwise) has no sync --inventory" in inventory.output
+
+
+def test_preflight_reads_only_and_reports_connectwise_access(tenant: Tenant) -> None:
+    checked = tenant.cli("preflight", "mappings.yaml")
+    assert checked.exit_code == 0, checked.output
+    assert "system/callbacks" in checked.output
+    assert tenant.sandbox.connectwise.stats()["writes"] == 0
