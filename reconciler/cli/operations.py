@@ -96,9 +96,8 @@ class _Targets:
         url = config.salesbuildr.url if config and config.salesbuildr else None
         where = f"salesbuildr.url in {self.file}"  # checked even when the environment overrides it
         chosen, key = settings_from_env(self.environ, salesbuildr_url(url, where, self.environ))
-        # The YAML's PSA's pages, lock and jobs (integration/<psa>/...).
-        psa = self.psa()
-        integration = psa.system().documents.integration if psa.system is not None else psa.name
+        psa = self.psa()  # its pages' jobs, lock and reports: /integration/<its integration>/
+        integration = psa.system().documents.integration if psa.system else psa.name
         return SalesbuildrClient.connect(chosen, key, integration=integration)
 
     def psa_client(self, operations: PsaOperations) -> Callable[[], Any] | None:

@@ -37,7 +37,7 @@ Beyond the contract document, and proposed as part of it:
   :mod:`reconciler.sandbox.salesbuildr.actions`) are ``{}`` until a job succeeds and when it
   fails; a finished import sets the covered mappings' ``importedCount``. An import of
   ``categories`` covers the given categories and their subcategories.
-* The ETag (``"v<n>"``, unique per PSA for the simulator's lifetime, new on every successful PUT and
+* The ETag (``"v<n>"``, unique for the simulator's lifetime, new on every successful PUT and
   reset) versions a section's writable content; import jobs updating ``importedCount`` do not
   change it, so an import running beside an apply never makes the apply's PUT stale.
   ``If-Match: *`` matches any version (RFC 9110); a weak ETag never matches.
@@ -159,8 +159,7 @@ class SalesbuildrSimulator:
         self.jobs = JobBook(step_s=job_step_s)
         self.deliveries = DeliveryLog()
         self._guard = threading.RLock()
-        # Per PSA: a PSA's documents file added changes no other PSA's ETags.
-        self._versions = {psa: itertools.count(1) for psa in psa_documents()}
+        self._versions: dict[str, itertools.count[int]] = {}  # per PSA: its ETags its own
         self.seed = seed
         self.data = tenant_data(seed)
         # psa -> page -> stored document / its ETag; _settings and _etags are Autotask's.
@@ -205,7 +204,7 @@ class SalesbuildrSimulator:
             self.data = data
             self._documents = seeded_documents(seed, data, webhook_secret=self.webhook_secret)
             self._document_tags = {
-                psa: {page: etag(next(self._versions[psa])) for page in pages}
+                psa: {page: self._tag(psa) for page in pages}
                 for psa, pages in self._documents.items()
             }
             self._settings = self._documents["autotask"]
@@ -237,6 +236,9 @@ class SalesbuildrSimulator:
     def autotask_documents(self) -> dict[str, Doc]:
         """The stored Autotask pages (hold :attr:`guard`)."""
         return self._settings
+
+    def _tag(self, psa: str) -> str:
+        return etag(next(self._versions.setdefault(psa, itertools.count(1))))
 
     def _bound(
         self, handler: Callable[[SalesbuildrSimulator, Request], Awaitable[Response]]
@@ -423,7 +425,7 @@ class SalesbuildrSimulator:
             if isinstance(result, list):
                 return invalid(result)
             self._documents[psa][section] = result
-            tag = tags[section] = etag(next(self._versions[psa]))
+            tag = tags[section] = self._tag(psa)
         body_out = read_form(schema, result, receiver_url=self._receiver_url(request, psa))
         return JSONResponse(body_out, headers={"ETag": tag})
 
