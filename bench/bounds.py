@@ -41,10 +41,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench import floors
-from reconciler.kinds import tables as t
-from reconciler.kinds.registry import kinds_of
-from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.plan.live_rules import wire_writes
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
+from reconciler.psa.autotask.kinds.registry import kinds_of
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 
 AT = "autotask"
 SB = "salesbuildr"
@@ -305,7 +306,7 @@ def plan_phases(
         else:
             count = at_rows[collection.lower()]
         steps.append(Step(collection, AT, collection, "read", pages(count, AT_PAGE), after))
-    written = sorted({write.entity for _, write in wire_writes(changes)})
+    written = sorted({write.entity for _, write in wire_writes(changes, kinds=AUTOTASK_KINDS)})
     rules: list[Step] = []
     for entity in written:
         rules.append(Step(f"info:{entity}", AT, entity, "meta"))

@@ -19,10 +19,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.kinds.base import address
-from reconciler.kinds.mappings import BILLING_CODE_MAPPING
-from reconciler.kinds.webhooks import SECTION as WEBHOOKS
-from reconciler.kinds.webhooks import WEBHOOK, natural_key
 from reconciler.plan import Action, compute_plan
+from reconciler.psa.autotask.kinds.mappings import BILLING_CODE_MAPPING
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
+from reconciler.psa.autotask.kinds.webhooks import SECTION as WEBHOOKS
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK, natural_key
 from reconciler.state import PolicySettings, Resource, State
 
 FIELDS = [f"Field{n:03d}" for n in range(120)]
@@ -131,12 +132,12 @@ def measure(n: int, repeat: int) -> Point:
     for _ in range(repeat):
         gc.collect()
         start = time.process_time()
-        plan = compute_plan(desired, live, policy, sections=sections)
+        plan = compute_plan(desired, live, policy, sections=sections, kinds=AUTOTASK_KINDS)
         best = min(best, time.process_time() - start)
         changes = sum(1 for c in plan.changes if c.action is not Action.NO_OP)
     gc.collect()
     tracemalloc.start()
-    compute_plan(desired, live, policy, sections=sections)
+    compute_plan(desired, live, policy, sections=sections, kinds=AUTOTASK_KINDS)
     peak = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
     return Point(objects=n, cpu_s=best, peak_mb=peak, changes=changes)

@@ -11,9 +11,10 @@ from typing import Any
 from bench import bounds, compute, drift, measure, psa_plans, startup
 from bench.floors import Limits
 from bench.sim import Simulators
-from reconciler.config.desired import desired_resources, policy_settings
+from reconciler.config.desired import policy_settings
 from reconciler.errors import ConfigError
 from reconciler.plan import Action
+from reconciler.psa.autotask.desired import desired_resources
 
 MAX_IN_FLIGHT = 3
 CALLS_TARGET = 1.05

@@ -125,11 +125,11 @@ def apply_plan(
     check_stale: bool = True,
     progress: Progress | None = None,
     parallelism: int = DEFAULT_PARALLELISM,
-    kinds: Kinds | None = None,
+    kinds: Kinds,
 ) -> ApplyResult:
     """Apply the plan's pending changes; see the module docstring for the order of events.
 
-    ``kinds``: the YAML's PSA's kinds by name (their apply stages; None: the default PSA's)."""
+    ``kinds``: the YAML's PSA's kinds by name (their apply stages)."""
     pending = plan.pending
     result = ApplyResult()
     if not pending:
@@ -137,7 +137,7 @@ def apply_plan(
     _refuse(plan, writer, pending, force=force, floor=request_floor, check_stale=check_stale)
     if parallelism < 1:
         raise UsageError(f"--parallelism must be at least 1, not {parallelism}")
-    steps = build_graph(pending) if kinds is None else build_graph(pending, kinds)
+    steps = build_graph(pending, kinds)
     stages = {step.id: _describe(writer, step) for step in steps}
     counting = CountingJournal(journal)
     try:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
 from reconciler.plan import Action, Change
-from reconciler.plan.stages import BY_NAME, ApplyStage, Kinds, stage_of
+from reconciler.plan.stages import ApplyStage, Kinds, stage_of
 
 _After = Callable[[str], tuple[str, ...]]
 
@@ -64,7 +64,7 @@ class Step:
 _REMOVALS = frozenset({Action.DELETE, Action.DEACTIVATE})
 
 
-def phase(change: Change, kinds: Kinds = BY_NAME) -> Phase:
+def phase(change: Change, kinds: Kinds) -> Phase:
     """Where a change's own writes go: its kind's declared stage, then its action."""
     stage = stage_of(change, kinds)
     if stage is ApplyStage.FIRST:
@@ -74,7 +74,7 @@ def phase(change: Change, kinds: Kinds = BY_NAME) -> Phase:
     return Phase.DOCUMENTS
 
 
-def build_graph(changes: Sequence[Change], kinds: Kinds = BY_NAME) -> tuple[Step, ...]:
+def build_graph(changes: Sequence[Change], kinds: Kinds) -> tuple[Step, ...]:
     """Every step of applying ``changes`` (no-ops ignored), in (phase, id) order."""
     by_phase: dict[Phase, list[Change]] = {p: [] for p in Phase}
     for change in sorted((c for c in changes if c.is_change), key=lambda c: c.address):

@@ -28,8 +28,7 @@ from reconciler.transport.credentials import require_credentials
 def psa_system(source: object | None = None) -> PsaSystem:
     """The run side of the PSA ``source`` (a config, a saved plan) names; the default's when
     it names none (``psa`` is read with ``getattr`` until the config and plan carry it)."""
-    name = getattr(source, "psa", None) if source is not None else None
-    psa = registry.get(str(getattr(name, "value", name) or registry.DEFAULT))
+    psa = registry.of(source)
     if psa.system is None:
         raise unsupported(psa, "plan or apply")
     return psa.system()

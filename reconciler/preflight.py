@@ -74,14 +74,15 @@ def _salesbuildr_checks(connections: Connections, documents: Sequence[str]) -> l
 def run_preflight(loaded: LoadedConfig, connections: Connections) -> PreflightReport:
     """Check the access the file needs; reads metadata and settings documents, writes nothing."""
     sections = loaded.config.present_sections()
-    system = connections.psa  # the YAML's PSA: its resources and its pages' documents
-    desired = system.desired(loaded)
+    desired = connections.psa.desired(loaded)
     checks: list[AccessCheck] = []
     if connections.autotask is not None:
         checks.extend(
             connections.psa.preflight(connections.autotask, sections, desired, connections.metadata)
         )
-    checks.extend(_salesbuildr_checks(connections, system.documents.documents_for(sections)))
+    checks.extend(
+        _salesbuildr_checks(connections, connections.psa.documents.documents_for(sections))
+    )
     return PreflightReport(tuple(checks))
 
 

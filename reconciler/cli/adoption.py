@@ -17,7 +17,6 @@ from reconciler.cli.options import file_argument
 from reconciler.cli.output import _err, _status
 from reconciler.cli.psa_choice import InstalledPsa
 from reconciler.errors import UsageError
-from reconciler.kinds.sections import SECTIONS
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.warning_ids import EXPORT_OVER_SIZE_LIMIT, labelled
 
@@ -35,6 +34,21 @@ class _Named:
     psa: str
 
 
+class _SectionOption(click.Option):
+    """``--section``'s help names the default PSA's sections, filled in when the help is shown
+    (the top-level help loads no PSA)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from reconciler.cli.psa_choice import psa_of
+
+        psa = psa_of(None)
+        self.help = (
+            f"Only this section ({psa.title}: {', '.join(psa.sections())}; another PSA: its "
+            "own). Repeatable. Default: all."
+        )
+        return super().get_help_record(ctx)
+
+
 @cli.command()
 @click.option(
     "--out",
@@ -46,8 +60,7 @@ class _Named:
     "sections",
     multiple=True,
     metavar="SECTION",
-    help=f"Only this section (Autotask: {', '.join(SECTIONS)}; another PSA: its own). "
-    "Repeatable. Default: all.",
+    cls=_SectionOption,
 )
 @click.option(
     "--psa",

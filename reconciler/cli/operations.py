@@ -33,8 +33,8 @@ from reconciler.warning_ids import CATEGORY_NOT_MAPPED, NAMES_NOT_READ, labelled
 # Start-up: `reconcile --help` imports this module; a command imports the clients when it runs.
 if TYPE_CHECKING:
     from reconciler import session
-    from reconciler.config.models import Config
     from reconciler.plan import Plan
+    from reconciler.psa.autotask.models import Config
     from reconciler.psa.base import ImportLine, JobAction, Psa, PsaOperations
     from reconciler.salesbuildr.client import Job, SalesbuildrClient
 

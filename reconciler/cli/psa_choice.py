@@ -15,21 +15,10 @@ if TYPE_CHECKING:
     from reconciler.psa.base import Psa
 
 
-def psa_name(source: object | None) -> str:
-    """The PSA ``source`` (a config, a plan) names; the default when it names none.
-
-    ``psa`` is read with ``getattr``: the config's ``psa`` field and the plan's are being added
-    by the restructure (#20); until they are, every file is an Autotask file."""
-    from reconciler.psa import registry
-
-    name = getattr(source, "psa", None) if source is not None else None
-    return str(getattr(name, "value", name) or registry.DEFAULT)
-
-
 def psa_of(source: object | None) -> Psa:
     from reconciler.psa import registry
 
-    return registry.get(psa_name(source))
+    return registry.of(source)
 
 
 def simulated_psas() -> tuple[str, ...]:

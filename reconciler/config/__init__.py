@@ -7,18 +7,22 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
 from reconciler.config import union
 from reconciler.config.common import PsaDocument
 from reconciler.config.loader import SourceDocument, document_limit, load_bytes
-from reconciler.config.models import Config
 from reconciler.config.partial import validated_remainder, with_stand_ins
 from reconciler.config.validation import translate
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.psa.base import unsupported
+
+if TYPE_CHECKING:
+    # The engine's commands still read the document through Autotask's model's attributes
+    # (a type only: which PSA serves a document is the registry's answer, below).
+    from reconciler.psa.autotask.models import Config
 
 
 def _unless_at_same_place(found: list[Diagnostic], earlier: list[Diagnostic]) -> list[Diagnostic]:
@@ -28,7 +32,6 @@ def _unless_at_same_place(found: list[Diagnostic], earlier: list[Diagnostic]) ->
 
 
 __all__ = [
-    "Config",
     "LoadedConfig",
     "LoadedDocument",
     "load_config",
@@ -54,13 +57,11 @@ class LoadedDocument:
     def for_engine(self) -> LoadedConfig:
         """The document as the engine's commands take it; a PSA they do not serve yet is
         refused cleanly (only ``validate`` and ``schema`` know every PSA)."""
-        if isinstance(self.document, Config):
-            return LoadedConfig(self.document, self.source, self.sha256, self.warnings)
         psa = union.installed()[self.document.PSA]
         if psa.system is not None:
             # A PSA with a run side: the engine reads only the common keys of its document
             # (sections, policy, after_apply, salesbuildr) and hands the rest to the PSA.
-            served = cast(Config, self.document)
+            served = cast("Config", self.document)
             return LoadedConfig(served, self.source, self.sha256, self.warnings)
         raise unsupported(
             psa,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from reconciler.kinds.constraints import EntityRules
@@ -44,13 +45,25 @@ class Entry:
         return self.path or (self.name,)
 
 
+class Unresolved(StrEnum):
+    """Why a reference resolved to no entry, as logic may test it (never by the message text)."""
+
+    AMBIGUOUS = "ambiguous"
+    """Several entries bear the name and none is spelled or active alone: say which one."""
+    OTHER = "other"
+    """Unknown, inactive, a bad path or id: the message says which."""
+
+
 @dataclass(frozen=True)
 class Resolved:
-    """The outcome of resolving one reference: an entry, or a message and a hint."""
+    """The outcome of resolving one reference: an entry, or why not (``reason``) with a message
+    and a hint for people."""
 
     entry: Entry | None
     message: str | None = None
     hint: str | None = None
+    reason: Unresolved | None = None
+    """Set with ``message`` (None when ``entry`` is): what code may test."""
 
 
 class NameTable:
@@ -88,7 +101,9 @@ class NameTable:
         if isinstance(ref, Mapping):
             entry = self.by_id(ref.get("id"))
             if entry is None:
-                return Resolved(None, f"no {self.what} has id {ref.get('id')}")
+                return Resolved(
+                    None, f"no {self.what} has id {ref.get('id')}", reason=Unresolved.OTHER
+                )
             return self._check_active(entry, allow_inactive)
         text = str(ref)
         pinned = self._pinned(text)
@@ -97,14 +112,14 @@ class NameTable:
         try:
             key = fold_path(text) if self.paths else (fold(text),)
         except PathSyntaxError as exc:
-            return Resolved(None, str(exc))
+            return Resolved(None, str(exc), reason=Unresolved.OTHER)
         matches = self._by_name.get(key, [])
         if not matches:
             names = [self.label(e) for e in self.entries if e.active]
             hint = did_you_mean(text, names)
             if hint is None and 0 < len(names) <= 8:
                 hint = "valid names: " + ", ".join(f"'{n}'" for n in sorted(names))
-            return Resolved(None, f"unknown {self.what} '{text}'", hint)
+            return Resolved(None, f"unknown {self.what} '{text}'", hint, Unresolved.OTHER)
         if len(matches) > 1:
             # Equal after folding: the one spelled exactly as written wins, then the only
             # active one; otherwise the YAML must say which by id.
@@ -119,6 +134,7 @@ class NameTable:
                 None,
                 f"{len(matches)} {self.what}s are named '{text}' (ids {ids})",
                 f"write {{id: {matches[0].id}}} to say which one",
+                Unresolved.AMBIGUOUS,
             )
         return self._check_active(matches[0], allow_inactive)
 
@@ -146,6 +162,7 @@ class NameTable:
             None,
             f"{self.what} '{self.label(entry)}' is inactive",
             hint or f"activate it in the admin UI, or pick an active {self.what}",
+            Unresolved.OTHER,
         )
 
 

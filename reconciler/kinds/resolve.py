@@ -12,7 +12,6 @@ from reconciler.errors import AmbiguousMatch, Diagnostic
 from reconciler.kinds.base import Kind, Problem
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.matching import exact_match, index_live, match_key, pick
-from reconciler.kinds.registry import BY_NAME
 from reconciler.state import DeletePolicy, ManageMode, PolicySettings, Resource, State
 
 
@@ -47,7 +46,7 @@ def resolve_desired(
     catalog: Catalog,
     live: State,
     *,
-    kinds: Mapping[str, Kind] = BY_NAME,
+    kinds: Mapping[str, Kind],
     section_locations: Mapping[str, str] | None = None,
     policy: PolicySettings | None = None,
 ) -> tuple[State, list[Diagnostic]]:

@@ -16,7 +16,6 @@ from operator import attrgetter
 from typing import Any
 
 from reconciler.kinds.base import Kind
-from reconciler.kinds.registry import BY_NAME
 from reconciler.plan.live_index import LiveIndex
 from reconciler.plan.model import (
     SENSITIVE,
@@ -59,7 +58,7 @@ def compute_plan(
     *,
     sections: Iterable[str],
     rotate_secrets: bool = False,
-    kinds: Mapping[str, Kind] = BY_NAME,
+    kinds: Mapping[str, Kind],
 ) -> Plan:
     """Every object of the managed ``sections`` compared; see the module docstring."""
     managed = list(sections)

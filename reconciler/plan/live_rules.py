@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from reconciler.kinds.base import Kind, Problem
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.constraints import PlannedChange, WireWrite, check_write
-from reconciler.kinds.registry import BY_NAME
 from reconciler.plan.model import Change, Plan
 
 
@@ -28,7 +27,7 @@ def planned(change: Change) -> PlannedChange:
 
 
 def wire_writes(
-    changes: Sequence[Change], kinds: Mapping[str, Kind] = BY_NAME
+    changes: Sequence[Change], kinds: Mapping[str, Kind]
 ) -> list[tuple[Change, WireWrite]]:
     """Every Autotask request the changes need, with the change it serves."""
     found: list[tuple[Change, WireWrite]] = []
@@ -41,12 +40,12 @@ def wire_writes(
     return found
 
 
-def entities_written(plan: Plan, kinds: Mapping[str, Kind] = BY_NAME) -> list[str]:
+def entities_written(plan: Plan, kinds: Mapping[str, Kind]) -> list[str]:
     """The Autotask entities whose metadata the check needs (none when nothing is written)."""
     return sorted({write.entity for _, write in wire_writes(plan.pending, kinds)})
 
 
-def check_plan(plan: Plan, catalog: Catalog, kinds: Mapping[str, Kind] = BY_NAME) -> list[Problem]:
+def check_plan(plan: Plan, catalog: Catalog, kinds: Mapping[str, Kind]) -> list[Problem]:
     """What Autotask would refuse, one problem per (object, attribute, message)."""
     problems: list[Problem] = []
     seen: set[tuple[str, str, str]] = set()

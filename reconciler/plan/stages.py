@@ -8,14 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from reconciler.kinds.base import ApplyStage, Kind
-from reconciler.kinds.registry import BY_NAME
 from reconciler.plan.model import Change
 
-__all__ = ["BY_NAME", "ApplyStage", "Kinds", "stage_of"]
+__all__ = ["ApplyStage", "Kinds", "stage_of"]
 
 Kinds = Mapping[str, Kind]
 
 
-def stage_of(change: Change, kinds: Kinds = BY_NAME) -> ApplyStage:
+def stage_of(change: Change, kinds: Kinds) -> ApplyStage:
     kind = kinds.get(change.kind)
     return kind.stage if kind is not None else ApplyStage.DOCUMENT

@@ -10,8 +10,8 @@ The interface is a handful of small groups rather than one large class, each a f
 or a Protocol the package satisfies:
 
 =====================  ===================================================================
-:class:`Psa`           name, title, env variables, the engine hooks (sections, kinds, connect,
-                       read, write, export, preflight), policy keys, documents, the groups below
+:class:`Psa`           name, title, env variables, the engine hooks (sections, kinds, document,
+                       check, export, operations, system), policy keys, documents, the groups below
 :class:`PsaOperations` the one-off actions: sync modes, after_apply actions, the product import
                        (:class:`ProductImport`), the PSA-side callouts (:class:`CalloutOperations`)
 :class:`SandboxHooks`  its simulator as ``module:factory`` for the launcher, and its seeds
@@ -347,15 +347,10 @@ class Psa:
     * ``check(document, source)`` -> ``(errors, warnings)``: the offline rules over several
       fields of a valid document (``reconcile validate``; None: none);
     * ``kinds()`` -> the PSA's registered kinds;
-    * ``connect(environ, config, ...)`` -> the PSA's client (credentials from the environment,
-      the YAML's optional URL checked against the operator's hosts);
-    * ``read(client, kinds, ...)`` -> the live ``State`` of those kinds, at the paging floor;
-    * ``writer(client, ...)`` -> writes one change's steps, unknown outcomes resolved by the
-      natural key;
     * ``export(state, catalog, sections, header)`` -> the YAML text of those live sections (a
       file of this PSA, ``header`` as its comments) that plans to zero changes;
-    * ``preflight(client, sections)`` -> whether these credentials may do what the sections
-      manage (reads only);
+    * ``system()`` -> :class:`PsaSystem`, the PSA's side of a run: its client (credentials,
+      checked URL), reads, writer, preflight and Salesbuildr documents (None: validate only);
     * ``operations()`` -> :class:`PsaOperations` (None: the PSA has none).
 
     ``policy_keys`` are the policy keys that belong to this PSA
@@ -372,11 +367,7 @@ class Psa:
     kinds: Callable[[], tuple[Any, ...]]
     document: Callable[[], type[Any]] | None = None
     check: Callable[[Any, Any], tuple[list[Any], list[Any]]] | None = None
-    connect: Callable[..., Any] | None = None
-    read: Callable[..., Any] | None = None
-    writer: Callable[..., Any] | None = None
     export: Callable[[Any, Any, Sequence[str], Sequence[str]], str] | None = None
-    preflight: Callable[..., Any] | None = None
     operations: Callable[[], PsaOperations] | None = None
     system: Callable[[], PsaSystem] | None = None
     """The PSA's side of a run (:class:`PsaSystem`); None: plan and apply are not offered."""

@@ -33,6 +33,18 @@ def installed() -> dict[str, Psa]:
     return found
 
 
+def psa_name(source: object | None) -> str:
+    """The PSA ``source`` (a config, a plan, anything with ``psa``) names; the default when it
+    names none. ``psa`` may be a string or an enum (its ``value``)."""
+    name = getattr(source, "psa", None) if source is not None else None
+    return str(getattr(name, "value", name) or DEFAULT)
+
+
+def of(source: object | None) -> Psa:
+    """The installed PSA ``source`` names (:func:`psa_name`)."""
+    return get(psa_name(source))
+
+
 def names() -> tuple[str, ...]:
     return tuple(installed())
 

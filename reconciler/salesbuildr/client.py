@@ -94,7 +94,7 @@ def _ended(results: Sequence[Any], start: int, total: Any) -> bool:
 def settings_from_env(environ: Mapping[str, str], url: str | None) -> tuple[str, SecretStr]:
     """The API URL (SALESBUILDR_API_URL wins over the YAML) and key, or a UsageError."""
     chosen = environ.get("SALESBUILDR_API_URL") or url
-    require_credentials(environ, autotask=False, salesbuildr=True, salesbuildr_url=url)
+    require_credentials(environ, salesbuildr=True, salesbuildr_url=url)
     what = "SALESBUILDR_API_URL" if environ.get("SALESBUILDR_API_URL") else "salesbuildr.url"
     return check_salesbuildr_url(str(chosen), what=what), SecretStr(environ["SALESBUILDR_API_KEY"])
 

@@ -1,6 +1,7 @@
 """Salesbuildr settings sections <-> resources, and Salesbuildr reference tables.
 
-Each YAML section maps to one settings document of the contract. Rows of a document become
+Each YAML section maps to one settings document of the contract, as a :class:`SectionSpec` its
+PSA declares (Autotask's: psa/autotask/documents.py). Rows of a document become
 :class:`MappingKind` resources, scalar settings a :class:`SingletonKind` resource. Writing goes the
 other way: the live document with the plan's changes applied, sent whole with ``If-Match``.
 """
@@ -16,22 +17,6 @@ from typing import Any
 from reconciler.kinds import tables as t
 from reconciler.kinds.base import MappingKind, SingletonKind
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
-from reconciler.kinds.mappings import (
-    BILLING_CODE_MAPPING,
-    COMPANY_TYPE_TO_AUTOTASK,
-    COMPANY_TYPE_TO_SALESBUILDR,
-    COMPANY_UDF_MAPPING,
-    OPPORTUNITY_UDF_MAPPING,
-    PRODUCT_CATEGORY_MAPPING,
-    ROLE_MAPPING,
-    SERVICE_MAPPING,
-)
-from reconciler.kinds.settings import (
-    BILLING_CODE_DEFAULT,
-    PRODUCT_IMPORT_SETTINGS,
-    PURCHASE_ORDER,
-    WEBHOOK_RECEIVER,
-)
 from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.state import Resource
 from reconciler.writes import Change
@@ -63,105 +48,26 @@ class SectionSpec:
     read_only: tuple[str, ...] = field(default=())
 
 
-SECTIONS: dict[str, SectionSpec] = {
-    "billing_codes": SectionSpec(
-        "billing-codes",
-        rows=(Rows(BILLING_CODE_MAPPING, "categories", ("categoryId",), "billingCodeId"),),
-        docs=(Doc(BILLING_CODE_DEFAULT, {"billing_code": "defaultBillingCodeId"}),),
-    ),
-    "company_types": SectionSpec(
-        "company-types",
-        rows=(
-            Rows(
-                COMPANY_TYPE_TO_SALESBUILDR,
-                "toSalesbuildr",
-                ("autotaskCompanyType",),
-                "companyType",
-            ),
-            Rows(COMPANY_TYPE_TO_AUTOTASK, "toAutotask", ("companyType",), "autotaskCompanyType"),
-        ),
-    ),
-    "company_udfs": SectionSpec(
-        "company-udfs",
-        rows=(Rows(COMPANY_UDF_MAPPING, "mappings", ("companyType", "udfName"), "dataPointId"),),
-    ),
-    "product_import": SectionSpec(
-        "product-import",
-        rows=(
-            Rows(ROLE_MAPPING, "roles", ("roleId",), "categoryId"),
-            Rows(PRODUCT_CATEGORY_MAPPING, "productCategories", ("productCategory",), "categoryId"),
-            Rows(SERVICE_MAPPING, "services", ("serviceId",), "categoryId"),
-        ),
-        docs=(
-            Doc(
-                PRODUCT_IMPORT_SETTINGS,
-                {
-                    "synchronize_to_autotask": "synchronizeToAutotask",
-                    "prepend_internal_product_id": "prependInternalProductId",
-                    "prepend_mpn_to_service_name": "prependMpnToServiceName",
-                    "mpn_enrichment": "mpnEnrichment",
-                    "manufacturer_company_type": "manufacturerCompanyType",
-                },
-            ),
-        ),
-    ),
-    "opportunity": SectionSpec(
-        "opportunity-udfs",
-        rows=(Rows(OPPORTUNITY_UDF_MAPPING, "mappings", ("dataPointId",), "udfName"),),
-    ),
-    "purchase_order": SectionSpec(
-        "purchase-order",
-        docs=(
-            Doc(
-                PURCHASE_ORDER,
-                {
-                    "create_ticket": "createTicket",
-                    "billing_code": "billingCodeId",
-                    "queue": "queueId",
-                    "issue_type": "issueType",
-                    "sub_issue_type": "subIssueType",
-                    "ticket_category": "ticketCategory",
-                    "priority": "priority",
-                    "source": "source",
-                    "due_date_offset_days": "dueDateOffsetDays",
-                },
-            ),
-        ),
-    ),
-    "webhook_receiver": SectionSpec(
-        "webhook-receiver", docs=(Doc(WEBHOOK_RECEIVER, {"secret_set": "secretSet"}),)
-    ),
-}
-"""YAML section -> settings document. ``inventory`` and ``webhooks`` are Autotask sections that
-also read a document (tracking flags; the receiver URL): see :data:`EXTRA_DOCUMENTS`."""
-
-EXTRA_DOCUMENTS = {"inventory": ("inventory",), "webhooks": ("webhook-receiver",)}
-
-
-def documents_touched(change: Change) -> tuple[str, ...]:
-    """The settings documents the writer PUTs for ``change`` (``Writer.write_documents``)."""
-    if change.kind == "webhook_receiver":
-        return ("webhook-receiver",)
-    if change.section == "inventory":
-        # Autotask locations; their Salesbuildr stock-tracking flag lives in this document.
-        return ("inventory",) if any(d.path == "track_stock" for d in change.diff) else ()
-    spec = SECTIONS.get(change.section)
-    return (spec.name,) if spec is not None and change.owner == "salesbuildr" else ()
-
-
-def documents_for(sections: Sequence[str]) -> list[str]:
+def documents_for(
+    specs: Mapping[str, SectionSpec],
+    sections: Sequence[str],
+    extra: Mapping[str, tuple[str, ...]] | None = None,
+) -> list[str]:
+    """The documents the ``sections`` read, in order, each once: each section's own
+    (``specs``) and those it reads besides (``extra``: a PSA-side section's flags)."""
     names: list[str] = []
     for section in sections:
-        spec = SECTIONS.get(section)
-        for name in ((spec.name,) if spec else ()) + EXTRA_DOCUMENTS.get(section, ()):
+        spec = specs.get(section)
+        for name in ((spec.name,) if spec else ()) + (extra or {}).get(section, ()):
             if name not in names:
                 names.append(name)
     return names
 
 
-def section_resources(section: str, body: Mapping[str, Any], catalog: Catalog) -> list[Resource]:
-    """The live resources of one YAML section from its settings document."""
-    spec = SECTIONS[section]
+def section_resources(
+    spec: SectionSpec, body: Mapping[str, Any], catalog: Catalog
+) -> list[Resource]:
+    """The live resources of one YAML section (``spec``) from its settings document."""
     resources: list[Resource] = []
     for doc in spec.docs:
         values = {attr: body.get(key) for attr, key in doc.fields.items()}
@@ -178,21 +84,21 @@ def section_resources(section: str, body: Mapping[str, Any], catalog: Catalog) -
 
 
 def _wire(value: Any) -> Any:
-    """Autotask picklist values are numeric strings in metadata; the contract sends integers."""
+    """A PSA's picklist values are numeric strings in its metadata (Autotask's); the contract
+    sends integers."""
     if isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
     return value
 
 
 def apply_changes(
-    section: str, body: Mapping[str, Any], changes: Sequence[Change]
+    spec: SectionSpec, body: Mapping[str, Any], changes: Sequence[Change]
 ) -> dict[str, Any]:
-    """The document to PUT: the live body with each plan change applied.
+    """The document to PUT (section ``spec``): the live body with each plan change applied.
 
     Read-only fields (``importedCount``, ``secretSet``, ``url``) are dropped; the server ignores
     them anyway.
     """
-    spec = SECTIONS[section]
     result = copy.deepcopy(dict(body))
     by_kind_rows = {rows.kind.name: rows for rows in spec.rows}
     by_kind_docs = {doc.kind.name: doc for doc in spec.docs}

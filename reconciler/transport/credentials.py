@@ -14,11 +14,6 @@ import httpx
 from reconciler.errors import UsageError
 from reconciler.hosts import shown
 
-AUTOTASK_CREDENTIALS = (
-    "AUTOTASK_API_USERNAME",
-    "AUTOTASK_API_SECRET",
-    "AUTOTASK_API_INTEGRATION_CODE",
-)
 SALESBUILDR_KEY = "SALESBUILDR_API_KEY"
 SALESBUILDR_API_PATH = "/public-api"
 _SANDBOX_HINT = "`reconcile sandbox` prints a set for the local simulators"
@@ -27,28 +22,25 @@ _SANDBOX_HINT = "`reconcile sandbox` prints a set for the local simulators"
 def missing_credentials(
     environ: Mapping[str, str],
     *,
-    autotask: bool = False,
     salesbuildr: bool,
     salesbuildr_url: str | None = None,
     psa: Sequence[str] = (),
 ) -> list[str]:
     """Every variable (or setting) the run needs that is unset, in a stable order (``psa``:
-    the PSA's own variables; ``autotask``: Autotask's, for the callers that name it)."""
+    the PSA's own variables, its ``PsaSystem.credentials``)."""
     missing: list[str] = []
     if salesbuildr:
         if not (environ.get("SALESBUILDR_API_URL") or salesbuildr_url):
             missing.append("SALESBUILDR_API_URL (or salesbuildr.url in the YAML)")
         if not environ.get(SALESBUILDR_KEY):
             missing.append(SALESBUILDR_KEY)
-    wanted = [*(AUTOTASK_CREDENTIALS if autotask else ()), *psa]
-    missing.extend(name for name in dict.fromkeys(wanted) if not environ.get(name))
+    missing.extend(name for name in dict.fromkeys(psa) if not environ.get(name))
     return missing
 
 
 def require_credentials(
     environ: Mapping[str, str],
     *,
-    autotask: bool = False,
     salesbuildr: bool,
     salesbuildr_url: str | None = None,
     psa: Sequence[str] = (),
@@ -56,7 +48,6 @@ def require_credentials(
     """A UsageError naming every missing variable at once; nothing when all are set."""
     missing = missing_credentials(
         environ,
-        autotask=autotask,
         salesbuildr=salesbuildr,
         salesbuildr_url=salesbuildr_url,
         psa=psa,

@@ -18,10 +18,11 @@ from click.testing import CliRunner, Result
 
 from reconciler.apply_workflow import LockReporting, locked_journal
 from reconciler.cli import cli
-from reconciler.cli.psa_choice import psa_name, simulated_psas
+from reconciler.cli.psa_choice import simulated_psas
 from reconciler.psa import registry
 from reconciler.psa.autotask import psa as autotask_psa
 from reconciler.psa.base import UNSUPPORTED_EXIT, JobAction, Psa, PsaOperations
+from reconciler.psa.registry import psa_name
 from reconciler.writes import WriteRecord
 
 BARE = Psa(name="barepsa", title="BarePSA", env_vars=(), sections=dict, kinds=tuple)

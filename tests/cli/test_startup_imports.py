@@ -130,7 +130,7 @@ def test_validate_imports_the_models_but_no_client(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "valid, 9 section(s) managed" in result.stdout
-    assert "reconciler.config.models" in result.modules  # the document was really checked
+    assert "reconciler.psa.autotask.config" in result.modules  # the document was really checked
     assert loaded(result.modules, NEVER) == []
 
 

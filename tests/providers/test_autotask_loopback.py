@@ -24,7 +24,6 @@ from reconciler.errors import (
     UnknownOutcome,
     ValidationFailed,
 )
-from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.psa.autotask.client import (
     ALL,
     MAX_IN_LIST,
@@ -42,6 +41,7 @@ from reconciler.psa.autotask.client import (
     noteq,
     or_,
 )
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 from reconciler.psa.autotask.read import (
     WEBHOOK_ENTITY_PREFIX,
     find_webhook,

@@ -41,8 +41,8 @@ from vcr.cassette import Cassette
 from vcr.request import Request as VcrRequest
 
 from reconciler.errors import NotFoundError
-from reconciler.kinds import tables as t
 from reconciler.psa.autotask.client import AutotaskClient, AutotaskCredentials
+from reconciler.psa.autotask.kinds import tables as t
 from reconciler.psa.autotask.read import read_table, read_webhooks
 from reconciler.salesbuildr.client import SETTINGS_SECTIONS, SalesbuildrClient
 from reconciler.transport.http import RetryPolicy, SlidingWindowBudget

@@ -19,12 +19,12 @@ from held_requests import held_until
 from polling import wait_for
 from pydantic import SecretStr
 
-from reconciler.kinds import tables as t
-from reconciler.kinds.registry import SECTIONS
-from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.client import AutotaskClient, AutotaskCredentials
-from reconciler.salesbuildr import state as sb_state
+from reconciler.psa.autotask.documents import documents_for as autotask_documents_for
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.kinds.registry import SECTIONS
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.sandbox.common import Sandbox, start_sandbox
 from reconciler.session import Connections, read_live
@@ -88,7 +88,7 @@ def _stand_ins() -> list[Resource]:
 def test_salesbuildr_reads_and_webhook_lists_start_before_any_autotask_answer(
     sandbox: Sandbox,
 ) -> None:
-    documents = sb_state.documents_for(list(SECTIONS))
+    documents = autotask_documents_for(list(SECTIONS))
     sb_before = _requests(sandbox.salesbuildr.middleware)
     at_before = _requests(sandbox.autotask.middleware)
 

@@ -33,6 +33,7 @@ from starlette.types import Scope
 from reconciler import session
 from reconciler.apply import JsonlJournal, apply_plan
 from reconciler.config import load_config
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 
 pytestmark = pytest.mark.slow
 
@@ -141,6 +142,7 @@ def apply_in_process(rig: Rig, config: str) -> None:
                 session.writer_for(connections, environ, run.desired),
                 journal=journal,
                 check_stale=False,
+                kinds=AUTOTASK_KINDS,
             )
     finally:
         journal.close()

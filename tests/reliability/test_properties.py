@@ -27,10 +27,11 @@ from reliability_support import EXTRA_SECRETS, Rig
 from reconciler import session
 from reconciler.apply import JsonlJournal, apply_plan
 from reconciler.config import load_config
-from reconciler.export import export_yaml
-from reconciler.kinds.registry import SECTIONS
 from reconciler.plan import Plan
 from reconciler.psa.autotask.client import AutotaskClient
+from reconciler.psa.autotask.export import export_yaml
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
+from reconciler.psa.autotask.kinds.registry import SECTIONS
 from reconciler.salesbuildr.client import SalesbuildrClient
 
 pytestmark = pytest.mark.slow
@@ -231,6 +232,7 @@ class Harness:
                     journal=journal,
                     force=True,
                     check_stale=False,
+                    kinds=AUTOTASK_KINDS,
                 )
         finally:
             journal.close()

@@ -31,6 +31,7 @@ from reliability_support import (
 from reconciler import session
 from reconciler.apply import JsonlJournal, apply_plan
 from reconciler.config import load_config
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 
 pytestmark = pytest.mark.slow
 
@@ -150,6 +151,7 @@ def record_an_apply_cassette(rig: Rig, library: Path) -> Path:
                 session.writer_for(connections, env, run.desired),
                 journal=journal,
                 check_stale=False,
+                kinds=AUTOTASK_KINDS,
             )
     finally:
         journal.close()

@@ -22,6 +22,7 @@ from reconciler import session
 from reconciler.apply import JsonlJournal, RequestFloor, apply_plan
 from reconciler.config import load_config
 from reconciler.errors import PartialApplyError
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 from reconciler.writes import Change, Journal, Stages
 
 # Autotask ids of the sandbox tenant (reconciler/sandbox/tenant.py and the recorded picklists).
@@ -354,6 +355,7 @@ def test_04_partial_failure_resume(world: World) -> None:
                     ),
                     check_stale=False,
                     parallelism=1,  # the first document fails, nothing after it is sent
+                    kinds=AUTOTASK_KINDS,
                 )
         finally:
             journal.close()
@@ -435,6 +437,7 @@ def apply_directly(
                 session.writer_for(connections, environ, run.desired),
                 journal=journal,
                 check_stale=False,
+                kinds=AUTOTASK_KINDS,
             )
         except PartialApplyError as error:
             failure = error

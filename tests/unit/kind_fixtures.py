@@ -15,12 +15,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reconciler.config import LoadedConfig, parse_config
-from reconciler.config.desired import desired_resources, policy_settings
+from reconciler.config.desired import policy_settings
 from reconciler.errors import Diagnostic
-from reconciler.kinds import tables as t
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
-from reconciler.kinds.inventory import INVENTORY_LOCATION
-from reconciler.kinds.mappings import (
+from reconciler.kinds.resolve import resolve_desired
+from reconciler.kinds.tables import RECEIVER_URL
+from reconciler.plan import Plan, compute_plan
+from reconciler.psa.autotask.desired import desired_resources
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
+from reconciler.psa.autotask.kinds.mappings import (
     BILLING_CODE_MAPPING,
     COMPANY_TYPE_TO_AUTOTASK,
     COMPANY_TYPE_TO_SALESBUILDR,
@@ -30,15 +34,14 @@ from reconciler.kinds.mappings import (
     ROLE_MAPPING,
     SERVICE_MAPPING,
 )
-from reconciler.kinds.resolve import resolve_desired
-from reconciler.kinds.settings import (
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
+from reconciler.psa.autotask.kinds.settings import (
     BILLING_CODE_DEFAULT,
     PRODUCT_IMPORT_SETTINGS,
     PURCHASE_ORDER,
     WEBHOOK_RECEIVER,
 )
-from reconciler.kinds.webhooks import RECEIVER_URL, WEBHOOK
-from reconciler.plan import Plan, compute_plan
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 from reconciler.state import Resource, State
 
 FILE = "mappings.yaml"
@@ -243,6 +246,7 @@ def desired(
         cat or CATALOG,
         State.of(live),
         section_locations=section_locations(loaded),
+        kinds=AUTOTASK_KINDS,
     )
 
 
@@ -260,6 +264,7 @@ def plan(
         cat or CATALOG,
         State.of(live),
         section_locations=section_locations(loaded),
+        kinds=AUTOTASK_KINDS,
     )
     errors = [d for d in diagnostics if d.severity == "error"]
     assert not errors, [d.render() for d in errors]
@@ -269,6 +274,7 @@ def plan(
         policy_settings(loaded.config),
         sections=loaded.config.present_sections(),
         rotate_secrets=rotate_secrets,
+        kinds=AUTOTASK_KINDS,
     )
 
 

@@ -24,6 +24,7 @@ from reconciler.errors import (
     ValidationFailed,
 )
 from reconciler.plan import Action, Change, Plan, Risk
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 from reconciler.writes import Journal, Observation, Stages, WriteOp, WriteRecord
 
 
@@ -176,6 +177,7 @@ FLOOR_50 = RequestFloor("autotask", "Autotask", "min_remaining_autotask_requests
 def run(plan: Plan, writer: Writer, **options: Any) -> list[WriteRecord]:
     records: list[WriteRecord] = []
     options.setdefault("parallelism", 1)
+    options.setdefault("kinds", AUTOTASK_KINDS)
     apply_plan(plan, writer, journal=records.append, check_stale=False, **options)
     return records
 
@@ -217,7 +219,7 @@ def test_documents_are_described_with_the_autotask_objects_of_their_section() ->
 
 def test_an_empty_plan_asks_nothing() -> None:
     writer = Writer()
-    result = apply_plan(plan_of(NO_OP), writer, journal=lambda r: None)
+    result = apply_plan(plan_of(NO_OP), writer, journal=lambda r: None, kinds=AUTOTASK_KINDS)
     assert writer.calls == [] and writer.observed == [] and writer.asked_remaining == 0
     assert result.applied == [] and result.writes == 0
 
@@ -225,7 +227,11 @@ def test_an_empty_plan_asks_nothing() -> None:
 def test_result_lists_what_was_applied_and_counts_every_journalled_write() -> None:
     writer = Writer()
     result = apply_plan(
-        plan_of(CREATE_A, DOCUMENT, DELETE_D), writer, journal=lambda r: None, check_stale=False
+        plan_of(CREATE_A, DOCUMENT, DELETE_D),
+        writer,
+        journal=lambda r: None,
+        check_stale=False,
+        kinds=AUTOTASK_KINDS,
     )
     assert result.applied == [
         'webhooks["a"]',
@@ -363,7 +369,7 @@ def test_a_stale_plan_is_refused_before_any_write_listing_every_move() -> None:
     plan = plan_of(CREATE_A, CREATE_B, UPDATE_C, **{UPDATE_C.address: "then"})
     writer = Writer(fingerprints={CREATE_B.address: "b", UPDATE_C.address: "now"})
     with pytest.raises(RefusedError) as raised:
-        apply_plan(plan, writer, journal=lambda r: None)
+        apply_plan(plan, writer, journal=lambda r: None, kinds=AUTOTASK_KINDS)
     assert raised.value.exit_code == 3
     assert raised.value.message.startswith("Saved plan is stale")
     assert 'webhooks["b"]: was created' in raised.value.message
@@ -375,7 +381,7 @@ def test_a_stale_plan_is_refused_before_any_write_listing_every_move() -> None:
 def test_a_fresh_plan_passes_the_stale_check_and_is_applied() -> None:
     plan = plan_of(CREATE_A, UPDATE_C, **{UPDATE_C.address: "fp"})
     writer = Writer(fingerprints={UPDATE_C.address: "fp"})
-    apply_plan(plan, writer, journal=lambda r: None)
+    apply_plan(plan, writer, journal=lambda r: None, kinds=AUTOTASK_KINDS)
     assert writer.observed and ("write_autotask", [UPDATE_C.address]) in writer.calls
 
 
@@ -420,7 +426,14 @@ def test_a_failure_after_a_write_is_partial_exit_4_with_done_and_not_done() -> N
     writer = Writer(fail_at=3)
     plan = plan_of(CREATE_A, CREATE_B, UPDATE_C, DOCUMENT, DELETE_D)
     with pytest.raises(PartialApplyError) as raised:
-        apply_plan(plan, writer, journal=records.append, check_stale=False, parallelism=1)
+        apply_plan(
+            plan,
+            writer,
+            journal=records.append,
+            check_stale=False,
+            parallelism=1,
+            kinds=AUTOTASK_KINDS,
+        )
     error = raised.value
     assert error.exit_code == 4
     assert error.message == (
@@ -473,6 +486,7 @@ def test_the_journal_keeps_one_synced_json_line_per_write(tmp_path: Path) -> Non
                 journal=journal,
                 check_stale=False,
                 parallelism=1,
+                kinds=AUTOTASK_KINDS,
             )
     finally:
         journal.close()

@@ -21,6 +21,7 @@ from reconciler.apply_graph import Call, Phase, Step, build_graph, ordered
 from reconciler.apply_run import CountingJournal, run_graph
 from reconciler.errors import ApplyInterrupted, PartialApplyError, ValidationFailed
 from reconciler.plan import Action, Change, Plan, Risk
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 from reconciler.transport.http import ApiClient
 from reconciler.writes import Journal, Observation, Stages, WriteOp, WriteRecord
 
@@ -72,7 +73,7 @@ def by_id(steps: Sequence[Step]) -> dict[str, Step]:
 
 
 def test_the_graph_has_one_step_per_object_and_per_document_in_phases() -> None:
-    steps = build_graph(ALL)
+    steps = build_graph(ALL, kinds=AUTOTASK_KINDS)
     assert [(s.id, s.phase, s.call) for s in steps] == [
         ("receiver", Phase.RECEIVER, Call.DOCUMENTS),
         ('object:inventory.locations["Main"]', Phase.OBJECTS, Call.OBJECT),
@@ -91,7 +92,7 @@ def test_the_graph_has_one_step_per_object_and_per_document_in_phases() -> None:
 
 
 def test_dependencies_objects_after_the_receiver_documents_after_objects_removals_last() -> None:
-    steps = by_id(build_graph(ALL))
+    steps = by_id(build_graph(ALL, kinds=AUTOTASK_KINDS))
     objects = {'object:inventory.locations["Main"]', 'object:webhooks["a"]', 'object:webhooks["b"]'}
     for name in objects:
         assert steps[name].after == ("receiver",)  # independent of each other
@@ -110,16 +111,16 @@ def test_dependencies_objects_after_the_receiver_documents_after_objects_removal
 
 
 def test_the_graph_is_deterministic_whatever_the_order_of_the_plan() -> None:
-    expected = build_graph(ALL)
+    expected = build_graph(ALL, kinds=AUTOTASK_KINDS)
     shuffled = list(ALL)
     for seed in range(20):
         random.Random(seed).shuffle(shuffled)
-        assert build_graph(shuffled) == expected
+        assert build_graph(shuffled, kinds=AUTOTASK_KINDS) == expected
 
 
 def test_no_ops_make_no_steps_and_an_autotask_only_plan_has_no_receiver() -> None:
-    assert build_graph([NOTHING]) == ()
-    steps = build_graph([HOOK_A])
+    assert build_graph([NOTHING], kinds=AUTOTASK_KINDS) == ()
+    steps = build_graph([HOOK_A], kinds=AUTOTASK_KINDS)
     assert [s.id for s in steps] == ['object:webhooks["a"]', "document:webhooks"]
     assert steps[0].after == ()
 
@@ -313,6 +314,7 @@ def test_progress_counts_writes_and_ends_at_n_of_n() -> None:
         check_stale=False,
         parallelism=1,
         progress=lambda *a: seen.append(a),
+        kinds=AUTOTASK_KINDS,
     )
     assert {total for _, _, total in seen} == {4}  # writes, not objects or documents
     assert seen[-1] == ("verifying", 4, 4)
@@ -336,6 +338,7 @@ def test_ctrl_c_lets_the_writes_in_flight_finish_and_says_k_of_n() -> None:
             journal=records.append,
             check_stale=False,
             parallelism=1,
+            kinds=AUTOTASK_KINDS,
         )
     error = raised.value
     assert error.exit_code == 130
@@ -402,6 +405,7 @@ def test_a_partial_apply_lists_what_every_write_finished() -> None:
             journal=lambda r: None,
             check_stale=False,
             parallelism=1,
+            kinds=AUTOTASK_KINDS,
         )
     message = raised.value.message
     assert 'done (1): webhooks["a"]\n' in message

@@ -137,7 +137,8 @@ def test_the_schema_refuses_an_unknown_system_or_field() -> None:
     data = plan(**BUDGETS).to_dict()
     validator = jsonschema.Draft202012Validator(SCHEMA)
     for bad in (
-        {**data, "budgets": {"halopsa": data["budgets"]["autotask"]}},
+        # any system's name is a key (the psa pattern), but not a name outside it
+        {**data, "budgets": {"Halo PSA": data["budgets"]["autotask"]}},
         {**data, "budgets": {"autotask": {**data["budgets"]["autotask"], "extra": 1}}},
         {**data, "budgets": {"autotask": {"remaining": -1, "limit": 1, "window_s": 1}}},
     ):

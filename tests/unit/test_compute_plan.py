@@ -47,8 +47,9 @@ from kind_fixtures import (
     yaml,
 )
 
-from reconciler.kinds.registry import BY_NAME
 from reconciler.plan import SENSITIVE, Action, Change, FieldDiff, Plan, Risk, compute_plan
+from reconciler.psa.autotask.kinds.registry import BY_NAME
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 from reconciler.state import (
     DeletePolicy,
     ManageMode,
@@ -790,7 +791,11 @@ def role_plan(live_count: int, changed: int, **policy_values: Any) -> Plan:
         for n, r in enumerate(ROLE_IDS[:live_count])
     ]
     return compute_plan(
-        State.of(desired), State.of(live), policy(**policy_values), sections=["product_import"]
+        State.of(desired),
+        State.of(live),
+        policy(**policy_values),
+        sections=["product_import"],
+        kinds=AUTOTASK_KINDS,
     )
 
 
@@ -833,6 +838,7 @@ def test_creates_do_not_count_toward_the_change_fraction() -> None:
         State.of(live),
         policy(max_change_fraction=0.1),
         sections=["product_import"],
+        kinds=AUTOTASK_KINDS,
     )
     assert result.summary["create"] == 8
     assert result.risk is Risk.SAFE
@@ -846,6 +852,7 @@ def test_deletes_count_toward_the_change_fraction() -> None:
         State.of(live),
         policy(manage={"product_import": ManageMode.FULL}, max_change_fraction=0.3, max_deletes=10),
         sections=["product_import"],
+        kinds=AUTOTASK_KINDS,
     )
     assert result.summary["delete"] == 4
     assert result.risk is Risk.BLOCKED
@@ -861,6 +868,7 @@ def test_max_deletes_blocks() -> None:
         State.of(hooks),
         policy(manage={"webhooks": ManageMode.FULL}, max_deletes=2),
         sections=["webhooks"],
+        kinds=AUTOTASK_KINDS,
     )
     assert result.summary["delete"] == 3
     assert result.risk is Risk.BLOCKED
@@ -870,6 +878,7 @@ def test_max_deletes_blocks() -> None:
         State.of(hooks),
         policy(manage={"webhooks": ManageMode.FULL}, max_deletes=3),
         sections=["webhooks"],
+        kinds=AUTOTASK_KINDS,
     )
     assert at_limit.risk is Risk.DESTRUCTIVE
 
@@ -881,6 +890,7 @@ def test_deactivations_count_as_deletes() -> None:
         State.of(places),
         policy(manage={"inventory": ManageMode.FULL}, max_deletes=2),
         sections=["inventory"],
+        kinds=AUTOTASK_KINDS,
     )
     assert result.summary["deactivate"] == 3
     assert result.risk is Risk.BLOCKED
@@ -929,6 +939,7 @@ def test_observed_fingerprints_every_compared_live_object_and_document() -> None
         State.of(live, [snapshot]),
         policy(),
         sections=["billing_codes"],
+        kinds=AUTOTASK_KINDS,
     )
     assert loaded_plan.observed == {
         "billing_codes.default": live[0].fingerprint(),
@@ -1078,7 +1089,11 @@ def test_a_state_planned_against_itself_has_no_changes(
 ) -> None:
     state = State.of(resources)
     result = compute_plan(
-        state, state, PolicySettings(manage=modes, max_deletes=0), sections=ALL_SECTIONS
+        state,
+        state,
+        PolicySettings(manage=modes, max_deletes=0),
+        sections=ALL_SECTIONS,
+        kinds=AUTOTASK_KINDS,
     )
     assert not result.has_changes, [(c.address, c.diff) for c in result.pending]
     assert result.drift == ()
@@ -1088,7 +1103,7 @@ def test_a_state_planned_against_itself_has_no_changes(
 
 def shuffled_webhook(resource: Resource, rng: random.Random) -> Resource:
     """The same webhook read again with its children listed in another order."""
-    from reconciler.kinds.webhooks import WEBHOOK  # noqa: PLC0415
+    from reconciler.psa.autotask.kinds.webhooks import WEBHOOK  # noqa: PLC0415
 
     raw = resource.raw
     children = {k: list(raw[k]) for k in ("fields", "udf_fields", "excluded_resources")}
@@ -1117,7 +1132,11 @@ def test_plans_do_not_depend_on_the_order_of_live_listings(
 
     def planned(resources: Sequence[Resource]) -> dict[str, Any]:
         return compute_plan(
-            desired, State.of(resources), PolicySettings(manage=modes), sections=ALL_SECTIONS
+            desired,
+            State.of(resources),
+            PolicySettings(manage=modes),
+            sections=ALL_SECTIONS,
+            kinds=AUTOTASK_KINDS,
         ).to_dict()
 
     reordered = [shuffled_webhook(r, rng) if r.kind == "webhook" else r for r in live]
@@ -1136,6 +1155,7 @@ def test_plans_round_trip_through_json(
         PolicySettings(manage=modes, max_deletes=2),
         sections=ALL_SECTIONS,
         rotate_secrets=rotate,
+        kinds=AUTOTASK_KINDS,
     )
     data = json.loads(json.dumps(result.to_dict()))
     again = Plan.from_dict(data)

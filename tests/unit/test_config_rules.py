@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import parse_config
-from reconciler.config.models import SECTIONS, Config, ManageMode, WebhookEntity, WebhookEvent
 from reconciler.config.rules import fold_name_path
 from reconciler.errors import ConfigError, Diagnostic
+from reconciler.psa.autotask.models import SECTIONS, Config, ManageMode, WebhookEntity, WebhookEvent
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mappings.yaml"
 ENV = {"RT_SECRET": "s3cret", "SALESBUILDR_WEBHOOK_SECRET": "example-secret"}

@@ -132,7 +132,7 @@ def _export_big(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str, *arg
         "reconciler.session.read_everything",
         lambda *a, **k: SimpleNamespace(state=None, catalog=None),
     )
-    monkeypatch.setattr("reconciler.export.export_yaml", lambda *a, **k: text)
+    monkeypatch.setattr("reconciler.psa.autotask.export.export_yaml", lambda *a, **k: text)
     monkeypatch.chdir(tmp_path)  # no .env of the developer's
     out = tmp_path / "big.yaml"
     result = CliRunner().invoke(

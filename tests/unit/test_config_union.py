@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, Field
 
-from reconciler.config import models, parse_config, parse_document, union
+from reconciler.config import parse_config, parse_document, union
 from reconciler.config.common import COMMON_POLICY_KEYS, PsaDocument
-from reconciler.config.models import Config
 from reconciler.errors import ConfigError, Diagnostic, UsageError
 from reconciler.psa import registry
+from reconciler.psa.autotask import models
 from reconciler.psa.autotask import psa as autotask_psa
+from reconciler.psa.autotask.models import Config
 from reconciler.psa.base import Psa
 from reconciler.psa.connectwise.config import ConnectWiseConfig
 from reconciler.psa.halopsa.config import HaloConfig

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.errors import UsageError
+from reconciler.psa.autotask import CREDENTIALS as AUTOTASK
 from reconciler.transport.credentials import (
     check_salesbuildr_url,
     missing_credentials,
@@ -22,7 +23,7 @@ ALL = {
 
 def test_every_missing_variable_of_both_systems_is_named_in_one_error() -> None:
     with pytest.raises(UsageError) as caught:
-        require_credentials({}, autotask=True, salesbuildr=True)
+        require_credentials({}, psa=AUTOTASK, salesbuildr=True)
     message = caught.value.message
     assert message.startswith("credentials missing: 5 variables are not set: ")
     for name in ALL:
@@ -31,26 +32,23 @@ def test_every_missing_variable_of_both_systems_is_named_in_one_error() -> None:
 
 def test_only_what_the_run_needs_is_required() -> None:
     partial = {"SALESBUILDR_API_KEY": "k"}
-    assert missing_credentials(partial, autotask=False, salesbuildr=True) == [
+    assert missing_credentials(partial, salesbuildr=True) == [
         "SALESBUILDR_API_URL (or salesbuildr.url in the YAML)"
     ]
     assert (
-        missing_credentials(
-            partial, autotask=False, salesbuildr=True, salesbuildr_url="https://x/public-api"
-        )
-        == []
+        missing_credentials(partial, salesbuildr=True, salesbuildr_url="https://x/public-api") == []
     )
-    assert missing_credentials({}, autotask=True, salesbuildr=False) == [
+    assert missing_credentials({}, psa=AUTOTASK, salesbuildr=False) == [
         "AUTOTASK_API_USERNAME",
         "AUTOTASK_API_SECRET",
         "AUTOTASK_API_INTEGRATION_CODE",
     ]
-    require_credentials(ALL, autotask=True, salesbuildr=True)  # nothing missing: no error
+    require_credentials(ALL, psa=AUTOTASK, salesbuildr=True)  # nothing missing: no error
 
 
 def test_one_missing_variable_reads_as_one() -> None:
     with pytest.raises(UsageError) as caught:
-        require_credentials({**ALL, "AUTOTASK_API_SECRET": ""}, autotask=True, salesbuildr=True)
+        require_credentials({**ALL, "AUTOTASK_API_SECRET": ""}, psa=AUTOTASK, salesbuildr=True)
     assert caught.value.message == "credentials missing: variable is not set: AUTOTASK_API_SECRET"
 
 

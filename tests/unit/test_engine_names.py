@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.kinds.registry import KINDS
+from reconciler.psa.autotask.kinds.registry import KINDS
 from reconciler.psa.registry import names as psa_names
 
 ROOT = Path(__file__).resolve().parents[2]

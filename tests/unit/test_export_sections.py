@@ -22,9 +22,9 @@ from kind_fixtures import (
     webhook,
 )
 
-from reconciler.export import export_sections, export_yaml
 from reconciler.export.document import data
-from reconciler.kinds.registry import SECTIONS
+from reconciler.psa.autotask.export import export_sections, export_yaml
+from reconciler.psa.autotask.kinds.registry import SECTIONS
 from reconciler.state import Resource, State
 
 LIVE: list[Resource] = [

@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.constraints import PlannedChange, WireWrite
-from reconciler.kinds.inventory import ENTITY, INVENTORY_LOCATION, WIRE_ATTRIBUTES
+from reconciler.psa.autotask.kinds.inventory import ENTITY, INVENTORY_LOCATION, WIRE_ATTRIBUTES
 from reconciler.state import DeletePolicy, Resource
 
 WHAT = "inventory location 'Main'"

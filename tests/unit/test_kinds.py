@@ -33,15 +33,17 @@ from kind_fixtures import (
 )
 
 from reconciler.errors import Diagnostic
-from reconciler.kinds import tables as t
 from reconciler.kinds.base import Problem, address
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
-from reconciler.kinds.inventory import INVENTORY_LOCATION
-from reconciler.kinds.mappings import BILLING_CODE_MAPPING, COMPANY_UDF_MAPPING
 from reconciler.kinds.matching import match_key
-from reconciler.kinds.registry import BY_NAME, KINDS, kinds_of
-from reconciler.kinds.settings import PURCHASE_ORDER
-from reconciler.kinds.webhooks import RECEIVER_URL, WEBHOOK
+from reconciler.kinds.tables import RECEIVER_URL
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
+from reconciler.psa.autotask.kinds.mappings import BILLING_CODE_MAPPING, COMPANY_UDF_MAPPING
+from reconciler.psa.autotask.kinds.registry import BY_NAME, KINDS, kinds_of
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
+from reconciler.psa.autotask.kinds.settings import PURCHASE_ORDER
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 from reconciler.state import DeletePolicy, Resource, State
 
 
@@ -341,8 +343,8 @@ def test_multi_select_opportunity_udf_is_refused() -> None:
 
 def test_two_references_to_the_same_object_are_reported() -> None:
     """A name and an explicit id of the same role: the second is a duplicate, located."""
-    from reconciler.kinds.mappings import ROLE_MAPPING  # noqa: PLC0415
     from reconciler.kinds.resolve import resolve_desired  # noqa: PLC0415
+    from reconciler.psa.autotask.kinds.mappings import ROLE_MAPPING  # noqa: PLC0415
 
     def role(ref: Any, line: int) -> Resource:
         return Resource(
@@ -357,7 +359,10 @@ def test_two_references_to_the_same_object_are_reported() -> None:
         )
 
     state, diagnostics = resolve_desired(
-        [role("Engineer", 4), role({"id": 29683301}, 5)], CATALOG, State.of([])
+        [role("Engineer", 4), role({"id": 29683301}, 5)],
+        CATALOG,
+        State.of([]),
+        kinds=AUTOTASK_KINDS,
     )
     assert len(state) == 1
     error = only_error(diagnostics)
@@ -424,8 +429,9 @@ def test_billing_code_rule_is_met_by_mappings_or_default() -> None:
 def test_billing_code_rule_under_full_does_not_count_rows_apply_removes() -> None:
     """Under ``manage: full`` the live rows the YAML does not list are removed, so they cannot
     give a category its billing code."""
-    from reconciler.config.desired import desired_resources, policy_settings  # noqa: PLC0415
+    from reconciler.config.desired import policy_settings  # noqa: PLC0415
     from reconciler.kinds.resolve import resolve_desired  # noqa: PLC0415
+    from reconciler.psa.autotask.desired import desired_resources  # noqa: PLC0415
 
     text = """
         version: 1
@@ -439,7 +445,11 @@ def test_billing_code_rule_under_full_does_not_count_rows_apply_removes() -> Non
     for mode, expected in (("additive", 0), ("full", 2)):
         loaded = load(text.format(mode=mode))
         _, diagnostics = resolve_desired(
-            desired_resources(loaded), CATALOG, live, policy=policy_settings(loaded.config)
+            desired_resources(loaded),
+            CATALOG,
+            live,
+            policy=policy_settings(loaded.config),
+            kinds=AUTOTASK_KINDS,
         )
         assert len(errors(diagnostics)) == expected, mode
 

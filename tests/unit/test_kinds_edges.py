@@ -9,19 +9,19 @@ import pytest
 from kind_fixtures import CATALOG, desired, location, to_autotask_row
 
 from reconciler.errors import AmbiguousMatch
-from reconciler.kinds import tables as t
 from reconciler.kinds.base import sort_set_like
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
-from reconciler.kinds.inventory import INVENTORY_LOCATION
-from reconciler.kinds.mappings import (
+from reconciler.kinds.matching import index_live, live_id, lookup, pick
+from reconciler.kinds.resolve import parse_location
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
+from reconciler.psa.autotask.kinds.mappings import (
     BILLING_CODE_MAPPING,
     COMPANY_TYPE_TO_AUTOTASK,
     COMPANY_UDF_MAPPING,
 )
-from reconciler.kinds.matching import index_live, live_id, lookup, pick
-from reconciler.kinds.resolve import parse_location
-from reconciler.kinds.settings import PURCHASE_ORDER
-from reconciler.kinds.webhooks import WEBHOOK
+from reconciler.psa.autotask.kinds.settings import PURCHASE_ORDER
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 from reconciler.state import Resource
 
 

@@ -13,10 +13,10 @@ from reconciler.kinds.constraints import (
     WireWrite,
     check_write,
 )
-from reconciler.kinds.inventory import INVENTORY_LOCATION
-from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.preflight import AccessCheck, PreflightReport
 from reconciler.psa.autotask.fields import entity_rules, parse_access, parse_fields
+from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "autotask"
 

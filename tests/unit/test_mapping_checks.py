@@ -7,7 +7,7 @@ from typing import Any
 from reconciler.kinds import tables as t
 from reconciler.kinds.base import Problem
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
-from reconciler.kinds.mappings import (
+from reconciler.psa.autotask.kinds.mappings import (
     BILLING_CODE_MAPPING,
     COMPANY_TYPE_TO_AUTOTASK,
     COMPANY_UDF_MAPPING,

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 
 from reconciler.errors import AmbiguousMatch, UsageError
 from reconciler.kinds.catalog import Entry, NameTable
-from reconciler.kinds.inventory import INVENTORY_LOCATION
 from reconciler.kinds.matching import index_live, lookup, match_key, pick
 from reconciler.kinds.names import (
     PathSyntaxError,
@@ -20,6 +19,8 @@ from reconciler.kinds.names import (
     split_path,
 )
 from reconciler.plan.compute import compute_plan
+from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 from reconciler.psa.autotask.operations_uninstall import select_webhooks
 from reconciler.psa.autotask.operations_webhooks import InstalledWebhook
 from reconciler.state import ManageMode, PolicySettings, Resource, State
@@ -242,8 +243,10 @@ def test_compute_plan_matches_the_exact_twin_and_leaves_the_other_alone() -> Non
     wanted = State.of([_location("a b", 0, False)])
     full = PolicySettings(manage={"inventory": ManageMode.FULL})
 
-    additive = compute_plan(wanted, live, PolicySettings(), sections=["inventory"])
-    managed = compute_plan(wanted, live, full, sections=["inventory"])
+    additive = compute_plan(
+        wanted, live, PolicySettings(), sections=["inventory"], kinds=AUTOTASK_KINDS
+    )
+    managed = compute_plan(wanted, live, full, sections=["inventory"], kinds=AUTOTASK_KINDS)
 
     assert [c.action for c in additive.changes if c.is_change] == []
     (removal,) = [c for c in managed.changes if c.is_change]
@@ -255,7 +258,11 @@ def test_compute_plan_refuses_to_guess_between_fold_twins() -> None:
 
     with pytest.raises(AmbiguousMatch) as raised:
         compute_plan(
-            State.of([_location("A B", 0, True)]), live, PolicySettings(), sections=["inventory"]
+            State.of([_location("A B", 0, True)]),
+            live,
+            PolicySettings(),
+            sections=["inventory"],
+            kinds=AUTOTASK_KINDS,
         )
 
     assert "id 11" in raised.value.message and "id 12" in raised.value.message

@@ -11,13 +11,13 @@ import pytest
 from reconciler import jobs
 from reconciler.apply_workflow import after_apply_actions as actions_of
 from reconciler.errors import UsageError
-from reconciler.kinds import tables as t
 from reconciler.kinds.catalog import Entry, NameTable
 from reconciler.plan import Action, FieldDiff, Plan, Risk
 from reconciler.psa.autotask import operations as at_ops
 from reconciler.psa.autotask import operations_deliveries as at_deliveries
 from reconciler.psa.autotask import operations_uninstall as at_uninstall
 from reconciler.psa.autotask import operations_webhooks as at_webhooks
+from reconciler.psa.autotask.kinds import tables as t
 from reconciler.salesbuildr.client import Category
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -118,7 +118,7 @@ def test_an_unknown_after_apply_action_in_a_plan_is_refused() -> None:
 
 
 def test_every_after_apply_action_of_the_yaml_has_a_job() -> None:
-    from reconciler.config.models import AfterApplyAction  # noqa: PLC0415
+    from reconciler.psa.autotask.models import AfterApplyAction  # noqa: PLC0415
 
     assert set(at_ops.AFTER_APPLY) == {a.value for a in AfterApplyAction}
 

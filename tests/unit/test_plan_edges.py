@@ -17,10 +17,10 @@ from kind_fixtures import (
 )
 
 from reconciler.errors import Diagnostic
-from reconciler.kinds import tables as t
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
 from reconciler.plan import Action, Change, Plan, Risk
 from reconciler.plan.targeting import matches, narrow, unmatched
+from reconciler.psa.autotask.kinds import tables as t
 from reconciler.state import Resource
 
 

@@ -13,6 +13,7 @@ from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.constraints import EntityRules, FieldRule, PlannedChange, WireWrite
 from reconciler.plan.live_rules import check_plan, entities_written, planned, wire_writes
 from reconciler.plan.model import Action, Change, FieldDiff, Plan, Risk
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 
 
 class Recording:
@@ -125,8 +126,8 @@ def test_entities_written_are_sorted_and_unique_and_empty_without_changes() -> N
 
 def test_entities_written_uses_the_registered_kinds_by_default() -> None:
     location = _change("Main", Action.CREATE, kind="inventory_location", after={"active": True})
-    assert entities_written(_plan(location)) == ["InventoryLocations"]
-    assert check_plan(_plan(location), Catalog()) == []
+    assert entities_written(_plan(location), kinds=AUTOTASK_KINDS) == ["InventoryLocations"]
+    assert check_plan(_plan(location), Catalog(), kinds=AUTOTASK_KINDS) == []
 
 
 def test_check_plan_reports_each_problem_once_per_object_with_its_attribute() -> None:

@@ -16,10 +16,10 @@ from reconciler.apply_graph import Phase, build_graph, phase
 from reconciler.errors import AmbiguousMatch
 from reconciler.kinds.base import ApplyStage, KindDefaults
 from reconciler.kinds.matching import index_live, match_key, pick
-from reconciler.kinds.registry import BY_NAME, KINDS
 from reconciler.plan import Action, Change, Plan, Risk, compute_plan
 from reconciler.plan.live_index import LiveIndex
 from reconciler.plan.risk import MIN_COLLECTION_FOR_FRACTION, blocked_reasons, risk_of
+from reconciler.psa.autotask.kinds.registry import BY_NAME, KINDS
 from reconciler.state import (
     DeletePolicy,
     ManageMode,

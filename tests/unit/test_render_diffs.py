@@ -16,11 +16,11 @@ import jsonschema
 import pytest
 
 from reconciler.errors import PlanFileError
-from reconciler.kinds.webhooks import WebhookKind
 from reconciler.plan import FORMAT_VERSION, Action, Change, FieldDiff, Plan, Risk
 from reconciler.plan.integrity import seal
 from reconciler.plan.listdiff import Edit, edits, is_list_pair, list_changes, set_changes
 from reconciler.plan.saved import load_saved_plan
+from reconciler.psa.autotask.kinds.webhooks import WebhookKind
 from reconciler.render import colour as colours
 from reconciler.render.colour import use_colour
 from reconciler.render.diff import SCALAR_LIMIT

@@ -13,8 +13,8 @@ import yaml
 from jsonschema import Draft202012Validator, ValidationError
 
 from reconciler.config import parse_config
-from reconciler.config.models import SECTIONS, Config, Policy
 from reconciler.errors import ConfigError
+from reconciler.psa.autotask.models import SECTIONS, Config, Policy
 from reconciler.schema import SCHEMA_DIALECT, mappings_schema, mappings_schema_text
 
 REPO = Path(__file__).resolve().parents[2]

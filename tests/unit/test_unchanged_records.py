@@ -14,10 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.kinds.base import address
-from reconciler.kinds.webhooks import SECTION as WEBHOOKS
-from reconciler.kinds.webhooks import WEBHOOK, natural_key
 from reconciler.plan import Action, Change, Plan, compute_plan
 from reconciler.plan.unchanged import Unchanged
+from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
+from reconciler.psa.autotask.kinds.webhooks import SECTION as WEBHOOKS
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK, natural_key
 from reconciler.state import ManageMode, PolicySettings, Resource, State
 
 FIELDS = ["Alpha", "beta", "Gamma", "delta", "Epsilon"]
@@ -108,6 +109,7 @@ def test_no_ops_serialise_exactly_as_the_eager_construction(
             ignore_fields={WEBHOOKS: frozenset({"active"})} if ignore_active else {},
         ),
         sections=[WEBHOOKS],
+        kinds=AUTOTASK_KINDS,
     )
     by_address = {w.address: (w, c) for w, c in zip(desired, live, strict=True)}
     changed = {w.address for w, (_, _, r) in zip(desired, hooks, strict=True) if r == CHANGED}

@@ -1,5 +1,5 @@
-"""kinds.settings.unresolved: why a reference resolved to nothing, as an enum (never by the
-message text the catalog writes for people)."""
+"""Resolved.reason: why a reference resolved to nothing, as an enum the catalog sets beside the
+message it writes for people (logic never reads the message text)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.kinds.catalog import Entry, NameTable
-from reconciler.kinds.settings import Unresolved, unresolved
+from reconciler.kinds.catalog import Entry, NameTable, Unresolved
 
 TABLE = NameTable(
     "sub-issue type",
@@ -48,6 +47,6 @@ PATHS = NameTable(
 )
 def test_reason(table: NameTable, ref: Any, reason: Unresolved | None) -> None:
     outcome = table.resolve(ref)
-    assert unresolved(table, ref, outcome) is reason
+    assert outcome.reason is reason
     # The reason agrees with what the catalog tells people.
     assert (reason is Unresolved.AMBIGUOUS) == ("are named" in (outcome.message or ""))

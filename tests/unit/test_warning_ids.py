@@ -13,9 +13,9 @@ import pytest
 
 from reconciler import warning_ids
 from reconciler.config import parse_config
-from reconciler.config.models import AcknowledgedWarning
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.plan.model import Plan, PlanDiagnostic, Risk
+from reconciler.psa.autotask.models import AcknowledgedWarning
 from reconciler.render.diagnostics import format_diagnostic
 from reconciler.render.json import render_json
 from reconciler.render.markdown import render_markdown

@@ -19,8 +19,8 @@ from kind_fixtures import (
 )
 
 from reconciler.errors import Diagnostic
-from reconciler.kinds.webhooks import CREATE_DEFAULTS, WEBHOOK
 from reconciler.plan import SENSITIVE, Action, FieldDiff
+from reconciler.psa.autotask.kinds.webhooks import CREATE_DEFAULTS, WEBHOOK
 
 MONITOR = "https://monitor.acme.example/hook"
 

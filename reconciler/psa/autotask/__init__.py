@@ -21,16 +21,18 @@ POLICY_KEYS = ("min_remaining_autotask_requests",)
 """Autotask's own policy keys (declared by its policy model, config.autotask.Policy; a unit test
 keeps the two equal)."""
 
-ENV_VARS = (
+CREDENTIALS = (
     "AUTOTASK_API_USERNAME",
     "AUTOTASK_API_SECRET",
     "AUTOTASK_API_INTEGRATION_CODE",
-    "AUTOTASK_API_URL",
 )
+"""The variables a run needs before its first Autotask request (``PsaSystem.credentials``)."""
+
+ENV_VARS = (*CREDENTIALS, "AUTOTASK_API_URL")
 
 
 def _document() -> type[Any]:
-    from reconciler.config.autotask import Config  # noqa: PLC0415 (lazy: start-up)
+    from reconciler.psa.autotask.config import Config  # noqa: PLC0415 (lazy: start-up)
 
     return Config
 
@@ -41,19 +43,19 @@ def _sections() -> Mapping[str, Any]:
 
 
 def _check(document: Any, source: Any) -> tuple[list[Any], list[Any]]:
-    from reconciler.config.rules import check  # noqa: PLC0415 (lazy: start-up)
+    from reconciler.psa.autotask.rules import check  # noqa: PLC0415 (lazy: start-up)
 
     return check(document, source)
 
 
 def _kinds() -> tuple[Any, ...]:
-    from reconciler.kinds.registry import KINDS  # noqa: PLC0415 (lazy: start-up)
+    from reconciler.psa.autotask.kinds.registry import KINDS  # noqa: PLC0415 (lazy: start-up)
 
     return KINDS
 
 
 def _export(state: Any, catalog: Any, sections: Sequence[str], header: Sequence[str]) -> str:
-    from reconciler.export import export_yaml  # noqa: PLC0415 (lazy: start-up)
+    from reconciler.psa.autotask.export import export_yaml  # noqa: PLC0415 (lazy: start-up)
 
     return export_yaml(state, catalog, sections=sections, header=header)
 

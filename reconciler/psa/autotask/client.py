@@ -24,6 +24,7 @@ import httpx
 from pydantic import SecretStr
 
 from reconciler.errors import NotFoundError, ProviderError
+from reconciler.psa.autotask import CREDENTIALS
 from reconciler.psa.autotask.auth import auth_failure_hint
 from reconciler.psa.autotask.fields import FieldInfo, PicklistValue, parse_fields
 from reconciler.psa.autotask.filters import (
@@ -128,7 +129,7 @@ class AutotaskCredentials:
 
 def credentials_from_env(environ: Mapping[str, str]) -> AutotaskCredentials:
     """Read the three credentials from the environment, naming every one that is missing."""
-    require_credentials(environ, autotask=True, salesbuildr=False)
+    require_credentials(environ, psa=CREDENTIALS, salesbuildr=False)
     return AutotaskCredentials(
         username=environ["AUTOTASK_API_USERNAME"],
         secret=SecretStr(environ["AUTOTASK_API_SECRET"]),

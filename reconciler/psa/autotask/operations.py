@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from reconciler.config.models import AfterApplyAction
 from reconciler.errors import UsageError
-from reconciler.kinds import tables as t
 from reconciler.kinds.catalog import Entry, NameTable
 from reconciler.kinds.names import fold
 from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.client import AutotaskClient, credentials_from_env
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.models import AfterApplyAction
 from reconciler.psa.autotask.operations_webhooks import AutotaskWebhooks
 from reconciler.psa.autotask.targets import autotask_url
 from reconciler.psa.base import ImportLine, JobAction, PsaOperations

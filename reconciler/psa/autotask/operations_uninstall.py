@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reconciler.config.models import Config
 from reconciler.errors import PartialApplyError, ReconcileError, UsageError
 from reconciler.kinds.base import address
 from reconciler.kinds.names import did_you_mean, fold
-from reconciler.kinds.webhooks import SECTION as WEBHOOKS
-from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.plan import Action, Change
+from reconciler.psa.autotask import CREDENTIALS
 from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.client import AutotaskClient, in_
+from reconciler.psa.autotask.kinds.webhooks import SECTION as WEBHOOKS
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
+from reconciler.psa.autotask.models import Config
 from reconciler.psa.autotask.operations_webhooks import InstalledWebhook, read_webhook_rows
 from reconciler.psa.base import Note, Table, UninstallRequest
 from reconciler.render.escape import terminal
@@ -248,7 +249,7 @@ def prepare_uninstall(request: UninstallRequest, note: Note) -> AutotaskUninstal
     managed = [] if request.names else _managed_from(request)
     config = request.config
     url = config.salesbuildr.url if config is not None and config.salesbuildr else None
-    require_credentials(request.environ, autotask=True, salesbuildr=True, salesbuildr_url=url)
+    require_credentials(request.environ, psa=CREDENTIALS, salesbuildr=True, salesbuildr_url=url)
     connections = Connections(autotask=request.client())
     try:
         connections.salesbuildr = request.salesbuildr()

@@ -13,16 +13,16 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler.config import LoadedConfig
-from reconciler.config.models import Config
-from reconciler.kinds import tables as t
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.names import fold
-from reconciler.kinds.registry import SECTIONS
-from reconciler.kinds.webhooks import SECTION as WEBHOOKS
-from reconciler.kinds.webhooks import WEBHOOK, natural_key
 from reconciler.plan import Action, Change, FieldDiff, Plan
 from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.client import AutotaskClient, credentials_from_env
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.kinds.registry import SECTIONS
+from reconciler.psa.autotask.kinds.webhooks import SECTION as WEBHOOKS
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK, natural_key
+from reconciler.psa.autotask.models import Config
 from reconciler.psa.autotask.targets import autotask_url
 from reconciler.psa.base import (
     Note,

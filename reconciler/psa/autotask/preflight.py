@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.kinds import tables as t
 from reconciler.kinds.constraints import ACCESS_FIELDS, DENIED, OPERATIONS, EntityRules
-from reconciler.kinds.registry import kinds_of
 from reconciler.preflight import DENIED_STATUS, OK, AccessCheck
 from reconciler.psa.autotask.access import read_rules
 from reconciler.psa.autotask.client import AutotaskClient
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.kinds.registry import kinds_of
 from reconciler.session import tables_needed
 from reconciler.state import Resource
 

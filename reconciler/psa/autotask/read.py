@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from reconciler.kinds import tables as t
 from reconciler.kinds.catalog import Catalog, Entry, NameTable
-from reconciler.kinds.inventory import INVENTORY_LOCATION
 from reconciler.kinds.names import fold
-from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.psa.autotask.client import AutotaskClient, UdfDefinition, in_
+from reconciler.psa.autotask.kinds import tables as t
+from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 from reconciler.state import Resource
 
 WEBHOOK_ENTITY_PREFIX = {

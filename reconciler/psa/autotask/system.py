@@ -17,19 +17,19 @@ from reconciler.errors import ProviderError
 from reconciler.kinds.base import Kind
 from reconciler.kinds.catalog import Catalog, NameTable
 from reconciler.kinds.constraints import EntityRules
-from reconciler.kinds.registry import BY_NAME, kinds_of
-from reconciler.kinds.sections import SECTIONS as ALL_SECTIONS
-from reconciler.kinds.webhooks import WEBHOOK
 from reconciler.plan.budgets import Budget
+from reconciler.psa.autotask import CREDENTIALS
 from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.access import read_rules
 from reconciler.psa.autotask.client import AutotaskClient, credentials_from_env
 from reconciler.psa.autotask.documents import DOCUMENTS, AutotaskDocuments
+from reconciler.psa.autotask.kinds.registry import BY_NAME, kinds_of
+from reconciler.psa.autotask.kinds.sections import SECTIONS as ALL_SECTIONS
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 from reconciler.psa.autotask.targets import autotask_url
 from reconciler.psa.autotask.write import AutotaskWriter
 from reconciler.salesbuildr.writer import DocumentWriter
 from reconciler.state import Resource, SectionSnapshot
-from reconciler.transport.credentials import AUTOTASK_CREDENTIALS
 from reconciler.writes import Change
 
 log = logging.getLogger(__name__)
@@ -115,14 +115,14 @@ class AutotaskSystem:
     owner = OWNER
     title = "Autotask"
     sections = SECTIONS
-    credentials: tuple[str, ...] = AUTOTASK_CREDENTIALS
+    credentials: tuple[str, ...] = CREDENTIALS
     url_variable = "AUTOTASK_API_URL"
     url_key = "autotask.url"
     kinds: Mapping[str, Kind] = BY_NAME
     documents: AutotaskDocuments = DOCUMENTS
 
     def desired(self, loaded: Any) -> list[Resource]:
-        from reconciler.config.desired import desired_resources  # noqa: PLC0415 (a cycle)
+        from reconciler.psa.autotask.desired import desired_resources  # noqa: PLC0415 (a cycle)
 
         return desired_resources(loaded)
 

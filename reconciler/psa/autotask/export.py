@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.envvars import reference_text
-from reconciler.export.document import EMPTY, Comments, Flow, Path, Plain
+from reconciler.export.document import EMPTY, Comments, Flow, Path, Plain, render
 from reconciler.kinds import tables as t
 from reconciler.kinds.base import MappingKind, address_keys
 from reconciler.kinds.catalog import PINNED, Catalog
 from reconciler.kinds.names import fold
-from reconciler.kinds.registry import BY_NAME, SECTIONS
-from reconciler.kinds.webhooks import RECEIVER_URL
+from reconciler.kinds.tables import RECEIVER_URL
+from reconciler.psa.autotask.kinds.registry import BY_NAME, SECTIONS
 from reconciler.state import Resource, State
 
 RECEIVER_SECRET_VARIABLE = "SALESBUILDR_WEBHOOK_SECRET"
@@ -319,3 +319,15 @@ _SECTIONS: Mapping[str, Callable[[_Builder], Any]] = {
     "webhook_receiver": _webhook_receiver,
     "webhooks": _webhooks,
 }
+
+
+def export_yaml(
+    state: State,
+    catalog: Catalog,
+    *,
+    sections: Sequence[str],
+    header: Sequence[str] = (),
+) -> str:
+    """The YAML document: the ``header`` as comments, then the chosen sections (``Psa.export``)."""
+    exported = export_sections(state, catalog, sections)
+    return render(exported.sections, exported.comments, order=SECTIONS, header=header)

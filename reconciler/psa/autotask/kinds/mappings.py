@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler.kinds import tables as t
 from reconciler.kinds.base import EntryRule, MappingKind, Problem
 from reconciler.kinds.catalog import Catalog, Entry
 from reconciler.kinds.names import fold
+from reconciler.psa.autotask.kinds import tables as t
 from reconciler.state import Resource
 from reconciler.warning_ids import UNMAPPED_COMPANY_TYPES
 

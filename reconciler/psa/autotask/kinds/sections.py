@@ -1,7 +1,7 @@
 """The managed sections of the YAML, in the order the admin pages show them.
 
 A leaf with no imports: the config models and the CLI's ``--section`` choices read it without
-loading every kind (start-up). :mod:`reconciler.kinds.registry` says which kinds each one holds.
+loading every kind (start-up). :mod:`.registry` says which kinds each one holds.
 """
 
 from __future__ import annotations

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
-from reconciler.kinds import tables as t
 from reconciler.kinds.base import SingletonField, SingletonKind
-from reconciler.kinds.catalog import Catalog, Entry, NameTable, Resolved
-from reconciler.kinds.names import PathSyntaxError, fold, fold_path
+from reconciler.kinds.catalog import Catalog, Entry, NameTable, Resolved, Unresolved
+from reconciler.psa.autotask.kinds import tables as t
 
 BILLING_CODE_DEFAULT = SingletonKind(
     name="billing_code_default",
@@ -32,37 +30,6 @@ PRODUCT_IMPORT_SETTINGS = SingletonKind(
 )
 
 
-class Unresolved(StrEnum):
-    """Why a reference resolved to no entry, as logic may test it (never by the message text)."""
-
-    AMBIGUOUS = "ambiguous"
-    """Several entries bear the name and none is spelled or active alone: say which by id."""
-    OTHER = "other"
-    """Unknown, inactive, a bad path or id: the message says which."""
-
-
-def unresolved(table: NameTable, ref: Any, outcome: Resolved) -> Unresolved | None:
-    """Why ``outcome`` (``table.resolve(ref)``) has no entry; None when it has one.
-
-    ``Resolved`` carries no reason yet (kinds/catalog.py builds it; the reason belongs there,
-    beside the message), so it is read off the table: a name that still names no one entry when
-    inactive ones count, while entries bear it, is ambiguous."""
-    if outcome.entry is not None:
-        return None
-    if isinstance(ref, Mapping) or table.resolve(ref, allow_inactive=True).entry is not None:
-        return Unresolved.OTHER  # an id names one entry or none; else inactive
-    try:
-        key = fold_path(str(ref)) if table.paths else (fold(str(ref)),)
-    except PathSyntaxError:
-        return Unresolved.OTHER
-    named = sum(1 for entry in table.entries if _folded(table, entry) == key)
-    return Unresolved.AMBIGUOUS if named > 1 else Unresolved.OTHER
-
-
-def _folded(table: NameTable, entry: Entry) -> tuple[str, ...]:
-    return tuple(fold(level) for level in entry.levels) if table.paths else (fold(entry.name),)
-
-
 def _within_issue_type(
     spec: SingletonField, value: Any, catalog: Catalog, resolved: Mapping[str, Entry]
 ) -> Resolved:
@@ -73,7 +40,7 @@ def _within_issue_type(
     issue_type = resolved.get("issue_type")
     if issue_type is None:
         outcome = table.resolve(value)
-        if unresolved(table, value, outcome) is Unresolved.AMBIGUOUS:
+        if outcome.reason is Unresolved.AMBIGUOUS:
             return Resolved(
                 None, outcome.message, "set issue_type: the sub-issue type is looked up within it"
             )

@@ -2,8 +2,8 @@
 
 * :mod:`reconciler.config.common`: what every PSA's document shares (version, psa, policy,
   salesbuildr, after_apply; the :class:`PsaDocument` base);
-* :mod:`reconciler.config.autotask` and :mod:`reconciler.config.autotask_webhooks`: the Autotask
-  document (``psa: autotask``, the default), the section models the Autotask PSA declares;
+* :mod:`reconciler.psa.autotask.config` and :mod:`reconciler.psa.autotask.config_webhooks`: the
+  Autotask document (``psa: autotask``, the default), the section models the Autotask PSA declares;
 * :mod:`reconciler.config.union`: the discriminated union of every installed PSA's document.
 
 The other PSAs' documents are in their packages (``psa/<name>/config.py``). This module keeps the
@@ -12,7 +12,15 @@ names the engine imports in one place.
 
 from __future__ import annotations
 
-from reconciler.config.autotask import (
+from reconciler.config.common import (
+    AfterApplyAction,
+    BasePolicy,
+    ManageMode,
+    PsaDocument,
+    SalesbuildrConnection,
+    Version,
+)
+from reconciler.psa.autotask.config import (
     POLICY_KEYS,
     REFERENCE_FIELDS,
     AcknowledgedWarning,
@@ -29,21 +37,13 @@ from reconciler.config.autotask import (
     PurchaseOrder,
     SectionName,
 )
-from reconciler.config.autotask_webhooks import (
+from reconciler.psa.autotask.config_webhooks import (
     Webhook,
     WebhookEntity,
     WebhookEvent,
     WebhookReceiver,
 )
-from reconciler.config.common import (
-    AfterApplyAction,
-    BasePolicy,
-    ManageMode,
-    PsaDocument,
-    SalesbuildrConnection,
-    Version,
-)
-from reconciler.kinds.sections import SECTIONS
+from reconciler.psa.autotask.kinds.sections import SECTIONS
 
 __all__ = [
     "POLICY_KEYS",

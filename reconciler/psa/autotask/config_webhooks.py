@@ -1,6 +1,6 @@
 """The Autotask webhook sections of the YAML: ``webhook_receiver`` (Salesbuildr's endpoint for
 Autotask callouts) and ``webhooks`` (the Autotask webhooks, keyed by name). Part of the Autotask
-document (:mod:`reconciler.config.autotask`), split out to keep modules short."""
+document (:mod:`reconciler.psa.autotask.config`), split out to keep modules short."""
 
 from __future__ import annotations
 

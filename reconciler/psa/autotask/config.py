@@ -15,7 +15,6 @@ from typing import ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from reconciler.config.autotask_webhooks import Webhook, WebhookReceiver
 from reconciler.config.common import (
     AfterApplyAction,
     BasePolicy,
@@ -37,7 +36,8 @@ from reconciler.config.common import (
 )
 from reconciler.config.references import ANY_KEY, ReferenceFields
 from reconciler.config.types import Name, NameOrId, Url
-from reconciler.kinds.sections import SECTIONS
+from reconciler.psa.autotask.config_webhooks import Webhook, WebhookReceiver
+from reconciler.psa.autotask.kinds.sections import SECTIONS
 
 PSA = "autotask"
 

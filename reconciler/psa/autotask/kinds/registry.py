@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.kinds.base import ApplyStage, Kind
-from reconciler.kinds.inventory import INVENTORY_LOCATION
-from reconciler.kinds.mappings import (
+from reconciler.psa.autotask.kinds.inventory import INVENTORY_LOCATION
+from reconciler.psa.autotask.kinds.mappings import (
     BILLING_CODE_MAPPING,
     COMPANY_TYPE_TO_AUTOTASK,
     COMPANY_TYPE_TO_SALESBUILDR,
@@ -16,14 +16,14 @@ from reconciler.kinds.mappings import (
     ROLE_MAPPING,
     SERVICE_MAPPING,
 )
-from reconciler.kinds.sections import SECTIONS
-from reconciler.kinds.settings import (
+from reconciler.psa.autotask.kinds.sections import SECTIONS
+from reconciler.psa.autotask.kinds.settings import (
     BILLING_CODE_DEFAULT,
     PRODUCT_IMPORT_SETTINGS,
     PURCHASE_ORDER,
 )
-from reconciler.kinds.settings import WEBHOOK_RECEIVER as _RECEIVER_DOCUMENT
-from reconciler.kinds.webhooks import WEBHOOK
+from reconciler.psa.autotask.kinds.settings import WEBHOOK_RECEIVER as _RECEIVER_DOCUMENT
+from reconciler.psa.autotask.kinds.webhooks import WEBHOOK
 
 __all__ = ["BY_NAME", "KINDS", "SECTIONS", "kinds_of"]  # SECTIONS: from kinds.sections
 
