@@ -66,6 +66,15 @@ class Resolved:
     """Set with ``message`` (None when ``entry`` is): what code may test."""
 
 
+def plural(noun: str) -> str:
+    """``category`` -> ``categories``, ``status`` -> ``statuses``, ``webhook`` -> ``webhooks``."""
+    if noun.endswith("y") and noun[-2:-1] not in tuple("aeiou"):
+        return noun[:-1] + "ies"
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun + "es"
+    return noun + "s"
+
+
 class NameTable:
     """Entries of one kind of thing, looked up by folded name (or path) and by id."""
 
@@ -130,10 +139,12 @@ class NameTable:
             if len(active) == 1:
                 return Resolved(active[0])
             ids = ", ".join(str(m.id) for m in matches)
+            first = matches[0]
             return Resolved(
                 None,
-                f"{len(matches)} {self.what}s are named '{text}' (ids {ids})",
-                f"write {{id: {matches[0].id}}} to say which one",
+                f"{len(matches)} {plural(self.what)} are named '{text}' (ids {ids})",
+                # The pinned form works where {id: N} cannot: as a mapping key, too.
+                f"write '{self.label(first)} (#{first.id})' to say which one",
                 Unresolved.AMBIGUOUS,
             )
         return self._check_active(matches[0], allow_inactive)

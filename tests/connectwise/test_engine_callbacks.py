@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from engine_support import Tenant
+from tests.connectwise.engine_support import Tenant
 
 
 def test_status_compares_the_installed_callbacks_with_the_yaml(tenant: Tenant) -> None:

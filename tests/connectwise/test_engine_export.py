@@ -6,7 +6,8 @@ hostile description kept on one comment line."""
 from __future__ import annotations
 
 import yaml
-from engine_support import Tenant, cw_api
+
+from tests.connectwise.engine_support import Tenant, cw_api
 
 
 def _export(tenant: Tenant) -> str:

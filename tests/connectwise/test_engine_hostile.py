@@ -14,7 +14,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "security"))
 
-from engine_support import Tenant, cw_api
 from escape_support import (
     EXAMPLES,
     assert_markdown_safe,
@@ -23,6 +22,7 @@ from escape_support import (
 )
 
 from reconciler.render.escape import terminal
+from tests.connectwise.engine_support import Tenant, cw_api
 
 DESCRIPTIONS = tuple(dict.fromkeys(name[:100] for name in EXAMPLES))
 """ConnectWise keeps at most 100 characters of a callback's description."""

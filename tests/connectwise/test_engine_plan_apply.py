@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine_support import Tenant, cw_api
+from tests.connectwise.engine_support import Tenant, cw_api
 
 CREATES = 21
 """The example on the demo tenant: 3 callbacks, 18 mapping rows; 3 settings documents updated."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine_support import Tenant, cw_api
+from tests.connectwise.engine_support import Tenant, cw_api
 
 DESCRIPTIONS = {"Salesbuildr companies", "Salesbuildr contacts", "Salesbuildr opportunities"}
 

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 import httpx
-from engine_support import Tenant, cw_api
+
+from tests.connectwise.engine_support import Tenant, cw_api
 
 NAMES = (
     "CONNECTWISE_API_URL",

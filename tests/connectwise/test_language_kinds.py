@@ -128,8 +128,8 @@ def test_an_ambiguous_name_asks_for_an_id_and_the_id_resolves() -> None:
     _, problems = resolve(HEAD + "categories: {mappings: {Cables: Hardware}}\n")
     desired, fine = resolve(HEAD + "categories: {mappings: {'Cables (#6)': Hardware}}\n")
 
-    assert messages(problems) == ["2 ConnectWise categorys are named 'Cables' (ids 5, 6)"]
-    assert problems[0].hint == "write {id: 5} to say which one"
+    assert messages(problems) == ["2 ConnectWise categories are named 'Cables' (ids 5, 6)"]
+    assert problems[0].hint == "write 'Cables (#5)' to say which one"
     assert fine == [] and [r.ids["keys"] for r in desired] == [[6]]
 
 

@@ -364,7 +364,7 @@ def test_an_inactive_status_is_refused_in_both_directions() -> None:
 def test_an_ambiguous_name_asks_for_an_id_and_the_id_or_pinned_name_resolves() -> None:
     (problem,) = resolve(HEAD + "opportunities: {enabled_types: [Project]}\n")[1]
     assert problem.message == "2 Halo ticket types are named 'Project' (ids 3, 4)"
-    assert problem.hint == "write {id: 3} to say which one"
+    assert problem.hint == "write 'Project (#3)' to say which one"
 
     for written in ("{id: 4}", "'Project (#4)'"):
         desired, problems = resolve(HEAD + f"opportunities: {{enabled_types: [{written}]}}\n")

@@ -142,7 +142,7 @@ def test_ambiguous_name_needs_an_id() -> None:
     assert resolved.entry is None
     assert resolved.message is not None
     assert "2 billing codes are named 'Shipping'" in resolved.message
-    assert resolved.hint == "write {id: 29683005} to say which one"
+    assert resolved.hint == "write 'Shipping (#29683005)' to say which one"
     by_id = billing_codes().resolve({"id": SHIPPING_B})
     assert by_id.entry is not None
     assert by_id.entry.id == SHIPPING_B

@@ -182,8 +182,8 @@ def test_a_fold_twin_without_an_exact_spelling_is_an_ambiguity_with_an_id_hint()
     resolved = table.resolve("hardware")
 
     assert resolved.entry is None
-    assert resolved.message == "2 categorys are named 'hardware' (ids 29683001, 29683002)"
-    assert resolved.hint == "write {id: 29683001} to say which one"
+    assert resolved.message == "2 categories are named 'hardware' (ids 29683001, 29683002)"
+    assert resolved.hint == "write 'Hardware (#29683001)' to say which one"
 
 
 def test_a_shared_name_pinned_to_an_id_resolves_to_that_object() -> None:
