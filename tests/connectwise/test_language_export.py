@@ -382,4 +382,7 @@ def test_every_body_the_kinds_read_and_write_holds_the_contract(section: str) ->
 def test_the_contract_has_one_document_per_page_and_no_other() -> None:
     document = json.loads(CONTRACT.read_text())
 
-    assert set(document["$defs"]) == set(PAGES.values())
+    # and the Callbacks page's read-only receiver (where callbacks without a url point)
+    assert set(document["$defs"]) == {*PAGES.values(), "callback-receiver"}
+    receiver = document["$defs"]["callback-receiver"]
+    assert all(p.get("readOnly") for p in receiver["properties"].values())

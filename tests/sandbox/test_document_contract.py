@@ -5,8 +5,9 @@ the client's in its PSA package (``reconciler/psa/<psa>/salesbuildr_documents.js
 simulator's in ``reconciler/sandbox/salesbuildr/documents/<psa>.json``, which adds only ``x-``
 keywords for its own checks. Here: both are valid JSON Schemas and the same without those
 keywords; every page's defaults are valid PUT bodies; and what the client really writes in an
-apply of ``examples/mappings.yaml`` validates against the client's copy, page by page, with a
-standard validator (``jsonschema``), not the simulator's.
+apply of each PSA's example (``examples/mappings.yaml``, ``examples/connectwise/mappings.yaml``)
+validates against the client's copy, page by page, with a standard validator (``jsonschema``),
+not the simulator's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from click.testing import CliRunner
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconciler.cli import cli
-from reconciler.sandbox.common import Sandbox, serve_in_thread, start_sandbox
+from reconciler.psa import registry
+from reconciler.sandbox.common import Sandbox, register_simulator, serve_in_thread, start_sandbox
 from reconciler.sandbox.salesbuildr import SalesbuildrSimulator, documents
 from reconciler.sandbox.salesbuildr.documents import default_document, psa_documents
 from reconciler.sandbox.salesbuildr.seed_settings import default_settings
@@ -155,30 +157,50 @@ def recording(app: ASGIApp, bodies: list[tuple[str, bytes]]) -> ASGIApp:
     return wrapped
 
 
-@pytest.fixture
-def written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, bytes]]]:
-    """The settings documents a real apply of the example writes to an ``empty`` sandbox."""
+APPLIED = {
+    # psa -> (its example, the seed it names, extra environment, pages it must write at least)
+    "autotask": (EXAMPLE, "empty", {}, 6),
+    "connectwise": (
+        REPO / "examples" / "connectwise" / "mappings.yaml",
+        "demo",
+        {"CONNECTWISE_REQUESTS_PER_MINUTE": "1000000"},  # the rate cap has its own tests
+        5,
+    ),
+}
+
+
+@pytest.fixture(params=sorted(APPLIED))
+def written(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
+    """The settings documents a real apply of a PSA's example writes to its sandbox."""
+    psa = str(request.param)
+    example, seed, extra, _ = APPLIED[psa]
     monkeypatch.chdir(tmp_path)
-    sandbox: Sandbox = start_sandbox(seed="empty")
+    if psa != "autotask":
+        register_simulator(psa, registry.get(psa).simulator.launcher)  # type: ignore[union-attr]
+    sandbox: Sandbox = start_sandbox(seed=seed, psa=psa)
     bodies: list[tuple[str, bytes]] = []
     middleware = sandbox.salesbuildr.middleware
     api: Callable[[Scope, Receive, Send], Awaitable[None]] = middleware.app
     middleware.app = recording(api, bodies)
     try:
-        result = CliRunner().invoke(cli, ["apply", str(EXAMPLE), "--auto-approve"], env=sandbox.env)
+        env = {**sandbox.env, **extra}
+        result = CliRunner().invoke(cli, ["apply", str(example), "--auto-approve"], env=env)
         assert result.exit_code == 0, result.output
-        yield bodies
+        yield psa, bodies
     finally:
         sandbox.stop()
 
 
 def test_what_an_apply_writes_validates_against_the_clients_copy(
-    written: list[tuple[str, bytes]],
+    written: tuple[str, list[tuple[str, bytes]]],
 ) -> None:
-    client = client_copy("autotask")
-    prefix = "/public-api/integration/autotask/settings/"
+    psa, written_bodies = written
+    client = client_copy(psa)
+    prefix = f"/public-api/integration/{psa}/settings/"
     pages = set()
-    for path, raw in written:
+    for path, raw in written_bodies:
         assert path.startswith(prefix), path
         page = path.removeprefix(prefix)
         assert page in client["$defs"], f"the client wrote a page the contract lacks: {page}"
@@ -189,7 +211,7 @@ def test_what_an_apply_writes_validates_against_the_clients_copy(
         assert errors == [], (page, errors)
         pages.add(page)
     # The example configures most pages: the check is not vacuous.
-    assert len(pages) >= 6, sorted(pages)
+    assert len(pages) >= APPLIED[psa][3], sorted(pages)
 
 
 # --- a PSA is a data file ---------------------------------------------------------------------

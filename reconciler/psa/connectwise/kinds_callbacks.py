@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.kinds.base import KindDefaults, Problem, address
+from reconciler.kinds.base import ApplyStage, KindDefaults, Problem, address
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.constraints import PlannedChange, WireWrite
 from reconciler.psa.connectwise import kinds_tables as t
@@ -82,6 +82,8 @@ class CallbackKind(KindDefaults):
     sensitive: frozenset[str] = frozenset()
     set_like: frozenset[str] = frozenset()
     tables: frozenset[str] = frozenset()
+    stage: ApplyStage = ApplyStage.OBJECT
+    """ConnectWise objects: written by the ConnectWise writer, before the documents."""
 
     def address_of(self, description: str) -> str:
         return address(SECTION, description)

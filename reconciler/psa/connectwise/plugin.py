@@ -7,7 +7,9 @@ called (start-up).
 
 from __future__ import annotations
 
-from reconciler.psa.base import Psa
+import dataclasses
+
+from reconciler.psa.base import Psa, PsaOperations, PsaSystem, SandboxHooks, TestFixtures
 from reconciler.psa.language_only import Language, language_only
 
 ENV_VARS = (
@@ -26,8 +28,32 @@ LANGUAGE = Language(
 )
 
 
+def _system() -> PsaSystem:
+    from reconciler.psa.connectwise.system import system  # noqa: PLC0415 (lazy: start-up)
+
+    return system()
+
+
+def _operations() -> PsaOperations:
+    from reconciler.psa.connectwise.operations import operations  # noqa: PLC0415 (start-up)
+
+    return operations()
+
+
 def psa() -> Psa:
-    """The ``reconciler.psa`` entry point. The language only, this round: ``validate`` and
-    ``schema`` know ConnectWise Manage files; every other command refuses them (no connect,
-    read, write or operations hooks yet)."""
-    return language_only("connectwise", "ConnectWise Manage", ENV_VARS, LANGUAGE)
+    """The ``reconciler.psa`` entry point: the language, the run side (plan, apply, export,
+    preflight through :mod:`.system`) and the simulator."""
+    language = language_only("connectwise", "ConnectWise Manage", ENV_VARS, LANGUAGE)
+    return dataclasses.replace(
+        language,
+        system=_system,
+        operations=_operations,
+        after_apply=("sync_fields", "sync_full"),
+        salesbuildr_documents="reconciler.psa.connectwise:salesbuildr_documents.json",
+        simulator=SandboxHooks(launcher="reconciler.sandbox.connectwise:sandbox_hook"),
+        fixtures=TestFixtures(
+            sandbox_factory="reconciler.sandbox.common:start_sandbox",
+            example_config="examples/connectwise/mappings.yaml",
+            hostile_inputs="tests.security.escape_support:HOSTILE_PIECES",
+        ),
+    )

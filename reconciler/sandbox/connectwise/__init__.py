@@ -6,7 +6,8 @@ vendor document and the fact sheet, never our client. Entry points:
 * :func:`create_app` ``(seed, credentials=..., latency_ms=, faults=, rate_cap=, ...)`` -> the
   simulator, an ASGI app (``serve_in_thread(create_app("demo"))``);
 * :data:`SEEDS` (``empty``, ``demo``, ``large``);
-* :func:`export_lines` ``(base_url, credentials)`` -> the ``export CONNECTWISE_*=...`` lines.
+* :func:`export_lines` ``(base_url, credentials)`` -> the ``export CONNECTWISE_*=...`` lines;
+* :func:`sandbox_hook` -> the launcher's hook (``reconcile sandbox --psa connectwise``).
 """
 
 from reconciler.sandbox.connectwise.app import (
@@ -14,6 +15,7 @@ from reconciler.sandbox.connectwise.app import (
     ConnectWiseSimulator,
     create_app,
 )
+from reconciler.sandbox.connectwise.launch import SandboxCredentials, sandbox_hook
 from reconciler.sandbox.connectwise.seed import SEEDS
 from reconciler.sandbox.connectwise.wire import (
     API_BASE_PATH,
@@ -31,6 +33,8 @@ __all__ = [
     "ConnectWiseCredentials",
     "ConnectWiseSimulator",
     "RateCap",
+    "SandboxCredentials",
     "create_app",
     "export_lines",
+    "sandbox_hook",
 ]

@@ -164,6 +164,11 @@ class ConnectWiseSimulator:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.middleware(scope, receive, send)
 
+    @property
+    def app(self) -> ConnectWiseSimulator:
+        """The ASGI app the launcher serves (the simulator itself)."""
+        return self
+
     # --- control ---------------------------------------------------------------------------------
 
     def reset(self, seed: str) -> None:
