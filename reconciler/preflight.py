@@ -13,9 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.config import LoadedConfig
-from reconciler.config.desired import desired_resources
 from reconciler.errors import AuthError, ProviderError
-from reconciler.salesbuildr.state import documents_for
 from reconciler.session import Connections
 
 OK, DENIED_STATUS, UNCHECKED = "ok", "denied", "not checkable"
@@ -76,13 +74,14 @@ def _salesbuildr_checks(connections: Connections, documents: Sequence[str]) -> l
 def run_preflight(loaded: LoadedConfig, connections: Connections) -> PreflightReport:
     """Check the access the file needs; reads metadata and settings documents, writes nothing."""
     sections = loaded.config.present_sections()
-    desired = desired_resources(loaded)
+    system = connections.psa  # the YAML's PSA: its resources and its pages' documents
+    desired = system.desired(loaded)
     checks: list[AccessCheck] = []
     if connections.autotask is not None:
         checks.extend(
             connections.psa.preflight(connections.autotask, sections, desired, connections.metadata)
         )
-    checks.extend(_salesbuildr_checks(connections, documents_for(sections)))
+    checks.extend(_salesbuildr_checks(connections, system.documents.documents_for(sections)))
     return PreflightReport(tuple(checks))
 
 

@@ -96,7 +96,9 @@ class _Targets:
         url = config.salesbuildr.url if config and config.salesbuildr else None
         where = f"salesbuildr.url in {self.file}"  # checked even when the environment overrides it
         chosen, key = settings_from_env(self.environ, salesbuildr_url(url, where, self.environ))
-        return SalesbuildrClient.connect(chosen, key)
+        psa = self.psa()  # its pages' jobs, lock and reports: /integration/<its integration>/
+        integration = psa.system().documents.integration if psa.system else psa.name
+        return SalesbuildrClient.connect(chosen, key, integration=integration)
 
     def psa_client(self, operations: PsaOperations) -> Callable[[], Any] | None:
         """Opens the PSA's client; None when its credentials are not set."""

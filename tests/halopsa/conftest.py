@@ -1,5 +1,7 @@
-"""The HaloPSA tests' fixtures (defined in halo_support, which the tests import by name)."""
+"""The HaloPSA tests' fixtures (defined in halo_support and engine_support, which the tests
+import by name)."""
 
+from engine_support import empty_halo_sandbox, halo_sandbox
 from halo_support import fake_clock, halo, receiver
 
-__all__ = ["fake_clock", "halo", "receiver"]
+__all__ = ["empty_halo_sandbox", "fake_clock", "halo", "halo_sandbox", "receiver"]

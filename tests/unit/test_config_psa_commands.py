@@ -1,8 +1,8 @@
-"""A PSA registered for its language only (HaloPSA, until its engine lands): `validate` and
-`schema` know its files, every other command that reads the YAML refuses them through
-`psa.base.unsupported()` (exit 1, one clear line, no traceback), before any connection is
-attempted. ConnectWise has its engine: `validate` still knows its file (the commands:
-tests/connectwise/test_engine_*.py)."""
+"""A PSA registered for its language only (here HaloPSA's language without its run side, as it
+was before its engine landed): `validate` and `schema` know its files, every other command that
+reads the YAML refuses them through `psa.base.unsupported()` (exit 1, one clear line, no
+traceback), before any connection is attempted. ConnectWise and HaloPSA have their engines:
+`validate` still knows their files (the commands: tests/<psa>/test_engine_*.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
+from reconciler.psa import registry
+from reconciler.psa.halopsa import plugin as halo_plugin
+from reconciler.psa.language_only import language_only
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = {
@@ -48,8 +51,13 @@ def example_file(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, s
 
 
 @pytest.fixture(params=LANGUAGE_ONLY)
-def psa_file(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, Path]:
+def psa_file(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, str, Path]:
     name = str(request.param)
+    language = language_only("halopsa", "HaloPSA", halo_plugin.ENV_VARS, halo_plugin.LANGUAGE)
+    psas = {**registry.installed(), "halopsa": language}
+    monkeypatch.setattr(registry, "installed", lambda: psas)
     title, example = EXAMPLES[name]
     shutil.copy(example, tmp_path / "mappings.yaml")
     return name, title, tmp_path

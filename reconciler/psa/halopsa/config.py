@@ -8,7 +8,8 @@ name is ambiguous). Synchronize is an action (``after_apply: [sync_full]``), not
 
 Settings the Salesbuildr help centre documents are modelled as such; the few it does not state are
 marked ``[assumed]`` in their description (salesbuildr-halopsa-configuration.md, "[inferred]"):
-:data:`ASSUMED_SETTINGS` lists them with the reason, for the README's "assumed settings".
+:data:`reconciler.psa.halopsa.kinds.ASSUMED_SETTINGS` lists them with the reason, for the
+README's "assumed settings" (one list: a test keeps it and the ``[assumed]`` marks in step).
 Strict like the Autotask models: unknown keys are refused, booleans are booleans.
 """
 
@@ -58,19 +59,6 @@ HaloSectionName = Literal[
 ASSUMED: Final = "[assumed] "
 """Prefix of the description of a setting the help centre does not state."""
 
-ASSUMED_SETTINGS: Final[dict[str, str]] = {
-    "products.groups": "the help centre names a product-group mapping onto Halo item groups but "
-    "not its key; keyed here by Salesbuildr category (salesbuildr-halopsa-configuration.md §2.3, "
-    "§9.3)",
-    "companies.prospect_type": "its values are not stated; taken here from Halo's client types "
-    "(a Lookup list, id assumed in psa/halopsa/resources.py LOOKUP_LISTS) (§4.1, §9.4)",
-    "account_codes": "where Halo keeps the codes is not stated; written here as free text per "
-    "item group (§6, §9.6)",
-    "webhooks": "the Webhooks page's content is not shown past its heading; the keyed collection "
-    "of Halo /Webhook objects by name with events, active and url is our reading of the API "
-    "(§7, §9.1); the event names <-> Halo eventno table is assumed (psa/halopsa/events.py)",
-}
-"""Every [inferred] setting modelled, with why it is an assumption (the README lists these)."""
 
 QuoteStatus = Literal["draft", "sent", "approved", "declined", "expired"]
 QUOTE_STATUSES: Final[tuple[str, ...]] = ("draft", "sent", "approved", "declined", "expired")
@@ -258,6 +246,12 @@ class HaloPolicy(BasePolicy):
     max_change_fraction: float = max_change_fraction_field()
     max_deletes: int = max_deletes_field()
     ignore_fields: dict[HaloSectionName, list[str]] = ignore_fields_field({"webhooks": ["url"]})
+
+    @property
+    def acknowledge(self) -> tuple[str, ...]:
+        """No HaloPSA rule warns (the rules' findings are errors), so nothing to acknowledge:
+        not a key of the file, but what the run reads of every PSA's policy."""
+        return ()
 
 
 class HaloSections(PsaDocument):

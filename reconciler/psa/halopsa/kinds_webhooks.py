@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from reconciler.kinds.base import KindDefaults, Problem, address, sort_set_like
+from reconciler.kinds.base import ApplyStage, KindDefaults, Problem, address, sort_set_like
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.webhooks import RECEIVER_URL
 from reconciler.psa.halopsa.events import EVENT_NAMES, EVENT_NUMBERS
@@ -43,6 +43,7 @@ class HaloWebhookKind(KindDefaults):
     sensitive: frozenset[str] = frozenset()
     set_like: frozenset[str] = frozenset({"events"})
     tables: frozenset[str] = frozenset()
+    stage: ApplyStage = ApplyStage.OBJECT  # a Halo write of its own, not a document's part
 
     def address_of(self, key: str) -> str:
         return address(SECTION, key)

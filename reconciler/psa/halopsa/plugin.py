@@ -7,7 +7,9 @@ called (start-up).
 
 from __future__ import annotations
 
-from reconciler.psa.base import Psa
+from dataclasses import replace
+
+from reconciler.psa.base import Psa, PsaOperations, PsaSystem, SandboxHooks, TestFixtures
 from reconciler.psa.language_only import Language, language_only
 
 ENV_VARS = (
@@ -26,8 +28,31 @@ LANGUAGE = Language(
 )
 
 
+def _system() -> PsaSystem:
+    from reconciler.psa.halopsa.system import system  # noqa: PLC0415 (lazy: start-up)
+
+    return system()
+
+
+def _operations() -> PsaOperations:
+    from reconciler.psa.halopsa.operations import operations  # noqa: PLC0415 (lazy: start-up)
+
+    return operations()
+
+
 def psa() -> Psa:
-    """The ``reconciler.psa`` entry point. The language only, this round: ``validate`` and
-    ``schema`` know HaloPSA files; every other command refuses them (no connect, read, write or
-    operations hooks yet)."""
-    return language_only("halopsa", "HaloPSA", ENV_VARS, LANGUAGE)
+    """The ``reconciler.psa`` entry point: the language, the run side (plan, apply, export,
+    preflight through :mod:`.system`), the operations and the simulator."""
+    return replace(
+        language_only("halopsa", "HaloPSA", ENV_VARS, LANGUAGE),
+        system=_system,
+        operations=_operations,
+        after_apply=("sync_full",),
+        salesbuildr_documents="reconciler.psa.halopsa:salesbuildr_documents.json",
+        simulator=SandboxHooks(launcher="reconciler.sandbox.halopsa:sandbox_hook"),
+        fixtures=TestFixtures(
+            sandbox_factory="reconciler.sandbox.common:start_sandbox",
+            example_config="examples/halopsa/mappings.yaml",
+            hostile_inputs="tests.security.escape_support:HOSTILE_PIECES",
+        ),
+    )

@@ -159,7 +159,7 @@ class SalesbuildrSimulator:
         self.jobs = JobBook(step_s=job_step_s)
         self.deliveries = DeliveryLog()
         self._guard = threading.RLock()
-        self._versions = itertools.count(1)
+        self._versions: dict[str, itertools.count[int]] = {}  # per PSA: its ETags its own
         self.seed = seed
         self.data = tenant_data(seed)
         # psa -> page -> stored document / its ETag; _settings and _etags are Autotask's.
@@ -204,7 +204,7 @@ class SalesbuildrSimulator:
             self.data = data
             self._documents = seeded_documents(seed, data, webhook_secret=self.webhook_secret)
             self._document_tags = {
-                psa: {page: etag(next(self._versions)) for page in pages}
+                psa: {page: self._tag(psa) for page in pages}
                 for psa, pages in self._documents.items()
             }
             self._settings = self._documents["autotask"]
@@ -236,6 +236,9 @@ class SalesbuildrSimulator:
     def autotask_documents(self) -> dict[str, Doc]:
         """The stored Autotask pages (hold :attr:`guard`)."""
         return self._settings
+
+    def _tag(self, psa: str) -> str:
+        return etag(next(self._versions.setdefault(psa, itertools.count(1))))
 
     def _bound(
         self, handler: Callable[[SalesbuildrSimulator, Request], Awaitable[Response]]
@@ -422,7 +425,7 @@ class SalesbuildrSimulator:
             if isinstance(result, list):
                 return invalid(result)
             self._documents[psa][section] = result
-            tag = tags[section] = etag(next(self._versions))
+            tag = tags[section] = self._tag(psa)
         body_out = read_form(schema, result, receiver_url=self._receiver_url(request, psa))
         return JSONResponse(body_out, headers={"ETag": tag})
 

@@ -1,0 +1,76 @@
+"""Fixtures of the HaloPSA engine tests: the HaloPSA and Salesbuildr simulators on loopback,
+started the way ``reconcile sandbox --psa halopsa`` starts them, and raw clients on them to
+plant live data the way an admin would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.sandbox.common import Sandbox, register_simulator, start_sandbox
+from tests.sandbox_clients import TIMEOUT_S
+
+HOOK = "reconciler.sandbox.halopsa:sandbox_hook"
+
+
+def start_halo(seed: str = "demo") -> Sandbox:
+    register_simulator("halopsa", HOOK)
+    return start_sandbox(psa="halopsa", seed=seed)
+
+
+@pytest.fixture
+def halo_sandbox() -> Iterator[Sandbox]:
+    sandbox = start_halo()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture
+def empty_halo_sandbox() -> Iterator[Sandbox]:
+    sandbox = start_halo("empty")
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+def halo_api(env: Mapping[str, str]) -> httpx.Client:
+    """A client on the Halo simulator's ``/api``, with a token of the sandbox's application."""
+    token = httpx.post(
+        env["HALOPSA_AUTH_URL"] + "/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": env["HALOPSA_CLIENT_ID"],
+            "client_secret": env["HALOPSA_CLIENT_SECRET"],
+            "scope": "all",
+        },
+        timeout=TIMEOUT_S,
+        trust_env=False,
+    ).json()["access_token"]
+    return httpx.Client(
+        base_url=env["HALOPSA_URL"] + "/api",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=TIMEOUT_S,
+        trust_env=False,
+    )
+
+
+def halo_post(env: Mapping[str, str], resource: str, record: Mapping[str, Any]) -> Any:
+    """Upsert one record through Halo's API (an admin's change)."""
+    with halo_api(env) as api:
+        response = api.post(f"/{resource}", json=[dict(record)])
+        response.raise_for_status()
+        return response.json()
+
+
+def halo_list(env: Mapping[str, str], resource: str) -> list[Any]:
+    with halo_api(env) as api:
+        body = api.get(f"/{resource}").json()
+    return list(
+        body if isinstance(body, list) else next(v for v in body.values() if isinstance(v, list))
+    )
