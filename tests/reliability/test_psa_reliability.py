@@ -17,7 +17,6 @@ Autotask's hourly budget and thread limit have no counterpart here: each PSA has
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -145,7 +144,8 @@ def test_another_runs_lock_refuses_an_apply_naming_the_holder(psa: PsaRig) -> No
     assert psa.psa_writes() == before
     assert psa.keys() != desired_keys(psa)
     with psa.salesbuildr() as api:
-        assert api.delete(psa.lock_path).status_code in (200, 204)
+        released = api.delete(psa.lock_path, headers={"X-Lock-Owner": owner})
+        assert released.status_code == 204, released.text
     applied = psa("apply", "mappings.yaml", "--auto-approve")
     assert applied.returncode == 0, applied.output
     assert_converged(psa)
@@ -185,16 +185,46 @@ def test_a_429_storm_is_waited_out_as_retry_after_asks(psa: PsaRig) -> None:
     assert_converged(psa)
 
 
-def test_a_429_asking_for_more_than_the_wait_cap_stops_naming_when_to_retry(psa: PsaRig) -> None:
-    psa.simulator.rate_cap = _rate_cap(psa, limit=1, window_s=3600.0)
+IGNORED_WAIT_CAP = (
+    "psa/{psa}/system.py opens its client without the run's --max-rate-wait "
+    "(RECONCILE_MAX_RATE_WAIT, reconciler.transport.rate_wait): the client's max_rate_wait stays "
+    "None, so a 429 asking for more than the cap is waited out instead of stopping the run"
+)
+
+
+class OneRefusal:
+    """A rate cap that lets the first request through and refuses the second (Retry-After: the
+    window), then none: the refusal is certain, and a run that waits it out does not hang."""
+
+    def __init__(self, cap: Any) -> None:
+        self.cap = cap
+        self.refused: list[Any] = []
+
+    def refusal(self) -> Any:
+        if self.refused:
+            return None
+        answer = self.cap.refusal()
+        if answer is not None:
+            self.refused.append(answer)
+        return answer
+
+
+def test_a_429_asking_for_more_than_the_wait_cap_stops_naming_when_to_retry(
+    psa: PsaRig, request: pytest.FixtureRequest
+) -> None:
+    reason = IGNORED_WAIT_CAP.format(psa=psa.case.name)
+    request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+    one = OneRefusal(_rate_cap(psa, limit=1, window_s=20.0))
+    psa.simulator.rate_cap = one
     before = psa.psa_writes()
 
     stopped = psa("plan", "mappings.yaml", env={"RECONCILE_MAX_RATE_WAIT": "5"})
 
+    assert one.refused, "no 429 was sent"
+    assert psa.psa_writes() == before
     assert stopped.returncode == 1, stopped.output
     assert "rate limit" in stopped.stderr.lower(), stopped.output
-    assert re.search(r"\b\d+ s\b", stopped.stderr), stopped.output
-    assert psa.psa_writes() == before
+    assert "--max-rate-wait" in stopped.stderr, stopped.output
 
 
 def test_the_psas_validation_refusal_names_the_field(psa: PsaRig) -> None:
