@@ -1,35 +1,30 @@
-"""Export -> plan = zero changes, against the simulators: after the example is applied, the live
-settings read back through the engine's connections (every section, the callbacks whole) and
-exported by the ConnectWise exporter form a file whose plan, through the CLI, is empty.
-
-``reconcile export`` itself still reads the default PSA (its ``--section`` choices are
-Autotask's): these tests drive the same read and the PSA's exporter directly."""
+"""``reconcile export --psa connectwise`` -> plan = zero changes, against the simulators: a fresh
+tenant and the tenant after the example is applied; and a callback ConnectWise holds that a file
+cannot state (two with one description) is left out with a note, never lost silently, its
+hostile description kept on one comment line."""
 
 from __future__ import annotations
 
 import yaml
-from engine_support import Tenant
+from engine_support import Tenant, cw_api
 
-from reconciler import session
-from reconciler.config import load_config
-from reconciler.psa.connectwise.config import SECTIONS
-from reconciler.psa.connectwise.export import export_sections
+
+def _export(tenant: Tenant) -> str:
+    exported = tenant.cli("export", "--psa", "connectwise", "--out", "exported.yaml")
+    assert exported.exit_code == 0, exported.output
+    return (tenant.workdir / "exported.yaml").read_text()
 
 
 def test_an_export_of_the_applied_example_plans_to_zero(tenant: Tenant) -> None:
     assert tenant.cli("apply", "mappings.yaml", "--auto-approve").exit_code == 0
-    loaded = load_config(tenant.workdir / "mappings.yaml", environ=tenant.env)
-    with session.connect(loaded, tenant.env, sections=list(SECTIONS)) as connections:
-        live = session.read_everything(connections, list(SECTIONS))
-    exported = export_sections(live.state, live.catalog, SECTIONS)
-    assert set(exported.sections) == set(SECTIONS)
-    assert set(exported.sections["callbacks"]) == {
+    document = yaml.safe_load(_export(tenant))
+    assert document["psa"] == "connectwise"
+    assert set(document["callbacks"]) == {
         "Salesbuildr companies",
         "Salesbuildr contacts",
         "Salesbuildr opportunities",
     }
-    document = {"version": 1, "psa": "connectwise", **exported.sections}
-    (tenant.workdir / "exported.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    assert document["ticket_settings"]["board"] == "Professional Services"
 
     replan = tenant.cli("plan", "exported.yaml", "--detailed-exitcode")
     assert replan.exit_code == 0, replan.output
@@ -37,12 +32,22 @@ def test_an_export_of_the_applied_example_plans_to_zero(tenant: Tenant) -> None:
 
 
 def test_an_export_of_a_fresh_tenant_plans_to_zero(tenant: Tenant) -> None:
-    loaded = load_config(tenant.workdir / "mappings.yaml", environ=tenant.env)
-    with session.connect(loaded, tenant.env, sections=list(SECTIONS)) as connections:
-        live = session.read_everything(connections, list(SECTIONS))
-    exported = export_sections(live.state, live.catalog, SECTIONS)
-    document = {"version": 1, "psa": "connectwise", **exported.sections}
-    (tenant.workdir / "exported.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    _export(tenant)
+    replan = tenant.cli("plan", "exported.yaml", "--detailed-exitcode")
+    assert replan.exit_code == 0, replan.output
 
+
+def test_what_a_file_cannot_state_is_a_note_on_one_line(tenant: Tenant) -> None:
+    hostile = "twin\nversion: 2\x1b[31m"
+    with cw_api(tenant.env) as api:
+        body = {"description": hostile, "url": "http://127.0.0.1:9/cb", "type": "Company",
+                "level": "Owner", "objectId": 1}  # fmt: skip
+        for _ in range(2):
+            assert api.post("system/callbacks", json=body).status_code == 201
+    text = _export(tenant)
+    assert "\x1b" not in text
+    notes = [line for line in text.splitlines() if line.startswith("# left out:")]
+    assert notes and all("twin" in line for line in notes), text
+    assert yaml.safe_load(text)["version"] == 1
     replan = tenant.cli("plan", "exported.yaml", "--detailed-exitcode")
     assert replan.exit_code == 0, replan.output

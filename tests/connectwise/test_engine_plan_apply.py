@@ -106,6 +106,9 @@ def test_drift_planted_in_connectwise_shows_in_the_next_plan(tenant: Tenant) -> 
     assert '~ callbacks["Salesbuildr contacts"]' in drifted.output
     assert "active: false -> true" in drifted.output
     assert '- callbacks["Someone else\'s"]' in drifted.output  # manage: full
+    report = tenant.cli("drift", "mappings.yaml")
+    assert report.exit_code == 2, report.output
+    assert "Salesbuildr contacts" in report.output and "Someone else's" in report.output
 
     fixed = tenant.cli("apply", "mappings.yaml", "--auto-approve")
     assert fixed.exit_code == 0, fixed.output

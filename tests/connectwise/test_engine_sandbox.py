@@ -80,6 +80,17 @@ def test_sync_runs_the_synchronize_pages_jobs(tenant: Tenant) -> None:
 
     full = tenant.cli("sync", "--full", "--file", "mappings.yaml", "--format", "json")
     assert full.exit_code == 0, full.output
+    endpoints = tenant.sandbox.salesbuildr.stats()["endpoints"]
+    syncs = endpoints["POST /public-api/integration/connectwise/sync"]["requests"]
+    assert syncs == 2  # the apply's after_apply, then this one: both on ConnectWise's path
+    assert not any("/integration/autotask/" in name for name in endpoints)
     inventory = tenant.cli("sync", "--inventory", "--file", "mappings.yaml")
     assert inventory.exit_code == 1, inventory.output
     assert "ConnectWise Manage (psa: connectwise) has no sync --inventory" in inventory.output
+
+
+def test_preflight_reads_only_and_reports_connectwise_access(tenant: Tenant) -> None:
+    checked = tenant.cli("preflight", "mappings.yaml")
+    assert checked.exit_code == 0, checked.output
+    assert "system/callbacks" in checked.output
+    assert tenant.sandbox.connectwise.stats()["writes"] == 0

@@ -180,11 +180,6 @@ def test_the_engine_takes_the_files_of_a_psa_with_a_run_side(
     assert loaded.for_engine().config is loaded.document
 
 
-def test_the_engine_takes_connectwise_files() -> None:
-    connectwise = parse_document(b"version: 1\npsa: connectwise\n", file="m.yaml", environ={})
-    assert connectwise.for_engine().config is connectwise.document
-
-
 def test_the_engine_refuses_a_language_only_psa_cleanly(with_fake: None) -> None:
     document = "version: 1\npsa: fakepsa\n"
     loaded = parse_document(document.encode(), file="m.yaml", environ={})

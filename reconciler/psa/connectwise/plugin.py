@@ -8,6 +8,8 @@ called (start-up).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
 from reconciler.psa.base import Psa, PsaOperations, PsaSystem, SandboxHooks, TestFixtures
 from reconciler.psa.language_only import Language, language_only
@@ -34,6 +36,12 @@ def _system() -> PsaSystem:
     return system()
 
 
+def _export(state: Any, catalog: Any, sections: Sequence[str], header: Sequence[str]) -> str:
+    from reconciler.psa.connectwise.export_yaml import export_yaml  # noqa: PLC0415 (start-up)
+
+    return export_yaml(state, catalog, sections, header)
+
+
 def _operations() -> PsaOperations:
     from reconciler.psa.connectwise.operations import operations  # noqa: PLC0415 (start-up)
 
@@ -48,6 +56,7 @@ def psa() -> Psa:
         language,
         system=_system,
         operations=_operations,
+        export=_export,
         after_apply=("sync_fields", "sync_full"),
         salesbuildr_documents="reconciler.psa.connectwise:salesbuildr_documents.json",
         simulator=SandboxHooks(launcher="reconciler.sandbox.connectwise:sandbox_hook"),
