@@ -15,13 +15,8 @@ import yaml
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
-from reconciler.connections import Connections
 from reconciler.psa.halopsa.config import SECTIONS
-from reconciler.psa.halopsa.export import document, export_sections
-from reconciler.psa.halopsa.system import HaloSystem
-from reconciler.salesbuildr.client import SalesbuildrClient
 from reconciler.sandbox.common import Sandbox
-from reconciler.session import read_everything
 from tests.halopsa.engine_support import halo_list, halo_post
 from tests.sandbox_clients import isolated_cli, salesbuildr_api
 from tests.security.escape_support import (
@@ -119,37 +114,32 @@ def test_drift_shows_what_an_admin_changed(halo_sandbox: Sandbox, workdir: Path)
     assert drift.exit_code == 2, drift.output
     assert 'webhooks["Salesbuildr tickets"]' in drift.output
     assert "active" in drift.output
+    with salesbuildr_api(halo_sandbox.env) as api:  # an admin's change on a Salesbuildr page
+        read = api.get("/integration/halopsa/settings/account-codes")
+        body = read.json()
+        body["itemGroups"][0]["incomeCode"] = "4999"
+        put = api.put(
+            "/integration/halopsa/settings/account-codes",
+            json=body,
+            headers={"If-Match": read.headers["ETag"]},
+        )
+        assert put.status_code == 200, put.text
     plan = run(halo_sandbox, "plan", "mappings.yaml")
     assert "active: false -> true" in plan.output, plan.output
-
-
-def exported_file(sandbox: Sandbox) -> str:
-    """What an export of every HaloPSA section writes (the live state read as a run reads it).
-
-    [core] ``reconcile export`` has no PSA option yet; this is its body for HaloPSA."""
-    system = HaloSystem()
-    env = sandbox.env
-    halo = system.open(env, system.url(None, "", env, None), None)
-    salesbuildr = SalesbuildrClient.connect(
-        env["SALESBUILDR_API_URL"],
-        __import__("pydantic").SecretStr(env["SALESBUILDR_API_KEY"]),
-        integration=system.documents.integration,
-    )
-    with Connections(autotask=halo, salesbuildr=salesbuildr, system=system) as connections:
-        live = read_everything(connections, list(SECTIONS))
-    exported = export_sections(live.state, live.catalog)
-    body = {**document(exported), "policy": {"manage": {"webhooks": "full"}}}
-    return yaml.safe_dump(body, sort_keys=False, allow_unicode=False)
+    assert 'income: "4999" -> "4000"' in plan.output, plan.output
+    assert "0 to create, 2 to update" in plan.output, plan.output
 
 
 def test_export_plans_to_zero_changes(halo_sandbox: Sandbox, workdir: Path) -> None:
     assert run(halo_sandbox, "apply", "mappings.yaml", "--auto-approve").exit_code == 0
-    (workdir / "exported.yaml").write_text(exported_file(halo_sandbox))
+    exported_run = run(halo_sandbox, "export", "--psa", "halopsa", "--out", "exported.yaml")
+    assert exported_run.exit_code == 0, exported_run.output
 
     planned = run(halo_sandbox, "plan", "exported.yaml", "--detailed-exitcode")
     assert planned.exit_code == 0, planned.output + (workdir / "exported.yaml").read_text()
     assert "No changes." in planned.output
     exported = yaml.safe_load((workdir / "exported.yaml").read_text())
+    assert exported["psa"] == "halopsa"
     assert set(exported) >= set(SECTIONS)
 
 

@@ -106,3 +106,13 @@ def test_uninstall_names_an_unknown_webhook(halo_sandbox: Sandbox, workdir: Path
     assert refused.exit_code != 0
     assert "no installed webhook is named 'Acounting sync'" in refused.output
     assert [w["name"] for w in halo_list(halo_sandbox.env, "Webhook")] == ["Accounting sync"]
+
+
+def test_after_apply_runs_the_full_sync(halo_sandbox: Sandbox, workdir: Path) -> None:
+    text = (workdir / "mappings.yaml").read_text()
+    (workdir / "mappings.yaml").write_text(text + "after_apply: [sync_full]\n")
+    applied = run(halo_sandbox, "apply", "mappings.yaml", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "Full sync succeeded" in applied.output, applied.output
+    endpoints = halo_sandbox.salesbuildr.stats()["endpoints"]
+    assert "POST /public-api/integration/halopsa/sync" in endpoints, endpoints

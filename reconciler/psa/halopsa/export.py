@@ -261,3 +261,16 @@ def url_refusal(url: Any) -> str | None:
 def document(exported: Exported) -> dict[str, Any]:
     """A whole document: ``version``, ``psa`` and the exported sections."""
     return {"version": 1, "psa": "halopsa", **exported.sections}
+
+
+def export_text(
+    state: Iterable[Resource], catalog: Catalog, sections: Sequence[str], header: Sequence[str]
+) -> str:
+    """The ``Psa.export`` hook: the YAML of a ``psa: halopsa`` file holding the live
+    ``sections`` (the core's writer prints it), what was left out listed in its header."""
+    from reconciler.export.document import Comments, render  # noqa: PLC0415 (start-up)
+
+    exported = export_sections(state, catalog, sections)
+    left_out = [f"left out: {visible(where)}: {why}" for where, why in exported.omitted]
+    lines = [*header, *left_out, *([""] if left_out else [])]
+    return render(exported.sections, Comments(), order=SECTIONS, header=lines, psa="halopsa")

@@ -7,7 +7,9 @@ called (start-up).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from reconciler.psa.base import Psa, PsaOperations, PsaSystem, SandboxHooks, TestFixtures
 from reconciler.psa.language_only import Language, language_only
@@ -40,6 +42,12 @@ def _operations() -> PsaOperations:
     return operations()
 
 
+def _export(state: Any, catalog: Any, sections: Sequence[str], header: Sequence[str]) -> str:
+    from reconciler.psa.halopsa.export import export_text  # noqa: PLC0415 (lazy: start-up)
+
+    return export_text(state, catalog, sections, header)
+
+
 def psa() -> Psa:
     """The ``reconciler.psa`` entry point: the language, the run side (plan, apply, export,
     preflight through :mod:`.system`), the operations and the simulator."""
@@ -47,6 +55,7 @@ def psa() -> Psa:
         language_only("halopsa", "HaloPSA", ENV_VARS, LANGUAGE),
         system=_system,
         operations=_operations,
+        export=_export,
         after_apply=("sync_full",),
         salesbuildr_documents="reconciler.psa.halopsa:salesbuildr_documents.json",
         simulator=SandboxHooks(launcher="reconciler.sandbox.halopsa:sandbox_hook"),
