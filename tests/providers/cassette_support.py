@@ -51,6 +51,8 @@ RECORD_AGAINST = "RECONCILE_RECORD_AGAINST"
 ORIGINS = {
     "autotask": "https://autotask.cassette.invalid",
     "salesbuildr": "https://salesbuildr.cassette.invalid",
+    "connectwise": "https://connectwise.cassette.invalid",
+    "halopsa": "https://halopsa.cassette.invalid",
 }
 AUTOTASK_BASE_PATH = "/atservicesrest"
 SALESBUILDR_BASE_PATH = "/public-api"
@@ -63,10 +65,15 @@ HEADER_PLACEHOLDERS = {
     "X-Lock-Owner": "<LOCK_OWNER>",
     "Authorization": "<AUTHORIZATION>",
     "Cookie": "<COOKIE>",
+    "clientId": "<CONNECTWISE_CLIENT_ID>",
 }
 """Request headers whose values never reach a cassette (matched case-insensitively)."""
 
-SECRET_KEYS = frozenset({"secretkey", "secret", "apikey", "api-key", "password"})
+SECRET_KEYS = frozenset(
+    {"secretkey", "secret", "apikey", "api-key", "password"}
+    # OAuth2 (HaloPSA's token endpoint) and Halo webhooks' Basic auth
+    | {"access_token", "refresh_token", "id_token", "client_secret", "basic_password"}
+)
 """JSON keys (any depth, any case) whose values are replaced by :data:`REDACTED`."""
 
 REDACTED = "<REDACTED>"
