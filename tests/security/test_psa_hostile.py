@@ -142,8 +142,9 @@ NO_EXPORT = (
 def test_hostile_live_names_round_trip_through_export(
     psa: PsaRig, request: pytest.FixtureRequest
 ) -> None:
-    reason = NO_EXPORT.format(psa=psa.case.name)
-    request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+    if psa.case.name == "halopsa":  # ConnectWise's hook landed with cw-engine
+        reason = NO_EXPORT.format(psa=psa.case.name)
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     names = converge_then_plant(psa)
     section = psa.case.section
 
