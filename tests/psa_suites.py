@@ -130,7 +130,9 @@ def _halo_objects(env: Mapping[str, str]) -> list[dict[str, Any]]:
 
 def _halo_plant(env: Mapping[str, str], name: str) -> None:
     with _halo_client(env) as api:
-        planted = api.post("/Webhook", json=[{"name": name, "url": "http://127.0.0.1:9/hook"}])
+        # One event, as an admin subscribes a webhook to (export states only those with one).
+        hook = {"name": name, "url": "http://127.0.0.1:9/hook", "events": [{"eventno": 2}]}
+        planted = api.post("/Webhook", json=[hook])
     assert planted.status_code in (200, 201), planted.text
 
 

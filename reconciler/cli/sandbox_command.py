@@ -110,7 +110,7 @@ def sandbox(
             )
         else:
             _err(
-                f"{psa_name} simulator and Salesbuildr simulator at "
+                f"{psa_name} simulator at {running.psa_server.url}, Salesbuildr simulator at "
                 f"{running.env.get('SALESBUILDR_API_URL', '?')} (seed {seed}). Ctrl-C stops them."
             )
         stop.wait()

@@ -189,13 +189,6 @@ def test_a_429_storm_is_waited_out_as_retry_after_asks(psa: PsaRig) -> None:
     assert_converged(psa)
 
 
-IGNORED_WAIT_CAP = (
-    "psa/{psa}/system.py opens its client without the run's --max-rate-wait "
-    "(RECONCILE_MAX_RATE_WAIT, reconciler.transport.rate_wait): the client's max_rate_wait stays "
-    "None, so a 429 asking for more than the cap is waited out instead of stopping the run"
-)
-
-
 class OneRefusal:
     """A rate cap that lets the first request through and refuses the second (Retry-After: the
     window), then none: the refusal is certain, and a run that waits it out does not hang."""
@@ -216,8 +209,6 @@ class OneRefusal:
 def test_a_429_asking_for_more_than_the_wait_cap_stops_naming_when_to_retry(
     psa: PsaRig, request: pytest.FixtureRequest
 ) -> None:
-    reason = IGNORED_WAIT_CAP.format(psa=psa.case.name)
-    request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     one = OneRefusal(_rate_cap(psa, limit=1, window_s=20.0))
     psa.simulator.rate_cap = one
     before = psa.psa_writes()

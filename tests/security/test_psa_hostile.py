@@ -132,19 +132,9 @@ def test_hostile_live_names_stay_data_in_drift(psa: PsaRig) -> None:
     assert sorted(d["address"] for d in drift) == addresses
 
 
-NO_EXPORT = (
-    "psa/{psa}/plugin.py gives its Psa no export hook (main's b097c01 added Psa.export for "
-    "`reconcile export --psa NAME`): the CLI says '(psa: {psa}) has no export', exit 1; the "
-    "PSA's exporter exists (psa/{psa}/export.py) but is not wired to the hook"
-)
-
-
 def test_hostile_live_names_round_trip_through_export(
     psa: PsaRig, request: pytest.FixtureRequest
 ) -> None:
-    if psa.case.name == "halopsa":  # ConnectWise's hook landed with cw-engine
-        reason = NO_EXPORT.format(psa=psa.case.name)
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     names = converge_then_plant(psa)
     section = psa.case.section
 

@@ -32,6 +32,7 @@ from reconciler.psa.connectwise.kinds_registry import BY_NAME, KINDS
 from reconciler.psa.connectwise.read import ConnectWiseReads, tables_of
 from reconciler.psa.connectwise.write import ConnectWiseWriter
 from reconciler.state import Resource
+from reconciler.transport.rate_wait import rate_wait_cap
 from reconciler.writes import Change
 
 RATE_VARIABLE: Final = "CONNECTWISE_REQUESTS_PER_MINUTE"
@@ -92,7 +93,10 @@ class ConnectWiseSystem:
     ) -> ConnectWiseClient:
         credentials = credentials_from_env({**environ, URL_VARIABLE: url})
         return ConnectWiseClient.connect(
-            credentials, transport=transport, requests_per_minute=requests_per_minute(environ)
+            credentials,
+            transport=transport,
+            requests_per_minute=requests_per_minute(environ),
+            max_rate_wait=rate_wait_cap(),  # the run's --max-rate-wait, as every client's
         )
 
     def target(self, client: ConnectWiseClient) -> str:

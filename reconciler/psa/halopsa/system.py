@@ -27,6 +27,7 @@ from reconciler.psa.halopsa.kinds import BY_NAME, kinds_of
 from reconciler.psa.halopsa.read import HaloReads
 from reconciler.psa.halopsa.write import HaloWriter
 from reconciler.state import Resource
+from reconciler.transport.rate_wait import rate_wait_cap
 from reconciler.writes import Change
 
 OWNER: Final = "halopsa"
@@ -74,7 +75,8 @@ class HaloSystem:
         self, environ: Mapping[str, str], url: str, transport: httpx.BaseTransport | None
     ) -> HaloClient:
         connection = conn.HaloConnection.from_environment({**environ, conn.URL: url})
-        return HaloClient(connection, transport=transport)
+        # The run's --max-rate-wait bounds a 429's wait, as for every client.
+        return HaloClient(connection, transport=transport, max_rate_wait=rate_wait_cap())
 
     def target(self, client: HaloClient) -> str:
         return client.connection.url
