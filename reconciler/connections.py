@@ -36,7 +36,12 @@ def psa_system(source: object | None = None) -> PsaSystem:
 
 def documents_touched(plan: Plan) -> Callable[[Any], Sequence[str]]:
     """The Salesbuildr documents each change of ``plan`` writes (its PSA's pages)."""
-    return psa_system(plan).documents.documents_touched
+    pages = psa_system(plan).documents
+
+    def touched(change: Any) -> list[str]:  # their keys in the plan's observed ETags
+        return [f"{SALESBUILDR_OWNER}:{name}" for name in pages.documents_touched(change)]
+
+    return touched
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,10 @@ from reconciler.plan.integrity import SIGNATURE_FIELD, SIGNING_KEY_VARIABLE, sea
 from reconciler.plan.model import FORMAT_VERSION, Action, Change, Plan
 
 DocumentsTouched = Callable[[Change], Sequence[str]]
+"""The settings documents a change writes, by their keys in ``observed`` (where the ETag the plan
+read is kept: ``"<owner>:<document>"``)."""
 TouchedBy = Callable[[Plan], DocumentsTouched]
 """The documents a plan's changes write, by the plan's PSA (``Plan.psa``)."""
-"""The Salesbuildr settings documents a change writes (``salesbuildr.state``)."""
 
 FINGERPRINTED = (Action.UPDATE, Action.DELETE, Action.DEACTIVATE)
 MAX_PROBLEMS = 20
@@ -117,14 +118,14 @@ def unverifiable(plan: Plan, documents_touched: DocumentsTouched) -> list[str]:
                 f"{_shown(change.address)}: {_article(change.action)} without a fingerprint "
                 f"(`observed[{_shown(json.dumps(change.address))}]` is missing)"
             )
-        for document in documents_touched(change):
-            etag = plan.observed.get(f"salesbuildr:{document}", "")
+        for key in documents_touched(change):
+            etag = plan.observed.get(key, "")
             if not etag.removeprefix("etag:"):
-                missing_documents.setdefault(document, change.address)
+                missing_documents.setdefault(key, change.address)
     problems.extend(
-        f"{_shown(address)}: writes the Salesbuildr document {document!r} without its ETag "
-        f'(`observed["salesbuildr:{document}"]` is missing)'
-        for document, address in sorted(missing_documents.items())
+        f"{_shown(address)}: writes the settings document {key!r} without its ETag "
+        f"(`observed[{_shown(json.dumps(key))}]` is missing)"
+        for key, address in sorted(missing_documents.items())
     )
     return problems
 

@@ -323,7 +323,7 @@ def test_a_plan_that_observed_nothing_is_refused(rig: Rig, planned: dict[str, An
         if change["action"] in ("update", "delete", "deactivate"):
             assert f"{change['address']}: " in run.stderr
             assert f"{change['action']} without a fingerprint" in run.stderr
-    assert "'billing-codes' without its ETag" in run.stderr
+    assert "'salesbuildr:billing-codes' without its ETag" in run.stderr
 
 
 def test_a_document_write_without_its_etag_is_refused(rig: Rig, planned: dict[str, Any]) -> None:
@@ -334,7 +334,8 @@ def test_a_document_write_without_its_etag_is_refused(rig: Rig, planned: dict[st
 
     address = first_change(data, "update", section="billing_codes")["address"]
     assert (
-        f"{address}: writes the Salesbuildr document 'billing-codes' without its ETag" in run.stderr
+        f"{address}: writes the settings document 'salesbuildr:billing-codes' without its ETag"
+        in run.stderr
     )
 
 

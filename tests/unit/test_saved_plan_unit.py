@@ -51,7 +51,7 @@ CREATE = Change(
 
 
 def touched(change: Any) -> list[str]:
-    return ["billing_codes"] if change.owner == "salesbuildr" else []
+    return ["salesbuildr:billing_codes"] if change.owner == "salesbuildr" else []
 
 
 def plan_data(**observed: str) -> dict[str, Any]:
@@ -145,7 +145,8 @@ def test_missing_fingerprints_and_etags_are_each_named() -> None:
     assert 'webhooks["sb"]: an update without a fingerprint' in message
     assert 'billing_codes.categories["Hardware"]: an update without a fingerprint' in message
     assert (
-        "billing_codes.categories[\"Hardware\"]: writes the Salesbuildr document 'billing_codes' "
+        'billing_codes.categories["Hardware"]: writes the settings document '
+        "'salesbuildr:billing_codes' "
         'without its ETag (`observed["salesbuildr:billing_codes"]` is missing)'
     ) in message
     assert 'webhooks["new"]' not in message  # a create needs neither
@@ -162,7 +163,8 @@ def test_unverifiable_names_the_article_and_each_document_once() -> None:
     )
     assert unverifiable(plan, touched) == [
         'x: a delete without a fingerprint (`observed["x"]` is missing)',
-        "billing_codes.categories[\"Hardware\"]: writes the Salesbuildr document 'billing_codes' "
+        'billing_codes.categories["Hardware"]: writes the settings document '
+        "'salesbuildr:billing_codes' "
         'without its ETag (`observed["salesbuildr:billing_codes"]` is missing)',
     ]
 
