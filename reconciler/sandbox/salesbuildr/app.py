@@ -27,22 +27,9 @@ against the page's schema), ``lock`` (one apply lock per tenant, whichever PSA's
 ``sync``, ``import`` and ``webhook-deliveries``: where its file's ``x-actions`` offers them
 (:mod:`.actions`).
 
-Beyond the contract document, and proposed as part of it:
-
-* ``GET /integration/autotask/lock`` -> 200 with the holder's body, 404 when no lock is held (so
-  ``reconcile force-unlock`` can name the holder before breaking the lock). ``DELETE`` needs the
-  ``X-Lock-Owner`` header unless ``?force=true`` (422 otherwise).
-* Jobs advance queued -> running -> succeeded|failed, one step per poll or per ``job_step_s``
-  (0.2 s) of time, whichever is faster. Their ``counts`` (shapes in
-  :mod:`reconciler.sandbox.salesbuildr.actions`) are ``{}`` until a job succeeds and when it
-  fails; a finished import sets the covered mappings' ``importedCount``. An import of
-  ``categories`` covers the given categories and their subcategories.
-* The ETag (``"v<n>"``, unique for the simulator's lifetime, new on every successful PUT and
-  reset) versions a section's writable content; import jobs updating ``importedCount`` do not
-  change it, so an import running beside an apply never makes the apply's PUT stale.
-  ``If-Match: *`` matches any version (RFC 9110); a weak ETag never matches.
-* The delivery report lists deliveries oldest first; ``since`` keeps those received at or after
-  it.
+Beyond the contract document, and proposed as part of it: the lock's ``GET`` and forced
+``DELETE``, how jobs advance, the ETag's versioning, the delivery report's order (the docstring
+of :mod:`.state`).
 """
 
 from __future__ import annotations
@@ -498,13 +485,11 @@ class SalesbuildrSimulator:
 
     async def _deliveries(self, request: Request, params: dict[str, str]) -> Response:
         since_text = request.query_params.get("since")
-        since: float | None = None
-        if since_text:
-            try:
-                since = parse_iso(since_text)
-            except ValueError:
-                error = {"path": "since", "message": "must be an ISO-8601 timestamp"}
-                return invalid([error], "invalid query parameter")
+        try:
+            since = parse_iso(since_text) if since_text else None
+        except ValueError:
+            error = {"path": "since", "message": "must be an ISO-8601 timestamp"}
+            return invalid([error], "invalid query parameter")
         with self._guard:
             items = [d.to_json() for d in self.deliveries.select(since)]
         return page(request, items)

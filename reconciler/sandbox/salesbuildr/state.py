@@ -4,6 +4,23 @@ Each class is small and knows nothing of HTTP: the rolling rate limit, the apply
 jobs and the webhook delivery log. All take the current time as an argument (epoch seconds from the
 simulator's clock), so tests can move time instead of sleeping. They are not thread-safe on their
 own; the simulator serialises access with one lock.
+
+Proposed beside the contract document (the simulator's behaviour, as :mod:`.app` serves it):
+
+* ``GET /integration/<psa>/lock`` -> 200 with the holder's body, 404 when no lock is held (so
+  ``reconcile force-unlock`` can name the holder before breaking the lock). ``DELETE`` needs the
+  ``X-Lock-Owner`` header unless ``?force=true`` (422 otherwise).
+* Jobs advance queued -> running -> succeeded|failed, one step per poll or per ``job_step_s``
+  (0.2 s) of time, whichever is faster. Their ``counts`` (shapes in :mod:`.actions`) are ``{}``
+  until a job succeeds and when it fails; a finished import sets the covered mappings'
+  ``importedCount``. An import of ``categories`` covers the given categories and their
+  subcategories.
+* The ETag (``"v<n>"``, unique for the simulator's lifetime, new on every successful PUT and
+  reset) versions a section's writable content; import jobs updating ``importedCount`` do not
+  change it, so an import running beside an apply never makes the apply's PUT stale.
+  ``If-Match: *`` matches any version (RFC 9110); a weak ETag never matches.
+* The delivery report lists deliveries oldest first; ``since`` keeps those received at or after
+  it.
 """
 
 from __future__ import annotations
