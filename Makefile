@@ -92,9 +92,7 @@ schema: install
 ##   (PSA=connectwise or PSA=halopsa: examples/<psa>/mappings.yaml against that PSA's sandbox)
 PSA ?= autotask
 demo: install
-	@if [ "$(PSA)" = autotask ]; then bash scripts/demo.sh; \
-	elif [ -f scripts/demo_$(PSA).sh ]; then bash scripts/demo_$(PSA).sh; \
-	else echo "make demo: no demo for PSA=$(PSA) (autotask, connectwise, halopsa)"; exit 1; fi
+	@bash scripts/demo.sh $(PSA)
 
 ## cassettes: re-record vcrpy cassettes (against the sandbox, or a real tenant: see README)
 cassettes: install

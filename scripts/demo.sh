@@ -1,9 +1,27 @@
 #!/usr/bin/env bash
-# `make demo`: plan and apply examples/mappings.yaml against the local sandbox, then prove that a
-# second plan finds nothing to do. Everything runs on loopback; nothing is left running.
+# `make demo [PSA=connectwise|halopsa]`: plan and apply the PSA's example against the local
+# sandbox, then prove that a second plan finds nothing to do. Everything runs on loopback; nothing
+# is left running. Usage: scripts/demo.sh [autotask|connectwise|halopsa]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RECONCILE="${RECONCILE:-.venv/bin/reconcile}"
+psa="${1:-autotask}"
+case "$psa" in
+  autotask)
+    title="Autotask" example="examples/mappings.yaml" seed="empty" url_variable="AUTOTASK_API_URL"
+    tenant="an MSP tenant's reference data and no integration settings"
+    writes_are="in dependency order (webhooks inactive, fields, then activation)" ;;
+  connectwise)
+    title="ConnectWise Manage" example="examples/connectwise/mappings.yaml" seed="demo"
+    url_variable="CONNECTWISE_API_URL"
+    tenant="a ConnectWise tenant's boards, categories, types and statuses"
+    writes_are="(the callbacks in ConnectWise, one PUT per Salesbuildr page)" ;;
+  halopsa)
+    title="HaloPSA" example="examples/halopsa/mappings.yaml" seed="demo" url_variable="HALOPSA_URL"
+    tenant="a HaloPSA tenant and one webhook of its own (the example deletes it: manage: full)"
+    writes_are="(the Halo webhooks, one PUT per Salesbuildr page)" ;;
+  *) echo "scripts/demo.sh: no demo for PSA=$psa (autotask, connectwise, halopsa)"; exit 1 ;;
+esac
 work="$(mktemp -d)"
 cleanup() {
   if [[ -n "${sandbox_pid:-}" ]] && kill -0 "$sandbox_pid" 2>/dev/null; then
@@ -16,8 +34,9 @@ trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "1. Start the sandbox: simulators of the Autotask and Salesbuildr APIs, seeded with an MSP tenant"
-"$RECONCILE" sandbox --seed empty --env-file "$work/sandbox.env" >"$work/sandbox.out" 2>"$work/sandbox.err" &
+step "1. Start the sandbox: simulators of the $title and Salesbuildr APIs (seed $seed)"
+"$RECONCILE" sandbox --psa "$psa" --seed "$seed" --env-file "$work/sandbox.env" \
+  >"$work/sandbox.out" 2>"$work/sandbox.err" &
 sandbox_pid=$!
 for _ in $(seq 1 100); do
   grep -q "sandbox ready" "$work/sandbox.out" 2>/dev/null && break
@@ -29,10 +48,10 @@ set -a
 # shellcheck disable=SC1091  # written by `reconcile sandbox --env-file` at run time
 . "$work/sandbox.env"
 set +a
-echo "Autotask simulator:    $AUTOTASK_API_URL"
+echo "$title simulator: ${!url_variable}"
 echo "Salesbuildr simulator: $SALESBUILDR_API_URL"
 
-cp examples/mappings.yaml "$work/mappings.yaml"
+cp "$example" "$work/mappings.yaml"
 cd "$work"
 
 step "2. reconcile validate mappings.yaml  (offline: syntax, schema, rules)"
@@ -57,13 +76,12 @@ fi
 step "What happened"
 writes=$(wc -l < plan.json.journal.jsonl)
 cat <<STORY
-The sandbox started with an MSP tenant's reference data and no integration settings.
-The plan found every section of mappings.yaml missing from the live systems; apply made
-$writes journalled write(s) in dependency order (webhooks created inactive, fields added, then
-activated; inventory locations before the Salesbuildr stock flags), verified them, and the
-second plan found nothing left to do. Try it yourself:
+The sandbox started with $tenant.
+The plan found what mappings.yaml sets that the live systems lack.
+Apply made $writes journalled write(s) $writes_are,
+verified them, and the second plan found nothing left to do. Try it yourself:
 
-  .venv/bin/reconcile sandbox --seed demo --env-file .sandbox.env     # terminal 1
-  set -a; . ./.sandbox.env; set +a                                      # terminal 2, then:
-  .venv/bin/reconcile plan examples/mappings.yaml
+  .venv/bin/reconcile sandbox --psa $psa --seed demo --env-file .sandbox.env   # terminal 1
+  set -a; . ./.sandbox.env; set +a                                             # terminal 2, then:
+  .venv/bin/reconcile plan $example
 STORY
