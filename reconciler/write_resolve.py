@@ -59,9 +59,11 @@ def create(
     lookup: Callable[[], list[dict[str, Any]]],
     journal: Journal,
     record: WriteRecord,
+    where: str,
 ) -> int:
     """POST once; on an unknown outcome adopt the one object found by natural key, or re-send
-    when none exists; two found is a stop."""
+    when none exists; two found is a stop (``where``: the system holding them, for the hint:
+    ``"in Autotask"``)."""
     try:
         item_id = send()
     except UnknownOutcome as error:
@@ -80,7 +82,7 @@ def create(
             raise PartialApplyError(
                 f"{record.address}: the create's answer was lost and {len(found)} objects now "
                 f"match its natural key (ids {ids})",
-                hint="delete the extra one in Autotask, then apply again",
+                hint=f"delete the extra one {where}, then apply again",
             ) from None
         log.info("%s: the create did not happen; sending it again", record.address)
         try:

@@ -115,6 +115,7 @@ def _create_webhook(
             record=WriteRecord(
                 change.address, "create", f"POST {hook.collection} (inactive)", "ok"
             ),
+            where="in Autotask",
         )
 
     return WriteOp(f"create {change.address}", run)
@@ -311,6 +312,7 @@ def _create_child(
                 f"POST {hook.collection}/{hook.id}/{child} {id_field}={body[id_field]}",
                 "ok",
             ),
+            where="in Autotask",
         )
 
     return WriteOp(f"create {hook.change.address}: {child} {id_field}={fields[id_field]}", run)

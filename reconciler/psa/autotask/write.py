@@ -156,6 +156,7 @@ class AutotaskWriter:
                 lookup=lookup,
                 journal=journal,
                 record=WriteRecord(change.address, "create", "POST InventoryLocations", "ok"),
+                where="in Autotask",
             )
             self._located(change.key, item_id)
 

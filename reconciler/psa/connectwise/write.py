@@ -83,6 +83,7 @@ class ConnectWiseWriter:
                 lookup=lookup,
                 journal=journal,
                 record=WriteRecord(change.address, "create", f"POST {PATH}", "ok"),
+                where="in ConnectWise (System > Callbacks)",
             )
 
         return WriteOp(f"create {change.address}", run, (change.address,))
