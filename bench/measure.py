@@ -149,15 +149,13 @@ def _connect(
         loaded,
         env,
         sections=loaded.config.present_sections(),
-        transports=session.Transports(
-            autotask=transports.autotask, salesbuildr=transports.salesbuildr
-        ),
+        transports=session.Transports(psa=transports.autotask, salesbuildr=transports.salesbuildr),
     )
 
 
 def _bytes(connections: session.Connections) -> dict[str, int]:
     return {
-        "autotask": connections.autotask.http.bytes_received if connections.autotask else 0,
+        "autotask": connections.psa_client.http.bytes_received if connections.psa_client else 0,
         "salesbuildr": (
             connections.salesbuildr.http.bytes_received if connections.salesbuildr else 0
         ),

@@ -366,7 +366,7 @@ def plan_workload(
         wall0, cpu0 = time.perf_counter(), time.process_time()
         loaded = parse_config(text.encode(), file="bench.yaml", environ=env)
         parsed = time.perf_counter() - wall0
-        transports = session.Transports(autotask=psa_rec, salesbuildr=sb_rec)
+        transports = session.Transports(psa=psa_rec, salesbuildr=sb_rec)
         sections = loaded.config.present_sections()
         with session.connect(loaded, env, sections=sections, transports=transports) as c:
             run = session.make_plan(loaded, c)

@@ -55,10 +55,10 @@ class _Named:
 class Connections:
     """The API clients of one run (either may be absent when no section needs it).
 
-    ``autotask`` is the PSA's client (the field keeps its name for the operations and tests
-    that build one); ``system`` the PSA's run side (the default PSA's when not given)."""
+    ``psa_client`` is the PSA's client (whichever PSA the YAML names); ``system`` the PSA's
+    run side (the default PSA's when not given)."""
 
-    autotask: Any | None = None
+    psa_client: Any | None = None
     salesbuildr: SalesbuildrClient | None = None
     tables: dict[str, NameTable] = field(default_factory=dict)
     """Reference tables already read in this run: reconcile never writes them, so the
@@ -74,7 +74,7 @@ class Connections:
         return self.system
 
     def close(self) -> None:
-        for client in (self.autotask, self.salesbuildr):
+        for client in (self.psa_client, self.salesbuildr):
             if client is not None:
                 client.close()
 
@@ -86,16 +86,16 @@ class Connections:
 
     def targets(self) -> dict[str, str]:
         found = {}
-        if self.autotask is not None:
-            found[self.psa.owner] = self.psa.target(self.autotask)
+        if self.psa_client is not None:
+            found[self.psa.owner] = self.psa.target(self.psa_client)
         if self.salesbuildr is not None:
             found[SALESBUILDR_OWNER] = self.salesbuildr.http.base_url.rstrip("/")
         return found
 
     def calls(self) -> dict[str, int]:
         counts = {}
-        if self.autotask is not None:
-            counts[self.psa.owner] = int(self.autotask.calls)
+        if self.psa_client is not None:
+            counts[self.psa.owner] = int(self.psa_client.calls)
         if self.salesbuildr is not None:
             counts[SALESBUILDR_OWNER] = self.salesbuildr.calls
         return counts
@@ -103,10 +103,10 @@ class Connections:
 
 @dataclass(frozen=True)
 class Transports:
-    """Test seam: injected httpx transports (vcrpy cassettes, MockTransport); ``autotask``
-    is the PSA's."""
+    """Test seam: injected httpx transports (vcrpy cassettes, MockTransport); ``psa`` is the
+    PSA's client's."""
 
-    autotask: httpx.BaseTransport | None = None
+    psa: httpx.BaseTransport | None = None
     salesbuildr: httpx.BaseTransport | None = None
 
 
@@ -160,9 +160,9 @@ def _open(
             checked, key = settings_from_env(environ, checked)
     if psa.needed:
         _pin(system.title, system.url_variable, psa, environ)
-        psa_url = system.url(psa.reviewed, psa.source, environ, transports.autotask)
+        psa_url = system.url(psa.reviewed, psa.source, environ, transports.psa)
     if psa.needed:
-        connections.autotask = system.open(environ, psa_url, transports.autotask)
+        connections.psa_client = system.open(environ, psa_url, transports.psa)
     if salesbuildr.needed and checked:
         connections.salesbuildr = SalesbuildrClient.connect(
             checked,

@@ -76,9 +76,11 @@ def run_preflight(loaded: LoadedConfig, connections: Connections) -> PreflightRe
     sections = loaded.config.present_sections()
     desired = connections.psa.desired(loaded)
     checks: list[AccessCheck] = []
-    if connections.autotask is not None:
+    if connections.psa_client is not None:
         checks.extend(
-            connections.psa.preflight(connections.autotask, sections, desired, connections.metadata)
+            connections.psa.preflight(
+                connections.psa_client, sections, desired, connections.metadata
+            )
         )
     checks.extend(
         _salesbuildr_checks(connections, connections.psa.documents.documents_for(sections))

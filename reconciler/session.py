@@ -30,7 +30,7 @@ from reconciler.errors import ConfigError, Diagnostic, UsageError
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.resolve import diagnostic_for, resolve_desired
 from reconciler.plan import Plan, PlanDiagnostic, compute_plan
-from reconciler.plan.budgets import SALESBUILDR, Budget, iso
+from reconciler.plan.budgets import Budget, iso
 from reconciler.plan.live_rules import check_plan, entities_written
 from reconciler.psa import registry
 from reconciler.psa.system import PsaSystem, SystemReads
@@ -90,8 +90,8 @@ def _readers(connections: Connections, entities: Sequence[str] | None) -> list[S
     found: list[SystemReads] = []
     if connections.salesbuildr is not None:
         found.append(SalesbuildrReads(connections.salesbuildr, connections.psa.documents))
-    if connections.autotask is not None:
-        found.append(connections.psa.reads(connections.autotask, entities))
+    if connections.psa_client is not None:
+        found.append(connections.psa.reads(connections.psa_client, entities))
     return found
 
 
@@ -194,8 +194,8 @@ def make_plan(
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="budget") as pool:
         # The PSA's budget once a plan, beside the reads (apply's check reuses it).
-        psa = connections.psa if connections.autotask is not None else None
-        budget = pool.submit(psa.budget, connections.autotask) if psa is not None else None
+        psa = connections.psa if connections.psa_client is not None else None
+        budget = pool.submit(psa.budget, connections.psa_client) if psa is not None else None
         # The YAML's resources are built while the first reads are out (CPU beside latency).
         live = read_live(connections, sections, build_desired, progress=progress)
         psa_budget = budget.result() if budget is not None else None
@@ -265,7 +265,9 @@ def _budgets(connections: Connections, psa: Budget | None) -> dict[str, Budget]:
     found = {connections.psa.owner: psa} if psa is not None else {}
     seen = connections.salesbuildr.window if connections.salesbuildr is not None else None
     if seen is not None:
-        found[SALESBUILDR] = Budget(seen.remaining, seen.limit, seen.window_s, iso(seen.retry_at))
+        found[SALESBUILDR_OWNER] = Budget(
+            seen.remaining, seen.limit, seen.window_s, iso(seen.retry_at)
+        )
     return found
 
 
@@ -280,12 +282,14 @@ def _refuse_what_the_psa_would(
     metadata of the entities it writes (read once a run, only when something is written)."""
     psa = connections.psa
     entities = entities_written(plan, psa.kinds)
-    if not entities or connections.autotask is None:
-        return
-    catalog.entities.update(psa.rules(connections.autotask, entities, connections.metadata))
+    problems = []
+    if entities and connections.psa_client is not None:
+        catalog.entities.update(psa.rules(connections.psa_client, entities, connections.metadata))
+        problems = check_plan(plan, catalog, psa.kinds)
+    problems.extend(psa.plan_problems(plan))
     by_address = {r.address: r for r in desired}
     errors = []
-    for problem in check_plan(plan, catalog, psa.kinds):
+    for problem in problems:
         owner = by_address.get(problem.address)
         if owner is None:
             section = problem.address.split(".", 1)[0].split("[", 1)[0]
@@ -371,7 +375,7 @@ def writer_for(
     secret = secret_lookup(environ, desired)
     psa = connections.psa
     salesbuildr = DocumentWriter(connections.salesbuildr, secret, documents, psa.documents)
-    psa_writer = psa.writer(connections.autotask, salesbuildr, secret)
+    psa_writer = psa.writer(connections.psa_client, salesbuildr, secret)
     return Writer(
         psa=psa_writer,
         documents=salesbuildr,

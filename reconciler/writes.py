@@ -110,6 +110,8 @@ class RequestWindowNeed:
     """The Salesbuildr requests an apply still needs (its writes, and the re-reads that check
     and verify them) and what the last answer said is left of the rolling window."""
 
+    title: str
+    """How messages name the system ("Salesbuildr")."""
     writes: int
     rereads: int
     remaining: int

@@ -23,9 +23,6 @@ from typing import Any, Protocol
 
 from reconciler.errors import RefusedError, retry_when
 
-AUTOTASK = "autotask"
-SALESBUILDR = "salesbuildr"
-
 
 @dataclass(frozen=True, slots=True)
 class Budget:
@@ -69,9 +66,11 @@ def iso(epoch: float | None) -> str | None:
 
 
 class WindowNeed(Protocol):
-    """What an apply still needs of Salesbuildr's window and what its last answer said is left
-    (``writes.RequestWindowNeed`` is one)."""
+    """What an apply still needs of a system's rolling window (Salesbuildr's) and what its last
+    answer said is left (``writes.RequestWindowNeed`` is one); ``title`` names the system."""
 
+    @property
+    def title(self) -> str: ...
     @property
     def writes(self) -> int: ...
     @property
@@ -91,8 +90,8 @@ def window_text(window_s: float) -> str:
     return f"{window_s:g}-second"
 
 
-def salesbuildr_refusal(need: WindowNeed, *, now: float) -> tuple[str, str] | None:
-    """(message, hint) when the apply needs more Salesbuildr requests than are left; None when
+def window_refusal(need: WindowNeed, *, now: float) -> tuple[str, str] | None:
+    """(message, hint) when the apply needs more of the system's requests than are left; None when
     it fits. ``now`` is epoch seconds. When the server named a time (a 429), retry then; else
     every request counted now has left the rolling window one window from now, at the latest."""
     needed = need.writes + need.rereads
@@ -100,14 +99,14 @@ def salesbuildr_refusal(need: WindowNeed, *, now: float) -> tuple[str, str] | No
         return None
     window = window_text(need.window_s)
     message = (
-        f"only {need.remaining} Salesbuildr API requests are left in its rolling {window} "
+        f"only {need.remaining} {need.title} API requests are left in its rolling {window} "
         f"window; this apply needs at least {needed} ({need.writes} write(s), "
         f"{need.rereads} re-read(s) to check and verify)"
     )
     moment = datetime.fromtimestamp(now, UTC)
     if need.retry_at is not None and need.retry_at > now:
         when = retry_when(need.retry_at - now, moment)
-        hint = f"Salesbuildr named the time: {when}"
+        hint = f"{need.title} named the time: {when}"
     else:
         when = retry_when(need.window_s, moment)
         hint = f"the window frees requests as they age; at the latest {when}"
@@ -118,7 +117,7 @@ def refuse_over_window_budget(need: WindowNeed | None, *, now: float | None = No
     """Raise :class:`RefusedError` (exit 3) when ``need`` does not fit; None: not involved."""
     if need is None:
         return
-    refusal = salesbuildr_refusal(need, now=time.time() if now is None else now)
+    refusal = window_refusal(need, now=time.time() if now is None else now)
     if refusal is not None:
         message, hint = refusal
         raise RefusedError(message, hint=hint)

@@ -18,10 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from reconciler.kinds.base import Kind
+    from reconciler.kinds.base import Kind, Problem
     from reconciler.kinds.catalog import Catalog, NameTable
     from reconciler.kinds.constraints import EntityRules
     from reconciler.plan.budgets import Budget
+    from reconciler.plan.model import Plan
     from reconciler.state import Resource, SectionSnapshot, State
     from reconciler.writes import Change, Stages, WriteOp
 
@@ -184,6 +185,12 @@ class PsaSystem(Protocol):
         self, client: Any, entities: Sequence[str], cache: dict[str, EntityRules]
     ) -> Mapping[str, EntityRules]:
         """Its metadata (fields, picklists, access) of ``entities``, read once a run."""
+        ...
+
+    def plan_problems(self, plan: Plan) -> list[Problem]:
+        """What the PSA would refuse of the plan's writes that the engine's check against
+        :meth:`rules` cannot see (constraints its vendor document states, in its own words).
+        Pure; the session raises them with the engine's, before any write."""
         ...
 
     def writer(

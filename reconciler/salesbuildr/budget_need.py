@@ -33,6 +33,7 @@ def window_need(
     sections = sorted({change.section for change in changes})
     reads = len(pages.documents_for(sections)) * (2 if check_stale else 1)
     return RequestWindowNeed(
+        title="Salesbuildr",
         writes=len(touched) + LOCK_RELEASE,
         rereads=reads,
         remaining=seen.remaining,

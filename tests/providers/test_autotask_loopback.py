@@ -577,7 +577,7 @@ def test_large_tenant_read_is_within_5_percent_of_the_lower_bound(large: Sandbox
     large.autotask.set_faults(None, latency_ms=10)  # so the concurrent reads really overlap
     try:
         with connect(large) as reader:
-            live = read_live(Connections(autotask=reader), SECTIONS, _stand_ins())
+            live = read_live(Connections(psa_client=reader), SECTIONS, _stand_ins())
             calls = reader.calls
     finally:
         large.autotask.set_faults(None, latency_ms=0)

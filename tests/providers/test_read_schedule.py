@@ -59,7 +59,7 @@ def _connections(box: Sandbox) -> Connections:
         integration_code=SecretStr(env["AUTOTASK_API_INTEGRATION_CODE"]),
     )
     return Connections(
-        autotask=AutotaskClient.connect(credentials, url=env["AUTOTASK_API_URL"]),
+        psa_client=AutotaskClient.connect(credentials, url=env["AUTOTASK_API_URL"]),
         salesbuildr=SalesbuildrClient.connect(
             env["SALESBUILDR_API_URL"], SecretStr(env["SALESBUILDR_API_KEY"])
         ),

@@ -509,7 +509,7 @@ def test_04_a_create_that_fails_twice_is_journalled_as_failed(world: World) -> N
     )
 
     def unavailable(connections: session.Connections) -> None:
-        client = connections.autotask
+        client = connections.psa_client
         assert client is not None
         client.create = faulting(  # type: ignore[method-assign]
             world.sandbox.autotask, {"503": 1.0}, client.create

@@ -169,8 +169,8 @@ def test_a_yaml_zone_must_be_the_zone_zone_information_names() -> None:
     with connect(
         right, {**CREDENTIALS, **SB_LOOPBACK}, sections=["webhooks"], transports=transports
     ) as c:
-        assert c.autotask is not None
-        c.autotask.http.request("GET", "Version")
+        assert c.psa_client is not None
+        c.psa_client.http.request("GET", "Version")
     assert recorder.hosts() == [DISCOVERY_HOST, "webservices5.autotask.net"]
     assert recorder.credentials_sent() == ["webservices5.autotask.net"]
 

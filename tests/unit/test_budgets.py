@@ -18,7 +18,7 @@ from reconciler.plan.budgets import (
     Budget,
     iso,
     refuse_over_window_budget,
-    salesbuildr_refusal,
+    window_refusal,
     window_text,
 )
 from reconciler.render.budgets import budgets_line, markdown_footer, text_footer
@@ -37,6 +37,7 @@ class Need:
     remaining: int
     window_s: float = 600.0
     retry_at: float | None = None
+    title: str = "Salesbuildr"
 
 
 @pytest.mark.parametrize(
@@ -52,12 +53,12 @@ class Need:
 def test_the_refusal_compares_writes_plus_rereads_with_what_is_left(
     writes: int, rereads: int, remaining: int, refused: bool
 ) -> None:
-    found = salesbuildr_refusal(Need(writes, rereads, remaining), now=NOW)
+    found = window_refusal(Need(writes, rereads, remaining), now=NOW)
     assert (found is not None) is refused
 
 
 def test_the_refusal_names_needed_and_left_and_when_the_window_has_rolled_over() -> None:
-    found = salesbuildr_refusal(Need(writes=3, rereads=4, remaining=2), now=NOW)
+    found = window_refusal(Need(writes=3, rereads=4, remaining=2), now=NOW)
 
     assert found is not None
     message, hint = found
@@ -71,12 +72,12 @@ def test_the_refusal_names_needed_and_left_and_when_the_window_has_rolled_over()
 
 
 def test_a_time_the_server_named_is_the_retry_time() -> None:
-    found = salesbuildr_refusal(Need(writes=2, rereads=2, remaining=0, retry_at=NOW + 87), now=NOW)
+    found = window_refusal(Need(writes=2, rereads=2, remaining=0, retry_at=NOW + 87), now=NOW)
 
     assert found is not None
     assert "Salesbuildr named the time: retry after 2026-12-02 17:01:27 UTC (in 87 s)" in found[1]
     # A named time already past says nothing: the rolling window's bound again.
-    past = salesbuildr_refusal(Need(writes=2, rereads=2, remaining=0, retry_at=NOW - 5), now=NOW)
+    past = window_refusal(Need(writes=2, rereads=2, remaining=0, retry_at=NOW - 5), now=NOW)
     assert past is not None and "at the latest" in past[1] and "(in 600 s)" in past[1]
 
 

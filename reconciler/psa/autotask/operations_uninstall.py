@@ -207,7 +207,7 @@ class AutotaskUninstall:
         )
 
     def verify(self) -> str:
-        autotask = self.connections.autotask
+        autotask = self.connections.psa_client
         assert autotask is not None
         remaining = leftovers(autotask, self.chosen)
         if remaining:
@@ -250,10 +250,10 @@ def prepare_uninstall(request: UninstallRequest, note: Note) -> AutotaskUninstal
     config = request.config
     url = config.salesbuildr.url if config is not None and config.salesbuildr else None
     require_credentials(request.environ, psa=CREDENTIALS, salesbuildr=True, salesbuildr_url=url)
-    connections = Connections(autotask=request.client())
+    connections = Connections(psa_client=request.client())
     try:
         connections.salesbuildr = request.salesbuildr()
-        autotask = connections.autotask
+        autotask = connections.psa_client
         assert autotask is not None
         installed = read_webhook_rows(autotask)
         if request.names:

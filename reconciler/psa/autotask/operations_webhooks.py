@@ -330,11 +330,11 @@ def webhook_status(request: StatusRequest, note: Note) -> OperationView:
     else:
         url = autotask_url(yaml_url, f"autotask.url in {request.file}", request.environ)
         connections = Connections(
-            autotask=AutotaskClient.connect(credentials_from_env(request.environ), url=url)
+            psa_client=AutotaskClient.connect(credentials_from_env(request.environ), url=url)
         )
     with connections:
-        assert connections.autotask is not None
-        statuses = webhook_statuses(connections.autotask, connections, loaded)
+        assert connections.psa_client is not None
+        statuses = webhook_statuses(connections.psa_client, connections, loaded)
     return status_view(statuses, request.file if loaded is not None else None)
 
 

@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 
 from reconciler.errors import ProviderError
-from reconciler.kinds.base import Kind
+from reconciler.kinds.base import Kind, Problem
 from reconciler.kinds.catalog import Catalog, NameTable
 from reconciler.kinds.constraints import EntityRules
 from reconciler.plan.budgets import Budget
+from reconciler.plan.model import Plan
 from reconciler.psa.autotask import CREDENTIALS
 from reconciler.psa.autotask import read as at_state
 from reconciler.psa.autotask.access import read_rules
@@ -187,6 +188,9 @@ class AutotaskSystem:
         self, client: AutotaskClient, entities: Sequence[str], cache: dict[str, EntityRules]
     ) -> dict[str, EntityRules]:
         return read_rules(client, entities, cache)
+
+    def plan_problems(self, plan: Plan) -> list[Problem]:
+        return []  # every Autotask constraint is in its metadata (:meth:`rules`)
 
     def writer(
         self,

@@ -104,7 +104,7 @@ class ConnectWiseCallbacks:
         url = config.salesbuildr.url if config is not None and config.salesbuildr else None
         require_credentials(request.environ, salesbuildr=True, salesbuildr_url=url, psa=VARIABLES)
         system = ConnectWiseSystem()
-        connections = Connections(autotask=request.client(), system=system)
+        connections = Connections(psa_client=request.client(), system=system)
         try:
             connections.salesbuildr = request.salesbuildr()
             live = installed(_client(connections))
@@ -118,7 +118,7 @@ class ConnectWiseCallbacks:
 
 
 def _client(connections: Connections) -> ConnectWiseClient:
-    client: ConnectWiseClient | None = connections.autotask
+    client: ConnectWiseClient | None = connections.psa_client
     assert client is not None  # opened by prepare_uninstall
     return client
 

@@ -16,9 +16,11 @@ from typing import Any, Final
 import httpx
 
 from reconciler.errors import UsageError
-from reconciler.kinds.base import Kind
+from reconciler.kinds.base import Kind, Problem
 from reconciler.kinds.constraints import EntityRules
 from reconciler.plan.budgets import Budget
+from reconciler.plan.model import Plan
+from reconciler.psa.connectwise import live_rules
 from reconciler.psa.connectwise.client import DEFAULT_REQUESTS_PER_MINUTE, ConnectWiseClient
 from reconciler.psa.connectwise.credentials import (
     SYSTEM,
@@ -118,6 +120,9 @@ class ConnectWiseSystem:
         schema written (``CallbackEntry``) are checked by the language (the description's
         length) and by :mod:`.live_rules` in ConnectWise's own words."""
         return {}
+
+    def plan_problems(self, plan: Plan) -> list[Problem]:
+        return live_rules.check_plan(plan)
 
     def writer(
         self,

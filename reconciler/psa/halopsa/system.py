@@ -16,10 +16,12 @@ from typing import Any, Final
 import httpx
 
 from reconciler.hosts import allowed_hosts, check_reviewed_url, refuse_userinfo
-from reconciler.kinds.base import Kind
+from reconciler.kinds.base import Kind, Problem
 from reconciler.kinds.constraints import EntityRules
 from reconciler.plan.budgets import Budget
+from reconciler.plan.model import Plan
 from reconciler.psa.halopsa import connection as conn
+from reconciler.psa.halopsa import live_rules
 from reconciler.psa.halopsa.client import HaloClient
 from reconciler.psa.halopsa.config import SECTIONS as HALO_SECTIONS
 from reconciler.psa.halopsa.documents import DOCUMENTS, HaloDocuments
@@ -96,6 +98,9 @@ class HaloSystem:
         # The subset states types only for the fields written (no lengths, required fields or
         # enumerations): nothing the engine's check can use; live_rules checks the types.
         return {}
+
+    def plan_problems(self, plan: Plan) -> list[Problem]:
+        return live_rules.check_plan(plan)
 
     def writer(
         self, client: HaloClient | None, documents: Any, secret: Callable[[Change, str], str]
