@@ -33,8 +33,8 @@ from reconciler.warning_ids import CATEGORY_NOT_MAPPED, NAMES_NOT_READ, labelled
 # Start-up: `reconcile --help` imports this module; a command imports the clients when it runs.
 if TYPE_CHECKING:
     from reconciler import session
+    from reconciler.config.common import PsaDocument
     from reconciler.plan import Plan
-    from reconciler.psa.autotask.models import Config
     from reconciler.psa.base import ImportLine, JobAction, Psa, PsaOperations
     from reconciler.salesbuildr.client import Job, SalesbuildrClient
 
@@ -66,10 +66,10 @@ class _Targets:
 
         self.environ = run_environment()
         self.file = config_file
-        self._config: Config | None = None
+        self._config: PsaDocument | None = None
         self._loaded = False
 
-    def config(self) -> Config | None:
+    def config(self) -> PsaDocument | None:
         from reconciler.config import load_config
 
         if not self._loaded:

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -19,17 +19,14 @@ from reconciler.config.validation import translate
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.psa.base import unsupported
 
-if TYPE_CHECKING:
-    # The engine's commands still read the document through Autotask's model's attributes
-    # (a type only: which PSA serves a document is the registry's answer, below).
-    from reconciler.psa.autotask.models import Config
-
 
 def _unless_at_same_place(found: list[Diagnostic], earlier: list[Diagnostic]) -> list[Diagnostic]:
     """Drop a schema error at a node already reported (an unset ``${env:}`` left it empty)."""
     places = {(d.line, d.column) for d in earlier}
     return [d for d in found if (d.line, d.column) not in places]
 
+
+Document = TypeVar("Document", bound=PsaDocument)
 
 __all__ = [
     "LoadedConfig",
@@ -61,8 +58,7 @@ class LoadedDocument:
         if psa.system is not None:
             # A PSA with a run side: the engine reads only the common keys of its document
             # (sections, policy, after_apply, salesbuildr) and hands the rest to the PSA.
-            served = cast("Config", self.document)
-            return LoadedConfig(served, self.source, self.sha256, self.warnings)
+            return LoadedConfig(self.document, self.source, self.sha256, self.warnings)
         raise unsupported(
             psa,
             "engine for this command yet",
@@ -73,9 +69,10 @@ class LoadedDocument:
 
 @dataclass(frozen=True)
 class LoadedConfig:
-    """A valid Autotask configuration (the engine's), where it came from, and its warnings."""
+    """A valid document of a PSA the engine serves, where it came from, and its warnings
+    (the engine reads only the common keys; a PSA casts it to its own model: ``own``)."""
 
-    config: Config
+    config: PsaDocument
     source: SourceDocument
     sha256: str
     warnings: list[Diagnostic] = field(default_factory=list)
@@ -83,6 +80,12 @@ class LoadedConfig:
     @property
     def file(self) -> str:
         return self.source.file
+
+    def document_as(self, model: type[Document]) -> Document:
+        """The document as its PSA's own model (the PSA's code asks for its own)."""
+        if not isinstance(self.config, model):
+            raise TypeError(f"{self.file} is a psa: {self.config.PSA} document")
+        return self.config
 
 
 def load_config(path: str | Path, *, environ: Mapping[str, str]) -> LoadedConfig:

@@ -9,9 +9,9 @@ Every field carries a description and an example: editors show them while a pers
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -166,6 +166,21 @@ class BasePolicy(StrictModel):
     an "allowed keys" hint lists them in."""
 
 
+class BasePolicyKeys(Protocol):
+    """What the engine reads of any PSA's ``policy`` (each declares the fields itself)."""
+
+    @property
+    def manage(self) -> Mapping[Any, ManageMode]: ...
+    @property
+    def max_change_fraction(self) -> float: ...
+    @property
+    def max_deletes(self) -> int: ...
+    @property
+    def acknowledge(self) -> Sequence[str]: ...
+    @property
+    def ignore_fields(self) -> Mapping[Any, Sequence[str]]: ...
+
+
 COMMON_POLICY_KEYS = frozenset(
     {"manage", "max_change_fraction", "max_deletes", "ignore_fields", "acknowledge"}
 )
@@ -190,6 +205,13 @@ class PsaDocument(StrictModel):
     ITEM_DEPTH: ClassVar[Mapping[str, int]] = {}
     """Per section, the depth of one item (a webhook is ``("webhooks", key)``: 2) where it is
     not 3: a schema error cuts its whole item before the offline rules run."""
+
+    if TYPE_CHECKING:
+        # The common keys every subclass declares (in its own field order, so not here): what
+        # the engine reads of any PSA's document.
+        salesbuildr: SalesbuildrConnection | None
+        policy: BasePolicyKeys
+        after_apply: Sequence[StrEnum]
 
     def present_sections(self) -> list[str]:
         """The managed sections this document contains, in canonical order."""

@@ -88,7 +88,7 @@ class _Builder:
 
 def desired_resources(loaded: LoadedConfig) -> list[Resource]:
     """Every desired resource of the sections present in the document."""
-    config: Config = loaded.config
+    config = loaded.document_as(Config)
     b = _Builder(loaded)
     if config.billing_codes is not None:
         if config.billing_codes.default is not None:

@@ -60,7 +60,7 @@ def open_client(environ: Mapping[str, str], config: Any | None, where: str) -> A
 
 def connected_client(connections: Any) -> AutotaskClient | None:
     """The Autotask client of a run's connections (None: the run did not connect it)."""
-    client: AutotaskClient | None = getattr(connections, "autotask", None)
+    client: AutotaskClient | None = getattr(connections, "psa_client", None)
     return client
 
 

@@ -141,7 +141,7 @@ def _rows_of(hooks: Sequence[Resource]) -> dict[str, list[dict[str, Any]]]:
 def webhook_config(loaded: LoadedConfig) -> LoadedConfig | None:
     """The YAML narrowed to its webhooks (and the receiver their secret and URL come from), or
     None when it has no webhooks section."""
-    config: Config = loaded.config
+    config = loaded.document_as(Config)
     if config.webhooks is None:
         return None
     keep = {WEBHOOKS, "webhook_receiver"}

@@ -44,7 +44,7 @@ def open_client(environ: Mapping[str, str], config: Any | None, where: str) -> C
 
 def connected_client(connections: Any) -> ConnectWiseClient | None:
     """The ConnectWise client of a run's connections (None: the run did not connect it)."""
-    client: ConnectWiseClient | None = getattr(connections, "autotask", None)
+    client: ConnectWiseClient | None = getattr(connections, "psa_client", None)
     return client
 
 

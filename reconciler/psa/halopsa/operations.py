@@ -42,7 +42,7 @@ def open_client(environ: Mapping[str, str], config: Any | None, where: str) -> H
 
 
 def connected_client(connections: Any) -> HaloClient | None:
-    client: HaloClient | None = getattr(connections, "autotask", None)  # the PSA's client
+    client: HaloClient | None = getattr(connections, "psa_client", None)  # the PSA's client
     return client
 
 
