@@ -88,7 +88,7 @@ def test_webhooks_status_report_and_uninstall(halo_sandbox: Sandbox, workdir: Pa
     assert report.exit_code == 0, report.output
     [row] = json.loads(report.output)["webhooks"]
     assert row["name"] == "Salesbuildr tickets"
-    assert row["delivered"] + row["failed"] == 1 and row["pending"] == 0
+    assert (row["delivered"], row["failed"], row["pending"]) == (1, 0, 0)
 
     removed = run(
         halo_sandbox, "webhooks", "uninstall", "--file", "mappings.yaml", "--auto-approve"
