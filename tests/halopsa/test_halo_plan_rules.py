@@ -26,7 +26,7 @@ from reconciler.psa.halopsa.live_rules import LIVE_HINT
 from reconciler.psa.halopsa.resources import LOOKUP_LISTS
 from reconciler.sandbox.common import Sandbox
 from reconciler.sandbox.halopsa.webhooks import EVENT_NUMBERS
-from tests.halopsa.engine_support import halo_list, halo_post
+from tests.halopsa.engine_support import halo_api, halo_list, halo_post
 from tests.sandbox_clients import isolated_cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -116,3 +116,10 @@ def test_a_write_halos_request_schema_refuses_stops_the_plan(
     assert REFUSED_HINT in " ".join(refused.output.split())
     assert _writes(halo_sandbox) == []
     assert [h["active"] for h in halo_list(halo_sandbox.env, "Webhook")] == [True, False]
+
+    # What the plan refused is what Halo refuses: the same element, posted.
+    [live] = [h for h in halo_list(halo_sandbox.env, "Webhook") if not h["active"]]
+    with halo_api(halo_sandbox.env) as api:
+        answer = api.post("/Webhook", json=[{**live, "active": True}])
+    assert answer.status_code == 400
+    assert "events/0/id: 2147483648 is not a 'int32'" in answer.json()
