@@ -13,45 +13,25 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from reconciler.cli import cli
 from reconciler.errors import EXIT_ERROR
 from reconciler.psa.halopsa.live_rules import LIVE_HINT
 from reconciler.psa.halopsa.resources import LOOKUP_LISTS
 from reconciler.sandbox.common import Sandbox
 from reconciler.sandbox.halopsa.webhooks import EVENT_NUMBERS
-from tests.halopsa.engine_support import halo_api, halo_list, halo_post
-from tests.sandbox_clients import isolated_cli
+from tests.halopsa.engine_support import halo_api, halo_list, halo_post, run
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "examples" / "halopsa" / "mappings.yaml"
 HEAD = "version: 1\npsa: halopsa\n"
 REFUSED_HINT = "no API writes were made; HaloPSA would refuse these, fix them first"
-
-
-@pytest.fixture
-def workdir(
-    halo_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    shutil.copy(EXAMPLE, tmp_path / "mappings.yaml")
-    with isolated_cli(halo_sandbox.env, tmp_path, monkeypatch):
-        yield tmp_path
 
 
 def plan(sandbox: Sandbox, workdir: Path, text: str | None = None) -> Result:
     if text is not None:
         (workdir / "mappings.yaml").write_text(text, encoding="utf-8")
-    result = CliRunner().invoke(
-        cli, ["plan", "mappings.yaml"], prog_name="reconcile", env={**sandbox.env, "NO_COLOR": "1"}
-    )
-    assert "Traceback" not in result.output, result.output
-    return result
+    return run(sandbox, "plan", "mappings.yaml")
 
 
 def _writes(sandbox: Sandbox) -> list[str]:

@@ -11,27 +11,20 @@ create-resolution every PSA shares) against the simulators over loopback:
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from reconciler.cli import cli
 from reconciler.errors import PartialApplyError, UnknownOutcome
 from reconciler.plan.model import Action
 from reconciler.psa.halopsa.client import HaloClient
 from reconciler.psa.halopsa.system import HaloSystem
 from reconciler.psa.halopsa.write import WHERE, HaloWriter
 from reconciler.sandbox.common import Sandbox
-from tests.halopsa.engine_support import halo_list, halo_post
+from tests.halopsa.engine_support import halo_list, halo_post, run
 from tests.halopsa.test_halo_engine_parts import AFTER, open_client, run_stages, webhook_change
-from tests.sandbox_clients import isolated_cli
-
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "examples" / "halopsa" / "mappings.yaml"
 
 Upsert = Callable[[HaloClient, Any, Any], list[dict[str, Any]]]
 
@@ -118,23 +111,6 @@ def test_two_namesakes_after_a_lost_answer_stop_the_create(halo_sandbox: Sandbox
 
 
 # --- through the CLI: the stop, then the next apply resolves it ---------------------------------
-
-
-@pytest.fixture
-def workdir(
-    halo_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    shutil.copy(EXAMPLE, tmp_path / "mappings.yaml")
-    with isolated_cli(halo_sandbox.env, tmp_path, monkeypatch):
-        yield tmp_path
-
-
-def run(sandbox: Sandbox, *args: str) -> Result:
-    result = CliRunner().invoke(
-        cli, list(args), prog_name="reconcile", env={**sandbox.env, "NO_COLOR": "1"}
-    )
-    assert "Traceback" not in result.output, result.output
-    return result
 
 
 def _journal(workdir: Path) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ an exception. The table names PSAs by their ``psa:`` name only: the simulator im
 package.
 
 * Autotask: ``X-Hook-Signature`` (HMAC-SHA1 with the ``webhook-receiver`` page's secret,
-  :mod:`.receiver` and :func:`~.outside.receive_callout`, autotask-api.md §7).
+  :mod:`.receiver`, autotask-api.md §7).
 * HaloPSA: HTTP Basic, the way Halo's webhooks authenticate (``authentication_type``,
   ``basic_username``, ``basic_password``: halopsa-api.md §5 [V SPEC-H fields; the code for Basic
   is assumed]). **Assumed**, as no Salesbuildr page says what its HaloPSA receiver requires (the
@@ -33,10 +33,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reconciler.sandbox.salesbuildr.http import message, read_limited
-from reconciler.sandbox.salesbuildr.outside import receive_callout
 from reconciler.sandbox.salesbuildr.receiver import (
     MAX_BODY_BYTES,
     _payload,
+    receive,
     receiver_path,
     too_large,
 )
@@ -111,9 +111,40 @@ def receive_basic(
     return record("delivered", None)
 
 
-def basic_receiver(spec: ReceiverSpec) -> ReceiverHandler:
-    """The handler of a PSA whose deliveries authenticate with Basic (:func:`receive_basic`)."""
+Judge = Callable[["SalesbuildrSimulator", Request, bytes], Delivery]
+"""How one PSA's receiver judges a delivery's raw body (its headers from the request)."""
 
+
+def _signed(sim: SalesbuildrSimulator, request: Request, raw: bytes) -> Delivery:
+    """Autotask: ``X-Hook-Signature`` with the secret of its ``webhook-receiver`` page."""
+    with sim.guard:
+        secret = sim.autotask_documents["webhook-receiver"]["secret"]
+    header = request.headers.get("x-hook-signature")
+    return receive(body=raw, header=header, secret=secret, now=sim.clock())
+
+
+def _basic(spec: ReceiverSpec) -> Judge:
+    """A PSA whose deliveries authenticate with Basic (:func:`receive_basic`)."""
+
+    def judge(sim: SalesbuildrSimulator, request: Request, raw: bytes) -> Delivery:
+        authorization = request.headers.get("authorization")
+        return receive_basic(
+            spec, body=raw, authorization=authorization, secret=sim.webhook_secret, now=sim.clock()
+        )
+
+    return judge
+
+
+RECEIVERS: Final[Mapping[str, Judge]] = {
+    "autotask": _signed,
+    "halopsa": _basic(ReceiverSpec(guid="webhook_id", event="event")),
+}
+"""PSA -> how its receiver judges a delivery, served at :func:`~.receiver.receiver_path`.
+ConnectWise has no row yet: its callbacks carry their own URL and no signature (its simulator's
+docstring)."""
+
+
+def _handler(judge: Judge) -> ReceiverHandler:
     async def handle(sim: SalesbuildrSimulator, request: Request) -> Response:
         """``POST /webhooks/<psa>``: check and record one delivery (never an exception)."""
         try:
@@ -124,10 +155,7 @@ def basic_receiver(spec: ReceiverSpec) -> ReceiverHandler:
             with sim.guard:
                 sim.deliveries.add(too_large(sim.clock()))
             return message(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
-        authorization = request.headers.get("authorization")
-        delivery = receive_basic(
-            spec, body=raw, authorization=authorization, secret=sim.webhook_secret, now=sim.clock()
-        )
+        delivery = judge(sim, request, raw)
         with sim.guard:
             sim.deliveries.add(delivery)
         if delivery.status == "delivered":
@@ -135,14 +163,6 @@ def basic_receiver(spec: ReceiverSpec) -> ReceiverHandler:
         return message(401 if delivery.status == "bad_signature" else 400, delivery.error or "")
 
     return handle
-
-
-RECEIVERS: Final[Mapping[str, ReceiverHandler]] = {
-    "autotask": receive_callout,
-    "halopsa": basic_receiver(ReceiverSpec(guid="webhook_id", event="event")),
-}
-"""PSA -> the handler of its deliveries, served at :func:`~.receiver.receiver_path`. ConnectWise
-has no row yet: its callbacks carry their own URL and no signature (its simulator's docstring)."""
 
 
 def receiver_paths() -> dict[str, str]:
@@ -154,4 +174,7 @@ def receiver_routes(
     bind: Callable[[ReceiverHandler], Callable[[Request], Awaitable[Response]]],
 ) -> list[Route]:
     """The POST route of every receiver in :data:`RECEIVERS`, each bound by ``bind``."""
-    return [Route(receiver_path(psa), bind(h), methods=["POST"]) for psa, h in RECEIVERS.items()]
+    return [
+        Route(receiver_path(psa), bind(_handler(judge)), methods=["POST"])
+        for psa, judge in RECEIVERS.items()
+    ]
