@@ -26,7 +26,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -36,12 +36,11 @@ from click.testing import CliRunner
 
 from bench import floors
 from bench.measure import secrets_for
+from bench.psa_specs import PsaBench, hook, spec_of
 from reconciler import session
 from reconciler.cli import cli
 from reconciler.cli.psa_choice import registered_simulator
 from reconciler.config import parse_config
-from reconciler.psa.connectwise import client as connectwise_client
-from reconciler.psa.halopsa import client as halo_client
 from reconciler.sandbox.common import register_simulator, start_sandbox
 
 START_TIMEOUT_S = 60.0
@@ -49,34 +48,6 @@ CALL_TIMEOUT_S = 300.0
 PAGING_PARAMS = frozenset({"page", "pageSize", "pageId", "page_no", "page_size", "pageinate"})
 SIZE_PARAMS = ("pageSize", "page_size", "size")
 OFFSET_PARAMS = frozenset({"from", "size"})  # Salesbuildr's: paging too
-
-
-@dataclass(frozen=True)
-class PsaBench:
-    """How one PSA's reads are bounded: its pages' order, its client's in-flight cap and its
-    client-side rate cap (requests per window)."""
-
-    psa: str
-    paging: str  # "chain" (forward-only cursor) or "offset" (page 1, then the rest together)
-    in_flight: int
-    rate: tuple[int, float]  # (requests, per seconds)
-    rate_env: Mapping[str, str] = field(default_factory=dict)
-    """Environment the client reads its rate cap from (the default when empty)."""
-
-
-def _connectwise() -> PsaBench:
-    rate = (connectwise_client.DEFAULT_REQUESTS_PER_MINUTE, 60.0)
-    return PsaBench("connectwise", "chain", connectwise_client.DEFAULT_MAX_IN_FLIGHT, rate)
-
-
-def _halopsa() -> PsaBench:
-    cap = halo_client.RateCap()
-    return PsaBench(
-        "halopsa", "offset", halo_client.DEFAULT_MAX_IN_FLIGHT, (cap.limit, cap.window_s)
-    )
-
-
-PSAS: dict[str, Callable[[], PsaBench]] = {"connectwise": _connectwise, "halopsa": _halopsa}
 
 
 # --- the simulators, in a child process ---------------------------------------------------------
@@ -303,12 +274,19 @@ def rate_floor(requests: int, rate: tuple[int, float]) -> float:
     return 0.0 if requests <= 0 else ((requests - 1) // limit) * window
 
 
-class _Latency:
+class Uniform:
+    """One latency for every system."""
+
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
 
     def of(self, system: str) -> float:
         return self.seconds
+
+
+def limits_of(spec: PsaBench) -> floors.Limits:
+    """The PSA client's in-flight cap, Salesbuildr's 4, both at once overall."""
+    return floors.Limits(overall=spec.in_flight + 4, systems={spec.psa: spec.in_flight})
 
 
 def bound(requests: Sequence[Request], spec: PsaBench, latency_s: float) -> dict[str, Any]:
@@ -320,8 +298,9 @@ def bound(requests: Sequence[Request], spec: PsaBench, latency_s: float) -> dict
         needed[x.system] += x.needed
         made[x.system] += x.requests
     paging = {spec.psa: spec.paging, "salesbuildr": "offset"}
-    limits = floors.Limits(overall=spec.in_flight + 4, systems={spec.psa: spec.in_flight})
-    latency_floor, rounds = floors.schedule(graph(found, paging), _Latency(latency_s), limits)
+    latency_floor, rounds = floors.schedule(
+        graph(found, paging), Uniform(latency_s), limits_of(spec)
+    )
     return {
         "calls": dict(made),
         "lower_bound": dict(needed),
@@ -335,16 +314,27 @@ def bound(requests: Sequence[Request], spec: PsaBench, latency_s: float) -> dict
 # --- the workloads ------------------------------------------------------------------------------
 
 
-def _export(env: Mapping[str, str], psa: str) -> str:
-    """``reconcile export --psa`` of the live settings (unmeasured)."""
-    result = CliRunner().invoke(cli, ["export", "--psa", psa], env=dict(env))
+def export(env: Mapping[str, str], spec: PsaBench) -> str:
+    """``reconcile export --psa`` of the live settings (unmeasured: the rate cap lifted)."""
+    psa = spec.psa
+    result = CliRunner().invoke(cli, ["export", "--psa", psa], env={**env, **spec.uncapped_env})
     if result.exit_code != 0:
         raise RuntimeError(f"export --psa {psa} failed: {result.output[-2000:]}")
     return result.stdout
 
 
-def _floor_by(floor: float, cpu: float, rate: float) -> str:
+def floor_by(floor: float, cpu: float, rate: float) -> str:
+    """Which part the floor is: the CPU, the rate cap or the latency schedule."""
     return "cpu" if cpu == floor else "rate" if rate == floor else "latency"
+
+
+def ratios(calls: Mapping[str, int], lower_bound: Mapping[str, int]) -> dict[str, float]:
+    """calls/LB per system (the systems with a bound)."""
+    return {
+        system: round(calls.get(system, 0) / need, 3)
+        for system, need in lower_bound.items()
+        if need
+    }
 
 
 def plan_workload(
@@ -357,9 +347,10 @@ def plan_workload(
     wall_target: float,
 ) -> dict[str, Any]:
     """A no-op plan of ``psa``'s large seed at ``latency_ms``, against its bound."""
-    spec = PSAS[psa]()
+    spec = spec_of(psa)
+    read_floor = hook(psa, "read_floor")
     with PsaSimulators(psa, "large", latency_ms) as sims:
-        text = _export(sims.env, psa)
+        text = export(sims.env, spec)
         env = secrets_for(text, sims.env)
         psa_rec, sb_rec = Recording(psa), Recording("salesbuildr")
         sim_cpu0 = float(sims.call("cpu"))
@@ -372,14 +363,10 @@ def plan_workload(
             run = session.make_plan(loaded, c)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         sim_cpu = float(sims.call("cpu")) - sim_cpu0
-    found = bound([*psa_rec.requests, *sb_rec.requests], spec, latency_ms / 1000)
+    found = read_floor([*psa_rec.requests, *sb_rec.requests], spec, latency_ms / 1000)
     cpu_floor = (cpu + sim_cpu) / 2
     floor = max(found["floor_latency_s"], found["floor_rate_s"], cpu_floor)
-    ratios = {
-        system: round(found["calls"].get(system, 0) / need, 3)
-        for system, need in found["lower_bound"].items()
-        if need
-    }
+    by_system = ratios(found["calls"], found["lower_bound"])
     result: dict[str, Any] = {
         "workload": workload,
         "title": f"plan, no-op, {psa} large",
@@ -390,20 +377,16 @@ def plan_workload(
         "client_cpu_s": round(cpu, 3),
         "simulator_cpu_s": round(sim_cpu, 3),
         "floor_s": round(floor, 3),
-        "floor_by": "cpu"
-        if cpu_floor == floor
-        else "rate"
-        if found["floor_rate_s"] == floor
-        else "latency",
+        "floor_by": floor_by(floor, cpu_floor, found["floor_rate_s"]),
         "wall_ratio": round((wall - parsed) / floor, 4) if floor else 0.0,
-        "calls_ratio": ratios,
+        "calls_ratio": by_system,
         "rate_cap": {"requests": spec.rate[0], "per_s": spec.rate[1]},
         "in_flight_cap": spec.in_flight,
         **found,
     }
     pending = sum(v for k, v in run.plan.summary.items() if k != "no_op")
     result["checks"] = [
-        *(check(f"{workload} {s} calls/LB", r, calls_target) for s, r in sorted(ratios.items())),
+        *(check(f"{workload} {s} calls/LB", r, calls_target) for s, r in sorted(by_system.items())),
         check(f"{workload} wall/floor", result["wall_ratio"], wall_target),
         check(f"{workload} export plans to zero changes", pending, 0),
     ]

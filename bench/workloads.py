@@ -1,4 +1,4 @@
-"""The workloads W1-W5: each builds its tenant, runs the client, and returns one result dict."""
+"""The workloads W1-W10: each builds its tenant, runs the client, and returns one result dict."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench import bounds, compute, drift, measure, psa_plans, startup
+from bench import bounds, compute, drift, measure, psa_applies, psa_plans, startup
 from bench.floors import Limits
 from bench.sim import Simulators
 from reconciler.config.desired import policy_settings
@@ -498,6 +498,18 @@ def _psa_plan(workload: str, psa: str, options: Options) -> dict[str, Any]:
     )
 
 
+def _psa_apply(workload: str, psa: str, options: Options) -> dict[str, Any]:
+    return psa_applies.apply_workload(
+        workload,
+        psa,
+        latency_ms=options.latency_ms,
+        parallelism=options.parallelism,
+        check=check,
+        calls_target=CALLS_TARGET,
+        wall_target=APPLY_WALL_TARGET,
+    )
+
+
 WORKLOADS: dict[str, Callable[[Options], dict[str, Any]]] = {
     "W1": w1,
     "W2": w2,
@@ -507,6 +519,8 @@ WORKLOADS: dict[str, Callable[[Options], dict[str, Any]]] = {
     "W6": lambda options: startup.w6(options.quick, check),
     "W7": lambda options: _psa_plan("W7", "connectwise", options),
     "W8": lambda options: _psa_plan("W8", "halopsa", options),
+    "W9": lambda options: _psa_apply("W9", "connectwise", options),
+    "W10": lambda options: _psa_apply("W10", "halopsa", options),
 }
 
 
