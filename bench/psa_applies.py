@@ -175,6 +175,10 @@ def actual_phases(requests: Sequence[Request], planned: float) -> dict[str, Coun
     return found
 
 
+def _silent(message: str, done: int, total: int) -> None:
+    """Apply's progress, not shown."""
+
+
 def _no_output() -> LockReporting:
     def ignore(_: object) -> None:
         return None
@@ -233,7 +237,7 @@ def apply_workload(
                 psa_title=plugin.title,
             )
             applied = run_apply(
-                request, c, progress=lambda: contextlib.nullcontext(None), reporting=_no_output()
+                request, c, progress=lambda: contextlib.nullcontext(_silent), reporting=_no_output()
             )
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         sim_cpu = float(sims.call("cpu")) - sim_cpu0

@@ -5,7 +5,8 @@ and the client-side rate cap's floor. Pure arithmetic over recorded requests."""
 from __future__ import annotations
 
 from bench import psa_plans
-from bench.psa_plans import PsaBench, Request
+from bench.psa_plans import Request
+from bench.psa_specs import PsaBench
 
 CW = PsaBench("connectwise", "chain", in_flight=4, rate=(60, 60.0))
 HALO = PsaBench("halopsa", "offset", in_flight=4, rate=(300, 300.0))
