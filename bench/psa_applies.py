@@ -54,6 +54,7 @@ from bench.psa_plans import (
     listings,
     rate_floor,
     ratios,
+    scoped_parents,
 )
 from bench.psa_specs import PsaBench, hook, spec_of
 from reconciler import session
@@ -214,7 +215,7 @@ def apply_workload(
     text = (ROOT / example).read_text(encoding="utf-8")
     with PsaSimulators(psa, "large", latency_ms) as sims, tempfile.TemporaryDirectory() as tmp:
         env = secrets_for(text, sims.env)
-        psa_rec, sb_rec = Recording(psa), Recording(SB)
+        psa_rec, sb_rec = Recording(psa, keep=spec.scoped), Recording(SB)
         sim_cpu0 = float(sims.call("cpu"))
         wall0, cpu0 = time.perf_counter(), time.process_time()
         loaded = parse_config(text.encode(), file="bench.yaml", environ=env)
@@ -245,7 +246,8 @@ def apply_workload(
     recorded = [*psa_rec.requests, *sb_rec.requests]
     plan_requests = [r for r in recorded if r.started < planned]
     latency_s = latency_ms / 1000
-    reads = read_floor(plan_requests, spec, latency_s)
+    parents = scoped_parents(spec, loaded.config, psa_rec.kept)
+    reads = read_floor(plan_requests, spec, latency_s, parents)
     phases = write_phases(run.plan.pending, spec, listings(plan_requests))
     lower: Counter[str] = Counter(reads["lower_bound"])
     for phase in phases:
@@ -286,6 +288,7 @@ def apply_workload(
             **{p.name: dict(p.calls) for p in phases},
         },
         "calls_by_phase": {k: dict(v) for k, v in actual_phases(recorded, planned).items()},
+        "not_named_by_the_yaml": reads["not_named_by_the_yaml"],
         "rate_cap": {"requests": spec.rate[0], "per_s": spec.rate[1]},
         "in_flight_cap": spec.in_flight,
         "parallelism": parallelism,

@@ -7,7 +7,9 @@ The live settings are exported first (unmeasured), then the export is planned, m
 **The bound.** Every request the client makes is recorded with the rows its answer carried.
 Requests are grouped into *listings* (one resource: method, path and the query minus its
 paging parameters). A listing of ``R`` rows needs ``max(1, ceil(R / P))`` pages, ``P`` the page
-size it asked for; a single object, one request. That is the fewest requests (``LB``) and the
+size it asked for; a single object, one request; a listing below a parent the YAML does not name
+(``PsaBench.scoped``: ConnectWise's board children, needed for the board the ticket settings
+name, not for the other boards), none. That is the fewest requests (``LB``) and the
 ``calls/LB`` ratio. Its schedule under the real limits is the latency floor: ConnectWise pages
 follow each other (``Link`` rel="next", forward-only), Halo's and Salesbuildr's follow page 1
 and then run together (the count is in page 1); a listing below an id (``/boards/7/statuses``)
@@ -25,7 +27,7 @@ import multiprocessing
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -41,6 +43,7 @@ from reconciler import session
 from reconciler.cli import cli
 from reconciler.cli.psa_choice import registered_simulator
 from reconciler.config import parse_config
+from reconciler.kinds.names import fold
 from reconciler.sandbox.common import register_simulator, start_sandbox
 
 START_TIMEOUT_S = 60.0
@@ -149,11 +152,14 @@ def _rows(body: Any) -> int | None:
 class Recording(httpx.BaseTransport):
     """An HTTP transport that records every request of one system (see :class:`Request`)."""
 
-    def __init__(self, system: str) -> None:
+    def __init__(self, system: str, keep: Iterable[str] = ()) -> None:
         self.system = system
         self._inner = httpx.HTTPTransport()
         self._lock = threading.Lock()
         self.requests: list[Request] = []
+        self._keep = tuple(keep)
+        self.kept: dict[str, list[tuple[str, str]]] = {}
+        """Per path suffix in ``keep``: (id, name) of every row its GET answers carried."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         started = time.perf_counter()
@@ -164,10 +170,13 @@ class Recording(httpx.BaseTransport):
         kept = sorted((k, v) for k, v in query if k not in PAGING_PARAMS | OFFSET_PARAMS)
         sizes = [int(v) for k, v in query if k in SIZE_PARAMS and v.isdigit()]
         try:
-            rows = _rows(json.loads(content)) if content else None
+            body = json.loads(content) if content else None
         except ValueError:
-            rows = None
+            body = None
+        rows = _rows(body) if body is not None else None
         path = request.url.path
+        if request.method == "GET" and isinstance(body, list):
+            self._keep_rows(path, body)
         record = Request(
             system=self.system,
             listing=f"{request.method} {path}?{urlencode(kept)}",
@@ -181,6 +190,17 @@ class Recording(httpx.BaseTransport):
         with self._lock:
             self.requests.append(record)
         return response
+
+    def _keep_rows(self, path: str, body: list[Any]) -> None:
+        for suffix in self._keep:
+            if path.rstrip("/").endswith("/" + suffix.strip("/")):
+                named = [
+                    (str(row.get("id")), str(row.get("name", "")))
+                    for row in body
+                    if isinstance(row, dict)
+                ]
+                with self._lock:
+                    self.kept.setdefault(suffix, []).extend(named)
 
     def close(self) -> None:
         self._inner.close()
@@ -225,6 +245,40 @@ def listings(requests: Sequence[Request]) -> list[Listing]:
             )
         )
     return found
+
+
+def scoped_parents(
+    spec: PsaBench, document: Any, kept: Mapping[str, Sequence[tuple[str, str]]]
+) -> dict[str, set[str]]:
+    """Per collection of ``spec.scoped``: the ids of the parents the YAML names there (a name,
+    folded as the engine compares names, looked up in the rows recorded; or ``{id: N}``)."""
+    found: dict[str, set[str]] = {}
+    for collection, yaml_path in spec.scoped.items():
+        value: Any = document
+        for part in yaml_path.split("."):
+            value = getattr(value, part, None)
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        ids = {str(v.id) for v in values if hasattr(v, "id")}
+        names = {fold(v) for v in values if isinstance(v, str)}
+        ids |= {ident for ident, name in kept.get(collection, ()) if fold(name) in names}
+        found[collection] = ids
+    return found
+
+
+def parent_id(path: str, collection: str) -> str | None:
+    """The id a path is below in ``collection`` (``/x/service/boards/7/statuses`` -> ``7``)."""
+    _, marker, tail = path.partition("/" + collection.strip("/") + "/")
+    first, _, rest = tail.partition("/")
+    return first if marker and first.isdigit() and rest else None
+
+
+def needed(listing: Listing, parents: Mapping[str, set[str]]) -> int:
+    """The requests ``listing`` needs: none when it is below a parent the YAML does not name."""
+    for collection, ids in parents.items():
+        parent = parent_id(listing.path, collection)
+        if parent is not None and parent not in ids:
+            return 0
+    return listing.needed
 
 
 def _parent(path: str, paths: set[str]) -> str | None:
@@ -289,24 +343,40 @@ def limits_of(spec: PsaBench) -> floors.Limits:
     return floors.Limits(overall=spec.in_flight + 4, systems={spec.psa: spec.in_flight})
 
 
-def bound(requests: Sequence[Request], spec: PsaBench, latency_s: float) -> dict[str, Any]:
-    """The lower bound of ``requests`` (calls per system, latency and rate floors)."""
+def bound(
+    requests: Sequence[Request],
+    spec: PsaBench,
+    latency_s: float,
+    parents: Mapping[str, set[str]] | None = None,
+) -> dict[str, Any]:
+    """The lower bound of ``requests`` (calls per system, latency and rate floors); with
+    ``parents`` (:func:`scoped_parents`) a listing below a parent the YAML does not name needs
+    nothing (:func:`needed`)."""
     found = listings(requests)
-    needed: Counter[str] = Counter()
+    need: Counter[str] = Counter()
     made: Counter[str] = Counter()
+    kept: list[Listing] = []
+    unneeded = Counter[str]()
     for x in found:
-        needed[x.system] += x.needed
+        n = needed(x, parents or {})
+        need[x.system] += n
         made[x.system] += x.requests
+        if n:
+            kept.append(x)
+        else:
+            unneeded["listings"] += 1
+            unneeded["requests"] += x.requests
     paging = {spec.psa: spec.paging, "salesbuildr": "offset"}
     latency_floor, rounds = floors.schedule(
-        graph(found, paging), Uniform(latency_s), limits_of(spec)
+        graph(kept, paging), Uniform(latency_s), limits_of(spec)
     )
     return {
         "calls": dict(made),
-        "lower_bound": dict(needed),
+        "lower_bound": dict(need),
+        "not_named_by_the_yaml": dict(unneeded),
         "floor_latency_s": round(latency_floor, 3),
         "floor_rounds": rounds,
-        "floor_rate_s": round(rate_floor(needed[spec.psa], spec.rate), 3),
+        "floor_rate_s": round(rate_floor(need[spec.psa], spec.rate), 3),
         "listings": len(found),
     }
 
@@ -352,7 +422,7 @@ def plan_workload(
     with PsaSimulators(psa, "large", latency_ms) as sims:
         text = export(sims.env, spec)
         env = secrets_for(text, sims.env)
-        psa_rec, sb_rec = Recording(psa), Recording("salesbuildr")
+        psa_rec, sb_rec = Recording(psa, keep=spec.scoped), Recording("salesbuildr")
         sim_cpu0 = float(sims.call("cpu"))
         wall0, cpu0 = time.perf_counter(), time.process_time()
         loaded = parse_config(text.encode(), file="bench.yaml", environ=env)
@@ -363,7 +433,8 @@ def plan_workload(
             run = session.make_plan(loaded, c)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         sim_cpu = float(sims.call("cpu")) - sim_cpu0
-    found = read_floor([*psa_rec.requests, *sb_rec.requests], spec, latency_ms / 1000)
+    parents = scoped_parents(spec, loaded.config, psa_rec.kept)
+    found = read_floor([*psa_rec.requests, *sb_rec.requests], spec, latency_ms / 1000, parents)
     cpu_floor = (cpu + sim_cpu) / 2
     floor = max(found["floor_latency_s"], found["floor_rate_s"], cpu_floor)
     by_system = ratios(found["calls"], found["lower_bound"])

@@ -35,6 +35,10 @@ class PsaBench:
     rate: tuple[int, float]  # (requests, per seconds)
     collections: Mapping[str, str] = field(default_factory=dict)
     documents: Mapping[str, str] = field(default_factory=dict)
+    scoped: Mapping[str, str] = field(default_factory=dict)
+    """A collection (path suffix) -> the YAML path (dotted) naming the parents whose child
+    listings a run needs (``service/boards`` -> ``ticket_settings.board``): the bound counts
+    nothing for a listing below another parent's id."""
     uncapped_env: Mapping[str, str] = field(default_factory=dict)
     """Environment that lifts the client's rate cap, for the unmeasured runs (the export a plan
     workload starts from, the re-plan after an apply); empty: the cap has no variable."""
@@ -79,6 +83,7 @@ def connectwise() -> PsaBench:
         (client.DEFAULT_REQUESTS_PER_MINUTE, 60.0),
         collections={CALLBACK.name: endpoints.CALLBACKS},
         documents=dict(PAGES),
+        scoped={endpoints.BOARDS: "ticket_settings.board"},
         uncapped_env={RATE_VARIABLE: str(UNCAPPED)},
     )
 

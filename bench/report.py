@@ -204,6 +204,13 @@ def render(results: Sequence[Mapping[str, Any]], total_s: float) -> str:
         for result in psa_plans:
             if "calls_by_phase" in result:
                 lines.append(f"  {result['workload']} calls/LB by phase: {_by_phase(result)}")
+            unneeded = result.get("not_named_by_the_yaml") or {}
+            if unneeded.get("requests"):
+                lines.append(
+                    f"  {result['workload']} read {unneeded['requests']} request(s) in"
+                    f" {unneeded['listings']} listing(s) below parents the YAML does not name"
+                    " (the LB counts none of them)"
+                )
     for result in results:
         if result["workload"] == "W6":
             if lines:

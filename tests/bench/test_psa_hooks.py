@@ -3,7 +3,10 @@ PSA's limits from them (bench/psa_specs.py), not from a table of its own."""
 
 from __future__ import annotations
 
+import typing
+
 import pytest
+from pydantic import BaseModel
 
 from bench import __main__ as bench_main
 from bench import psa_applies, psa_plans, psa_specs, workloads
@@ -63,3 +66,27 @@ def test_w7_to_w10_are_registered_and_run_by_default() -> None:
     args = bench_main._parse([])
     assert args.chosen == list(workloads.WORKLOADS)
     assert bench_main._parse(["--only", "w9,W10"]).chosen == ["W9", "W10"]
+
+
+def _model_of(annotation: object) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+@pytest.mark.parametrize("name", LISTING_BOUNDED)
+def test_a_scoped_collection_names_a_field_of_the_psa_document(name: str) -> None:
+    """``scoped`` (the parents whose children a run needs) is a path of the PSA's YAML model."""
+    document = registry.get(name).document
+    assert document is not None
+    for yaml_path in psa_specs.spec_of(name).scoped.values():
+        model: type[BaseModel] | None = document()
+        *parents, last = yaml_path.split(".")
+        for part in parents:
+            assert model is not None and part in model.model_fields, (name, yaml_path)
+            model = _model_of(model.model_fields[part].annotation)
+        assert model is not None and last in model.model_fields, (name, yaml_path)
