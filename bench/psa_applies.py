@@ -46,7 +46,6 @@ from bench.measure import secrets_for
 from bench.psa_plans import (
     Listing,
     PsaSimulators,
-    Recording,
     Request,
     Uniform,
     floor_by,
@@ -54,7 +53,7 @@ from bench.psa_plans import (
     listings,
     rate_floor,
     ratios,
-    scoped_parents,
+    recorded_session,
 )
 from bench.psa_specs import PsaBench, hook, spec_of
 from reconciler import session
@@ -215,15 +214,9 @@ def apply_workload(
     text = (ROOT / example).read_text(encoding="utf-8")
     with PsaSimulators(psa, "large", latency_ms) as sims, tempfile.TemporaryDirectory() as tmp:
         env = secrets_for(text, sims.env)
-        psa_rec, sb_rec = Recording(psa, keep=spec.scoped), Recording(SB)
         sim_cpu0 = float(sims.call("cpu"))
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        loaded = parse_config(text.encode(), file="bench.yaml", environ=env)
-        parsed = time.perf_counter() - wall0
-        transports = session.Transports(psa=psa_rec, salesbuildr=sb_rec)
-        sections = loaded.config.present_sections()
-        with session.connect(loaded, env, sections=sections, transports=transports) as c:
-            run = session.make_plan(loaded, c)
+        with recorded_session(spec, text, env) as (recorded, c):
+            run = session.make_plan(recorded.loaded, c)
             planned = time.perf_counter()
             request = ApplyRequest(
                 plan=run.plan,
@@ -240,19 +233,18 @@ def apply_workload(
             applied = run_apply(
                 request, c, progress=lambda: contextlib.nullcontext(_silent), reporting=_no_output()
             )
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        wall, cpu = time.perf_counter() - recorded.wall0, time.process_time() - recorded.cpu0
         sim_cpu = float(sims.call("cpu")) - sim_cpu0
         pending_after = _replan_pending(text, {**env, **spec.uncapped_env})
-    recorded = [*psa_rec.requests, *sb_rec.requests]
-    plan_requests = [r for r in recorded if r.started < planned]
+    requests = recorded.requests
+    plan_requests = [r for r in requests if r.started < planned]
     latency_s = latency_ms / 1000
-    parents = scoped_parents(spec, loaded.config, psa_rec.kept)
-    reads = read_floor(plan_requests, spec, latency_s, parents)
+    reads = read_floor(plan_requests, spec, latency_s, recorded.parents(spec))
     phases = write_phases(run.plan.pending, spec, listings(plan_requests))
     lower: Counter[str] = Counter(reads["lower_bound"])
     for phase in phases:
         lower.update(phase.calls)
-    made = Counter(r.system for r in recorded)
+    made = Counter(r.system for r in requests)
     uniform, reading = Uniform(latency_s), limits_of(spec)
     limits = replace(reading, overall=min(parallelism, reading.overall))  # apply's N
     latency_floor, rounds = reads["floor_latency_s"], reads["floor_rounds"]
@@ -271,7 +263,7 @@ def apply_workload(
         "changes": run.plan.summary,
         "writes": applied.writes,
         "wall_s": round(wall, 3),
-        "parse_s": round(parsed, 3),
+        "parse_s": round(recorded.parsed_s, 3),
         "client_cpu_s": round(cpu, 3),
         "simulator_cpu_s": round(sim_cpu, 3),
         "floor_s": round(floor, 3),
@@ -279,7 +271,7 @@ def apply_workload(
         "floor_latency_s": round(latency_floor, 3),
         "floor_rounds": rounds,
         "floor_rate_s": round(rate, 3),
-        "wall_ratio": round((wall - parsed) / floor, 4) if floor else 0.0,
+        "wall_ratio": round((wall - recorded.parsed_s) / floor, 4) if floor else 0.0,
         "calls": dict(made),
         "lower_bound": dict(lower),
         "calls_ratio": by_system,
@@ -287,7 +279,7 @@ def apply_workload(
             "plan": reads["lower_bound"],
             **{p.name: dict(p.calls) for p in phases},
         },
-        "calls_by_phase": {k: dict(v) for k, v in actual_phases(recorded, planned).items()},
+        "calls_by_phase": {k: dict(v) for k, v in actual_phases(requests, planned).items()},
         "not_named_by_the_yaml": reads["not_named_by_the_yaml"],
         "rate_cap": {"requests": spec.rate[0], "per_s": spec.rate[1]},
         "in_flight_cap": spec.in_flight,

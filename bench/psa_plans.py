@@ -21,13 +21,14 @@ request of a window of ``r`` per ``w`` seconds starts no earlier than ``floor((n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import multiprocessing
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -42,7 +43,7 @@ from bench.psa_specs import PsaBench, hook, spec_of
 from reconciler import session
 from reconciler.cli import cli
 from reconciler.cli.psa_choice import registered_simulator
-from reconciler.config import parse_config
+from reconciler.config import LoadedConfig, parse_config
 from reconciler.kinds.names import fold
 from reconciler.sandbox.common import register_simulator, start_sandbox
 
@@ -407,6 +408,41 @@ def ratios(calls: Mapping[str, int], lower_bound: Mapping[str, int]) -> dict[str
     }
 
 
+@dataclass
+class Recorded:
+    """One measured run's recordings, its parsed YAML and when it started."""
+
+    loaded: LoadedConfig
+    psa: Recording
+    salesbuildr: Recording
+    wall0: float
+    cpu0: float
+    parsed_s: float
+
+    @property
+    def requests(self) -> list[Request]:
+        return [*self.psa.requests, *self.salesbuildr.requests]
+
+    def parents(self, spec: PsaBench) -> dict[str, set[str]]:
+        return scoped_parents(spec, self.loaded.config, self.psa.kept)
+
+
+@contextlib.contextmanager
+def recorded_session(
+    spec: PsaBench, text: str, env: Mapping[str, str]
+) -> Iterator[tuple[Recorded, session.Connections]]:
+    """Parse ``text`` and connect as ``reconcile`` does, every request recorded; the clock
+    starts before the parse."""
+    psa_rec, sb_rec = Recording(spec.psa, keep=spec.scoped), Recording("salesbuildr")
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    loaded = parse_config(text.encode(), file="bench.yaml", environ=dict(env))
+    parsed = time.perf_counter() - wall0
+    transports = session.Transports(psa=psa_rec, salesbuildr=sb_rec)
+    sections = loaded.config.present_sections()
+    with session.connect(loaded, env, sections=sections, transports=transports) as connections:
+        yield Recorded(loaded, psa_rec, sb_rec, wall0, cpu0, parsed), connections
+
+
 def plan_workload(
     workload: str,
     psa: str,
@@ -422,19 +458,13 @@ def plan_workload(
     with PsaSimulators(psa, "large", latency_ms) as sims:
         text = export(sims.env, spec)
         env = secrets_for(text, sims.env)
-        psa_rec, sb_rec = Recording(psa, keep=spec.scoped), Recording("salesbuildr")
         sim_cpu0 = float(sims.call("cpu"))
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        loaded = parse_config(text.encode(), file="bench.yaml", environ=env)
-        parsed = time.perf_counter() - wall0
-        transports = session.Transports(psa=psa_rec, salesbuildr=sb_rec)
-        sections = loaded.config.present_sections()
-        with session.connect(loaded, env, sections=sections, transports=transports) as c:
-            run = session.make_plan(loaded, c)
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        with recorded_session(spec, text, env) as (recorded, c):
+            run = session.make_plan(recorded.loaded, c)
+        wall, cpu = time.perf_counter() - recorded.wall0, time.process_time() - recorded.cpu0
         sim_cpu = float(sims.call("cpu")) - sim_cpu0
-    parents = scoped_parents(spec, loaded.config, psa_rec.kept)
-    found = read_floor([*psa_rec.requests, *sb_rec.requests], spec, latency_ms / 1000, parents)
+    parents = recorded.parents(spec)
+    found = read_floor(recorded.requests, spec, latency_ms / 1000, parents)
     cpu_floor = (cpu + sim_cpu) / 2
     floor = max(found["floor_latency_s"], found["floor_rate_s"], cpu_floor)
     by_system = ratios(found["calls"], found["lower_bound"])
@@ -449,7 +479,7 @@ def plan_workload(
         "simulator_cpu_s": round(sim_cpu, 3),
         "floor_s": round(floor, 3),
         "floor_by": floor_by(floor, cpu_floor, found["floor_rate_s"]),
-        "wall_ratio": round((wall - parsed) / floor, 4) if floor else 0.0,
+        "wall_ratio": round((wall - recorded.parsed_s) / floor, 4) if floor else 0.0,
         "calls_ratio": by_system,
         "rate_cap": {"requests": spec.rate[0], "per_s": spec.rate[1]},
         "in_flight_cap": spec.in_flight,

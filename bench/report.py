@@ -137,10 +137,13 @@ def _by_phase(result: Mapping[str, Any]) -> str:
     bound = dict(result["lower_bound_by_phase"])
     bound["lock"] = _sum(bound.pop("lock", {}), bound.pop("unlock", {}))
     bound["writes"] = _sum(bound.get("writes", {}), bound.pop("deletes", {}))
+    order = ["plan", "lock", "stale check", "writes", "during writes", "verify"]
+    phases = [*order, *(p for p in [*bound, *made] if p not in order)]
     shown = []
-    for phase in [*bound, *(p for p in made if p not in bound)]:
+    for phase in dict.fromkeys(phases):
         have, need = sum(made.get(phase, {}).values()), sum(bound.get(phase, {}).values())
-        shown.append(f"{phase} {have}/{need}")
+        if have or need:
+            shown.append(f"{phase} {have}/{need}")
     return ", ".join(shown)
 
 
