@@ -1,4 +1,4 @@
-"""The workloads W1-W5: each builds its tenant, runs the client, and returns one result dict."""
+"""The workloads W1-W10: each builds its tenant, runs the client, and returns one result dict."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench import bounds, compute, drift, measure, psa_plans, startup
+from bench import bounds, compute, drift, measure, psa_applies, psa_plans, startup
 from bench.floors import Limits
 from bench.sim import Simulators
 from reconciler.config.desired import policy_settings
@@ -448,14 +448,16 @@ def w4(options: Options) -> dict[str, Any]:
         check("W4 compute_plan exponent", cpu_exponent, EXPONENT_TARGET),
         check(f"W4 compute_plan s at {at_20k.objects:,}", at_20k.cpu_s, COMPUTE_TARGET_S),
     ]
-    for point in compute_points:
-        if point.objects == BIG_TENANT:
+    for measured in compute_points:
+        if measured.objects == BIG_TENANT:
             checks.append(
-                check(f"W4 compute_plan CPU s at {BIG_TENANT:,}", point.cpu_s, BIG_TENANT_CPU_S)
+                check(f"W4 compute_plan CPU s at {BIG_TENANT:,}", measured.cpu_s, BIG_TENANT_CPU_S)
             )
             checks.append(
                 check(
-                    f"W4 compute_plan peak MB at {BIG_TENANT:,}", point.peak_mb, BIG_TENANT_PEAK_MB
+                    f"W4 compute_plan peak MB at {BIG_TENANT:,}",
+                    measured.peak_mb,
+                    BIG_TENANT_PEAK_MB,
                 )
             )
     for point in points:
@@ -498,6 +500,18 @@ def _psa_plan(workload: str, psa: str, options: Options) -> dict[str, Any]:
     )
 
 
+def _psa_apply(workload: str, psa: str, options: Options) -> dict[str, Any]:
+    return psa_applies.apply_workload(
+        workload,
+        psa,
+        latency_ms=options.latency_ms,
+        parallelism=options.parallelism,
+        check=check,
+        calls_target=CALLS_TARGET,
+        wall_target=APPLY_WALL_TARGET,
+    )
+
+
 WORKLOADS: dict[str, Callable[[Options], dict[str, Any]]] = {
     "W1": w1,
     "W2": w2,
@@ -507,6 +521,8 @@ WORKLOADS: dict[str, Callable[[Options], dict[str, Any]]] = {
     "W6": lambda options: startup.w6(options.quick, check),
     "W7": lambda options: _psa_plan("W7", "connectwise", options),
     "W8": lambda options: _psa_plan("W8", "halopsa", options),
+    "W9": lambda options: _psa_apply("W9", "connectwise", options),
+    "W10": lambda options: _psa_apply("W10", "halopsa", options),
 }
 
 
