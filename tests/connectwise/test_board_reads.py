@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -71,7 +72,7 @@ def _board_ids(sandbox: Sandbox) -> dict[str, str]:
     return {b["name"]: str(b["id"]) for b in boards}
 
 
-def _plan(sandbox: Sandbox, document: dict[str, object]) -> tuple[Recording, session.PlanRun]:
+def _plan(sandbox: Sandbox, document: dict[str, Any]) -> tuple[Recording, session.PlanRun]:
     env = _env(sandbox)
     loaded = parse_config(yaml.safe_dump(document).encode(), file="mappings.yaml", environ=env)
     recording = Recording()
@@ -82,8 +83,8 @@ def _plan(sandbox: Sandbox, document: dict[str, object]) -> tuple[Recording, ses
     return recording, run
 
 
-def _example() -> dict[str, object]:
-    document: dict[str, object] = yaml.safe_load(EXAMPLE.read_text())
+def _example() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())
     document.pop("salesbuildr", None)  # the sandbox's URL comes from the environment
     return document
 
@@ -104,7 +105,7 @@ def test_a_plan_of_the_large_seed_reads_the_children_of_its_board_only(large: Sa
 def test_the_board_is_found_as_the_kind_finds_it(large: Sandbox) -> None:
     boards = _board_ids(large)
     document = _example()
-    document["ticket_settings"] = {**document["ticket_settings"], "board": "professional SERVICES"}  # type: ignore[dict-item]
+    document["ticket_settings"] = {**document["ticket_settings"], "board": "professional SERVICES"}
     recording, run = _plan(large, document)
     assert set(recording.children()) == {boards["Professional Services"]}
     assert any(c.address == "ticket_settings" for c in run.plan.pending)
