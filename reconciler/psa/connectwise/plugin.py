@@ -64,7 +64,7 @@ def psa() -> Psa:
         system=_system,
         operations=_operations,
         export=_export,
-        after_apply=("sync_fields", "sync_full"),
+        after_apply=("sync_fields", "sync_full", "import_products"),
         salesbuildr_documents="reconciler.psa.connectwise:salesbuildr_documents.json",
         simulator=SandboxHooks(launcher="reconciler.sandbox.connectwise:sandbox_hook"),
         bench=BenchHooks(
