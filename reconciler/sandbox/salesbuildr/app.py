@@ -59,6 +59,7 @@ from reconciler.sandbox.common import (
     validate_faults,
 )
 from reconciler.sandbox.salesbuildr.actions import (
+    ImportKeys,
     import_body,
     import_counts,
     lock_body,
@@ -464,7 +465,7 @@ class SalesbuildrSimulator:
         category_ids, errors = import_body(await json_body(request), self.data)
         if errors:
             return invalid(errors)
-        lists: dict[str, str] = spec["tables"]
+        lists: ImportKeys = spec["tables"]
         with self._guard:
             document = self._documents[psa][spec["document"]]
             counts = import_counts(lists, document, self.data, category_ids)
