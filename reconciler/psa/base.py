@@ -307,9 +307,9 @@ class BenchHooks:
     ``read_floor``: the lower bound of a plan's reads. Autotask's is computed from what the YAML
     needs and the rows the simulators hold (``bench.bounds:plan_phases``); a PSA bounded from
     the requests it made (``bench.psa_plans:bound``) groups them into listings and counts the
-    pages each needs. ``write_floor``: a plan's changes -> the fewest writes that carry them out
-    (Autotask: ``bench.bounds_apply:write_phases``), with the re-reads an apply's guarantees need (the
-    stale check, the verification) for a PSA bounded from its requests
+    pages each needs. ``write_floor``: a plan's changes -> the fewest writes that carry them
+    out (Autotask: ``bench.bounds_apply:write_phases``), with the re-reads an apply's guarantees
+    need (the stale check, the verification) for a PSA bounded from its requests
     (``bench.psa_applies:write_floor``). ``spec``: for the latter, a function returning the
     PSA's :class:`bench.psa_specs.PsaBench`: its paging order, in-flight and rate caps, the
     listing each PSA-owned kind is re-read from and the document each Salesbuildr section is
