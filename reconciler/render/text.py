@@ -93,18 +93,13 @@ def field_lines(
 def shortened_note(changes: Sequence[Mapping[str, Any]]) -> list[str]:
     """The note under a view that shortened a value or an address, naming where it is in full."""
     diffs = [d for c in changes for d in c.get("diff") or []]
-    notes: list[str] = []
-    if has_long_value(diffs):
-        notes.append(
-            f"Values longer than {SCALAR_LIMIT} characters are shortened here ({ELLIPSIS}); "
-            "`--format json` shows each in full."
-        )
-    if any(is_shortened(c.get("address") or "") for c in changes):
-        notes.append(
-            f"Addresses longer than {VALUE_LIMIT} characters are shortened here ({ELLIPSIS}); "
-            "`--format json` shows each in full."
-        )
-    return notes
+    addresses = any(is_shortened(c.get("address") or "") for c in changes)
+    if not addresses and not has_long_value(diffs):
+        return []
+    what = f"Values longer than {SCALAR_LIMIT} characters"
+    if addresses:
+        what += f" and addresses longer than {VALUE_LIMIT}"
+    return [f"{what} are shortened here ({ELLIPSIS}); `--format json` shows each in full."]
 
 
 def summary_line(summary: Mapping[str, int]) -> str:

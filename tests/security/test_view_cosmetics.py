@@ -37,8 +37,8 @@ def test_the_text_view_shortens_a_long_address_as_markdown_does() -> None:
     longest = max(len(line) for line in text.splitlines())
     assert longest < VALUE_LIMIT + 40, longest
     assert terminal(address)[:VALUE_LIMIT] + ELLIPSIS in text
-    assert "Addresses longer than 200 characters are shortened" in text
-    assert "Addresses longer" not in render_plan(_plan('webhooks["short"]'))
+    assert "and addresses longer than 200 are shortened" in text
+    assert "addresses longer" not in render_plan(_plan('webhooks["short"]'))
 
 
 def test_markdown_names_the_psa_by_its_title() -> None:
