@@ -1,4 +1,4 @@
-"""The reliability scenarios that apply to ConnectWise and HaloPSA, once per PSA (tests/psa_suites).
+"""The reliability scenarios, once for every PSA of tests/psa_suites.CASES (its plugin's fixtures).
 
 Every apply is a real ``python -m reconciler`` process against the PSA's simulator and the
 Salesbuildr one over loopback; "nothing lost" is checked through the simulators' own APIs:
@@ -12,7 +12,8 @@ Salesbuildr one over loopback; "nothing lost" is checked through the simulators'
 * a 429 storm from the PSA's own rate cap is waited out as its Retry-After asks;
 * the PSA's validation refusal of a write is a clear error naming the field, not a traceback.
 
-Autotask's hourly budget and thread limit have no counterpart here: each PSA has a rate cap.
+Autotask's hourly budget and thread limit have no counterpart here: each PSA has a rate cap
+(its simulator's, :attr:`PsaCase.rate_cap`; the client's own: test_psa_scenarios).
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.sandbox.connectwise.wire import RateCap as CwRateCap
-from reconciler.sandbox.halopsa.app import RateCap as HaloRateCap
-from tests.psa_suites import PsaRig, held_and_dropped, psa, wait_until
+from tests.psa_suites import PsaRig, cases, held_and_dropped, psa, wait_until
 
 __all__ = ["psa"]  # the fixture, used by name
 
@@ -152,11 +151,15 @@ def test_another_runs_lock_refuses_an_apply_naming_the_holder(psa: PsaRig) -> No
 
 
 def _rate_cap(psa: PsaRig, limit: int, window_s: float) -> Any:
-    if psa.case.name == "connectwise":
-        return CwRateCap(limit, window_s)
-    return HaloRateCap(limit=limit, window_s=window_s)
+    assert psa.case.rate_cap is not None
+    return psa.case.rate_cap(limit, window_s)
 
 
+CAPPED = cases(lambda case: case.rate_cap is not None)
+"""The PSAs whose simulator has a rate cap of its own (Autotask's limits: its own suites)."""
+
+
+@CAPPED
 def test_a_429_storm_is_waited_out_as_retry_after_asks(psa: PsaRig) -> None:
     """The simulator's own rate cap, far below what an apply needs in one window: every request
     past it is a 429 with Retry-After; the client waits as asked (within --max-rate-wait) and the
@@ -206,6 +209,7 @@ class OneRefusal:
         return answer
 
 
+@CAPPED
 def test_a_429_asking_for_more_than_the_wait_cap_stops_naming_when_to_retry(
     psa: PsaRig, request: pytest.FixtureRequest
 ) -> None:

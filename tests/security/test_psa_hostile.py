@@ -1,4 +1,4 @@
-"""The hostile-PR suite for ConnectWise and HaloPSA, once per PSA (tests/psa_suites).
+"""The hostile-PR suite, once for every PSA of tests/psa_suites.CASES (its plugin's fixtures).
 
 * Hostile live names (ANSI/OSC escapes, Markdown/HTML, newlines, bidi controls, very long)
   planted through the PSA's simulator, as anyone with API access could, stay data in every view:
@@ -27,7 +27,6 @@ from reconciler.plan.integrity import seal
 from reconciler.render.escape import terminal
 from tests.psa_suites import PsaRig, psa
 from tests.security.escape_support import (
-    EXAMPLES,
     assert_markdown_safe,
     assert_terminal_safe,
     assert_text_plan_safe,
@@ -42,7 +41,9 @@ DRIFT_MARKER = "<!-- reconcile-drift -->"
 
 
 def hostile_names(rig: PsaRig) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(name[: rig.case.max_name] for name in EXAMPLES))
+    """The PSA's hostile inputs (its plugin's ``fixtures.hostile_inputs``), cut to what it keeps."""
+    assert rig.case.hostile, f"{rig.case.name} names no hostile inputs"
+    return tuple(dict.fromkeys(name[: rig.case.max_name] for name in rig.case.hostile))
 
 
 def converge_then_plant(rig: PsaRig) -> tuple[str, ...]:
@@ -179,9 +180,7 @@ def steering(rig: PsaRig) -> list[tuple[str, str]]:
             (variable, _moved(env[variable], "psa.attacker.example", scheme="http")),
             (variable, _moved(env[variable], "127.0.0.1", userinfo="me:pw")),
         ]
-    if rig.case.name == "halopsa":  # the token's host must be the tenant's, or allowed
-        pairs.append(("HALOPSA_AUTH_URL", "https://auth.attacker.example/auth"))
-    return pairs
+    return pairs + list(rig.case.steering)
 
 
 def test_variables_steering_credentials_elsewhere_are_refused_before_any_request(

@@ -61,8 +61,8 @@ def psa() -> Psa:
         salesbuildr_documents="reconciler.psa.connectwise:salesbuildr_documents.json",
         simulator=SandboxHooks(launcher="reconciler.sandbox.connectwise:sandbox_hook"),
         fixtures=TestFixtures(
-            sandbox_factory="reconciler.sandbox.common:start_sandbox",
+            suite_case="tests.reliability.psa_cases.connectwise:CASE",
             example_config="examples/connectwise/mappings.yaml",
-            hostile_inputs="tests.security.escape_support:HOSTILE_PIECES",
+            hostile_inputs="tests.security.escape_support:EXAMPLES",
         ),
     )

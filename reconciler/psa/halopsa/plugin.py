@@ -60,8 +60,8 @@ def psa() -> Psa:
         salesbuildr_documents="reconciler.psa.halopsa:salesbuildr_documents.json",
         simulator=SandboxHooks(launcher="reconciler.sandbox.halopsa:sandbox_hook"),
         fixtures=TestFixtures(
-            sandbox_factory="reconciler.sandbox.common:start_sandbox",
+            suite_case="tests.reliability.psa_cases.halopsa:CASE",
             example_config="examples/halopsa/mappings.yaml",
-            hostile_inputs="tests.security.escape_support:HOSTILE_PIECES",
+            hostile_inputs="tests.security.escape_support:EXAMPLES",
         ),
     )
