@@ -329,5 +329,30 @@ def held_and_dropped(
         middleware.app = app
 
 
+@contextmanager
+def held_then_answered(
+    middleware: Any, selected: Callable[[str, str], bool]
+) -> Iterator[tuple[threading.Event, threading.Event]]:
+    """Hold every ``selected`` (method, path) request inside the simulator until ``release``
+    is set (at the latest when the block ends), then serve it as usual. Yields ``(arrived,
+    release)``: ``arrived`` is set when the first one came in."""
+    app = middleware.app
+    arrived, release = threading.Event(), threading.Event()
+
+    async def held(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and selected(scope["method"], scope["path"]):
+            arrived.set()
+            while not release.is_set():
+                await asyncio.sleep(0.01)  # a yield to the loop, not a timing assumption
+        await app(scope, receive, send)
+
+    middleware.app = held
+    try:
+        yield arrived, release
+    finally:
+        release.set()
+        middleware.app = app
+
+
 def wait_until(condition: Callable[[], bool], what: str) -> None:
     wait_for(condition, timeout=RUN_TIMEOUT_S, what=what)
