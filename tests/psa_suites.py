@@ -34,16 +34,16 @@ from typing import IO, Any
 
 import httpx
 import pytest
-from starlette.types import Receive, Scope, Send
+import yaml
+from starlette.types import Message, Receive, Scope, Send
 
 from reconciler.psa import registry
 from reconciler.psa.base import Psa
-from reconciler.sandbox.common import Sandbox, register_simulator
+from reconciler.sandbox.common import Sandbox, is_read_request, register_simulator
 from tests.polling import wait_for
 from tests.reliability.psa_case import PsaCase
 
 REPO = Path(__file__).resolve().parents[1]
-WRITES = ("POST", "PUT", "PATCH", "DELETE")
 RUN_TIMEOUT_S = 600.0  # a bound on a hung run, far beyond what any machine needs
 
 
@@ -235,12 +235,13 @@ class PsaRig:
         return holder
 
     def psa_writes(self) -> int:
-        """Writes the PSA's simulator answered (Halo's token POST is not a write)."""
+        """Writes the PSA's simulator answered (Halo's token POST and Autotask's POST queries
+        are not writes)."""
         endpoints = self.simulator.stats()["endpoints"]
         return sum(
             e["requests"]
             for key, e in endpoints.items()
-            if key.split(" ", 1)[0] in WRITES and "/token" not in key
+            if not is_read_request(*key.split(" ", 1)) and "/token" not in key
         )
 
     def settings_writes(self) -> int:
@@ -260,6 +261,32 @@ class PsaRig:
     def journals(self) -> list[dict[str, Any]]:
         files = [*self.workdir.glob("*.journal.jsonl"), *self.workdir.glob(".reconcile/*.jsonl")]
         return [json.loads(line) for f in sorted(files) for line in f.read_text().splitlines()]
+
+    def desired_keys(self, config: str = "mappings.yaml") -> list[str]:
+        """The natural keys of the case's section in the working directory's ``config``."""
+        document: dict[str, Any] = yaml.safe_load((self.workdir / config).read_text())
+        return sorted(document[self.case.section])
+
+    def missing(self) -> list[str]:
+        """The desired objects the PSA does not hold yet: what an apply creates."""
+        return sorted(set(self.desired_keys()) - set(self.keys()))
+
+    def creates(self) -> list[dict[str, Any]]:
+        """The journal's creates of the case's objects (not of other sections' rows)."""
+        prefix = f"{self.case.section}["
+        return [
+            r
+            for r in self.journals()
+            if r["action"] == "create" and any(a.startswith(prefix) for a in r["addresses"])
+        ]
+
+    def assert_converged(self) -> None:
+        """Each desired object live once (nothing duplicated, nothing else kept), an empty
+        re-plan, the lock released."""
+        keys = self.keys()
+        assert keys == self.desired_keys(), keys
+        assert self.replan_is_empty()
+        assert self.lock_holder() is None
 
     def reap(self) -> None:
         for process in self.processes:
@@ -335,16 +362,26 @@ def held_then_answered(
 ) -> Iterator[tuple[threading.Event, threading.Event]]:
     """Hold every ``selected`` (method, path) request inside the simulator until ``release``
     is set (at the latest when the block ends), then serve it as usual. Yields ``(arrived,
-    release)``: ``arrived`` is set when the first one came in."""
+    release)``: ``arrived`` is set when the first one came in whole (its body read, so the
+    client has sent everything and waits for the answer)."""
     app = middleware.app
     arrived, release = threading.Event(), threading.Event()
 
     async def held(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and selected(scope["method"], scope["path"]):
-            arrived.set()
-            while not release.is_set():
-                await asyncio.sleep(0.01)  # a yield to the loop, not a timing assumption
-        await app(scope, receive, send)
+        if scope["type"] != "http" or not selected(scope["method"], scope["path"]):
+            await app(scope, receive, send)
+            return
+        messages = [await receive()]
+        while messages[-1]["type"] == "http.request" and messages[-1].get("more_body"):
+            messages.append(await receive())
+        arrived.set()
+        while not release.is_set():
+            await asyncio.sleep(0.01)  # a yield to the loop, not a timing assumption
+
+        async def replayed() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await app(scope, replayed, send)
 
     middleware.app = held
     try:

@@ -21,7 +21,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.psa_suites import PsaRig, cases, held_and_dropped, psa, wait_until
 
@@ -30,35 +29,25 @@ __all__ = ["psa"]  # the fixture, used by name
 pytestmark = pytest.mark.slow
 
 
-def desired_keys(rig: PsaRig) -> list[str]:
-    document: dict[str, Any] = yaml.safe_load((rig.workdir / "mappings.yaml").read_text())
-    return sorted(document[rig.case.section])
-
-
-def assert_converged(rig: PsaRig) -> None:
-    keys = rig.keys()
-    assert keys == desired_keys(rig), keys  # each natural key once: nothing duplicated
-    assert rig.replan_is_empty()
-    assert rig.lock_holder() is None
-
-
 def test_a_create_whose_answer_is_lost_is_adopted_by_natural_key(psa: PsaRig) -> None:
     case = psa.case
     middleware = psa.simulator.middleware
     # Only the PSA's creates lose their answers (the token and settings calls are answered).
     middleware.is_read = lambda method, path: not case.write(method, path)
+    missing = psa.missing()
+    assert missing, "the example creates none of the PSA's objects"
     psa.simulator.set_faults({"reset-after-commit": 1.0})
 
     applied = psa("apply", "mappings.yaml", "--auto-approve")
     psa.simulator.set_faults(None)
 
     assert applied.returncode == 0, applied.output
-    creates = [r for r in psa.journals() if r["action"] == "create"]
-    assert len(creates) == len(desired_keys(psa)), creates
+    creates = psa.creates()
+    assert len(creates) == len(missing), creates
     assert {r["outcome"] for r in creates} == {"adopted"}, creates
     live_ids = {str(row["id"]) for row in psa.objects()}
     assert {str(r["id"]) for r in creates} <= live_ids
-    assert_converged(psa)
+    psa.assert_converged()
 
 
 def _is_settings_put(method: str, path: str) -> bool:
@@ -72,6 +61,7 @@ def test_an_apply_killed_mid_way_resumes_from_the_journal_and_converges(
 ) -> None:
     planned = psa("plan", "mappings.yaml", "--out", "plan.json")
     assert planned.returncode == 0, planned.output
+    missing = psa.missing()
     if at == "psa-create":  # killed with the PSA's create in flight, never committed
         middleware, selected = psa.simulator.middleware, psa.case.write
     else:  # killed after the PSA's objects, at the first Salesbuildr document
@@ -87,9 +77,9 @@ def test_an_apply_killed_mid_way_resumes_from_the_journal_and_converges(
 
     journal = psa.journals()
     if at == "settings-put":  # every create answered before the kill is journalled, and live
-        creates = [r for r in journal if r["action"] == "create"]
+        creates = psa.creates()
         assert {str(r["id"]) for r in creates} <= {str(o["id"]) for o in psa.objects()}
-        assert len(creates) == len(desired_keys(psa)), journal
+        assert len(creates) == len(missing), journal
     assert all(r["outcome"] == "ok" for r in journal), journal
     holder = psa.lock_holder()
     assert holder is not None and holder["owner"].endswith(f":{pid}"), holder
@@ -108,14 +98,14 @@ def test_an_apply_killed_mid_way_resumes_from_the_journal_and_converges(
     assert rerun.returncode == 0, rerun.output
     assert "taking over the lock" in rerun.stderr, rerun.output
     assert f":{pid}" in rerun.stderr
-    assert_converged(psa)
+    psa.assert_converged()
 
 
 def test_a_saved_plan_is_refused_when_live_changed_since(psa: PsaRig) -> None:
     planned = psa("plan", "mappings.yaml", "--out", "plan.json")
     assert planned.returncode == 0, planned.output
-    name = desired_keys(psa)[0]
-    psa.plant(name)  # someone created the object the plan creates
+    name = psa.missing()[0]
+    psa.plant(name)  # someone created an object the plan creates
     before = (psa.psa_writes(), psa.settings_writes())
 
     applied = psa("apply", "plan.json")
@@ -141,13 +131,13 @@ def test_another_runs_lock_refuses_an_apply_naming_the_holder(psa: PsaRig) -> No
     assert refused.returncode == 3, refused.output
     assert owner in refused.stderr, refused.output
     assert psa.psa_writes() == before
-    assert psa.keys() != desired_keys(psa)
+    assert psa.keys() != psa.desired_keys()
     with psa.salesbuildr() as api:
         released = api.delete(psa.lock_path, headers={"X-Lock-Owner": owner})
         assert released.status_code == 204, released.text
     applied = psa("apply", "mappings.yaml", "--auto-approve")
     assert applied.returncode == 0, applied.output
-    assert_converged(psa)
+    psa.assert_converged()
 
 
 def _rate_cap(psa: PsaRig, limit: int, window_s: float) -> Any:
@@ -179,6 +169,7 @@ def test_a_429_storm_is_waited_out_as_retry_after_asks(psa: PsaRig) -> None:
         return refused
 
     cap.refusal = counted
+    missing = psa.missing()
     psa.simulator.rate_cap = cap
 
     applied = psa("apply", "mappings.yaml", "--auto-approve", env={"RECONCILE_MAX_RATE_WAIT": "60"})
@@ -187,9 +178,9 @@ def test_a_429_storm_is_waited_out_as_retry_after_asks(psa: PsaRig) -> None:
     assert applied.returncode == 0, applied.output
     assert refusals, "the storm never happened"
     assert all("Retry-After" in r.headers for r in refusals)
-    creates = [r for r in psa.journals() if r["action"] == "create"]
-    assert len(creates) == len(desired_keys(psa)), creates
-    assert_converged(psa)
+    creates = psa.creates()
+    assert len(creates) == len(missing), creates
+    psa.assert_converged()
 
 
 class OneRefusal:

@@ -19,10 +19,8 @@ from __future__ import annotations
 import os
 import re
 import signal
-from typing import Any
 
 import pytest
-import yaml
 
 from reconciler.psa import registry
 from tests.psa_suites import CASES, PsaRig, cases, held_then_answered, psa, wait_until
@@ -31,18 +29,6 @@ from tests.reliability.psa_case import PsaCase
 __all__ = ["psa"]  # the fixture, used by name
 
 pytestmark = pytest.mark.slow
-
-
-def desired_keys(rig: PsaRig) -> list[str]:
-    document: dict[str, Any] = yaml.safe_load((rig.workdir / "mappings.yaml").read_text())
-    return sorted(document[rig.case.section])
-
-
-def assert_converged(rig: PsaRig) -> None:
-    keys = rig.keys()
-    assert keys == desired_keys(rig), keys  # each natural key once: nothing duplicated
-    assert rig.replan_is_empty()
-    assert rig.lock_holder() is None
 
 
 def requests(rig: PsaRig) -> tuple[int, int]:
@@ -160,6 +146,7 @@ def test_an_unknown_live_name_is_a_did_you_mean_at_its_line(psa: PsaRig) -> None
 
 def test_a_second_apply_is_refused_while_the_first_holds_the_lock(psa: PsaRig) -> None:
     selected = psa.case.write
+    missing = psa.missing()
     with held_then_answered(psa.simulator.middleware, selected) as (arrived, release):
         first = psa.start("apply", "mappings.yaml", "--auto-approve")
         wait_until(arrived.is_set, "the first apply to reach its first create")
@@ -167,8 +154,7 @@ def test_a_second_apply_is_refused_while_the_first_holds_the_lock(psa: PsaRig) -
         os.kill(pid, signal.SIGSTOP)  # it holds the lock and waits for its create's answer
         try:
             release.set()  # the create is committed; its answer waits in the stopped client
-            wanted = set(desired_keys(psa))
-            wait_until(lambda: bool(wanted & set(psa.keys())), "the held create to commit")
+            wait_until(lambda: psa.missing() != missing, "the held create to commit")
             holder = psa.lock_holder()
             assert holder is not None and holder["owner"].endswith(f":{pid}"), holder
             before = (psa.psa_writes(), psa.settings_writes())
@@ -183,7 +169,7 @@ def test_a_second_apply_is_refused_while_the_first_holds_the_lock(psa: PsaRig) -
             os.kill(pid, signal.SIGCONT)
     done = psa.finished(first)
     assert done.returncode == 0, done.output
-    assert_converged(psa)
+    psa.assert_converged()
 
 
 # --- stale plans -------------------------------------------------------------------------------
@@ -209,7 +195,7 @@ def test_a_saved_plan_is_refused_when_an_object_it_deletes_was_removed(psa: PsaR
     assert (psa.psa_writes(), psa.settings_writes()) == before
     assert len(psa.journals()) == journalled
     assert psa.lock_holder() is None
-    assert_converged(psa)
+    psa.assert_converged()
 
 
 # --- the client-side rate cap -------------------------------------------------------------------
