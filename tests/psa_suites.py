@@ -277,7 +277,9 @@ class PsaRig:
         return [
             r
             for r in self.journals()
-            if r["action"] == "create" and any(a.startswith(prefix) for a in r["addresses"])
+            if r["action"] == "create"
+            and any(a.startswith(prefix) for a in r["addresses"])
+            and self.case.journal_create(r["request"])
         ]
 
     def assert_converged(self) -> None:

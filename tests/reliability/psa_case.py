@@ -62,6 +62,11 @@ class PsaCase:
     """The variable setting the client-side cap in requests per ``client_cap_window_s``
     ("": the cap is not set from the environment)."""
     client_cap_window_s: float = 60.0
+    plan_key: Callable[[str], str] = str
+    """The key a plan gives a planted object of that name (Autotask's ``company/NAME``)."""
+    journal_create: Callable[[str], bool] = lambda request: True
+    """Whether a journalled create (its ``request`` text) creates one of those objects, rather
+    than one of its child rows (Autotask's webhook fields)."""
     steering: tuple[tuple[str, str], ...] = ()
     """More (variable, value) pairs that must be refused before any request (an
     authorisation server on another host ...)."""

@@ -47,11 +47,14 @@ def hostile_names(rig: PsaRig) -> tuple[str, ...]:
 
 
 def converge_then_plant(rig: PsaRig) -> tuple[str, ...]:
-    """Apply the example, then plant one object per hostile name: each is a delete in the
-    plan (the example manages its PSA objects fully) and drift."""
+    """Apply the example, every section managed fully (so that no live object is kept aside
+    and the views show the planted ones only), then plant one object per hostile name: each
+    is a delete in the plan and drift."""
     config = rig.workdir / "mappings.yaml"
     document = yaml.safe_load(config.read_text())
     document["policy"].update(max_deletes=50, max_change_fraction=1.0)
+    manage = document["policy"].get("manage") or {}
+    document["policy"]["manage"] = {section: "full" for section in manage}
     config.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     applied = rig("apply", "mappings.yaml", "--auto-approve")
     assert applied.returncode == 0, applied.output
@@ -83,7 +86,8 @@ def test_hostile_live_names_stay_data_in_every_view(psa: PsaRig) -> None:
     assert as_json.returncode == 0, as_json.output
     plan = json.loads(as_json.stdout)
     deleted = [c for c in plan["changes"] if c["action"] == "delete"]
-    assert sorted(c["key"] for c in deleted) == sorted(names)  # data kept exactly
+    keys = sorted(psa.case.plan_key(name) for name in names)
+    assert sorted(c["key"] for c in deleted) == keys  # data kept exactly
     assert not hidden_characters(as_json.stdout), hidden_characters(as_json.stdout)
 
     text = psa("plan", "mappings.yaml")
@@ -104,7 +108,7 @@ def test_hostile_live_names_stay_data_in_every_view(psa: PsaRig) -> None:
     assert saved.returncode == 0, saved.output
     assert_terminal_safe(saved.stdout + saved.stderr)
     kept = psa.plan_json()
-    assert sorted(c["key"] for c in kept["changes"] if c["action"] == "delete") == sorted(names)
+    assert sorted(c["key"] for c in kept["changes"] if c["action"] == "delete") == keys
     shown = psa("show", "plan.json")
     assert shown.returncode == 0, shown.output
     assert_terminal_safe(shown.stdout + shown.stderr)
@@ -119,7 +123,9 @@ def test_hostile_live_names_stay_data_in_drift(psa: PsaRig) -> None:
     text = psa("drift", "mappings.yaml")
     assert text.returncode == 2, text.output
     assert_terminal_safe(text.stdout + text.stderr)
-    items = [line for line in text.stdout.split("\n") if line.startswith("  * ")]
+    items = [
+        line for line in text.stdout.split("\n") if line.startswith(f"  * {psa.case.section}[")
+    ]
     assert len(items) == len(names), text.stdout  # one line per object: no line forged
 
     markdown = psa("drift", "mappings.yaml", "--format", "markdown")

@@ -6,14 +6,17 @@ other scenarios are in the Autotask suites of tests/reliability and tests/securi
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from reconciler.sandbox.autotask import SandboxCredentials
 from reconciler.sandbox.autotask.rules import WriteError
 from tests.reliability.psa_case import RECEIVER_SECRET, SALESBUILDR_KEY, Env, PsaCase
 
+REPO = Path(__file__).resolve().parents[3]
 USERNAME = "rt-api-user-q7w3@acme-it.example"
 SECRET = "RT-AUTOTASK-SECRET-6d1f0c9e"
 INTEGRATION_CODE = "RTAUTOTASKINTEGRATIONCODE6D1F0C9E"
@@ -62,22 +65,31 @@ def objects(env: Env) -> list[dict[str, Any]]:
         return [row for collection in COLLECTIONS for row in _rows(at, collection)]
 
 
+def _entity(name: str) -> str:
+    """The entity of the example's webhook of that name (company for any other name)."""
+    example = yaml.safe_load((REPO / "examples" / "mappings.yaml").read_text(encoding="utf-8"))
+    entity = str(example["webhooks"].get(name, {}).get("entity", "company"))
+    return "".join(part.capitalize() for part in entity.split("_"))
+
+
 def plant(env: Env, name: str) -> None:
-    """A company webhook named ``name`` with one subscribed field, as an admin makes one."""
+    """A webhook named ``name`` with one subscribed field, as an admin makes one: of the entity
+    the example gives that name (so it is the object the plan creates), else a company one."""
+    collection = f"{_entity(name)}Webhooks"
     with api(env) as at:
         body = {"name": name, "webhookUrl": "https://hooks.example/at",
                 "deactivationUrl": "https://hooks.example/at", "secretKey": "planted-hook-key-1",
                 "isActive": True, "isSubscribedToCreateEvents": True,
                 "sendThresholdExceededNotification": False}  # fmt: skip
-        created = at.post("/CompanyWebhooks", json=body)
+        created = at.post(f"/{collection}", json=body)
         assert created.status_code == 200, created.text
         ident = int(created.json()["itemId"])
-        fields = at.get("/CompanyWebhookFields/entityInformation/fields")
+        fields = at.get(f"/{collection[:-1]}Fields/entityInformation/fields")
         assert fields.status_code == 200, fields.text
         (info,) = [f for f in fields.json()["fields"] if f["name"] == "fieldID"]
         child = {"webhookID": ident, "fieldID": info["picklistValues"][0]["value"],
                  "isSubscribedField": True, "isDisplayAlwaysField": False}  # fmt: skip
-        added = at.post(f"/CompanyWebhooks/{ident}/Fields", json=child)
+        added = at.post(f"/{collection}/{ident}/Fields", json=child)
         assert added.status_code == 200, added.text
 
 
@@ -115,4 +127,9 @@ CASE = PsaCase(
     url_variables=("AUTOTASK_API_URL",),
     max_name=50,
     live_name=("queue", "Post Sale"),
+    plan_key=lambda name: f"company/{name}",  # planted as company webhooks
+    # The webhook's own POST, not its field rows' (``POST CompanyWebhooks/ID/Fields ...``).
+    journal_create=lambda request: (
+        re.fullmatch(r"POST \w+Webhooks( \(inactive\))?", request) is not None
+    ),
 )
