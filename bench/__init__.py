@@ -16,7 +16,14 @@ are its own. Workloads (:mod:`bench.workloads`):
   Autotask call is slowed by 0.5 s;
 * W6 sandbox startup (:mod:`bench.startup`): ``reconcile sandbox`` until ready, ``start_sandbox``
   and the Autotask simulator on ``demo`` and ``large``, the speed targets the tests no longer
-  assert (a test must pass on a busy machine).
+  assert (a test must pass on a busy machine);
+* W7, W8 a no-op plan of ConnectWise Manage and HaloPSA on their ``large`` seeds (their own
+  export), the bound computed from the listings recorded (:mod:`bench.psa_plans`);
+* W9, W10 a cold apply of each one's example YAML on its ``large`` seed (lock, stale check,
+  writes, verification, unlock), then a re-plan that must find zero changes
+  (:mod:`bench.psa_applies`). Each PSA's limits (paging order, in-flight and rate caps, where
+  its kinds are re-read and written) come from its plugin's ``Psa.bench`` through the registry
+  (:mod:`bench.psa_specs`).
 
 Metrics per workload (one JSON object each): API calls per system against the lower bound
 computed from what the YAML needs and the rows the simulators hold, with the excess per

@@ -22,7 +22,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--quick", action="store_true", help="smaller series, no measured naive")
     parser.add_argument(
-        "--only", default="W1,W2,W3,W4,W5,W6,W7,W8", help="comma-separated workloads (default: all)"
+        "--only",
+        default=",".join(workloads.WORKLOADS),
+        help="comma-separated workloads (default: all)",
     )
     parser.add_argument(
         "--latency-ms", type=float, default=120.0, help="simulated latency per request (120)"
@@ -37,7 +39,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--parallelism",
         type=int,
         default=8,
-        help="apply's parallelism N for W3, and the N of its latency floor (8)",
+        help="apply's parallelism N for W3, W9 and W10, and the N of their latency floors (8)",
     )
     parser.add_argument("--json", metavar="FILE", help="write the JSON lines here, not stdout")
     args = parser.parse_args(argv)

@@ -38,7 +38,7 @@ def _writable(value: Any) -> Any:
     return value
 
 
-def _documents(sb: SalesbuildrClient) -> int:
+def documents_of(sb: SalesbuildrClient) -> int:
     changed = 0
     codes = large_billing_code_ids()
     doc = sb.read_section("billing-codes")
@@ -148,7 +148,7 @@ def apply_drift(env: Mapping[str, str], live: State) -> int:
         env["SALESBUILDR_API_URL"], SecretStr(env["SALESBUILDR_API_KEY"])
     )
     try:
-        return _documents(sb) + _webhooks(at, live) + _inventory(at, live)
+        return documents_of(sb) + _webhooks(at, live) + _inventory(at, live)
     finally:
         at.close()
         sb.close()

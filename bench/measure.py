@@ -9,7 +9,6 @@ drop ``IncludeFields`` from query bodies (to measure what the field selection sa
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 import tempfile
@@ -200,12 +199,7 @@ def measure_plan(
 def measure_apply(env: Mapping[str, str], text: str, *, parallelism: int = 8) -> Measured:
     """``reconcile apply FILE --auto-approve``: plan, lock, apply (budget checks, writes,
     verification), unlock, as the CLI does it (without the stale check: nothing else writes).
-    ``parallelism`` goes to ``apply_plan`` where it takes one (parallel apply)."""
-    parallel = (
-        {"parallelism": parallelism}
-        if "parallelism" in inspect.signature(apply_plan).parameters
-        else {}
-    )
+    ``parallelism`` goes to ``apply_plan`` (parallel apply)."""
     transport = Transports()
     phases: dict[str, float] = {}
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -234,7 +228,8 @@ def measure_apply(env: Mapping[str, str], text: str, *, parallelism: int = 8) ->
                     int(run.plan.policy.get("min_remaining_autotask_requests", 0)),
                 ),
                 check_stale=False,
-                **parallel,
+                kinds=AUTOTASK_KINDS,
+                parallelism=parallelism,
             )
         finally:
             journal.close()

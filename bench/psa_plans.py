@@ -7,7 +7,9 @@ The live settings are exported first (unmeasured), then the export is planned, m
 **The bound.** Every request the client makes is recorded with the rows its answer carried.
 Requests are grouped into *listings* (one resource: method, path and the query minus its
 paging parameters). A listing of ``R`` rows needs ``max(1, ceil(R / P))`` pages, ``P`` the page
-size it asked for; a single object, one request. That is the fewest requests (``LB``) and the
+size it asked for; a single object, one request; a listing below a parent the YAML does not name
+(``PsaBench.scoped``: ConnectWise's board children, needed for the board the ticket settings
+name, not for the other boards), none. That is the fewest requests (``LB``) and the
 ``calls/LB`` ratio. Its schedule under the real limits is the latency floor: ConnectWise pages
 follow each other (``Link`` rel="next", forward-only), Halo's and Salesbuildr's follow page 1
 and then run together (the count is in page 1); a listing below an id (``/boards/7/statuses``)
@@ -19,14 +21,15 @@ request of a window of ``r`` per ``w`` seconds starts no earlier than ``floor((n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import multiprocessing
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -36,12 +39,12 @@ from click.testing import CliRunner
 
 from bench import floors
 from bench.measure import secrets_for
+from bench.psa_specs import PsaBench, hook, spec_of
 from reconciler import session
 from reconciler.cli import cli
 from reconciler.cli.psa_choice import registered_simulator
-from reconciler.config import parse_config
-from reconciler.psa.connectwise import client as connectwise_client
-from reconciler.psa.halopsa import client as halo_client
+from reconciler.config import LoadedConfig, parse_config
+from reconciler.kinds.names import fold
 from reconciler.sandbox.common import register_simulator, start_sandbox
 
 START_TIMEOUT_S = 60.0
@@ -49,34 +52,6 @@ CALL_TIMEOUT_S = 300.0
 PAGING_PARAMS = frozenset({"page", "pageSize", "pageId", "page_no", "page_size", "pageinate"})
 SIZE_PARAMS = ("pageSize", "page_size", "size")
 OFFSET_PARAMS = frozenset({"from", "size"})  # Salesbuildr's: paging too
-
-
-@dataclass(frozen=True)
-class PsaBench:
-    """How one PSA's reads are bounded: its pages' order, its client's in-flight cap and its
-    client-side rate cap (requests per window)."""
-
-    psa: str
-    paging: str  # "chain" (forward-only cursor) or "offset" (page 1, then the rest together)
-    in_flight: int
-    rate: tuple[int, float]  # (requests, per seconds)
-    rate_env: Mapping[str, str] = field(default_factory=dict)
-    """Environment the client reads its rate cap from (the default when empty)."""
-
-
-def _connectwise() -> PsaBench:
-    rate = (connectwise_client.DEFAULT_REQUESTS_PER_MINUTE, 60.0)
-    return PsaBench("connectwise", "chain", connectwise_client.DEFAULT_MAX_IN_FLIGHT, rate)
-
-
-def _halopsa() -> PsaBench:
-    cap = halo_client.RateCap()
-    return PsaBench(
-        "halopsa", "offset", halo_client.DEFAULT_MAX_IN_FLIGHT, (cap.limit, cap.window_s)
-    )
-
-
-PSAS: dict[str, Callable[[], PsaBench]] = {"connectwise": _connectwise, "halopsa": _halopsa}
 
 
 # --- the simulators, in a child process ---------------------------------------------------------
@@ -178,11 +153,14 @@ def _rows(body: Any) -> int | None:
 class Recording(httpx.BaseTransport):
     """An HTTP transport that records every request of one system (see :class:`Request`)."""
 
-    def __init__(self, system: str) -> None:
+    def __init__(self, system: str, keep: Iterable[str] = ()) -> None:
         self.system = system
         self._inner = httpx.HTTPTransport()
         self._lock = threading.Lock()
         self.requests: list[Request] = []
+        self._keep = tuple(keep)
+        self.kept: dict[str, list[tuple[str, str]]] = {}
+        """Per path suffix in ``keep``: (id, name) of every row its GET answers carried."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         started = time.perf_counter()
@@ -193,10 +171,13 @@ class Recording(httpx.BaseTransport):
         kept = sorted((k, v) for k, v in query if k not in PAGING_PARAMS | OFFSET_PARAMS)
         sizes = [int(v) for k, v in query if k in SIZE_PARAMS and v.isdigit()]
         try:
-            rows = _rows(json.loads(content)) if content else None
+            body = json.loads(content) if content else None
         except ValueError:
-            rows = None
+            body = None
+        rows = _rows(body) if body is not None else None
         path = request.url.path
+        if request.method == "GET" and isinstance(body, list):
+            self._keep_rows(path, body)
         record = Request(
             system=self.system,
             listing=f"{request.method} {path}?{urlencode(kept)}",
@@ -210,6 +191,17 @@ class Recording(httpx.BaseTransport):
         with self._lock:
             self.requests.append(record)
         return response
+
+    def _keep_rows(self, path: str, body: list[Any]) -> None:
+        for suffix in self._keep:
+            if path.rstrip("/").endswith("/" + suffix.strip("/")):
+                named = [
+                    (str(row.get("id")), str(row.get("name", "")))
+                    for row in body
+                    if isinstance(row, dict)
+                ]
+                with self._lock:
+                    self.kept.setdefault(suffix, []).extend(named)
 
     def close(self) -> None:
         self._inner.close()
@@ -254,6 +246,40 @@ def listings(requests: Sequence[Request]) -> list[Listing]:
             )
         )
     return found
+
+
+def scoped_parents(
+    spec: PsaBench, document: Any, kept: Mapping[str, Sequence[tuple[str, str]]]
+) -> dict[str, set[str]]:
+    """Per collection of ``spec.scoped``: the ids of the parents the YAML names there (a name,
+    folded as the engine compares names, looked up in the rows recorded; or ``{id: N}``)."""
+    found: dict[str, set[str]] = {}
+    for collection, yaml_path in spec.scoped.items():
+        value: Any = document
+        for part in yaml_path.split("."):
+            value = getattr(value, part, None)
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        ids = {str(v.id) for v in values if hasattr(v, "id")}
+        names = {fold(v) for v in values if isinstance(v, str)}
+        ids |= {ident for ident, name in kept.get(collection, ()) if fold(name) in names}
+        found[collection] = ids
+    return found
+
+
+def parent_id(path: str, collection: str) -> str | None:
+    """The id a path is below in ``collection`` (``/x/service/boards/7/statuses`` -> ``7``)."""
+    _, marker, tail = path.partition("/" + collection.strip("/") + "/")
+    first, _, rest = tail.partition("/")
+    return first if marker and first.isdigit() and rest else None
+
+
+def needed(listing: Listing, parents: Mapping[str, set[str]]) -> int:
+    """The requests ``listing`` needs: none when it is below a parent the YAML does not name."""
+    for collection, ids in parents.items():
+        parent = parent_id(listing.path, collection)
+        if parent is not None and parent not in ids:
+            return 0
+    return listing.needed
 
 
 def _parent(path: str, paths: set[str]) -> str | None:
@@ -303,7 +329,9 @@ def rate_floor(requests: int, rate: tuple[int, float]) -> float:
     return 0.0 if requests <= 0 else ((requests - 1) // limit) * window
 
 
-class _Latency:
+class Uniform:
+    """One latency for every system."""
+
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
 
@@ -311,23 +339,45 @@ class _Latency:
         return self.seconds
 
 
-def bound(requests: Sequence[Request], spec: PsaBench, latency_s: float) -> dict[str, Any]:
-    """The lower bound of ``requests`` (calls per system, latency and rate floors)."""
+def limits_of(spec: PsaBench) -> floors.Limits:
+    """The PSA client's in-flight cap, Salesbuildr's 4, both at once overall."""
+    return floors.Limits(overall=spec.in_flight + 4, systems={spec.psa: spec.in_flight})
+
+
+def bound(
+    requests: Sequence[Request],
+    spec: PsaBench,
+    latency_s: float,
+    parents: Mapping[str, set[str]] | None = None,
+) -> dict[str, Any]:
+    """The lower bound of ``requests`` (calls per system, latency and rate floors); with
+    ``parents`` (:func:`scoped_parents`) a listing below a parent the YAML does not name needs
+    nothing (:func:`needed`)."""
     found = listings(requests)
-    needed: Counter[str] = Counter()
+    need: Counter[str] = Counter()
     made: Counter[str] = Counter()
+    kept: list[Listing] = []
+    unneeded = Counter[str]()
     for x in found:
-        needed[x.system] += x.needed
+        n = needed(x, parents or {})
+        need[x.system] += n
         made[x.system] += x.requests
+        if n:
+            kept.append(x)
+        else:
+            unneeded["listings"] += 1
+            unneeded["requests"] += x.requests
     paging = {spec.psa: spec.paging, "salesbuildr": "offset"}
-    limits = floors.Limits(overall=spec.in_flight + 4, systems={spec.psa: spec.in_flight})
-    latency_floor, rounds = floors.schedule(graph(found, paging), _Latency(latency_s), limits)
+    latency_floor, rounds = floors.schedule(
+        graph(kept, paging), Uniform(latency_s), limits_of(spec)
+    )
     return {
         "calls": dict(made),
-        "lower_bound": dict(needed),
+        "lower_bound": dict(need),
+        "not_named_by_the_yaml": dict(unneeded),
         "floor_latency_s": round(latency_floor, 3),
         "floor_rounds": rounds,
-        "floor_rate_s": round(rate_floor(needed[spec.psa], spec.rate), 3),
+        "floor_rate_s": round(rate_floor(need[spec.psa], spec.rate), 3),
         "listings": len(found),
     }
 
@@ -335,16 +385,62 @@ def bound(requests: Sequence[Request], spec: PsaBench, latency_s: float) -> dict
 # --- the workloads ------------------------------------------------------------------------------
 
 
-def _export(env: Mapping[str, str], psa: str) -> str:
-    """``reconcile export --psa`` of the live settings (unmeasured)."""
-    result = CliRunner().invoke(cli, ["export", "--psa", psa], env=dict(env))
+def export(env: Mapping[str, str], spec: PsaBench) -> str:
+    """``reconcile export --psa`` of the live settings (unmeasured: the rate cap lifted)."""
+    psa = spec.psa
+    result = CliRunner().invoke(cli, ["export", "--psa", psa], env={**env, **spec.uncapped_env})
     if result.exit_code != 0:
         raise RuntimeError(f"export --psa {psa} failed: {result.output[-2000:]}")
     return result.stdout
 
 
-def _floor_by(floor: float, cpu: float, rate: float) -> str:
+def floor_by(floor: float, cpu: float, rate: float) -> str:
+    """Which part the floor is: the CPU, the rate cap or the latency schedule."""
     return "cpu" if cpu == floor else "rate" if rate == floor else "latency"
+
+
+def ratios(calls: Mapping[str, int], lower_bound: Mapping[str, int]) -> dict[str, float]:
+    """calls/LB per system (the systems with a bound)."""
+    return {
+        system: round(calls.get(system, 0) / need, 3)
+        for system, need in lower_bound.items()
+        if need
+    }
+
+
+@dataclass
+class Recorded:
+    """One measured run's recordings, its parsed YAML and when it started."""
+
+    loaded: LoadedConfig
+    psa: Recording
+    salesbuildr: Recording
+    wall0: float
+    cpu0: float
+    parsed_s: float
+
+    @property
+    def requests(self) -> list[Request]:
+        return [*self.psa.requests, *self.salesbuildr.requests]
+
+    def parents(self, spec: PsaBench) -> dict[str, set[str]]:
+        return scoped_parents(spec, self.loaded.config, self.psa.kept)
+
+
+@contextlib.contextmanager
+def recorded_session(
+    spec: PsaBench, text: str, env: Mapping[str, str]
+) -> Iterator[tuple[Recorded, session.Connections]]:
+    """Parse ``text`` and connect as ``reconcile`` does, every request recorded; the clock
+    starts before the parse."""
+    psa_rec, sb_rec = Recording(spec.psa, keep=spec.scoped), Recording("salesbuildr")
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    loaded = parse_config(text.encode(), file="bench.yaml", environ=dict(env))
+    parsed = time.perf_counter() - wall0
+    transports = session.Transports(psa=psa_rec, salesbuildr=sb_rec)
+    sections = loaded.config.present_sections()
+    with session.connect(loaded, env, sections=sections, transports=transports) as connections:
+        yield Recorded(loaded, psa_rec, sb_rec, wall0, cpu0, parsed), connections
 
 
 def plan_workload(
@@ -357,29 +453,21 @@ def plan_workload(
     wall_target: float,
 ) -> dict[str, Any]:
     """A no-op plan of ``psa``'s large seed at ``latency_ms``, against its bound."""
-    spec = PSAS[psa]()
+    spec = spec_of(psa)
+    read_floor = hook(psa, "read_floor")
     with PsaSimulators(psa, "large", latency_ms) as sims:
-        text = _export(sims.env, psa)
+        text = export(sims.env, spec)
         env = secrets_for(text, sims.env)
-        psa_rec, sb_rec = Recording(psa), Recording("salesbuildr")
         sim_cpu0 = float(sims.call("cpu"))
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        loaded = parse_config(text.encode(), file="bench.yaml", environ=env)
-        parsed = time.perf_counter() - wall0
-        transports = session.Transports(psa=psa_rec, salesbuildr=sb_rec)
-        sections = loaded.config.present_sections()
-        with session.connect(loaded, env, sections=sections, transports=transports) as c:
-            run = session.make_plan(loaded, c)
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        with recorded_session(spec, text, env) as (recorded, c):
+            run = session.make_plan(recorded.loaded, c)
+        wall, cpu = time.perf_counter() - recorded.wall0, time.process_time() - recorded.cpu0
         sim_cpu = float(sims.call("cpu")) - sim_cpu0
-    found = bound([*psa_rec.requests, *sb_rec.requests], spec, latency_ms / 1000)
+    parents = recorded.parents(spec)
+    found = read_floor(recorded.requests, spec, latency_ms / 1000, parents)
     cpu_floor = (cpu + sim_cpu) / 2
     floor = max(found["floor_latency_s"], found["floor_rate_s"], cpu_floor)
-    ratios = {
-        system: round(found["calls"].get(system, 0) / need, 3)
-        for system, need in found["lower_bound"].items()
-        if need
-    }
+    by_system = ratios(found["calls"], found["lower_bound"])
     result: dict[str, Any] = {
         "workload": workload,
         "title": f"plan, no-op, {psa} large",
@@ -390,20 +478,16 @@ def plan_workload(
         "client_cpu_s": round(cpu, 3),
         "simulator_cpu_s": round(sim_cpu, 3),
         "floor_s": round(floor, 3),
-        "floor_by": "cpu"
-        if cpu_floor == floor
-        else "rate"
-        if found["floor_rate_s"] == floor
-        else "latency",
-        "wall_ratio": round((wall - parsed) / floor, 4) if floor else 0.0,
-        "calls_ratio": ratios,
+        "floor_by": floor_by(floor, cpu_floor, found["floor_rate_s"]),
+        "wall_ratio": round((wall - recorded.parsed_s) / floor, 4) if floor else 0.0,
+        "calls_ratio": by_system,
         "rate_cap": {"requests": spec.rate[0], "per_s": spec.rate[1]},
         "in_flight_cap": spec.in_flight,
         **found,
     }
     pending = sum(v for k, v in run.plan.summary.items() if k != "no_op")
     result["checks"] = [
-        *(check(f"{workload} {s} calls/LB", r, calls_target) for s, r in sorted(ratios.items())),
+        *(check(f"{workload} {s} calls/LB", r, calls_target) for s, r in sorted(by_system.items())),
         check(f"{workload} wall/floor", result["wall_ratio"], wall_target),
         check(f"{workload} export plans to zero changes", pending, 0),
     ]

@@ -130,6 +130,31 @@ def _psa_row(result: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _by_phase(result: Mapping[str, Any]) -> str:
+    """``plan 152/152, lock 2/2, ...``: every system's calls of a phase against its bound (the
+    lock's two calls and the deletes are their own phases in the bound, not in the record)."""
+    made = result["calls_by_phase"]
+    bound = dict(result["lower_bound_by_phase"])
+    bound["lock"] = _sum(bound.pop("lock", {}), bound.pop("unlock", {}))
+    bound["writes"] = _sum(bound.get("writes", {}), bound.pop("deletes", {}))
+    order = ["plan", "lock", "stale check", "writes", "during writes", "verify"]
+    phases = [*order, *(p for p in [*bound, *made] if p not in order)]
+    shown = []
+    for phase in dict.fromkeys(phases):
+        have, need = sum(made.get(phase, {}).values()), sum(bound.get(phase, {}).values())
+        if have or need:
+            shown.append(f"{phase} {have}/{need}")
+    return ", ".join(shown)
+
+
+def _sum(*counts: Mapping[str, int]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for count in counts:
+        for key, value in count.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
 def render(results: Sequence[Mapping[str, Any]], total_s: float) -> str:
     lines: list[str] = []
     main = [r for r in results if r["workload"] not in ("W4", "W6") and "psa" not in r]
@@ -174,8 +199,21 @@ def render(results: Sequence[Mapping[str, Any]], total_s: float) -> str:
     if psa_plans:
         if lines:
             lines.append("")
-        lines.append("Other PSAs (plans on their large seeds; the rate cap in the floor):")
+        lines.append(
+            "Other PSAs (no-op plans and cold applies on their large seeds; the rate cap in the"
+            " floor):"
+        )
         lines += _table(PSA_HEADER, [_psa_row(r) for r in psa_plans])
+        for result in psa_plans:
+            if "calls_by_phase" in result:
+                lines.append(f"  {result['workload']} calls/LB by phase: {_by_phase(result)}")
+            unneeded = result.get("not_named_by_the_yaml") or {}
+            if unneeded.get("requests"):
+                lines.append(
+                    f"  {result['workload']} read {unneeded['requests']} request(s) in"
+                    f" {unneeded['listings']} listing(s) below parents the YAML does not name"
+                    " (the LB counts none of them)"
+                )
     for result in results:
         if result["workload"] == "W6":
             if lines:

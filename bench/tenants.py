@@ -15,7 +15,6 @@ from typing import Any
 
 from reconciler.sandbox.autotask.entities import WEBHOOK_UDF_TYPE, webhook_field_picklists
 from reconciler.sandbox.common import Sandbox, tenant
-from reconciler.sandbox.salesbuildr.http import etag
 from reconciler.sandbox.salesbuildr.seed import (
     Category,
     CategoryUsage,
@@ -100,7 +99,7 @@ def _set_settings(sandbox: Sandbox, section: str, stored: dict[str, Any]) -> Non
     sim = sandbox.salesbuildr
     with sim._guard:
         sim._settings[section] = stored
-        sim._etags[section] = etag(next(sim._versions))
+        sim._etags[section] = sim._tag("autotask")  # the Autotask pages' ETag sequence
 
 
 def _clear_webhooks(sandbox: Sandbox) -> None:

@@ -1,4 +1,4 @@
-"""The workloads W1-W5: each builds its tenant, runs the client, and returns one result dict."""
+"""The workloads W1-W10: each builds its tenant, runs the client, and returns one result dict."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench import bounds, compute, drift, measure, psa_plans, startup
+from bench import bounds, bounds_apply, drift, measure, psa_applies, psa_plans, startup
 from bench.floors import Limits
 from bench.sim import Simulators
 from reconciler.config.desired import policy_settings
-from reconciler.errors import ConfigError
 from reconciler.plan import Action
 from reconciler.psa.autotask.desired import desired_resources
 
@@ -324,7 +323,7 @@ def w3(options: Options) -> dict[str, Any]:
         after = sims.rows()
     needs = _needs(measured)
     pending = [c for c in measured.run.plan.changes if c.action is not Action.NO_OP]
-    phases = bounds.apply_phases(needs, before, after, pending)
+    phases = bounds_apply.apply_phases(needs, before, after, pending)
     bound = bounds.calls(phases)
     latency = bounds.Latency(latency_ms / 1000, latency_ms / 1000)
     floors = _floors(phases, latency, measured.cpu_s, sim_cpu, parallelism=options.parallelism)
@@ -373,118 +372,10 @@ def w3(options: Options) -> dict[str, Any]:
     return result
 
 
-# --- W4: scale series ------------------------------------------------------------------------
+def _w4(options: Options) -> dict[str, Any]:
+    from bench.workloads_scale import w4  # noqa: PLC0415 (it uses this module's helpers)
 
-
-def _series_point(
-    sims: Simulators,
-    sections: Sequence[str],
-    latency_ms: float,
-    label: str,
-    size: int,
-) -> dict[str, Any]:
-    sims.latency(0)
-    sims.reset_stats()
-    text, _ = measure.export(sims.env, sections)
-    env = measure.secrets_for(text, sims.env)
-    try:
-        result = plan_result(
-            sims,
-            env,
-            text,
-            workload="W4",
-            title=f"{label} {size}",
-            latency_ms=latency_ms,
-            extras=False,
-        )
-    except ConfigError as error:
-        # Recorded, not raised: e.g. the loader refuses a YAML over 1 MB.
-        result = {
-            "workload": "W4",
-            "title": f"{label} {size}",
-            "error": "; ".join(d.message for d in error.diagnostics),
-            "yaml_bytes": len(text.encode()),
-        }
-    result["series"] = label
-    result["size"] = size
-    return result
-
-
-def w4(options: Options) -> dict[str, Any]:
-    quick = options.quick
-    sizes = {
-        "webhooks": [10, 100] if quick else [10, 100, 500],
-        "categories+mappings": [100, 1_000] if quick else [100, 1_000, 5_000, 15_000, 20_000],
-        "billing codes": [100, 1_000] if quick else [100, 1_000, 5_000],
-    }
-    compute_sizes = (
-        [100, 1_000, 2_000, 5_000] if quick else [100, 1_000, 5_000, 10_000, 20_000, BIG_TENANT]
-    )
-    points: list[dict[str, Any]] = []
-    setups = (
-        ("webhooks", "large", "webhooks", ["webhooks"]),
-        ("categories+mappings", "large", "categories", ["billing_codes"]),
-        ("billing codes", "empty", "billing_codes", ["billing_codes"]),
-    )
-    for label, seed, command, sections in setups:
-        with Simulators(seed) as sims:
-            for size in sizes[label]:
-                options.progress(f"W4 {label} {size}")
-                sims.latency(0)
-                made = sims.call(command, size)
-                point = _series_point(sims, sections, options.latency_ms, label, size)
-                point["tenant"] = made
-                points.append(point)
-    compute_points = []
-    for n in compute_sizes:
-        options.progress(f"W4 compute_plan {n}")
-        compute_points.append(compute.measure(n, repeat=5 if n <= 5_000 else 3))
-    fitted = [p for p in compute_points if p.objects >= 1_000]
-    cpu_exponent = compute.exponent([p.objects for p in fitted], [p.cpu_s for p in fitted])
-    mem_exponent = compute.exponent([p.objects for p in fitted], [p.peak_mb for p in fitted])
-    largest = compute_points[-1]
-    at_20k = [p for p in compute_points if p.objects <= 20_000][-1]
-    checks = [
-        check("W4 compute_plan exponent", cpu_exponent, EXPONENT_TARGET),
-        check(f"W4 compute_plan s at {at_20k.objects:,}", at_20k.cpu_s, COMPUTE_TARGET_S),
-    ]
-    for point in compute_points:
-        if point.objects == BIG_TENANT:
-            checks.append(
-                check(f"W4 compute_plan CPU s at {BIG_TENANT:,}", point.cpu_s, BIG_TENANT_CPU_S)
-            )
-            checks.append(
-                check(
-                    f"W4 compute_plan peak MB at {BIG_TENANT:,}", point.peak_mb, BIG_TENANT_PEAK_MB
-                )
-            )
-    for point in points:
-        if "error" in point:
-            continue
-        checks.append(
-            check(
-                f"W4 {point['title']} Autotask max in flight",
-                point["max_in_flight"]["max"],
-                MAX_IN_FLIGHT,
-            )
-        )
-    return {
-        "workload": "W4",
-        "title": "scale series",
-        "latency_ms": options.latency_ms,
-        "points": points,
-        "compute_plan": {
-            "objects": [p.objects for p in compute_points],
-            "cpu_s": [round(p.cpu_s, 4) for p in compute_points],
-            "peak_mb": [round(p.peak_mb, 2) for p in compute_points],
-            "changes": [p.changes for p in compute_points],
-            "cpu_exponent": round(cpu_exponent, 3),
-            "memory_exponent": round(mem_exponent, 3),
-            "mb_per_1k_objects": round(largest.peak_mb / largest.objects * 1000, 3),
-            "fit": "least squares on log-log over N >= 1,000",
-        },
-        "checks": checks,
-    }
+    return w4(options)
 
 
 def _psa_plan(workload: str, psa: str, options: Options) -> dict[str, Any]:
@@ -498,15 +389,29 @@ def _psa_plan(workload: str, psa: str, options: Options) -> dict[str, Any]:
     )
 
 
+def _psa_apply(workload: str, psa: str, options: Options) -> dict[str, Any]:
+    return psa_applies.apply_workload(
+        workload,
+        psa,
+        latency_ms=options.latency_ms,
+        parallelism=options.parallelism,
+        check=check,
+        calls_target=CALLS_TARGET,
+        wall_target=APPLY_WALL_TARGET,
+    )
+
+
 WORKLOADS: dict[str, Callable[[Options], dict[str, Any]]] = {
     "W1": w1,
     "W2": w2,
     "W3": w3,
-    "W4": w4,
+    "W4": _w4,
     "W5": w5,
     "W6": lambda options: startup.w6(options.quick, check),
     "W7": lambda options: _psa_plan("W7", "connectwise", options),
     "W8": lambda options: _psa_plan("W8", "halopsa", options),
+    "W9": lambda options: _psa_apply("W9", "connectwise", options),
+    "W10": lambda options: _psa_apply("W10", "halopsa", options),
 }
 
 

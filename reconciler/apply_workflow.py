@@ -112,15 +112,16 @@ class ApplyRequest:
     check_stale: bool = True
     wait_s: float = 60.0
     parallelism: int = 8
-    floor_key: str = "min_remaining_autotask_requests"
-    """The policy key of the PSA's request-budget floor (the PSA's ``policy_keys``)."""
-    psa: str = "autotask"
+    floor_key: str = ""
+    """The policy key of the PSA's request-budget floor (``Psa.request_floor_key``; "": the
+    PSA has no budget to keep a floor of)."""
+    psa: str = ""
     """The PSA's name: the owner of the changes that spend its request budget."""
-    psa_title: str = "Autotask"
+    psa_title: str = ""
     """How messages name the PSA."""
 
     def request_floor(self) -> RequestFloor:
-        minimum = int(self.plan.policy.get(self.floor_key, 0))
+        minimum = int(self.plan.policy.get(self.floor_key, 0)) if self.floor_key else 0
         return RequestFloor(self.psa, self.psa_title, self.floor_key, minimum)
 
 

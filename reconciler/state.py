@@ -124,7 +124,6 @@ class PolicySettings:
     manage: Mapping[str, ManageMode] = field(default_factory=dict)
     max_change_fraction: float = 0.3
     max_deletes: int = 10
-    min_remaining_autotask_requests: int = 1000
     ignore_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def mode(self, section: str) -> ManageMode:

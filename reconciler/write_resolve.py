@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from reconciler.errors import PartialApplyError, UnknownOutcome
 from reconciler.kinds.names import fold
@@ -21,6 +21,7 @@ from reconciler.writes import Journal, WriteRecord
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Ident = TypeVar("Ident")
 
 
 def norm(value: Any) -> Any:
@@ -53,6 +54,7 @@ def subset(wanted: Any, have: Any) -> bool:
     return bool(wanted == have)
 
 
+@overload
 def create(
     send: Callable[[], int],
     *,
@@ -60,10 +62,35 @@ def create(
     journal: Journal,
     record: WriteRecord,
     where: str,
-) -> int:
+) -> int: ...
+
+
+@overload
+def create(
+    send: Callable[[], Ident],
+    *,
+    lookup: Callable[[], list[dict[str, Any]]],
+    journal: Journal,
+    record: WriteRecord,
+    where: str,
+    id_of: Callable[[Any], Ident],
+) -> Ident: ...
+
+
+def create(
+    send: Callable[[], Any],
+    *,
+    lookup: Callable[[], list[dict[str, Any]]],
+    journal: Journal,
+    record: WriteRecord,
+    where: str,
+    id_of: Callable[[Any], Any] = int,
+) -> Any:
     """POST once; on an unknown outcome adopt the one object found by natural key, or re-send
     when none exists; two found is a stop (``where``: the system holding them, for the hint:
-    ``"in Autotask"``)."""
+    ``"in Autotask"``). ``id_of`` reads the id of an object found (``int``; ``str`` for a
+    system whose ids are UUIDs). A re-send whose answer is lost too is journalled ``unknown``
+    and raised: the next apply re-reads and resolves it."""
     try:
         item_id = send()
     except UnknownOutcome as error:
@@ -73,7 +100,7 @@ def create(
             journal(with_(record, outcome="unknown", error=str(lost)))
             raise
         if len(found) == 1:
-            item_id = int(found[0]["id"])
+            item_id = id_of(found[0]["id"])
             journal(with_(record, outcome="adopted", item_id=item_id, error=error.message))
             return item_id
         if len(found) > 1:
@@ -87,6 +114,9 @@ def create(
         log.info("%s: the create did not happen; sending it again", record.address)
         try:
             item_id = send()
+        except UnknownOutcome as again:
+            journal(with_(record, outcome="unknown", error=again.message))
+            raise
         except Exception as again:
             journal(with_(record, outcome="failed", error=str(again)))
             raise

@@ -154,11 +154,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 """Layer -> the layers it may import besides its own package."""
 
-EXCEPTIONS: dict[str, frozenset[str]] = {
-    # A type only (under TYPE_CHECKING): the engine's LoadedConfig is still typed by Autotask's
-    # document model; the registry, not the type, says which PSA serves a document.
-    "reconciler.config": frozenset({"reconciler.psa.autotask.models"}),
-}
+EXCEPTIONS: dict[str, frozenset[str]] = {}
 """Module -> the modules it may import against its layer's rule, each with its reason."""
 
 SHARED = frozenset({"errors", "redact", "files", "warning_ids", PACKAGE})

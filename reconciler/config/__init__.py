@@ -63,7 +63,7 @@ class LoadedDocument:
             psa,
             "engine for this command yet",
             hint="`reconcile validate` and `reconcile schema` work for this file; plan, apply "
-            "and the other commands serve psa: autotask files for now",
+            "and the other commands need a PSA package with a run side (its `system` hook)",
         )
 
 

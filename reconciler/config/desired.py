@@ -30,8 +30,6 @@ def policy_settings(config: Any) -> PolicySettings:
         manage={section: ManageMode(mode.value) for section, mode in policy.manage.items()},
         max_change_fraction=policy.max_change_fraction,
         max_deletes=policy.max_deletes,
-        # A PSA without a request budget has no floor key (its policy does not declare one).
-        min_remaining_autotask_requests=getattr(policy, "min_remaining_autotask_requests", 0),
         ignore_fields={
             section: frozenset(names) for section, names in policy.ignore_fields.items()
         },

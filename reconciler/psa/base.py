@@ -300,16 +300,25 @@ class SandboxHooks:
 
 @dataclass(frozen=True)
 class BenchHooks:
-    """The lower bounds the bench holds this PSA to (``module:function`` strings under
-    ``bench/``, imported by the bench only).
+    """How the bench (``python -m bench``) holds this PSA to its lower bounds: ``module:function``
+    strings under ``bench/``, imported by the bench only (through the registry: the bench names
+    no PSA).
 
-    ``read_floor``: what a plan needs (sections, rows) -> the phases of requests its reads take
-    at the floor (the PSA's paging and in-flight limits); ``write_floor``: a plan's changes ->
-    the phases of the fewest writes that carry them out. The bench schedules both phases under
-    the limits to get the wall-time floor a run is compared with."""
+    ``read_floor``: the lower bound of a plan's reads. Autotask's is computed from what the YAML
+    needs and the rows the simulators hold (``bench.bounds:plan_phases``); a PSA bounded from
+    the requests it made (``bench.psa_plans:bound``) groups them into listings and counts the
+    pages each needs. ``write_floor``: a plan's changes -> the fewest writes that carry them out
+    (Autotask: ``bench.bounds_apply:write_phases``), with the re-reads an apply's guarantees need (the
+    stale check, the verification) for a PSA bounded from its requests
+    (``bench.psa_applies:write_floor``). ``spec``: for the latter, a function returning the
+    PSA's :class:`bench.psa_specs.PsaBench`: its paging order, in-flight and rate caps, the
+    listing each PSA-owned kind is re-read from and the document each Salesbuildr section is
+    written to ("" for Autotask, whose limits are the bench's own tables). The bench schedules
+    the phases under those limits for the wall-time floor a run is compared with."""
 
     read_floor: str = ""
     write_floor: str = ""
+    spec: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bench import bounds, floors
+from bench import bounds, bounds_apply, floors
 from bench.bounds import AT, SB, Latency, Phase, Step
 
 L = Latency(0.1, 0.1)
@@ -81,7 +81,7 @@ def hook(n: int, fields: int) -> WebhookChange:
 
 
 def test_a_webhook_chain_is_create_then_children_then_activate() -> None:
-    (writes,) = bounds.write_phases([hook(1, 6)])
+    (writes,) = bounds_apply.write_phases([hook(1, 6)])
     kinds = [(s.name, s.requests, s.after) for s in writes.steps]
     assert kinds == [
         ("w0", 1, ()),
@@ -93,7 +93,7 @@ def test_a_webhook_chain_is_create_then_children_then_activate() -> None:
 
 
 def test_chains_run_side_by_side_within_the_limits() -> None:
-    (writes,) = bounds.write_phases([hook(n, 3) for n in range(4)])
+    (writes,) = bounds_apply.write_phases([hook(n, 3) for n in range(4)])
     seconds, rounds_ = bounds.phase_floor(writes, L)
     # 4 creates (3 a round on CompanyWebhooks), 12 field rows (3 a round), 4 activations.
     assert rounds_ >= 1 + 4 + 1
@@ -103,7 +103,7 @@ def test_chains_run_side_by_side_within_the_limits() -> None:
 
 def test_deletes_are_a_phase_of_their_own_after_the_writes() -> None:
     delete = WebhookChange('webhooks["old"]', "delete", {}, before={"entity": "company"})
-    phases = bounds.write_phases([hook(1, 1), delete])
+    phases = bounds_apply.write_phases([hook(1, 1), delete])
     assert [p.name for p in phases] == ["writes", "deletes and deactivations"]
     assert [s.name for s in phases[1].steps] == ["w1"]
 

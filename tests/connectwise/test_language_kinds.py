@@ -13,14 +13,23 @@ from language_fixtures import (
     resolve,
 )
 
-from reconciler.kinds.catalog import Catalog
+from reconciler.kinds.catalog import Catalog, NameTable
 from reconciler.plan.live_rules import planned
 from reconciler.plan.model import Action
+from reconciler.psa.connectwise import kinds_tables as t
 from reconciler.psa.connectwise.kinds import CATEGORY_MAPPING, COMPANY_SETTINGS, INVENTORY_SETTINGS
 from reconciler.psa.connectwise.kinds_callbacks import CALLBACK, live_callbacks
 from reconciler.psa.connectwise.kinds_registry import KINDS
 from reconciler.psa.connectwise.kinds_ticket import TICKET_SETTINGS
 from reconciler.state import DeletePolicy, Resource
+
+BOARD_CHILD_TABLES = (
+    t.CW_BOARD_STATUSES,
+    t.CW_BOARD_TYPES,
+    t.CW_BOARD_SUBTYPES,
+    t.CW_BOARD_ITEMS,
+    t.CW_BOARD_ASSOCIATIONS,
+)
 
 HEAD = "version: 1\npsa: connectwise\n"
 
@@ -217,6 +226,29 @@ def test_a_new_board_with_a_live_status_of_the_old_board_is_refused() -> None:
         "the ticket"
     ]
     assert problems[0].line == 3
+
+
+def test_a_live_status_of_a_board_whose_children_were_not_read_is_refused_by_id() -> None:
+    """The reads bring the children of the YAML's board only: the old board's status is not in
+    the catalog, so it is shown by id, and still refused."""
+    full = catalog()
+    only_new_board = {
+        name: NameTable(table.what, [e for e in table.entries if e.parent in (None, 20)])
+        if name in BOARD_CHILD_TABLES
+        else table
+        for name, table in full.tables.items()
+    }
+    read = Catalog(tables=only_new_board, facts=dict(full.facts))
+    live = TICKET_SETTINGS.live({"board": 10, "status": 101, "priority": 3}, read, raw={})
+
+    _, problems = resolve(HEAD + "ticket_settings: {board: Help Desk}\n", [live], cat=read)
+
+    assert messages(problems) == [
+        "the live status #101 is of another board than 'Help Desk'; ConnectWise would refuse "
+        "the ticket"
+    ]
+    _, fine = resolve(HEAD + "ticket_settings: {board: Help Desk, status: New}\n", [live], cat=read)
+    assert [p for p in fine if "status" in p.message] == []
 
 
 def test_a_callback_without_url_posts_to_salesbuildrs_receiver_which_must_be_known() -> None:

@@ -4,16 +4,22 @@ plant live data the way an admin would."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner, Result
 
+from reconciler.cli import cli
 from reconciler.sandbox.common import Sandbox, register_simulator, start_sandbox
-from tests.sandbox_clients import TIMEOUT_S
+from tests.sandbox_clients import TIMEOUT_S, isolated_cli
 
 HOOK = "reconciler.sandbox.halopsa:sandbox_hook"
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "halopsa" / "mappings.yaml"
 
 
 def start_halo(seed: str = "demo") -> Sandbox:
@@ -37,6 +43,26 @@ def empty_halo_sandbox() -> Iterator[Sandbox]:
         yield sandbox
     finally:
         sandbox.stop()
+
+
+@pytest.fixture
+def workdir(
+    halo_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A directory holding the example's ``mappings.yaml``, the CLI run in it with none of the
+    sandbox's variables in the process environment (``run`` passes them)."""
+    shutil.copy(EXAMPLE, tmp_path / "mappings.yaml")
+    with isolated_cli(halo_sandbox.env, tmp_path, monkeypatch):
+        yield tmp_path
+
+
+def run(sandbox: Sandbox, *args: str) -> Result:
+    """``reconcile ARGS`` against the sandbox (no colour); a traceback fails the test."""
+    result = CliRunner().invoke(
+        cli, list(args), prog_name="reconcile", env={**sandbox.env, "NO_COLOR": "1"}
+    )
+    assert "Traceback" not in result.output, result.output
+    return result
 
 
 def halo_api(env: Mapping[str, str]) -> httpx.Client:

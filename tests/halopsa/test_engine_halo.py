@@ -6,45 +6,22 @@ zero changes, and hostile live names kept as data in the text and Markdown plans
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
-import pytest
 import yaml
-from click.testing import CliRunner, Result
 
-from reconciler.cli import cli
 from reconciler.psa.halopsa.config import SECTIONS
 from reconciler.sandbox.common import Sandbox
-from tests.halopsa.engine_support import halo_list, halo_post
-from tests.sandbox_clients import isolated_cli, salesbuildr_api
+from tests.halopsa.engine_support import halo_list, halo_post, run
+from tests.sandbox_clients import salesbuildr_api
 from tests.security.escape_support import (
     EXAMPLES,
     assert_markdown_safe,
     assert_terminal_safe,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "examples" / "halopsa" / "mappings.yaml"
 DEMO_PLAN = "Plan: 15 to create, 3 to update, 0 to deactivate, 1 to delete."
-
-
-@pytest.fixture
-def workdir(
-    halo_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    shutil.copy(EXAMPLE, tmp_path / "mappings.yaml")
-    with isolated_cli(halo_sandbox.env, tmp_path, monkeypatch):
-        yield tmp_path
-
-
-def run(sandbox: Sandbox, *args: str) -> Result:
-    result = CliRunner().invoke(
-        cli, list(args), prog_name="reconcile", env={**sandbox.env, "NO_COLOR": "1"}
-    )
-    assert "Traceback" not in result.output, result.output
-    return result
 
 
 def webhooks_by_name(env: Mapping[str, str]) -> dict[str, dict[str, object]]:

@@ -18,12 +18,13 @@ import pytest
 from reconciler import apply_journal
 from reconciler.apply import JsonlJournal, apply_plan
 from reconciler.apply_graph import Call, Phase, Step, build_graph, ordered
-from reconciler.apply_run import CountingJournal, run_graph
+from reconciler.apply_run import CountingJournal, _Run, run_graph
 from reconciler.errors import ApplyInterrupted, PartialApplyError, ValidationFailed
 from reconciler.plan import Action, Change, Plan, Risk
 from reconciler.psa.autotask.kinds.registry import BY_NAME as AUTOTASK_KINDS
 from reconciler.transport.http import ApiClient
 from reconciler.writes import Journal, Observation, Stages, WriteOp, WriteRecord
+from tests.polling import wait_for
 
 GUARD_S = 30.0
 
@@ -237,16 +238,17 @@ def test_never_more_than_n_writes_in_flight() -> None:
 def test_a_failure_starts_no_further_write_and_the_writes_in_flight_finish() -> None:
     recorder = Recorder()
     b_started = threading.Event()
-    a_failed = threading.Event()
+    runs: list[_Run] = []
 
     def fail() -> None:
         assert b_started.wait(GUARD_S)
-        a_failed.set()
         raise ValidationFailed("no", system="autotask", method="POST", path="/x")
 
     def slow() -> None:
         b_started.set()
-        assert a_failed.wait(GUARD_S)
+        # b ends once the scheduler has seen a's failure (not merely once a raised: b's end
+        # may be collected first, and a write it then starts is not one started after it).
+        wait_for(lambda: runs[0].stopping, timeout=GUARD_S, what="a's failure collected")
 
     steps = (
         Step("a", Phase.OBJECTS, Call.OBJECT, ()),
@@ -258,7 +260,8 @@ def test_a_failure_starts_no_further_write_and_the_writes_in_flight_finish() -> 
         "b": [[recorder.op("b.create", slow)], [recorder.op("b.activate")]],
         "later": [[recorder.op("later.put")]],
     }
-    outcome = run_graph(steps, stages, journal=CountingJournal(lambda r: None), parallelism=4)
+    runs.append(_Run(steps, stages, CountingJournal(lambda r: None), 4, None))
+    outcome = runs[0].run()
     assert isinstance(outcome.error, ValidationFailed)
     assert "end b.create" in recorder.events  # in flight: allowed to finish
     assert [e for e in recorder.events if "activate" in e or "later" in e] == []

@@ -33,6 +33,24 @@ ENGINE_MODULES: tuple[str, ...] = (
     "reconciler/apply_run.py",
     "reconciler/apply_journal.py",
     "reconciler/writes.py",
+    "reconciler/write_resolve.py",
+    "reconciler/errors.py",
+    "reconciler/files.py",
+    *(
+        f"reconciler/render/{name}.py"
+        for name in ("colour", "diagnostics", "diff", "drift", "escape", "json", "kept")
+    ),
+    "reconciler/render/markdown.py",
+    "reconciler/render/text.py",
+    *(f"reconciler/kinds/{name}.py" for name in ("catalog", "matching", "names", "resolve")),
+    *(
+        f"reconciler/transport/{name}.py"
+        for name in ("connect", "in_flight", "paging", "rate_wait")
+    ),
+    *(
+        f"reconciler/config/{name}.py"
+        for name in ("desired", "env", "loader", "partial", "rules", "validation")
+    ),
 )
 """The core modules held to the rule; add a module here once it names none."""
 

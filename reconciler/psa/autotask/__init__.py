@@ -89,7 +89,7 @@ def psa() -> Psa:
         after_apply=("sync_fields", "sync_full", "sync_inventory", "import_products"),
         simulator=SandboxHooks(launcher="reconciler.sandbox.autotask:sandbox_hook"),
         bench=BenchHooks(
-            read_floor="bench.bounds:plan_phases", write_floor="bench.bounds:write_phases"
+            read_floor="bench.bounds:plan_phases", write_floor="bench.bounds_apply:write_phases"
         ),
         fixtures=TestFixtures(
             suite_case="tests.reliability.psa_cases.autotask:CASE",

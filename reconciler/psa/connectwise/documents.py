@@ -30,6 +30,7 @@ from reconciler.psa.connectwise.kinds import (
 from reconciler.psa.connectwise.kinds_catalog import salesbuildr_statuses_table
 from reconciler.psa.connectwise.kinds_documents import (
     COMPANY_WIRE,
+    IMPORTED_COUNT,
     PAGES,
     TICKET_WIRE,
     category_key,
@@ -139,7 +140,8 @@ def _changed_rows(current: Sequence[Any], rows: RowList, change: Change) -> list
 def apply_changes(
     section: str, body: Mapping[str, Any], changes: Sequence[Change]
 ) -> dict[str, Any]:
-    """The document to PUT: the live ``body`` with each change applied (rows by their key)."""
+    """The document to PUT: the live ``body`` with each change applied (rows by their key);
+    the read-only ``importedCount`` of mapping rows left out (the server ignores it)."""
     result = copy.deepcopy(dict(body))
     for change in changes:
         if change.kind in SETTINGS:
@@ -147,6 +149,10 @@ def apply_changes(
         elif change.kind in ROWS:
             rows = ROWS[change.kind]
             result[rows.field] = _changed_rows(result.get(rows.field) or [], rows, change)
+    mappings = result.get(ROWS[CATEGORY_MAPPING.name].field) if section == "categories" else None
+    for row in mappings or []:
+        if isinstance(row, dict):
+            row.pop(IMPORTED_COUNT, None)
     return result
 
 

@@ -57,8 +57,8 @@ WHAT: Mapping[str, str] = {
 """How messages name an object of each table."""
 
 BOARD_CHILDREN = (t.CW_BOARD_STATUSES, t.CW_BOARD_TYPES, t.CW_BOARD_SUBTYPES, t.CW_BOARD_ITEMS)
-"""Tables read per board (``/service/boards/{id}/...``): only for the board the ticket settings
-name, or every board when it is given by a name that has to be found first."""
+"""Tables read per board (``/service/boards/{id}/...``): only for the board the YAML's ticket
+settings name (:func:`~.read.board_scopes`), every board when there is no YAML (export)."""
 
 
 def tables_needed(sections: Iterable[str]) -> frozenset[str]:
@@ -113,7 +113,7 @@ def categories_table(categories: Iterable[Row], subcategories: Iterable[Row]) ->
 
 
 def board_children_table(table: str, rows_by_board: Mapping[Any, Iterable[Row]]) -> NameTable:
-    """One board-child list of every board read, ``parent`` the board id; board statuses say
+    """One board-child list of the boards read, ``parent`` the board id; board statuses say
     ``inactive``, the others ``inactiveFlag``; subtypes keep their ``typeAssociationIds``."""
     inactive = "inactive" if table == t.CW_BOARD_STATUSES else "inactiveFlag"
     entries: list[Entry] = []
@@ -135,7 +135,7 @@ def board_children_table(table: str, rows_by_board: Mapping[Any, Iterable[Row]])
 
 
 def associations_table(rows_by_board: Mapping[Any, Iterable[Row]]) -> NameTable:
-    """``typeSubTypeItemAssociations`` of every board read (looked up by id, never by name)."""
+    """``typeSubTypeItemAssociations`` of the boards read (looked up by id, never by name)."""
     entries = [
         Entry(
             id=row.get("id"),

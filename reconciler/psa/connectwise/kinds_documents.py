@@ -47,6 +47,8 @@ TICKET_WIRE = {
     "item": "itemId",
     "priority": "priorityId",
 }
+IMPORTED_COUNT = "importedCount"
+"""Read-only on a category mapping row: what the last product import brought in for it."""
 COMPANY_WIRE = {
     "type_priority": "typePriority",
     "statuses": "statusIds",
@@ -97,8 +99,10 @@ def live_resources(section: str, body: Mapping[str, Any], catalog: Catalog) -> l
     found: list[Resource] = []
     if section == "categories":
         for row in _rows(body, "mappings"):
+            # importedCount is the last import's, not the mapping's: an import moves no plan.
+            raw = {k: v for k, v in row.items() if k != IMPORTED_COUNT}
             found.append(
-                CATEGORY_MAPPING.live([category_key(row)], row.get("categoryId"), catalog, row)
+                CATEGORY_MAPPING.live([category_key(row)], row.get("categoryId"), catalog, raw)
             )
         for row in _rows(body, "dataSources"):
             found.append(

@@ -117,12 +117,15 @@ class TicketSettingsKind(SingletonKind):
                 live_id = live_docs[0].ids.get(name)
                 spec = next(f for f in self.fields if f.name == name)
                 entry = catalog.table(spec.table or "").by_id(live_id)
-                if entry is None or str(entry.parent) == str(board):
+                if live_id is None or (entry is not None and str(entry.parent) == str(board)):
                     continue
+                # Only the YAML's board's children are read: an id not among them is another
+                # board's (or gone), and shown by id.
+                shown = f"'{entry.name}'" if entry is not None else f"#{live_id}"
                 problems.append(
                     Problem(
                         wanted.address,
-                        f"the live {name} '{entry.name}' is of another board than "
+                        f"the live {name} {shown} is of another board than "
                         f"'{wanted.attributes['board']}'; ConnectWise would refuse the ticket",
                         f"state ticket_settings.{name} for the new board",
                         attribute="board",

@@ -1,6 +1,7 @@
 """Plan passes => apply succeeds, for the ConnectWise writes: every request a plan sends to
 ConnectWise checked, before any write, against what the vendor document states of its schema
-(``maxLength``, ``required``, the type). The names the other attributes use are checked at
+(``maxLength``, ``required``, the type and its ``format``: an ``int32`` holds 32 bits). The
+names the other attributes use are checked at
 resolution (they exist, are active, a subtype belongs to its type on the board:
 :mod:`.kinds_ticket`).
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from reconciler.kinds.base import Kind, Problem
 from reconciler.kinds.constraints import PARENT_ID, SECRET_VALUE, WireWrite
@@ -29,6 +31,8 @@ class SchemaField:
     max_length: int = 0
     required: bool = False
     nullable: bool = False
+    format: str = ""
+    """``int32``: a 32-bit signed integer (the only ``format`` the written schema states)."""
 
 
 SchemaRules = Mapping[str, SchemaField]
@@ -50,18 +54,19 @@ def field_rules(schema: Mapping[str, object]) -> dict[str, SchemaField]:
             max_length=int(spec.get("maxLength", 0)),
             required=name in required,
             nullable=bool(spec.get("nullable", False)),
+            format=str(spec.get("format", "")),
         )
     return rules
 
 
 CALLBACK_ENTRY: dict[str, SchemaField] = {
-    "id": SchemaField("id", "integer"),
+    "id": SchemaField("id", "integer", format="int32"),
     "description": SchemaField("description", "string", max_length=100),
     "url": SchemaField("url", "string", required=True),
-    "objectId": SchemaField("objectId", "integer", required=True, nullable=True),
+    "objectId": SchemaField("objectId", "integer", required=True, nullable=True, format="int32"),
     "type": SchemaField("type", "string", required=True),
     "level": SchemaField("level", "string", required=True),
-    "memberId": SchemaField("memberId", "integer", nullable=True),
+    "memberId": SchemaField("memberId", "integer", nullable=True, format="int32"),
     "payloadVersion": SchemaField("payloadVersion", "string"),
     "inactiveFlag": SchemaField("inactiveFlag", "boolean", nullable=True),
     "isSoapCallbackFlag": SchemaField("isSoapCallbackFlag", "boolean", nullable=True),
@@ -74,6 +79,8 @@ kinds write: every other page is a Salesbuildr document)."""
 
 SCHEMAS: dict[str, SchemaRules] = {"CallbackEntry": CALLBACK_ENTRY}
 
+INT32: Final = range(-(2**31), 2**31)
+"""The values of an ``int32`` (ConnectWise's ids are .NET ``int``)."""
 _PYTHON_TYPES = {"string": (str,), "integer": (int,), "boolean": (bool,), "number": (int, float)}
 
 
@@ -106,6 +113,16 @@ def check_write(write: WireWrite, rules: SchemaRules) -> list[tuple[str, str, st
                     f"{write.entity}.{name} is a {spec.data_type} in ConnectWise; {write.what} "
                     f"gives {type(value).__name__}",
                     "fix the value in the YAML",
+                    attribute,
+                )
+            )
+            continue
+        if spec.format == "int32" and isinstance(value, int) and value not in INT32:
+            problems.append(
+                (
+                    f"{write.entity}.{name} is a 32-bit integer in ConnectWise (at most "
+                    f"{INT32.stop - 1}); {write.what} gives {value}",
+                    "use the id as ConnectWise shows it",
                     attribute,
                 )
             )

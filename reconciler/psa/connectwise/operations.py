@@ -1,10 +1,10 @@
 """ConnectWise's one-off actions (:class:`~reconciler.psa.base.PsaOperations`): the Synchronize
-page's two modes (full, fields) and the ``after_apply`` jobs that start them. The jobs are
-Salesbuildr's (``POST /integration/connectwise/sync``).
+page's two modes (full, fields), the Categories page's product import, and the ``after_apply``
+jobs that start them. The jobs are Salesbuildr's (``POST /integration/connectwise/sync`` and
+``.../import``).
 
-The callbacks (``webhooks status|uninstall``): :mod:`.operations_callbacks`. Not yet here: the
-product import of mapped categories (the CLI says so through ``unsupported``). Nothing here
-prints.
+The product import's counts and names: :mod:`.operations_import`; the callbacks
+(``webhooks status|uninstall``): :mod:`.operations_callbacks`. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from reconciler.errors import UsageError
 from reconciler.psa.base import JobAction, PsaOperations
 from reconciler.psa.connectwise.client import ConnectWiseClient
 from reconciler.psa.connectwise.credentials import credentials_from_env
+from reconciler.psa.connectwise.operations_import import ConnectWiseProductImport
 from reconciler.psa.connectwise.system import requests_per_minute
 
 SYNC_TITLES: Final = {"full": "Full sync", "fields": "Fields sync"}
@@ -24,6 +25,7 @@ SYNC_TITLES: Final = {"full": "Full sync", "fields": "Fields sync"}
 AFTER_APPLY: Final[dict[str, JobAction]] = {
     AfterApplyAction.SYNC_FIELDS.value: JobAction("sync", "fields", "reconcile sync --fields"),
     AfterApplyAction.SYNC_FULL.value: JobAction("sync", "full", "reconcile sync --full"),
+    AfterApplyAction.IMPORT_PRODUCTS.value: JobAction("import", None, "reconcile import-products"),
 }
 
 
@@ -60,5 +62,6 @@ def operations() -> PsaOperations:
         client=open_client,
         has_credentials=has_credentials,
         connected=connected_client,
+        product_import=ConnectWiseProductImport(),
         callouts=ConnectWiseCallbacks(),
     )

@@ -11,7 +11,14 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from reconciler.psa.base import Psa, PsaOperations, PsaSystem, SandboxHooks, TestFixtures
+from reconciler.psa.base import (
+    BenchHooks,
+    Psa,
+    PsaOperations,
+    PsaSystem,
+    SandboxHooks,
+    TestFixtures,
+)
 from reconciler.psa.language_only import Language, language_only
 
 ENV_VARS = (
@@ -57,9 +64,14 @@ def psa() -> Psa:
         system=_system,
         operations=_operations,
         export=_export,
-        after_apply=("sync_fields", "sync_full"),
+        after_apply=("sync_fields", "sync_full", "import_products"),
         salesbuildr_documents="reconciler.psa.connectwise:salesbuildr_documents.json",
         simulator=SandboxHooks(launcher="reconciler.sandbox.connectwise:sandbox_hook"),
+        bench=BenchHooks(
+            read_floor="bench.psa_plans:bound",
+            write_floor="bench.psa_applies:write_floor",
+            spec="bench.psa_specs:connectwise",
+        ),
         fixtures=TestFixtures(
             suite_case="tests.reliability.psa_cases.connectwise:CASE",
             example_config="examples/connectwise/mappings.yaml",

@@ -3,17 +3,27 @@ table the kinds of the sections present name, and the callbacks, all submitted a
 
 Each list is read once at the paging floor (``pageSize=1000``, ``fields=`` only what the
 tables use: :data:`~.kinds_catalog.FIELDS`); the client keeps 4 requests in flight and the
-rate cap paces them. A board's children (statuses, types, subtypes, items, associations) are
-read for every board once the boards are known: the ticket settings name their board by name.
+rate cap paces them.
+
+A board's children (statuses, types, subtypes, items, associations) are read only for the
+board the YAML's ticket settings name. The name is the YAML's, so the reads learn it through
+the table names: once the YAML's resources are built, :func:`board_scopes` adds
+``connectwise.board_children:<the board as written>`` to the tables needed, and the reader
+resolves it in the boards list as the kind will (case-insensitively, ``{id: N}``, ``Name (#N)``)
+and reads that board's children (none when it resolves to nothing: the plan reports the unknown
+board with its did-you-mean). Child tables asked for with no scope at all (``export``, a
+re-read with no YAML) are read for every board; a YAML whose ticket settings name no board
+reads none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final
 
-from reconciler.kinds.catalog import Catalog, NameTable
+from reconciler.kinds.catalog import Catalog, Entry, NameTable
 from reconciler.psa.connectwise import endpoints
 from reconciler.psa.connectwise import kinds_tables as t
 from reconciler.psa.connectwise.client import ConnectWiseClient, Record
@@ -28,6 +38,7 @@ from reconciler.psa.connectwise.kinds_catalog import (
     named_table,
 )
 from reconciler.psa.connectwise.kinds_registry import KINDS
+from reconciler.psa.connectwise.kinds_ticket import TICKET_SETTINGS
 from reconciler.state import Resource, SectionSnapshot
 
 PREFIX: Final = "connectwise."
@@ -67,12 +78,43 @@ CHILD_PATHS: Final[Mapping[str, Callable[[int], str]]] = {
     t.CW_BOARD_ASSOCIATIONS: endpoints.board_associations,
 }
 BOARD_TABLES: Final = frozenset((*BOARD_CHILDREN, t.CW_BOARD_ASSOCIATIONS))
+BOARD_SCOPE: Final = PREFIX + "board_children:"
+"""A table name asking for the children of one board, the YAML's reference after it (JSON):
+never a table of the catalog, only what the reads are to read."""
 
 
 def tables_of(sections: Sequence[str]) -> set[str]:
-    """The reference tables the kinds of ``sections`` name (all known before the YAML's
-    resources are built: no ConnectWise kind's tables depend on its values)."""
+    """The reference tables the kinds of ``sections`` name (the board children among them:
+    which boards' children is :func:`board_scopes`)."""
     return {name for kind in KINDS if kind.section in sections for name in kind.tables}
+
+
+def board_scopes(desired: Iterable[Resource]) -> set[str]:
+    """The boards whose children the YAML's ticket settings need, as table names (one per
+    ticket settings resource; ``null`` when it names no board: no children)."""
+    return {
+        BOARD_SCOPE + json.dumps(r.attributes.get("board"), sort_keys=True)
+        for r in desired
+        if r.kind == TICKET_SETTINGS.name
+    }
+
+
+def scope_reference(name: str) -> Any:
+    """The board reference of a :data:`BOARD_SCOPE` name (None: the YAML names no board)."""
+    return json.loads(name.removeprefix(BOARD_SCOPE))
+
+
+def scoped_boards(boards: NameTable, references: Sequence[Any] | None) -> NameTable:
+    """The boards whose children are read: those ``references`` resolve to, as the ticket
+    settings kind resolves its board (every board when ``references`` is None)."""
+    if references is None:
+        return boards
+    chosen: dict[str, Entry] = {}
+    for reference in references:
+        entry = boards.resolve(reference).entry if reference is not None else None
+        if entry is not None:
+            chosen[str(entry.id)] = entry
+    return NameTable(boards.what, chosen.values())
 
 
 def _fields(table: str) -> list[str]:
@@ -95,7 +137,7 @@ def read_list(client: ConnectWiseClient, table: str) -> NameTable:
 def read_board_children(
     client: ConnectWiseClient, pool: ThreadPoolExecutor, tables: Sequence[str], boards: NameTable
 ) -> dict[str, NameTable]:
-    """``tables`` (board children) of every board, each list of each board in parallel."""
+    """``tables`` (board children) of each of ``boards``, each list of each board in parallel."""
     jobs: dict[str, dict[Any, Future[list[Record]]]] = {
         table: {
             entry.id: pool.submit(
@@ -128,6 +170,11 @@ class ConnectWiseReads:
         self.submitted: set[str] = set()
         self.jobs: list[Future[dict[str, NameTable]]] = []
         self.callbacks: Future[list[Record]] | None = None
+        self.boards: Future[NameTable] | None = None
+        self.wanted_children: set[str] = set()
+        """Board child tables asked for and not yet submitted."""
+        self.scopes: list[Any] = []
+        """The board references of the scope names asked for (in the order asked)."""
 
     def __enter__(self) -> ConnectWiseReads:
         return self
@@ -141,25 +188,46 @@ class ConnectWiseReads:
             self.callbacks = self.pool.submit(
                 self.client.list_all, endpoints.CALLBACKS, fields=CALLBACK_FIELDS
             )
-        self.tables(tables)
+        self._submit(tables)
 
     def tables(self, names: Sequence[str]) -> None:
+        """The last names of the run: the board children asked for are read now, for the
+        boards the scope names resolve to (every board when none came)."""
+        self._submit(names)
+        if self.wanted_children:
+            children, self.wanted_children = sorted(self.wanted_children), set()
+            scopes = list(self.scopes) if self.scopes else None
+            self.jobs.append(self.pool.submit(self._children, children, scopes))
+
+    def _submit(self, names: Sequence[str]) -> None:
         fresh = sorted(n for n in names if n.startswith(PREFIX) and n not in self.submitted)
         self.submitted.update(fresh)
-        children = [n for n in fresh if n in BOARD_TABLES]
         for name in fresh:
-            if name not in BOARD_TABLES and name != t.CW_BOARDS:
+            if name.startswith(BOARD_SCOPE):
+                self.scopes.append(scope_reference(name))
+            elif name in BOARD_TABLES:
+                self.wanted_children.add(name)
+            elif name != t.CW_BOARDS:
                 self.jobs.append(self.pool.submit(self._one, name))
-        if children or t.CW_BOARDS in fresh:
-            self.jobs.append(self.pool.submit(self._boards, children))
+        if t.CW_BOARDS in fresh or self.wanted_children:
+            self._boards()
+
+    def _boards(self) -> Future[NameTable]:
+        """The boards list, read once (the children need it; returned when asked for)."""
+        if self.boards is None:
+            boards = self.pool.submit(read_list, self.client, t.CW_BOARDS)
+            self.boards = boards
+            self.jobs.append(self.pool.submit(lambda: {t.CW_BOARDS: boards.result()}))
+        return self.boards
 
     def _one(self, name: str) -> dict[str, NameTable]:
         return {name: read_list(self.client, name)}
 
-    def _boards(self, children: Sequence[str]) -> dict[str, NameTable]:
-        boards = read_list(self.client, t.CW_BOARDS)
-        found = read_board_children(self.client, self.children, children, boards)
-        return {t.CW_BOARDS: boards, **found}
+    def _children(
+        self, tables: Sequence[str], scopes: Sequence[Any] | None
+    ) -> dict[str, NameTable]:
+        boards = scoped_boards(self._boards().result(), scopes)
+        return read_board_children(self.client, self.children, tables, boards)
 
     def read_tables(self) -> dict[str, NameTable]:
         found: dict[str, NameTable] = {}

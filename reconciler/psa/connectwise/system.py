@@ -31,7 +31,7 @@ from reconciler.psa.connectwise.credentials import (
 )
 from reconciler.psa.connectwise.documents import DOCUMENTS, ConnectWiseDocuments
 from reconciler.psa.connectwise.kinds_registry import BY_NAME, KINDS
-from reconciler.psa.connectwise.read import ConnectWiseReads, tables_of
+from reconciler.psa.connectwise.read import ConnectWiseReads, board_scopes, tables_of
 from reconciler.psa.connectwise.write import ConnectWiseWriter
 from reconciler.state import Resource
 from reconciler.transport.rate_wait import rate_wait_cap
@@ -72,7 +72,9 @@ class ConnectWiseSystem:
         return desired_resources(loaded.config, loaded.source)
 
     def tables_needed(self, sections: Sequence[str], desired: Sequence[Resource]) -> set[str]:
-        return tables_of(sections)
+        """The kinds' tables, and (once the YAML's resources are built) which boards' children
+        the ticket settings need (:func:`~.read.board_scopes`)."""
+        return tables_of(sections) | board_scopes(desired)
 
     def yaml_url(self, config: Any) -> str | None:
         return None  # the YAML names no ConnectWise host

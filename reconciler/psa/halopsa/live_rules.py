@@ -40,6 +40,15 @@ EVENT_FIELDS: Final[Mapping[str, FieldType]] = {
 
 INT32: Final = (-(2**31), 2**31 - 1)
 
+HALOS_OWN: Final = frozenset({"id"})
+"""The fields a write sends back as Halo gave them (the webhook's and each kept subscription's
+id), not from the YAML: a refusal of one is fixed in Halo, not in the file."""
+YAML_HINT: Final = "fix the value in the YAML (the subset document states this type)"
+LIVE_HINT: Final = (
+    "the value is Halo's own, as read from the live webhook: fix or recreate the webhook in Halo "
+    "(the subset document states this type)"
+)
+
 
 def _fits(value: Any, expected: FieldType) -> bool:
     kind, fmt = expected
@@ -69,21 +78,28 @@ def _fits(value: Any, expected: FieldType) -> bool:
 
 def body_problems(element: Mapping[str, Any]) -> list[str]:
     """What SPEC-H's ``Webhook`` schema refuses in one ``POST /Webhook`` element."""
-    found: list[str] = []
+    return [message for _, message in _refusals(element)]
+
+
+def _refusals(element: Mapping[str, Any]) -> list[tuple[bool, str]]:
+    """(whether the value is Halo's own, the refusal) for each field the schema refuses."""
+    found: list[tuple[bool, str]] = []
     for name, value in element.items():
         expected = WEBHOOK_FIELDS.get(name)
         if expected is not None and not _fits(value, expected):
-            found.append(f"Webhook.{name} must be {_describe(expected)}, not {value!r}")
+            message = f"Webhook.{name} must be {_describe(expected)}, not {value!r}"
+            found.append((name in HALOS_OWN, message))
     for index, event in enumerate(element.get("events") or []):
         if not isinstance(event, Mapping):
-            found.append(f"Webhook.events[{index}] must be an object")
+            found.append((True, f"Webhook.events[{index}] must be an object"))
             continue
         for name, expected in EVENT_FIELDS.items():
             if name in event and not _fits(event[name], expected):
-                found.append(
+                message = (
                     f"Webhook.events[{index}].{name} must be {_describe(expected)}, "
                     f"not {event[name]!r}"
                 )
+                found.append((name in HALOS_OWN, message))
     return found
 
 
@@ -109,12 +125,12 @@ def check_plan(plan: Plan) -> list[Problem]:
     """What Halo's request schemas would refuse in the plan's writes, one problem each."""
     problems: list[Problem] = []
     for change, element in webhook_elements(plan.pending):
-        for message in body_problems(element):
+        for halos_own, message in _refusals(element):
             problems.append(
                 Problem(
                     change.address,
                     f"Halo would refuse this webhook: {message}",
-                    "fix the value in the YAML (the subset document states this type)",
+                    LIVE_HINT if halos_own else YAML_HINT,
                 )
             )
     return problems

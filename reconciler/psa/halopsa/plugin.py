@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from reconciler.psa.base import Psa, PsaOperations, PsaSystem, SandboxHooks, TestFixtures
+from reconciler.psa.base import (
+    BenchHooks,
+    Psa,
+    PsaOperations,
+    PsaSystem,
+    SandboxHooks,
+    TestFixtures,
+)
 from reconciler.psa.language_only import Language, language_only
 
 ENV_VARS = (
@@ -59,6 +66,11 @@ def psa() -> Psa:
         after_apply=("sync_full",),
         salesbuildr_documents="reconciler.psa.halopsa:salesbuildr_documents.json",
         simulator=SandboxHooks(launcher="reconciler.sandbox.halopsa:sandbox_hook"),
+        bench=BenchHooks(
+            read_floor="bench.psa_plans:bound",
+            write_floor="bench.psa_applies:write_floor",
+            spec="bench.psa_specs:halopsa",
+        ),
         fixtures=TestFixtures(
             suite_case="tests.reliability.psa_cases.halopsa:CASE",
             example_config="examples/halopsa/mappings.yaml",

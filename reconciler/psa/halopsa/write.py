@@ -6,8 +6,8 @@ same with the webhook's id (its subscriptions re-posted whole, kept ones as read
 resolves its own unknown outcome before anything else happens to that webhook:
 
 * a create whose answer was lost looks the webhook up by its natural key, the name: found once
-  -> adopted, absent -> sent again, found twice -> stop (Halo ids are UUIDs, so this is ours,
-  not ``write_resolve.create``, which expects integer ids);
+  -> adopted, absent -> sent again (a second lost answer: journalled ``unknown``), found twice
+  -> stop (:func:`reconciler.write_resolve.create`, with Halo's UUID ids as strings);
 * an update is re-read and compared with what was sent; a delete is checked for absence.
 
 Every mapping, setting and account code is a Salesbuildr document, written by its writer.
@@ -15,21 +15,20 @@ Every mapping, setting and account code is a Salesbuildr document, written by it
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.errors import PartialApplyError, ServerMisbehaved, UnknownOutcome, UsageError
+from reconciler.errors import ServerMisbehaved, UsageError
 from reconciler.psa.halopsa import resources as r
 from reconciler.psa.halopsa.client import HaloClient
 from reconciler.psa.halopsa.errors import SYSTEM
 from reconciler.psa.halopsa.kinds_webhooks import HALO_WEBHOOK
-from reconciler.write_resolve import resolved, with_
+from reconciler.write_resolve import create, resolved
 from reconciler.writes import Change, Journal, Stages, WriteOp, WriteRecord
 
-log = logging.getLogger(__name__)
-
 REQUEST = "POST /Webhook"
+WHERE = "in Halo (Configuration > Integrations > Webhooks)"
+"""Where a duplicate webhook is deleted (the hint of a create that found two)."""
 
 
 def _event_numbers(row: Mapping[str, Any] | None) -> list[int]:
@@ -68,56 +67,6 @@ def _saved_id(saved: Sequence[Mapping[str, Any]]) -> str:
             path="/api/Webhook",
         )
     return str(ident)
-
-
-def create_webhook(
-    send: Callable[[], str],
-    lookup: Callable[[], list[dict[str, Any]]],
-    journal: Journal,
-    record: WriteRecord,
-) -> str:
-    """POST once; on an unknown outcome adopt the one webhook of that name, or send again
-    when there is none; two is a stop. Journals exactly one record."""
-    try:
-        return _journalled(send, journal, record)
-    except UnknownOutcome as error:
-        try:
-            found = lookup()
-        except Exception as lost:
-            journal(with_(record, outcome="unknown", error=str(lost)))
-            raise
-        if len(found) == 1:
-            ident = str(found[0]["id"])
-            journal(with_(record, outcome="adopted", item_id=ident, error=error.message))
-            return ident
-        if len(found) > 1:
-            ids = ", ".join(str(f.get("id")) for f in found)
-            journal(with_(record, outcome="failed", error=f"duplicates found: {ids}"))
-            raise PartialApplyError(
-                f"{record.address}: the create's answer was lost and {len(found)} Halo webhooks "
-                f"now have its name (ids {ids})",
-                hint="delete the extra one in Halo (Configuration > Integrations > Webhooks), "
-                "then apply again",
-            ) from None
-        log.info("%s: the create did not happen; sending it again", record.address)
-        try:
-            return _journalled(send, journal, record)
-        except UnknownOutcome as again:
-            journal(with_(record, outcome="unknown", error=again.message))
-            raise
-
-
-def _journalled(send: Callable[[], str], journal: Journal, record: WriteRecord) -> str:
-    """Send; journal success or a definite failure (an unknown outcome is the caller's)."""
-    try:
-        ident = send()
-    except UnknownOutcome:
-        raise
-    except Exception as error:
-        journal(with_(record, outcome="failed", error=str(error)))
-        raise
-    journal(with_(record, item_id=ident))
-    return ident
 
 
 class HaloWriter:
@@ -169,11 +118,13 @@ class HaloWriter:
 
     def _create(self, client: HaloClient, change: Change, element: dict[str, Any]) -> WriteOp:
         def run(journal: Journal) -> None:
-            create_webhook(
+            create(
                 lambda: _saved_id(client.upsert(r.WEBHOOK, [element])),
-                lambda: by_name(client, str(element.get("name"))),
-                journal,
-                WriteRecord(change.address, "create", REQUEST, "ok"),
+                lookup=lambda: by_name(client, str(element.get("name"))),
+                journal=journal,
+                record=WriteRecord(change.address, "create", REQUEST, "ok"),
+                where=WHERE,
+                id_of=str,
             )
 
         return WriteOp(f"create {change.address}", run, (change.address,))

@@ -9,9 +9,11 @@ counts a finished sync reports and how each is derived from the tenant, so tests
 them (``nominal``: a number per seed, since only the PSA holds its companies; ``usage``: a sum
 over the category usage; ``tables``: the ids of reference tables; ``rows``: the rows of a
 document's list whose flag is set); its product import (the document whose mapping lists it
-covers, each list's key field); whether it has a delivery report. An import reports
-``{"<list>": {"<key>": n}, ..., "total": n}``, n from
-:func:`~reconciler.sandbox.salesbuildr.seed.imported_count`.
+covers, each list's key field, or key fields when a row is keyed by several); whether it has a
+delivery report. An import reports ``{"<list>": {"<key>": n}, ..., "total": n}``, n from
+:func:`~reconciler.sandbox.salesbuildr.seed.imported_count`; a row keyed by several fields is
+counted under their non-null values joined by ``/`` (ConnectWise's category ``"12"`` and
+subcategory ``"12/40"``: one row each).
 """
 
 from __future__ import annotations
@@ -106,8 +108,19 @@ def sync_counts(
     return {name: _count(rule, data, documents, tables, seed) for name, rule in counts.items()}
 
 
+ImportKeys = Mapping[str, str | Sequence[str]]
+"""Mapping list -> its key field, or the fields that key a row together."""
+
+
+def row_key(row: Mapping[str, Any], key: str | Sequence[str]) -> str:
+    """The key a row's count is reported under: its key field, or the non-null values of its
+    key fields joined by ``/``."""
+    fields = (key,) if isinstance(key, str) else tuple(key)
+    return "/".join(str(row[name]) for name in fields if row.get(name) is not None)
+
+
 def import_counts(
-    lists: Mapping[str, str],
+    lists: ImportKeys,
     document: dict[str, Any],
     data: TenantData,
     category_ids: list[str] | None,
@@ -122,7 +135,7 @@ def import_counts(
     counts: dict[str, Any] = {}
     for table, key in lists.items():
         counts[table] = {
-            str(row[key]): imported_count(table, row[key], row["categoryId"])
+            row_key(row, key): imported_count(table, row_key(row, key), row["categoryId"])
             for row in document.get(table) or []
             if scope is None or row["categoryId"] in scope
         }
@@ -130,11 +143,9 @@ def import_counts(
     return counts
 
 
-def record_import(
-    lists: Mapping[str, str], document: dict[str, Any], counts: dict[str, Any]
-) -> None:
+def record_import(lists: ImportKeys, document: dict[str, Any], counts: dict[str, Any]) -> None:
     """Set ``importedCount`` of the mappings a finished import covered (in place)."""
     for table, key in lists.items():
         for row in document.get(table) or []:
-            if str(row[key]) in counts[table]:
-                row["importedCount"] = counts[table][str(row[key])]
+            if row_key(row, key) in counts[table]:
+                row["importedCount"] = counts[table][row_key(row, key)]

@@ -10,8 +10,8 @@ wire. Layout of the URL space, mirroring ``https://acme.salesbuildr.com``:
     response, ``from``/``size`` paging over ``{"results", "total"}`` (default size 20; sizes above
     100 are clamped to 100, so a client must page by ``total``, not by the size it asked for).
     Latency and faults (:mod:`reconciler.sandbox.common`) apply here only.
-``/webhooks/autotask``
-    the receiver of Autotask callouts (:mod:`reconciler.sandbox.salesbuildr.receiver`). It is not
+``/webhooks/<psa>``
+    the receivers of the PSAs' webhooks (:mod:`reconciler.sandbox.salesbuildr.receivers`). Not
     part of the API a client calls: no key, no rate limit, no latency, no faults, not in the stats.
 ``/_sandbox/...``
     the control surface of every simulator (``GET stats``, ``POST reset``) plus
@@ -59,6 +59,7 @@ from reconciler.sandbox.common import (
     validate_faults,
 )
 from reconciler.sandbox.salesbuildr.actions import (
+    ImportKeys,
     import_body,
     import_counts,
     lock_body,
@@ -87,11 +88,9 @@ from reconciler.sandbox.salesbuildr.http import (
     message,
     page,
 )
-from reconciler.sandbox.salesbuildr.outside import expire_lock, fail_next_job, receive_callout
-from reconciler.sandbox.salesbuildr.receiver import (
-    RECEIVER_PATH,
-    receiver_path,
-)
+from reconciler.sandbox.salesbuildr.outside import expire_lock, fail_next_job
+from reconciler.sandbox.salesbuildr.receiver import receiver_path
+from reconciler.sandbox.salesbuildr.receivers import receiver_paths, receiver_routes
 from reconciler.sandbox.salesbuildr.references import reference_tables
 from reconciler.sandbox.salesbuildr.seed import TenantData, tenant_data
 from reconciler.sandbox.salesbuildr.seed_settings import seeded_documents
@@ -175,9 +174,7 @@ class SalesbuildrSimulator:
                 Route(CONTROL_PREFIX + "expire-lock", self._bound(expire_lock), methods=["POST"]),
             ]
         )
-        self._receiver_route = Router(
-            routes=[Route(RECEIVER_PATH, self._bound(receive_callout), methods=["POST"])]
-        )
+        self._receiver_route = Router(routes=receiver_routes(self._bound))
         self.app: ASGIApp = AsgiApp(self._dispatch)
         self.reset(seed)
 
@@ -265,7 +262,7 @@ class SalesbuildrSimulator:
         path: str = scope["path"]
         if path.startswith(CONTROL_PREFIX):
             await self._control(scope, receive_, send)
-        elif path == RECEIVER_PATH:  # the Autotask callouts
+        elif path in receiver_paths():  # the PSAs' webhook deliveries (:mod:`.receivers`)
             await self._receiver_route(scope, receive_, send)
         else:
             await self.middleware(scope, receive_, send)
@@ -468,7 +465,7 @@ class SalesbuildrSimulator:
         category_ids, errors = import_body(await json_body(request), self.data)
         if errors:
             return invalid(errors)
-        lists: dict[str, str] = spec["tables"]
+        lists: ImportKeys = spec["tables"]
         with self._guard:
             document = self._documents[psa][spec["document"]]
             counts = import_counts(lists, document, self.data, category_ids)

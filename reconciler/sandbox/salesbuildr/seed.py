@@ -167,7 +167,7 @@ class TenantData:
         return seen
 
 
-def imported_count(kind: str, key: int, category_id: str) -> int:
+def imported_count(kind: str, key: int | str, category_id: str) -> int:
     """How many items an import of one product-import mapping brings in (deterministic, 1..40).
 
     The seeds and the import jobs share this formula, so re-importing a seeded mapping finds the
