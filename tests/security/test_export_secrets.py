@@ -22,7 +22,9 @@ from reconciler import redact
 from reconciler.cli import cli
 from reconciler.export.document import SECRET_NOTE, Comments, Flow, render
 from reconciler.sandbox.common import Sandbox, start_sandbox
-from tests.psa_suites import SALESBUILDR_KEY, PsaRig, _cw_client, _halo_client, psa
+from tests.psa_suites import PsaRig, cases, psa
+from tests.reliability.psa_case import SALESBUILDR_KEY
+from tests.reliability.psa_cases import connectwise, halopsa
 from tests.sandbox_clients import autotask_api, isolated_cli
 
 __all__ = ["psa"]  # the fixture, used by name
@@ -78,12 +80,12 @@ def _plant_secrets(rig: PsaRig) -> None:
     if rig.case.name == "connectwise":
         body = {"description": f"cb {SALESBUILDR_KEY}", "url": "http://127.0.0.1:9/cb",
                 "type": "Company", "level": "Owner", "objectId": 1}  # fmt: skip
-        with _cw_client(rig.env) as api:
+        with connectwise.api(rig.env) as api:
             assert api.post("system/callbacks", json=body).status_code == 201
             body = {**body, "description": "by url", "url": f"http://127.0.0.1:9/{SALESBUILDR_KEY}"}
             assert api.post("system/callbacks", json=body).status_code == 201
         return
-    with _halo_client(rig.env) as api:
+    with halopsa.api(rig.env) as api:
         one = {"url": "http://127.0.0.1:9/h", "events": [{"eventno": 2}]}
         hooks = [
             {**one, "name": f"hook {SALESBUILDR_KEY}"},
@@ -110,6 +112,7 @@ def _plant_secrets(rig: PsaRig) -> None:
 
 
 @pytest.mark.slow
+@cases(lambda case: case.name in ("connectwise", "halopsa"))  # Autotask: below
 def test_every_psa_export_leaves_secret_values_out(psa: PsaRig) -> None:
     _plant_secrets(psa)
     exported = psa("export", "--psa", psa.case.name, "--out", "live.yaml")

@@ -21,11 +21,15 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.psa_suites import PsaRig, _cw_client, _halo_client, psa
+from tests.psa_suites import PsaRig, cases, psa
+from tests.reliability.psa_cases import connectwise, halopsa
 
 __all__ = ["psa"]  # the fixture, used by name
 
 pytestmark = pytest.mark.slow
+
+CW_AND_HALO = cases(lambda case: case.name in ("connectwise", "halopsa"))
+"""Autotask's webhooks: tests/security/test_userinfo_urls_autotask.py."""
 
 PASSWORDS = {"connectwise": "CWUSERINFOPW", "halopsa": "S3cretUserinfoPW"}
 USERS = {"connectwise": "alice", "halopsa": "bob"}
@@ -42,11 +46,11 @@ def _set_url(rig: PsaRig, key: str, url: str) -> None:
     """What the admin does: point the object ``key`` at ``url`` through the PSA's API."""
     (row,) = [r for r in rig.objects() if r[rig.case.key] == key]
     if rig.case.name == "connectwise":
-        with _cw_client(rig.env) as api:
+        with connectwise.api(rig.env) as api:
             patch = [{"op": "replace", "path": "url", "value": url}]
             answer = api.patch(f"system/callbacks/{row['id']}", json=patch)
     else:
-        with _halo_client(rig.env) as api:
+        with halopsa.api(rig.env) as api:
             answer = api.post("/Webhook", json=[{"id": row["id"], "url": url}])
     assert answer.status_code in (200, 201), answer.text
 
@@ -69,6 +73,7 @@ def _no_password(rig: PsaRig, text: str, where: str) -> None:
     assert f"{USERS[name]}:" not in text, f"{where} shows the user-info"
 
 
+@CW_AND_HALO
 def test_no_view_or_saved_plan_shows_the_password(psa: PsaRig) -> None:
     _attack(psa)
     views: dict[str, Any] = {
@@ -104,6 +109,7 @@ def test_no_view_or_saved_plan_shows_the_password(psa: PsaRig) -> None:
     assert changes[PLANTED]["action"] == "delete"
 
 
+@CW_AND_HALO
 def test_apply_writes_the_desired_url(psa: PsaRig) -> None:
     _attack(psa)
     wanted = json.loads(psa("plan", "mappings.yaml", "--format", "json").stdout)
