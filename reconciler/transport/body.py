@@ -179,6 +179,35 @@ def integer_id(value: Any) -> int | None:
     return None
 
 
+def text_field(item: Mapping[str, Any], key: str, source: Source) -> str:
+    """``item[key]`` as text: a string or an integer id; anything else is a server fault."""
+    value = item.get(key)
+    if isinstance(value, str) or integer_id(value) is not None:
+        return str(value)
+    raise source.fault(f"a row has no usable {key!r}")
+
+
+def count_field(item: Mapping[str, Any], key: str, source: Source) -> int:
+    """``item[key]`` as a count (absent or null: 0); anything but a whole number is a fault."""
+    value = item.get(key)
+    if value is None:
+        return 0
+    found = integer_id(value)
+    if found is None:
+        raise source.fault(f"a row's {key!r} is not a number")
+    return found
+
+
+def list_field(item: Mapping[str, Any], key: str, source: Source) -> list[Any]:
+    """``item[key]`` as a list (absent or null: empty); anything else is a server fault."""
+    value = item.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise source.fault(f"a row's {key!r} is not a list")
+    return value
+
+
 def answered_id(body: Any, field: str, source: Source, *, integer: bool = True) -> Any:
     """The id a successful create answered in ``body[field]``: an integer (``integer``) or a
     non-empty string. An answer that does not say what was created is an
