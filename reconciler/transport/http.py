@@ -49,7 +49,17 @@ from reconciler.transport.answers import certificate_error as _certificate_error
 from reconciler.transport.answers import has_errors_list as _has_errors_list
 from reconciler.transport.answers import rate_wait_too_long as _rate_wait_too_long
 from reconciler.transport.answers import shown_system as _shown_system
-from reconciler.transport.body import AnswerTooLarge, Source, read_capped, response_cap
+from reconciler.transport.body import (
+    AnswerTooLarge,
+    Source,
+    answered_id,
+    integer_id,
+    json_body,
+    json_object,
+    json_rows,
+    read_capped,
+    response_cap,
+)
 from reconciler.transport.budget import SlidingWindowBudget
 from reconciler.transport.connect import (
     FAST_ATTEMPTS,
@@ -61,11 +71,17 @@ from reconciler.transport.where import host_key as _host_key
 from reconciler.transport.where import shown_path as _shown_path
 from reconciler.warning_ids import RATE_LIMITED, labelled
 
-__all__ = [  # api_messages and retry_after_seconds live in .answers; imported here by many
+__all__ = [  # these live in .answers, .body and .budget; imported from here by many
     "ApiClient",
     "RetryPolicy",
     "SlidingWindowBudget",
+    "Source",
+    "answered_id",
     "api_messages",
+    "integer_id",
+    "json_body",
+    "json_object",
+    "json_rows",
     "require_secure_url",
     "retry_after_seconds",
 ]

@@ -36,9 +36,17 @@ from reconciler.psa.connectwise.credentials import (
     credentials_from_env,
 )
 from reconciler.psa.connectwise.errors import auth_failure_hint
-from reconciler.transport.body import Source, answered_id, integer_id, json_body, json_object
-from reconciler.transport.body import json_rows as _json_rows
-from reconciler.transport.http import ApiClient, RetryPolicy, SlidingWindowBudget
+from reconciler.transport.http import (
+    ApiClient,
+    RetryPolicy,
+    SlidingWindowBudget,
+    Source,
+    answered_id,
+    integer_id,
+    json_body,
+    json_object,
+)
+from reconciler.transport.http import json_rows as _json_rows
 from reconciler.transport.paging import PageGuard, page_ceiling
 
 PAGE_SIZE: Final = 1000

@@ -46,9 +46,10 @@ RENEW_BEFORE_S: Final = 60.0
 DEFAULT_LIFETIME_S: Final = 3600.0
 """Used when the answer carries no ``expires_in`` (C-SKILL's example value)."""
 ATTEMPTS: Final = 3
-_TOKEN: Final = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-"""What a bearer token may hold (RFC 6750 section 2.1, ``b64token``): nothing that could end
-or fold the ``Authorization`` header it is sent in (no CR, LF, space or control)."""
+_TOKEN: Final = re.compile(r"[\x21-\x7e]+")
+"""What a token we send may hold: visible ASCII only, so nothing can end or fold the
+``Authorization`` header it travels in (no CR, LF, space, control or non-ASCII character).
+RFC 6750's ``b64token`` is narrower; this is the part that keeps the request well-formed."""
 
 
 class TokenSource:
