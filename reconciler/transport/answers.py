@@ -21,7 +21,13 @@ AUTH_HINTS = {
 
 
 def shown_system(system: str) -> str:
-    return {"salesbuildr": "Salesbuildr", "autotask": "Autotask"}.get(system, system)
+    shown = {
+        "salesbuildr": "Salesbuildr",
+        "autotask": "Autotask",
+        "connectwise": "ConnectWise",
+        "halopsa": "HaloPSA",
+    }
+    return shown.get(system, system)
 
 
 def rate_wait_too_long(
