@@ -218,8 +218,8 @@ def answered_id(body: Any, field: str, source: Source, *, integer: bool = True) 
     if found is None:
         shown = source.path if source.path.startswith("/") else "/" + source.path
         raise UnknownOutcome(
-            f"{source.label} accepted the create but its answer does not say what was "
-            f"created (no usable {field!r}); it is looked up by its natural key",
+            f"{source.label} accepted the write but its answer does not say which object it "
+            f"wrote (no usable {field!r}); it is looked up by its natural key",
             system=source.system,
             method=source.method,
             path=shown,

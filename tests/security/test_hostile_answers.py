@@ -316,3 +316,39 @@ def test_a_halo_webhook_create_answered_oddly_is_adopted(halo: Rig, raw: Raw) ->
     ]
     assert create["id"] == hook["id"]
     assert halo.cli("plan", "mappings.yaml", "--detailed-exitcode").exit_code == 0
+
+
+# --- Autotask -------------------------------------------------------------------------------
+
+AUTOTASK_YAML = """\
+version: 1
+inventory:
+  locations:
+    Main Warehouse: {active: true, default: true, track_stock: true}
+    Overflow Warehouse: {active: true, track_stock: true}
+"""
+
+
+@pytest.fixture
+def autotask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
+    (tmp_path / "example.yaml").write_text(AUTOTASK_YAML)
+    yield from _rig(
+        "autotask", ("AUTOTASK_API_URL",), tmp_path / "example.yaml", tmp_path, monkeypatch
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [json_answer({"itemId": "abc"}), json_answer({}), Raw(200, b"<ok/>")],
+    ids=["id-abc", "no-id", "not-json"],
+)
+def test_an_autotask_create_answered_oddly_is_adopted(autotask: Rig, raw: Raw) -> None:
+    posts = autotask.psa.rule("POST", r"/V1.0/InventoryLocations$", _committed_then(raw))
+    applied = autotask.cli("apply", "mappings.yaml", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert posts.hits == 1
+
+    [create] = [r for r in autotask.journal() if r["request"] == "POST InventoryLocations"]
+    assert create["outcome"] == "adopted", create
+    assert isinstance(create["id"], int)
+    assert autotask.cli("plan", "mappings.yaml", "--detailed-exitcode").exit_code == 0
