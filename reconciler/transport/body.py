@@ -99,6 +99,16 @@ def read_capped(response: httpx.Response, cap: int) -> httpx.Response:
     )
 
 
+def send_capped(client: httpx.Client, request: httpx.Request, cap: int) -> httpx.Response:
+    """Send ``request`` on ``client`` and read its answer within ``cap`` (:func:`read_capped`);
+    the connection of an answer left unread is dropped, never read to its end."""
+    streamed = client.send(request, stream=True)
+    try:
+        return read_capped(streamed, cap)
+    finally:
+        streamed.close()
+
+
 @dataclass(frozen=True)
 class Source:
     """Where an answer came from, for its errors: ``system`` (as the error tree names it),

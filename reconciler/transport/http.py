@@ -57,8 +57,8 @@ from reconciler.transport.body import (
     json_body,
     json_object,
     json_rows,
-    read_capped,
     response_cap,
+    send_capped,
 )
 from reconciler.transport.budget import SlidingWindowBudget
 from reconciler.transport.connect import (
@@ -406,11 +406,7 @@ class ApiClient:
     ) -> httpx.Response:
         """Send one request and read its answer within the size cap (:mod:`.body`)."""
         request = self._client.build_request(method, url, json=body, params=params, headers=headers)
-        streamed = self._client.send(request, stream=True)
-        try:
-            return read_capped(streamed, self._max_response_bytes or response_cap())
-        finally:
-            streamed.close()
+        return send_capped(self._client, request, self._max_response_bytes or response_cap())
 
     def _error(self, response: httpx.Response, method: str, shown: str, is_read: bool) -> Exception:
         status = response.status_code

@@ -33,8 +33,8 @@ from reconciler.transport.body import (
     AnswerTooLarge,
     Source,
     json_body,
-    read_capped,
     response_cap,
+    send_capped,
 )
 from reconciler.transport.http import SlidingWindowBudget, retry_after_seconds
 
@@ -138,11 +138,7 @@ class TokenSource:
         request = self._http.build_request(
             "POST", self._connection.token_url, data=form, params=params
         )
-        streamed = self._http.send(request, stream=True)
-        try:
-            return read_capped(streamed, response_cap())
-        finally:
-            streamed.close()
+        return send_capped(self._http, request, response_cap())
 
     def _source(self) -> Source:
         return Source(SYSTEM, "HaloPSA's authorisation server", "POST", self._shown_path())
