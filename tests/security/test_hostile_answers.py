@@ -302,7 +302,9 @@ def test_a_halo_document_with_rows_that_are_not_objects_is_a_server_fault(halo: 
 
 
 @pytest.mark.parametrize(
-    "raw", [json_answer([{}]), json_answer([{"id": None}]), Raw(200, b"ok")], ids=str
+    "raw",
+    [json_answer([{}]), json_answer([{"id": None}]), Raw(200, b"ok")],
+    ids=["empty-object", "null-id", "not-json"],
 )
 def test_a_halo_webhook_create_answered_oddly_is_adopted(halo: Rig, raw: Raw) -> None:
     halo.psa.rule("POST", r"/api/Webhook$", _committed_then(raw))
