@@ -224,7 +224,8 @@ class SalesbuildrClient:
         step = len(results)  # the server's own page size (it may cap ours)
         # Within the ceiling only: one page past it is left to the sequential read after,
         # which the guard then stops.
-        offsets = list(range(start, total, step))[: max(guard.max_pages - 1, 0)]
+        # (The range is sliced before it is listed: a hostile total of 10**9 costs nothing.)
+        offsets = list(range(start, total, step)[: max(guard.max_pages - 1, 0)])
         with ThreadPoolExecutor(self.page_concurrency) as pool:
             futures = [pool.submit(fetch, offset) for offset in offsets]
             try:
@@ -238,6 +239,11 @@ class SalesbuildrClient:
                 for future in futures:
                     future.cancel()
         return start, results
+
+    def listing(self, path: str) -> list[dict[str, Any]]:
+        """Every row of a reference listing (``from``/``size`` over ``{"results", "total"}``),
+        page-guarded and checked as every listing is; ``path`` as ``integration/<psa>/...``."""
+        return list(self._pages(path))
 
     def categories(self) -> list[Category]:
         """Every category, with its path of names built from ``parentId``."""
