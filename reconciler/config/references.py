@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.envvars import Reference, VariableRole, parse_reference, role_of
+from reconciler.psa import registry
 
 PathKey = tuple[str | int, ...]
 
@@ -52,14 +53,28 @@ OWN_VARIABLE_HINT = (
 )
 
 
+def own_variable_role(name: str) -> str | None:
+    """What reconcile reads ``name`` for ("credential", "limit", ...), or None: not one of its
+    own variables (the YAML's, which a ``.env`` may supply)."""
+    role = role_of(name)
+    if role is not VariableRole.OTHER:
+        return role.value
+    for psa in registry.installed().values():
+        if name in psa.limit_vars:
+            return VariableRole.LIMIT.value
+        if name in psa.env_vars:
+            return f"{psa.title} connection variable"
+    return None
+
+
 def own_variable_problem(name: str) -> str | None:
     """Why ``${env:name}`` may never be referenced (it names a variable reconcile reads itself:
     a credential, a trust setting, a CI token, a limit), or None. URL variables are not refused
     here: a URL field may name them (the host check reviews it)."""
-    role = role_of(name)
-    if role in (VariableRole.OTHER, VariableRole.URL):
+    role = own_variable_role(name)
+    if role is None or role == VariableRole.URL.value:
         return None
-    return f"${{env:{name}}} names a {role.value} reconcile reads itself"
+    return f"${{env:{name}}} names a {role} reconcile reads itself"
 
 
 def refused_reference(text: str) -> str | None:

@@ -307,9 +307,9 @@ class BenchHooks:
     ``read_floor``: the lower bound of a plan's reads. Autotask's is computed from what the YAML
     needs and the rows the simulators hold (``bench.bounds:plan_phases``); a PSA bounded from
     the requests it made (``bench.psa_plans:bound``) groups them into listings and counts the
-    pages each needs. ``write_floor``: a plan's changes -> the fewest writes that carry them out
-    (Autotask: ``bench.bounds_apply:write_phases``), with the re-reads an apply's guarantees need (the
-    stale check, the verification) for a PSA bounded from its requests
+    pages each needs. ``write_floor``: a plan's changes -> the fewest writes that carry them
+    out (Autotask: ``bench.bounds_apply:write_phases``), with the re-reads an apply's guarantees
+    need (the stale check, the verification) for a PSA bounded from its requests
     (``bench.psa_applies:write_floor``). ``spec``: for the latter, a function returning the
     PSA's :class:`bench.psa_specs.PsaBench`: its paging order, in-flight and rate caps, the
     listing each PSA-owned kind is re-read from and the document each Salesbuildr section is
@@ -345,7 +345,9 @@ class Psa:
 
     ``name`` is the YAML's ``psa:`` value and the key of its kinds and documents; ``title`` is
     how messages name it ("Autotask"). ``env_vars`` are the variables its connection reads from
-    the real environment (never from the YAML).
+    the real environment (never from the YAML); ``limit_vars`` the optional ones that set its
+    client's limits (rate cap, page size). Neither may be set by a ``.env`` file nor referenced
+    from the YAML (config.env, config.references): a pull request cannot change them.
 
     Engine hooks (each a callable, so a package imports its modules only when called):
 
@@ -380,6 +382,8 @@ class Psa:
     operations: Callable[[], PsaOperations] | None = None
     system: Callable[[], PsaSystem] | None = None
     """The PSA's side of a run (:class:`PsaSystem`); None: plan and apply are not offered."""
+    limit_vars: tuple[str, ...] = ()
+    """Variables that set the client's limits, from the real environment only (see above)."""
     policy_keys: tuple[str, ...] = ()
     request_floor_key: str = ""
     """The policy key of the PSA's request-budget floor (apply refuses below it; "" none)."""
