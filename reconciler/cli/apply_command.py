@@ -57,7 +57,8 @@ def _duration(text: str) -> float:
     type=click.IntRange(min=1),
     default=DEFAULT_PARALLELISM,
     show_default=True,
-    help="Writes in flight at most (never more than 3 per Autotask endpoint); 1: one by one.",
+    help="Writes in flight at most (never more than a PSA endpoint allows: Autotask 3); "
+    "1: one by one.",
 )
 @with_targets
 def apply(

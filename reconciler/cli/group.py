@@ -88,9 +88,10 @@ def cli(
     max_config_size: int | None,
     max_rate_wait: float | None,
 ) -> None:
-    """Salesbuildr <-> Autotask integration settings as code.
+    """Salesbuildr <-> PSA integration settings as code.
 
-    Keep the settings of the seven Admin > Integrations > Autotask pages in one YAML file
+    Keep the settings of the seven Admin > Integrations pages of your PSA (Autotask by
+    default; `psa: connectwise` or `psa: halopsa` in the file for the others) in one YAML file
     (mappings.yaml) and reconcile the live systems with it, like terraform plan/apply.
 
     \b

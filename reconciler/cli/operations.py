@@ -180,7 +180,7 @@ def _job_failed(what: str, job: Job, command: str) -> ReconcileError:
 
 @cli.command()
 @click.option("--full", is_flag=True, help="Full sync: companies, contacts, products, fields.")
-@click.option("--fields", is_flag=True, help="Fields only: Autotask picklists and field values.")
+@click.option("--fields", is_flag=True, help="Fields only: the PSA's picklists and field values.")
 @click.option("--inventory", is_flag=True, help="Stock of the tracked inventory locations.")
 @timeout_option
 @output_format
@@ -188,12 +188,13 @@ def _job_failed(what: str, job: Job, command: str) -> ReconcileError:
 def sync(
     full: bool, fields: bool, inventory: bool, timeout: str, fmt: str, config_file: Path
 ) -> None:
-    """Run a Salesbuildr sync with Autotask, print its counts.
+    """Run a Salesbuildr sync with the PSA, print its counts.
 
     The actions of the Synchronize page (--full, --fields) and the Inventories page
-    (--inventory): choose exactly one. Starts the job, shows its progress on stderr until it
-    ends, and prints the counts. Exit 0 when the job succeeded, 1 when it failed (its error is
-    shown) or did not end within --timeout.
+    (--inventory): choose exactly one; a mode the PSA's pages lack is refused by name
+    (HaloPSA: --full only; ConnectWise: --full, --fields). Starts the job, shows its progress
+    on stderr until it ends, and prints the counts. Exit 0 when the job succeeded, 1 when it
+    failed (its error is shown) or did not end within --timeout.
 
     \b
     Example:
@@ -245,12 +246,13 @@ def sync(
 @output_format
 @config_file_option
 def import_products(categories: tuple[str, ...], timeout: str, fmt: str, config_file: Path) -> None:
-    """Import the products of mapped categories into Autotask.
+    """Import the products of mapped categories from the PSA.
 
     Salesbuildr's "Import all mapped categories", or only the --category given.
     Starts the import job, shows its progress on stderr, and prints how many items it imported
-    per mapped Autotask role, product category and service (by name when Autotask credentials
-    are set, by id otherwise). An unknown --category stops before anything starts.
+    per mapping row (Autotask: role, product category and service; ConnectWise: category and
+    subcategory), by name when the PSA's credentials are set, by id otherwise. An unknown
+    --category stops before anything starts. HaloPSA's pages have no product import.
 
     \b
     Example:

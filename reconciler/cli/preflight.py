@@ -53,7 +53,7 @@ def preflight(file: Path) -> None:
     """Check the credentials' access to what FILE manages.
 
     Whether they may read and write it; makes no write.
-    One line per Autotask entity (the API user's userAccessFor* in entityInformation) and per
+    One line per PSA entity (Autotask: the API user's userAccessFor* in entityInformation) and per
     Salesbuildr settings document (read; its write permission cannot be checked: the contract
     has no endpoint for it). Exit 0 when everything checkable is allowed, 1 otherwise.
     """

@@ -60,12 +60,14 @@ def sandbox(
     port_autotask: int,
     port_salesbuildr: int,
 ) -> None:
-    """Start local simulators of both APIs on loopback.
+    """Start local simulators of a PSA's and Salesbuildr's APIs.
 
-    Serves the Autotask and Salesbuildr APIs with seeded data.
-    Prints `export NAME='value'` lines for the credentials and URLs, then `sandbox ready`, and
-    serves until Ctrl-C / SIGTERM. In another terminal: `eval "$(cat FILE)"` (with --env-file)
-    and run `reconcile plan examples/mappings.yaml`.
+    Serves the API of the --psa (Autotask by default; connectwise, halopsa) and Salesbuildr's
+    with seeded data. Prints `export NAME='value'` lines for the credentials and URLs, then
+    `sandbox ready`, and serves until Ctrl-C / SIGTERM. In another terminal: `eval "$(cat
+    FILE)"` (with --env-file) and run `reconcile plan examples/mappings.yaml` (or
+    `examples/<psa>/mappings.yaml`). --port-autotask is the port of the PSA's simulator,
+    whichever it is.
     """
     from reconciler.files import write_text_atomically
     from reconciler.sandbox.common import parse_faults, register_simulator, start_sandbox

@@ -39,7 +39,7 @@ def _callouts(psa: Psa) -> tuple[PsaOperations, CalloutOperations]:
 
 @cli.group()
 def webhooks() -> None:
-    """Installed Autotask webhooks: status, report, uninstall.
+    """PSA webhooks and callbacks: status, report, uninstall.
 
     \b
     Example:
@@ -58,11 +58,12 @@ def webhooks() -> None:
 def webhooks_status(ctx: click.Context, file: Path, fmt: str) -> None:
     """Show every installed webhook, compared with FILE.
 
-    Lists the webhooks of the five entities.
-    Columns: entity, name, active, ready (Autotask's isReady), subscribed fields, URL, and
-    whether it matches FILE's webhooks section: yes / differs (which fields) / not in YAML.
-    Webhooks FILE lists that are not installed are shown as such. Without FILE (default
-    mappings.yaml, when it exists) only Autotask credentials are needed. Makes no writes.
+    Lists the webhooks the PSA holds (Autotask: of the five entities; ConnectWise: the
+    callbacks; HaloPSA: /Webhook). Columns: what each is, whether it is active (Autotask: and
+    ready), what it subscribes to, URL, and whether it matches FILE: yes / differs (which
+    fields) / not in YAML. Ones FILE lists that are not installed are shown as such. Without
+    FILE (default mappings.yaml, when it exists) only the PSA's credentials are needed. Makes
+    no writes.
 
     \b
     Example:
@@ -97,7 +98,7 @@ def webhooks_report(since: str, fmt: str, config_file: Path) -> None:
 
     Reads Salesbuildr's delivery report and counts per webhook: delivered, failed,
     bad_signature, with the last error and when the last one arrived. Webhooks are named
-    through their GUID (needs Autotask credentials; a GUID no installed webhook has is shown as
+    through their GUID (needs the PSA's credentials; a GUID no installed webhook has is shown as
     unknown). Webhooks that point at the receiver are listed even without deliveries.
 
     \b

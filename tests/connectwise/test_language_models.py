@@ -196,3 +196,13 @@ def test_every_problem_of_a_file_is_reported_at_once() -> None:
     )
 
     assert [line for line, _ in found] == [3, 4, 5]
+
+
+def test_after_apply_takes_only_the_jobs_connectwise_pages_start() -> None:
+    found = problems("version: 1\npsa: connectwise\nafter_apply: [sync_fields, sync_inventory]\n")
+    assert len(found) == 1
+    line, message = found[0]
+    assert line == 3 and "'sync_inventory' is not allowed" in message
+    assert "'sync_fields', 'sync_full' or 'import_products'" in message
+    fine = load("version: 1\npsa: connectwise\nafter_apply: [sync_full, import_products]\n")
+    assert [action.value for action in fine.config.after_apply] == ["sync_full", "import_products"]

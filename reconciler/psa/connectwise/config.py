@@ -20,7 +20,6 @@ from typing import ClassVar, Literal
 from pydantic import ConfigDict, Field
 
 from reconciler.config.common import (
-    AfterApplyAction,
     BasePolicy,
     ManageMode,
     PsaDocument,
@@ -70,6 +69,15 @@ INFERRED = " [inferred]"
 REFERENCE_FIELDS = ReferenceFields(secrets=(), urls=(("salesbuildr", "url"),))
 """Where ``${env:NAME}`` may stand: only Salesbuildr's url. ConnectWise's connection comes from
 the real environment alone (CONNECTWISE_*), and its callbacks carry no secret."""
+
+
+class ConnectWiseAfterApply(StrEnum):
+    """The jobs ConnectWise's pages start (CONF §1 Synchronize, §2 Categories' Import); its
+    Inventories page has no sync of its own."""
+
+    SYNC_FIELDS = "sync_fields"
+    SYNC_FULL = "sync_full"
+    IMPORT_PRODUCTS = "import_products"
 
 
 class DataSource(StrEnum):
@@ -315,7 +323,11 @@ class ConnectWiseConfig(PsaDocument):
     version: Version
     psa: Literal["connectwise"] = psa_field(PSA)
     salesbuildr: SalesbuildrConnection | None = salesbuildr_field()
-    after_apply: list[AfterApplyAction] = after_apply_field("sync_fields")
+    after_apply: list[ConnectWiseAfterApply] = after_apply_field(
+        "sync_fields",
+        description="One-off actions run after a verified apply (ConnectWise: a full or a "
+        "fields sync, the product import of the mapped categories; no inventory sync).",
+    )
     policy: ConnectWisePolicy = policy_field(
         ConnectWisePolicy, {"manage": {"callbacks": "full"}, "max_deletes": 5}
     )

@@ -84,6 +84,38 @@ INT32: Final = range(-(2**31), 2**31)
 _PYTHON_TYPES = {"string": (str,), "integer": (int,), "boolean": (bool,), "number": (int, float)}
 
 
+def _value_problem(write: WireWrite, spec: SchemaField, value: object) -> tuple[str, str] | None:
+    """(message, hint) when ConnectWise would refuse ``value`` for ``spec``; None: it takes it."""
+    field = f"{write.entity}.{spec.name}"
+    if value is None:
+        if spec.required and not spec.nullable:
+            return f"{field} is required by ConnectWise, but {write.what} sets it to nothing", (
+                "set it in the YAML"
+            )
+        return None
+    expected = _PYTHON_TYPES.get(spec.data_type)
+    wrong_bool = isinstance(value, bool) and spec.data_type in ("integer", "number")
+    if expected is not None and (not isinstance(value, expected) or wrong_bool):
+        return (
+            f"{field} is a {spec.data_type} in ConnectWise; {write.what} gives "
+            f"{type(value).__name__}",
+            "fix the value in the YAML",
+        )
+    if spec.format == "int32" and isinstance(value, int) and value not in INT32:
+        return (
+            f"{field} is a 32-bit integer in ConnectWise (at most {INT32.stop - 1}); "
+            f"{write.what} gives {value}",
+            "use the id as ConnectWise shows it",
+        )
+    if spec.data_type == "string" and spec.max_length and len(str(value)) > spec.max_length:
+        return (
+            f"{field} is at most {spec.max_length} characters in ConnectWise; {write.what} "
+            f"gives {len(str(value))}",
+            f"shorten it to {spec.max_length} characters or fewer",
+        )
+    return None
+
+
 def check_write(write: WireWrite, rules: SchemaRules) -> list[tuple[str, str, str]]:
     """(message, hint, attribute) for everything ``rules`` says ConnectWise would refuse."""
     problems: list[tuple[str, str, str]] = []
@@ -91,51 +123,11 @@ def check_write(write: WireWrite, rules: SchemaRules) -> list[tuple[str, str, st
         return problems
     for name, value in write.values.items():
         spec = rules.get(name)
-        attribute = write.attributes.get(name, "")
         if spec is None or value is SECRET_VALUE or value is PARENT_ID:
             continue
-        if value is None:
-            if spec.required and not spec.nullable:
-                problems.append(
-                    (
-                        f"{write.entity}.{name} is required by ConnectWise, but {write.what} "
-                        "sets it to nothing",
-                        "set it in the YAML",
-                        attribute,
-                    )
-                )
-            continue
-        expected = _PYTHON_TYPES.get(spec.data_type)
-        wrong_bool = isinstance(value, bool) and spec.data_type in ("integer", "number")
-        if expected is not None and (not isinstance(value, expected) or wrong_bool):
-            problems.append(
-                (
-                    f"{write.entity}.{name} is a {spec.data_type} in ConnectWise; {write.what} "
-                    f"gives {type(value).__name__}",
-                    "fix the value in the YAML",
-                    attribute,
-                )
-            )
-            continue
-        if spec.format == "int32" and isinstance(value, int) and value not in INT32:
-            problems.append(
-                (
-                    f"{write.entity}.{name} is a 32-bit integer in ConnectWise (at most "
-                    f"{INT32.stop - 1}); {write.what} gives {value}",
-                    "use the id as ConnectWise shows it",
-                    attribute,
-                )
-            )
-            continue
-        if spec.data_type == "string" and spec.max_length and len(str(value)) > spec.max_length:
-            problems.append(
-                (
-                    f"{write.entity}.{name} is at most {spec.max_length} characters in "
-                    f"ConnectWise; {write.what} gives {len(str(value))}",
-                    f"shorten it to {spec.max_length} characters or fewer",
-                    attribute,
-                )
-            )
+        found = _value_problem(write, spec, value)
+        if found is not None:
+            problems.append((*found, write.attributes.get(name, "")))
     if write.operation == "create":
         for spec in rules.values():
             if spec.required and spec.name not in write.values:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from reconciler.config.common import AfterApplyAction
 from reconciler.errors import UsageError
 from reconciler.psa.base import JobAction, PsaOperations
 from reconciler.psa.connectwise.client import ConnectWiseClient
+from reconciler.psa.connectwise.config import ConnectWiseAfterApply
 from reconciler.psa.connectwise.credentials import credentials_from_env
 from reconciler.psa.connectwise.operations_import import ConnectWiseProductImport
 from reconciler.psa.connectwise.system import requests_per_minute
@@ -23,9 +23,11 @@ from reconciler.psa.connectwise.system import requests_per_minute
 SYNC_TITLES: Final = {"full": "Full sync", "fields": "Fields sync"}
 """The Synchronize page's modes (salesbuildr-connectwise-configuration.md section 1)."""
 AFTER_APPLY: Final[dict[str, JobAction]] = {
-    AfterApplyAction.SYNC_FIELDS.value: JobAction("sync", "fields", "reconcile sync --fields"),
-    AfterApplyAction.SYNC_FULL.value: JobAction("sync", "full", "reconcile sync --full"),
-    AfterApplyAction.IMPORT_PRODUCTS.value: JobAction("import", None, "reconcile import-products"),
+    ConnectWiseAfterApply.SYNC_FIELDS.value: JobAction("sync", "fields", "reconcile sync --fields"),
+    ConnectWiseAfterApply.SYNC_FULL.value: JobAction("sync", "full", "reconcile sync --full"),
+    ConnectWiseAfterApply.IMPORT_PRODUCTS.value: JobAction(
+        "import", None, "reconcile import-products"
+    ),
 }
 
 
