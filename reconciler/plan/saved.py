@@ -35,6 +35,7 @@ from typing import Any
 import jsonschema
 
 from reconciler.errors import PlanFileError
+from reconciler.plan.compute import REMOVED
 from reconciler.plan.integrity import SIGNATURE_FIELD, SIGNING_KEY_VARIABLE, seal_problems
 from reconciler.plan.model import FORMAT_VERSION, SENSITIVE, Action, Change, FieldDiff, Plan
 from reconciler.plan.risk import risk_of
@@ -48,6 +49,13 @@ RefusedReference = Callable[[str], str | None]
 """Why a ``${env:...}`` reference may not be resolved (None: it may), as the YAML's check says."""
 
 FINGERPRINTED = (Action.UPDATE, Action.DELETE, Action.DEACTIVATE)
+SIDES = {
+    Action.CREATE: (False, True),
+    Action.UPDATE: (True, True),
+    Action.DELETE: (True, False),
+    Action.DEACTIVATE: (True, True),
+}
+"""Which of ``before``/``after`` a change of each action has (a no-op: either)."""
 MAX_PROBLEMS = 20
 REMAKE = "make the plan again with `reconcile plan --out`, review it, and apply that file"
 
@@ -156,14 +164,9 @@ def _diff_problems(change: Change, raw: Sequence[Any]) -> list[str]:
     """The diff of ``change`` against the one ``before``/``after`` make (:func:`expected_diff`),
     and ``raw`` (the stored entries, with their ``added``/``removed``) against its own parse."""
     where = _shown(change.address)
-    if change.action is Action.CREATE and change.before is not None:
-        return [f"{where}: a create with a `before`"]
-    if change.action is Action.DELETE and change.after is not None:
-        return [f"{where}: a delete with an `after`"]
-    if change.action in (Action.UPDATE, Action.DEACTIVATE) and (
-        change.before is None or change.after is None
-    ):
-        return [f"{where}: {_article(change.action)} without both `before` and `after`"]
+    shape = _shape_problem(change)
+    if shape:
+        return [f"{where}: {shape}"]
     stored = {d.path: d for d in change.diff}
     if len(stored) != len(change.diff):
         return [f"{where}: its diff names an attribute twice"]
@@ -187,6 +190,29 @@ def _diff_problems(change: Change, raw: Sequence[Any]) -> list[str]:
     if not problems and [d.to_dict() for d in change.diff] != list(raw):
         problems.append(f"{where}: its diff's added/removed do not follow from before/after")
     return problems
+
+
+def _shape_problem(change: Change) -> str:
+    """What makes ``change`` show other than it acts ("": nothing): sides its action does not
+    have, a value every view hides without a secret behind it, a removal's reason that is not
+    the plan's (the views print it beside the address)."""
+    action, before, after = change.action, change.before, change.after
+    sides = (before is not None, after is not None)
+    wanted = SIDES.get(action, sides)
+    if sides != wanted:
+        has = " and ".join(
+            n for n, there in zip(("`before`", "`after`"), wanted, strict=True) if there
+        )
+        return f"{_article(action)} that has not exactly {has}"
+    for path in change.sensitive_paths:
+        shown = {(before or {}).get(path, SENSITIVE), (after or {}).get(path, SENSITIVE)}
+        if path not in change.secret_refs or shown - {SENSITIVE, None}:
+            return f"{_shown(path)} is hidden as sensitive, but it is not a secret the plan sends"
+    if action is Action.DELETE and change.reason != REMOVED:
+        return f"a delete whose reason is {_shown(change.reason, 80)!r}, not {REMOVED!r}"
+    if action is Action.DEACTIVATE and not change.reason.startswith(REMOVED + "; "):
+        return f"a deactivation whose reason is {_shown(change.reason, 80)!r}"
+    return ""
 
 
 def expected_diff(change: Change) -> list[FieldDiff]:

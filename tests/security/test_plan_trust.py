@@ -188,6 +188,22 @@ def test_a_diff_hiding_an_attribute_is_refused(psa: PsaRig) -> None:
     )
 
 
+def test_an_evil_value_hidden_as_sensitive_is_refused(psa: PsaRig) -> None:
+    """after and diff agree on the evil URL, but every view would print it as (sensitive)."""
+    data = saved_plan(psa)
+    tampered = copy.deepcopy(data)
+    change = psa_create_with_url(tampered, psa.case.name)
+    change["after"]["url"] = EVIL
+    next(d for d in change["diff"] if d["path"] == "url")["after"] = EVIL
+    change["sensitive_paths"] = [*change["sensitive_paths"], "url"]
+
+    refused_everywhere(
+        psa,
+        tampered,
+        f"{change['address']}: url is hidden as sensitive, but it is not a secret the plan sends",
+    )
+
+
 def test_a_summary_or_risk_that_does_not_follow_from_the_changes_is_refused(psa: PsaRig) -> None:
     data = saved_plan(psa)
     quiet = copy.deepcopy(data)

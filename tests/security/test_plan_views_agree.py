@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,39 @@ def test_an_ignored_attribute_is_neither_shown_nor_written() -> None:
     assert change.after["notification_email"] == "someone@else.example"
     assert change.after["threshold_notification"] == change.before["threshold_notification"]
     agrees(result)
+
+
+def _webhook_plan(live: list[Any]) -> dict[str, Any]:
+    """The plan JSON of the webhook example on ``live``, to tamper with."""
+    return plan(HOOK_YAML, live).to_dict()
+
+
+def test_a_value_hidden_as_sensitive_without_a_secret_behind_it_is_refused() -> None:
+    data = _webhook_plan([receiver(True)])
+    change = next(c for c in data["changes"] if c["address"] == 'webhooks["sb-companies"]')
+    change["sensitive_paths"] = [*change["sensitive_paths"], "url"]  # every view hides url
+    tampered = Plan.from_dict(data)
+    assert view_problems(data, tampered) == [
+        'webhooks["sb-companies"]: url is hidden as sensitive, but it is not a secret the plan '
+        "sends"
+    ]
+
+
+def test_a_removal_whose_reason_is_not_the_plans_is_refused() -> None:
+    data = _webhook_plan([receiver(True), webhook("stray", 32)])
+    change = next(c for c in data["changes"] if c["action"] == "delete")
+    change["reason"] = "kept: only a cosmetic cleanup"  # printed beside the address
+    problems = view_problems(data, Plan.from_dict(data))
+    assert problems == [
+        f"{change['address']}: a delete whose reason is 'kept: only a cosmetic cleanup', not "
+        "'not in the YAML (manage: full)'"
+    ]
+
+
+def test_sides_an_action_does_not_have_are_refused() -> None:
+    data = _webhook_plan([receiver(True)])
+    change = next(c for c in data["changes"] if c["action"] == "create")
+    change["before"] = dict(change["after"])
+    assert view_problems(data, Plan.from_dict(data)) == [
+        f"{change['address']}: a create that has not exactly `after`"
+    ]
