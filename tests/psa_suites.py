@@ -1,11 +1,14 @@
-"""The per-PSA table and the rig of the ConnectWise and HaloPSA reliability and hostile-PR suites.
+"""The rig of the per-PSA reliability and hostile-PR suites, and the PSAs they run for.
 
-Each scenario is written once and runs for every row of :data:`CASES`: the PSA's simulator and
-the Salesbuildr one started as ``reconcile sandbox --psa NAME`` starts them (loopback, in this
-process, so a test can change their faults, rate caps and answers while a real ``python -m
-reconciler`` subprocess talks to them), with credentials a scan recognises. What differs between
-the PSAs is data here: the example file, the objects the PSA holds for Salesbuildr (callbacks,
-webhooks) and how an admin plants one, the write they take, the variables that name hosts.
+Each scenario is written once and runs for every PSA of :data:`CASES`: every registered PSA
+whose plugin names a suite case (``Psa.fixtures``, :class:`reconciler.psa.base.TestFixtures`).
+The case (:class:`tests.reliability.psa_case.PsaCase`) is the PSA's data: the objects it holds
+for Salesbuildr (callbacks, webhooks) and how an admin plants one, the write they take, the
+variables that name hosts; the plugin adds its simulator, its example file and the hostile
+inputs. Each test gets the PSA's simulator and the Salesbuildr one started as ``reconcile
+sandbox --psa NAME`` starts them (loopback, in this process, so a test can change their
+faults, rate caps and answers while a real ``python -m reconciler`` subprocess talks to them),
+with credentials a scan recognises.
 
 Every run's stdout and stderr, and every file a test leaves in its working directory, is scanned
 for the secrets when the run or the test ends.
@@ -14,7 +17,8 @@ for the secrets when the run or the test ends.
 from __future__ import annotations
 
 import asyncio
-import base64
+import dataclasses
+import importlib
 import json
 import os
 import shutil
@@ -30,213 +34,54 @@ from typing import IO, Any
 
 import httpx
 import pytest
-from starlette.types import Receive, Scope, Send
+import yaml
+from starlette.types import Message, Receive, Scope, Send
 
-from reconciler.sandbox.common import Sandbox, register_simulator, start_sandbox
-from reconciler.sandbox.connectwise.launch import SandboxCredentials as CwSandboxCredentials
-from reconciler.sandbox.connectwise.store import WriteError
-from reconciler.sandbox.connectwise.wire import ConnectWiseCredentials
-from reconciler.sandbox.halopsa.launch import HaloSandboxCredentials
-from reconciler.sandbox.halopsa.store import WriteRefused
+from reconciler.psa import registry
+from reconciler.psa.base import Psa
+from reconciler.sandbox.common import Sandbox, is_read_request, register_simulator
 from tests.polling import wait_for
+from tests.reliability.psa_case import PsaCase
 
 REPO = Path(__file__).resolve().parents[1]
-WRITES = ("POST", "PUT", "PATCH", "DELETE")
 RUN_TIMEOUT_S = 600.0  # a bound on a hung run, far beyond what any machine needs
 
-SALESBUILDR_KEY = "RT-SALESBUILDR-API-KEY-6d1f0c9e"
-RECEIVER_SECRET = "RT-RECEIVER-SECRET-6d1f0c9e"
+
+def resolve(reference: str) -> Any:
+    """The object a ``module:name`` string names."""
+    module, sep, name = reference.partition(":")
+    assert sep and module and name, f"expected 'module:name', not {reference!r}"
+    return getattr(importlib.import_module(module), name)
 
 
-def _cw_credentials() -> CwSandboxCredentials:
-    return CwSandboxCredentials(
-        connectwise=ConnectWiseCredentials(
-            company="rtacme",
-            public_key="RT-CW-PUBLIC-KEY-6d1f0c9e",
-            private_key="RT-CW-PRIVATE-KEY-6d1f0c9e",
-            client_id="RT-CW-CLIENT-ID-6d1f0c9e",
-        ),
-        salesbuildr_api_key=SALESBUILDR_KEY,
-        salesbuildr_webhook_secret=RECEIVER_SECRET,
+def suite_case(psa: Psa) -> PsaCase:
+    """The PSA's case, completed from its plugin: name, simulator, example, hostile inputs."""
+    fixtures = psa.fixtures
+    case = resolve(fixtures.suite_case)
+    assert isinstance(case, PsaCase), f"{fixtures.suite_case} is not a PsaCase"
+    assert psa.simulator is not None, f"{psa.name} names a suite case but no simulator"
+    assert fixtures.example_config, f"{psa.name} names a suite case but no example"
+    hostile = tuple(resolve(fixtures.hostile_inputs)) if fixtures.hostile_inputs else ()
+    return dataclasses.replace(
+        case,
+        name=psa.name,
+        hook=psa.simulator.launcher,
+        example=REPO / fixtures.example_config,
+        hostile=hostile,
     )
 
 
-def _halo_credentials() -> HaloSandboxCredentials:
-    return HaloSandboxCredentials(
-        client_id="RT-HALO-CLIENT-ID-6d1f0c9e",
-        client_secret="RT-HALO-CLIENT-SECRET-6d1f0c9e",
-        salesbuildr_api_key=SALESBUILDR_KEY,
-        salesbuildr_webhook_secret=RECEIVER_SECRET,
-    )
-
-
-# --- what an admin does in each PSA ---------------------------------------------------------------
-
-
-def _cw_client(env: Mapping[str, str]) -> httpx.Client:
-    pair = f"{env['CONNECTWISE_COMPANY']}+{env['CONNECTWISE_PUBLIC_KEY']}:"
-    pair += env["CONNECTWISE_PRIVATE_KEY"]
-    return httpx.Client(
-        base_url=env["CONNECTWISE_API_URL"],
-        headers={
-            "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
-            "clientId": env["CONNECTWISE_CLIENT_ID"],
-        },
-        timeout=30.0,
-        trust_env=False,
-    )
-
-
-def _cw_objects(env: Mapping[str, str]) -> list[dict[str, Any]]:
-    with _cw_client(env) as api:
-        rows: list[dict[str, Any]] = api.get("system/callbacks", params={"pageSize": 1000}).json()
-    return rows
-
-
-def _cw_plant(env: Mapping[str, str], name: str) -> None:
-    body = {"description": name, "url": "http://127.0.0.1:9/cb", "type": "Company",
-            "level": "Owner", "objectId": 1}  # fmt: skip
-    with _cw_client(env) as api:
-        planted = api.post("system/callbacks", json=body)
-    assert planted.status_code == 201, planted.text
-
-
-def _halo_client(env: Mapping[str, str]) -> httpx.Client:
-    token = httpx.post(
-        env["HALOPSA_AUTH_URL"] + "/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": env["HALOPSA_CLIENT_ID"],
-            "client_secret": env["HALOPSA_CLIENT_SECRET"],
-            "scope": "all",
-        },
-        timeout=30.0,
-        trust_env=False,
-    ).json()["access_token"]
-    return httpx.Client(
-        base_url=env["HALOPSA_URL"] + "/api",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30.0,
-        trust_env=False,
-    )
-
-
-def _halo_objects(env: Mapping[str, str]) -> list[dict[str, Any]]:
-    with _halo_client(env) as api:
-        body = api.get("/Webhook").json()
-    rows = body if isinstance(body, list) else next(v for v in body.values() if isinstance(v, list))
-    return list(rows)
-
-
-def _halo_plant(env: Mapping[str, str], name: str) -> None:
-    with _halo_client(env) as api:
-        # One event, as an admin subscribes a webhook to (export states only those with one).
-        hook = {"name": name, "url": "http://127.0.0.1:9/hook", "events": [{"eventno": 2}]}
-        planted = api.post("/Webhook", json=[hook])
-    assert planted.status_code in (200, 201), planted.text
-
-
-def _cw_refuse(simulator: Any) -> None:
-    """ConnectWise's own refusal of an invalid object: 400 InvalidObject naming the field."""
-
-    def create(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        problem = {"code": "InvalidField", "message": "url is not a valid callback URL",
-                   "resource": "Callback", "field": "url"}  # fmt: skip
-        raise WriteError(400, "InvalidObject", "Callback object is invalid", [problem])
-
-    simulator.store.create = create
-
-
-def _halo_refuse(simulator: Any) -> None:
-    """Halo's refusal of a webhook: a 422 whose message names the field."""
-
-    def upsert(*args: Any, **kwargs: Any) -> list[Any]:
-        raise WriteRefused("url: Please enter a valid URL.", 422)
-
-    simulator.store.upsert = upsert
-
-
-@dataclass(frozen=True)
-class PsaCase:
-    """What the suites need to know of one PSA (a row of :data:`CASES`)."""
-
-    name: str
-    hook: str
-    example: Path
-    credentials: Callable[[], Any]
-    secrets: tuple[str, ...]
-    """Every credential value of its sandbox (a scan must never find one)."""
-    fast: Mapping[str, str]
-    """Environment that takes the client-side rate cap out of a test that is not about it."""
-    objects: Callable[[Mapping[str, str]], list[dict[str, Any]]]
-    key: str
-    """The natural key of :attr:`objects` (a callback's description, a webhook's name)."""
-    plant: Callable[[Mapping[str, str], str], None]
-    section: str
-    """The section of the example whose objects :attr:`objects` lists."""
-    write: Callable[[str, str], bool]
-    """(method, path) of the PSA's create of one of :attr:`objects`."""
-    refuse: Callable[[Any], None]
-    """Make the simulator refuse those creates with its own validation answer."""
-    refused_field: str
-    url_variables: tuple[str, ...]
-    max_name: int
-    """How much of a planted name the PSA keeps."""
-
-    def __str__(self) -> str:
-        return self.name
-
-
-CASES: tuple[PsaCase, ...] = (
-    PsaCase(
-        name="connectwise",
-        hook="reconciler.sandbox.connectwise:sandbox_hook",
-        example=REPO / "examples" / "connectwise" / "mappings.yaml",
-        credentials=_cw_credentials,
-        secrets=(
-            "RT-CW-PUBLIC-KEY-6d1f0c9e",
-            "RT-CW-PRIVATE-KEY-6d1f0c9e",
-            "RT-CW-CLIENT-ID-6d1f0c9e",
-            SALESBUILDR_KEY,
-            RECEIVER_SECRET,
-        ),
-        fast={"CONNECTWISE_REQUESTS_PER_MINUTE": "1000000"},
-        objects=_cw_objects,
-        key="description",
-        plant=_cw_plant,
-        section="callbacks",
-        write=lambda method, path: method == "POST" and path.lower().endswith("/system/callbacks"),
-        refuse=_cw_refuse,
-        refused_field="url",
-        url_variables=("CONNECTWISE_API_URL",),
-        max_name=100,
-    ),
-    PsaCase(
-        name="halopsa",
-        hook="reconciler.sandbox.halopsa:sandbox_hook",
-        example=REPO / "examples" / "halopsa" / "mappings.yaml",
-        credentials=_halo_credentials,
-        secrets=(
-            "RT-HALO-CLIENT-ID-6d1f0c9e",
-            "RT-HALO-CLIENT-SECRET-6d1f0c9e",
-            SALESBUILDR_KEY,
-            RECEIVER_SECRET,
-        ),
-        fast={},
-        objects=_halo_objects,
-        key="name",
-        plant=_halo_plant,
-        section="webhooks",
-        write=lambda method, path: method == "POST" and path.lower().endswith("/api/webhook"),
-        refuse=_halo_refuse,
-        refused_field="url",
-        url_variables=("HALOPSA_URL", "HALOPSA_AUTH_URL"),
-        max_name=255,
-    ),
+CASES: tuple[PsaCase, ...] = tuple(
+    suite_case(psa) for psa in registry.installed().values() if psa.fixtures.suite_case
 )
+"""Every PSA in the suites, in the registry's order."""
 
-PSAS = pytest.mark.parametrize("case", CASES, ids=str)
-"""Run a test once per PSA; the test takes ``psa`` (a :class:`PsaRig`) from the fixture."""
+
+def cases(predicate: Callable[[PsaCase], bool]) -> Any:
+    """``@cases(lambda c: ...)``: a test run for the PSAs the predicate keeps (a scenario that
+    does not apply to a PSA is not collected for it, rather than skipped)."""
+    kept = [case for case in CASES if predicate(case)]
+    return pytest.mark.parametrize("psa", kept, indirect=True, ids=str)
 
 
 # --- running reconcile ----------------------------------------------------------------------------
@@ -390,12 +235,13 @@ class PsaRig:
         return holder
 
     def psa_writes(self) -> int:
-        """Writes the PSA's simulator answered (Halo's token POST is not a write)."""
+        """Writes the PSA's simulator answered (Halo's token POST and Autotask's POST queries
+        are not writes)."""
         endpoints = self.simulator.stats()["endpoints"]
         return sum(
             e["requests"]
             for key, e in endpoints.items()
-            if key.split(" ", 1)[0] in WRITES and "/token" not in key
+            if not is_read_request(*key.split(" ", 1)) and "/token" not in key
         )
 
     def settings_writes(self) -> int:
@@ -416,6 +262,34 @@ class PsaRig:
         files = [*self.workdir.glob("*.journal.jsonl"), *self.workdir.glob(".reconcile/*.jsonl")]
         return [json.loads(line) for f in sorted(files) for line in f.read_text().splitlines()]
 
+    def desired_keys(self, config: str = "mappings.yaml") -> list[str]:
+        """The natural keys of the case's section in the working directory's ``config``."""
+        document: dict[str, Any] = yaml.safe_load((self.workdir / config).read_text())
+        return sorted(document[self.case.section])
+
+    def missing(self) -> list[str]:
+        """The desired objects the PSA does not hold yet: what an apply creates."""
+        return sorted(set(self.desired_keys()) - set(self.keys()))
+
+    def creates(self) -> list[dict[str, Any]]:
+        """The journal's creates of the case's objects (not of other sections' rows)."""
+        prefix = f"{self.case.section}["
+        return [
+            r
+            for r in self.journals()
+            if r["action"] == "create"
+            and any(a.startswith(prefix) for a in r["addresses"])
+            and self.case.journal_create(r["request"])
+        ]
+
+    def assert_converged(self) -> None:
+        """Each desired object live once (nothing duplicated, nothing else kept), an empty
+        re-plan, the lock released."""
+        keys = self.keys()
+        assert keys == self.desired_keys(), keys
+        assert self.replan_is_empty()
+        assert self.lock_holder() is None
+
     def reap(self) -> None:
         for process in self.processes:
             if process.popen.poll() is None:
@@ -435,11 +309,12 @@ class PsaRig:
 
 @pytest.fixture(params=CASES, ids=str)
 def psa(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PsaRig]:
-    """A fresh ``demo`` tenant of one PSA (every row of :data:`CASES`), its example copied into
+    """A fresh ``demo`` tenant of one PSA (every one of :data:`CASES`), its example copied into
     an empty working directory; processes reaped and files scanned for secrets at the end."""
     case: PsaCase = request.param
     register_simulator(case.name, case.hook)
-    sandbox = start_sandbox(psa=case.name, seed="demo", credentials=case.credentials())
+    start = resolve(registry.get(case.name).fixtures.sandbox_factory)
+    sandbox: Sandbox = start(psa=case.name, seed="demo", credentials=case.credentials())
     workdir = tmp_path / "work"
     workdir.mkdir()
     shutil.copy(case.example, workdir / "mappings.yaml")
@@ -480,6 +355,41 @@ def held_and_dropped(
         yield arrived
     finally:
         done.set()
+        middleware.app = app
+
+
+@contextmanager
+def held_then_answered(
+    middleware: Any, selected: Callable[[str, str], bool]
+) -> Iterator[tuple[threading.Event, threading.Event]]:
+    """Hold every ``selected`` (method, path) request inside the simulator until ``release``
+    is set (at the latest when the block ends), then serve it as usual. Yields ``(arrived,
+    release)``: ``arrived`` is set when the first one came in whole (its body read, so the
+    client has sent everything and waits for the answer)."""
+    app = middleware.app
+    arrived, release = threading.Event(), threading.Event()
+
+    async def held(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not selected(scope["method"], scope["path"]):
+            await app(scope, receive, send)
+            return
+        messages = [await receive()]
+        while messages[-1]["type"] == "http.request" and messages[-1].get("more_body"):
+            messages.append(await receive())
+        arrived.set()
+        while not release.is_set():
+            await asyncio.sleep(0.01)  # a yield to the loop, not a timing assumption
+
+        async def replayed() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await app(scope, replayed, send)
+
+    middleware.app = held
+    try:
+        yield arrived, release
+    finally:
+        release.set()
         middleware.app = app
 
 

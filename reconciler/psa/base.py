@@ -323,17 +323,31 @@ class BenchHooks:
 
 @dataclass(frozen=True)
 class TestFixtures:
-    """What the reliability and hostile-PR suites need to run for this PSA (``module:name``
-    strings, imported by those suites only; ``example_config`` is a repository path)."""
+    """What lets the per-PSA reliability and hostile-PR suites (``tests/psa_suites.py``) run for
+    this PSA: strings only, resolved by those suites (the package never imports its tests).
+
+    The suites take every registered PSA whose ``suite_case`` is set, start its simulator (found
+    through :attr:`Psa.simulator`) beside the Salesbuildr one, copy ``example_config`` into an
+    empty working directory and run every scenario against it: a new PSA joins them by these
+    lines in its plugin and one case module of data under ``tests/``."""
 
     __test__ = False  # not a pytest class, whatever its name
 
-    sandbox_factory: str = ""
-    """Starts the PSA's simulator with the Salesbuildr one (a pytest fixture factory)."""
+    suite_case: str = ""
+    """``module:NAME`` of the PSA's case (a ``PsaCase`` of ``tests/reliability/psa_case.py``):
+    its sandbox's credentials, the callout objects it holds for Salesbuildr and how an admin
+    lists, plants and removes one, the write that creates one, its own refusal of it, the
+    variables naming its hosts, its simulator's rate cap. "" keeps the PSA out of the suites."""
     example_config: str = ""
-    """A YAML of every section of the PSA's pages (the suites plan and apply it)."""
+    """A YAML of every section of the PSA's pages, as a repository path: the suites plan and
+    apply it on the ``demo`` seed, and the re-plan must be empty."""
     hostile_inputs: str = ""
-    """Live values hostile to the terminal and the comment (names with escapes, links ...)."""
+    """``module:NAME`` of the hostile live names (escapes, Markdown, HTML, bidi, very long) the
+    hostile-PR suite plants as the PSA's callout objects, each cut to what the PSA keeps."""
+    sandbox_factory: str = "reconciler.sandbox.common:start_sandbox"
+    """``module:function`` starting the simulators, called as ``(psa=NAME, seed=, credentials=)``
+    and returning a ``reconciler.sandbox.common.Sandbox``: the shared launcher unless a PSA needs
+    its own."""
 
 
 # --- the PSA ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The reliability scenarios that apply to ConnectWise and HaloPSA, once per PSA (tests/psa_suites).
+"""The reliability scenarios, once for every PSA of tests/psa_suites.CASES (its plugin's fixtures).
 
 Every apply is a real ``python -m reconciler`` process against the PSA's simulator and the
 Salesbuildr one over loopback; "nothing lost" is checked through the simulators' own APIs:
@@ -12,7 +12,8 @@ Salesbuildr one over loopback; "nothing lost" is checked through the simulators'
 * a 429 storm from the PSA's own rate cap is waited out as its Retry-After asks;
 * the PSA's validation refusal of a write is a clear error naming the field, not a traceback.
 
-Autotask's hourly budget and thread limit have no counterpart here: each PSA has a rate cap.
+Autotask's hourly budget and thread limit have no counterpart here: each PSA has a rate cap
+(its simulator's, :attr:`PsaCase.rate_cap`; the client's own: test_psa_scenarios).
 """
 
 from __future__ import annotations
@@ -20,27 +21,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
-from reconciler.sandbox.connectwise.wire import RateCap as CwRateCap
-from reconciler.sandbox.halopsa.app import RateCap as HaloRateCap
-from tests.psa_suites import PsaRig, held_and_dropped, psa, wait_until
+from tests.psa_suites import PsaRig, cases, held_and_dropped, psa, wait_until
 
 __all__ = ["psa"]  # the fixture, used by name
 
 pytestmark = pytest.mark.slow
-
-
-def desired_keys(rig: PsaRig) -> list[str]:
-    document: dict[str, Any] = yaml.safe_load((rig.workdir / "mappings.yaml").read_text())
-    return sorted(document[rig.case.section])
-
-
-def assert_converged(rig: PsaRig) -> None:
-    keys = rig.keys()
-    assert keys == desired_keys(rig), keys  # each natural key once: nothing duplicated
-    assert rig.replan_is_empty()
-    assert rig.lock_holder() is None
 
 
 def test_a_create_whose_answer_is_lost_is_adopted_by_natural_key(psa: PsaRig) -> None:
@@ -48,18 +34,20 @@ def test_a_create_whose_answer_is_lost_is_adopted_by_natural_key(psa: PsaRig) ->
     middleware = psa.simulator.middleware
     # Only the PSA's creates lose their answers (the token and settings calls are answered).
     middleware.is_read = lambda method, path: not case.write(method, path)
+    missing = psa.missing()
+    assert missing, "the example creates none of the PSA's objects"
     psa.simulator.set_faults({"reset-after-commit": 1.0})
 
     applied = psa("apply", "mappings.yaml", "--auto-approve")
     psa.simulator.set_faults(None)
 
     assert applied.returncode == 0, applied.output
-    creates = [r for r in psa.journals() if r["action"] == "create"]
-    assert len(creates) == len(desired_keys(psa)), creates
+    creates = psa.creates()
+    assert len(creates) == len(missing), creates
     assert {r["outcome"] for r in creates} == {"adopted"}, creates
     live_ids = {str(row["id"]) for row in psa.objects()}
     assert {str(r["id"]) for r in creates} <= live_ids
-    assert_converged(psa)
+    psa.assert_converged()
 
 
 def _is_settings_put(method: str, path: str) -> bool:
@@ -73,6 +61,7 @@ def test_an_apply_killed_mid_way_resumes_from_the_journal_and_converges(
 ) -> None:
     planned = psa("plan", "mappings.yaml", "--out", "plan.json")
     assert planned.returncode == 0, planned.output
+    missing = psa.missing()
     if at == "psa-create":  # killed with the PSA's create in flight, never committed
         middleware, selected = psa.simulator.middleware, psa.case.write
     else:  # killed after the PSA's objects, at the first Salesbuildr document
@@ -88,9 +77,9 @@ def test_an_apply_killed_mid_way_resumes_from_the_journal_and_converges(
 
     journal = psa.journals()
     if at == "settings-put":  # every create answered before the kill is journalled, and live
-        creates = [r for r in journal if r["action"] == "create"]
+        creates = psa.creates()
         assert {str(r["id"]) for r in creates} <= {str(o["id"]) for o in psa.objects()}
-        assert len(creates) == len(desired_keys(psa)), journal
+        assert len(creates) == len(missing), journal
     assert all(r["outcome"] == "ok" for r in journal), journal
     holder = psa.lock_holder()
     assert holder is not None and holder["owner"].endswith(f":{pid}"), holder
@@ -109,14 +98,14 @@ def test_an_apply_killed_mid_way_resumes_from_the_journal_and_converges(
     assert rerun.returncode == 0, rerun.output
     assert "taking over the lock" in rerun.stderr, rerun.output
     assert f":{pid}" in rerun.stderr
-    assert_converged(psa)
+    psa.assert_converged()
 
 
 def test_a_saved_plan_is_refused_when_live_changed_since(psa: PsaRig) -> None:
     planned = psa("plan", "mappings.yaml", "--out", "plan.json")
     assert planned.returncode == 0, planned.output
-    name = desired_keys(psa)[0]
-    psa.plant(name)  # someone created the object the plan creates
+    name = psa.missing()[0]
+    psa.plant(name)  # someone created an object the plan creates
     before = (psa.psa_writes(), psa.settings_writes())
 
     applied = psa("apply", "plan.json")
@@ -142,21 +131,25 @@ def test_another_runs_lock_refuses_an_apply_naming_the_holder(psa: PsaRig) -> No
     assert refused.returncode == 3, refused.output
     assert owner in refused.stderr, refused.output
     assert psa.psa_writes() == before
-    assert psa.keys() != desired_keys(psa)
+    assert psa.keys() != psa.desired_keys()
     with psa.salesbuildr() as api:
         released = api.delete(psa.lock_path, headers={"X-Lock-Owner": owner})
         assert released.status_code == 204, released.text
     applied = psa("apply", "mappings.yaml", "--auto-approve")
     assert applied.returncode == 0, applied.output
-    assert_converged(psa)
+    psa.assert_converged()
 
 
 def _rate_cap(psa: PsaRig, limit: int, window_s: float) -> Any:
-    if psa.case.name == "connectwise":
-        return CwRateCap(limit, window_s)
-    return HaloRateCap(limit=limit, window_s=window_s)
+    assert psa.case.rate_cap is not None
+    return psa.case.rate_cap(limit, window_s)
 
 
+CAPPED = cases(lambda case: case.rate_cap is not None)
+"""The PSAs whose simulator has a rate cap of its own (Autotask's limits: its own suites)."""
+
+
+@CAPPED
 def test_a_429_storm_is_waited_out_as_retry_after_asks(psa: PsaRig) -> None:
     """The simulator's own rate cap, far below what an apply needs in one window: every request
     past it is a 429 with Retry-After; the client waits as asked (within --max-rate-wait) and the
@@ -176,6 +169,7 @@ def test_a_429_storm_is_waited_out_as_retry_after_asks(psa: PsaRig) -> None:
         return refused
 
     cap.refusal = counted
+    missing = psa.missing()
     psa.simulator.rate_cap = cap
 
     applied = psa("apply", "mappings.yaml", "--auto-approve", env={"RECONCILE_MAX_RATE_WAIT": "60"})
@@ -184,9 +178,9 @@ def test_a_429_storm_is_waited_out_as_retry_after_asks(psa: PsaRig) -> None:
     assert applied.returncode == 0, applied.output
     assert refusals, "the storm never happened"
     assert all("Retry-After" in r.headers for r in refusals)
-    creates = [r for r in psa.journals() if r["action"] == "create"]
-    assert len(creates) == len(desired_keys(psa)), creates
-    assert_converged(psa)
+    creates = psa.creates()
+    assert len(creates) == len(missing), creates
+    psa.assert_converged()
 
 
 class OneRefusal:
@@ -206,6 +200,7 @@ class OneRefusal:
         return answer
 
 
+@CAPPED
 def test_a_429_asking_for_more_than_the_wait_cap_stops_naming_when_to_retry(
     psa: PsaRig, request: pytest.FixtureRequest
 ) -> None:

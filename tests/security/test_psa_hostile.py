@@ -1,4 +1,4 @@
-"""The hostile-PR suite for ConnectWise and HaloPSA, once per PSA (tests/psa_suites).
+"""The hostile-PR suite, once for every PSA of tests/psa_suites.CASES (its plugin's fixtures).
 
 * Hostile live names (ANSI/OSC escapes, Markdown/HTML, newlines, bidi controls, very long)
   planted through the PSA's simulator, as anyone with API access could, stay data in every view:
@@ -24,10 +24,10 @@ import pytest
 import yaml
 
 from reconciler.plan.integrity import seal
+from reconciler.psa import registry
 from reconciler.render.escape import terminal
 from tests.psa_suites import PsaRig, psa
 from tests.security.escape_support import (
-    EXAMPLES,
     assert_markdown_safe,
     assert_terminal_safe,
     assert_text_plan_safe,
@@ -42,15 +42,20 @@ DRIFT_MARKER = "<!-- reconcile-drift -->"
 
 
 def hostile_names(rig: PsaRig) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(name[: rig.case.max_name] for name in EXAMPLES))
+    """The PSA's hostile inputs (its plugin's ``fixtures.hostile_inputs``), cut to what it keeps."""
+    assert rig.case.hostile, f"{rig.case.name} names no hostile inputs"
+    return tuple(dict.fromkeys(name[: rig.case.max_name] for name in rig.case.hostile))
 
 
 def converge_then_plant(rig: PsaRig) -> tuple[str, ...]:
-    """Apply the example, then plant one object per hostile name: each is a delete in the
-    plan (the example manages its PSA objects fully) and drift."""
+    """Apply the example, every section managed fully (so that no live object is kept aside
+    and the views show the planted ones only), then plant one object per hostile name: each
+    is a delete in the plan and drift."""
     config = rig.workdir / "mappings.yaml"
     document = yaml.safe_load(config.read_text())
     document["policy"].update(max_deletes=50, max_change_fraction=1.0)
+    manage = document["policy"].get("manage") or {}
+    document["policy"]["manage"] = {section: "full" for section in manage}
     config.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     applied = rig("apply", "mappings.yaml", "--auto-approve")
     assert applied.returncode == 0, applied.output
@@ -82,7 +87,8 @@ def test_hostile_live_names_stay_data_in_every_view(psa: PsaRig) -> None:
     assert as_json.returncode == 0, as_json.output
     plan = json.loads(as_json.stdout)
     deleted = [c for c in plan["changes"] if c["action"] == "delete"]
-    assert sorted(c["key"] for c in deleted) == sorted(names)  # data kept exactly
+    keys = sorted(psa.case.plan_key(name) for name in names)
+    assert sorted(c["key"] for c in deleted) == keys  # data kept exactly
     assert not hidden_characters(as_json.stdout), hidden_characters(as_json.stdout)
 
     text = psa("plan", "mappings.yaml")
@@ -103,7 +109,7 @@ def test_hostile_live_names_stay_data_in_every_view(psa: PsaRig) -> None:
     assert saved.returncode == 0, saved.output
     assert_terminal_safe(saved.stdout + saved.stderr)
     kept = psa.plan_json()
-    assert sorted(c["key"] for c in kept["changes"] if c["action"] == "delete") == sorted(names)
+    assert sorted(c["key"] for c in kept["changes"] if c["action"] == "delete") == keys
     shown = psa("show", "plan.json")
     assert shown.returncode == 0, shown.output
     assert_terminal_safe(shown.stdout + shown.stderr)
@@ -118,7 +124,9 @@ def test_hostile_live_names_stay_data_in_drift(psa: PsaRig) -> None:
     text = psa("drift", "mappings.yaml")
     assert text.returncode == 2, text.output
     assert_terminal_safe(text.stdout + text.stderr)
-    items = [line for line in text.stdout.split("\n") if line.startswith("  * ")]
+    items = [
+        line for line in text.stdout.split("\n") if line.startswith(f"  * {psa.case.section}[")
+    ]
     assert len(items) == len(names), text.stdout  # one line per object: no line forged
 
     markdown = psa("drift", "mappings.yaml", "--format", "markdown")
@@ -179,9 +187,7 @@ def steering(rig: PsaRig) -> list[tuple[str, str]]:
             (variable, _moved(env[variable], "psa.attacker.example", scheme="http")),
             (variable, _moved(env[variable], "127.0.0.1", userinfo="me:pw")),
         ]
-    if rig.case.name == "halopsa":  # the token's host must be the tenant's, or allowed
-        pairs.append(("HALOPSA_AUTH_URL", "https://auth.attacker.example/auth"))
-    return pairs
+    return pairs + list(rig.case.steering)
 
 
 def test_variables_steering_credentials_elsewhere_are_refused_before_any_request(
@@ -226,6 +232,50 @@ def test_a_saved_plan_moved_to_another_host_is_refused_before_any_request(psa: P
         assert refused.returncode != 0, refused.output
         assert (psa.simulator.stats()["requests"], psa.settings_writes()) == before, name
     assert psa.lock_holder() is None
+
+
+def test_a_yaml_referencing_a_credential_is_refused_at_its_line(psa: PsaRig) -> None:
+    """A pull request copying the pipeline's credentials into a callout URL (the PSA's own,
+    Salesbuildr's, or another PSA's) would post them to that URL and print them in every
+    plan: refused at the reference's line before any request, the value never shown."""
+    variables = sorted(name for name, value in psa.sandbox.env.items() if value in psa.case.secrets)
+    others = [v for p in registry.installed().values() if p.name != psa.case.name
+              for v in p.env_vars if "SECRET" in v or "KEY" in v]  # fmt: skip
+    assert variables and others, (variables, others)
+    config = psa.workdir / "mappings.yaml"
+    document = yaml.safe_load(config.read_text())
+    first = next(iter(document[psa.case.section]))
+    other = {others[0]: "RT-OTHER-CREDENTIAL-6d1f0c9e"}
+    for name in [*variables, others[0]]:
+        hostile = dict(document, **{psa.case.section: dict(document[psa.case.section])})
+        hostile[psa.case.section][first] = dict(
+            document[psa.case.section][first] or {}, url=f"https://hooks.example/${{env:{name}}}"
+        )
+        text = yaml.safe_dump(hostile, sort_keys=False, allow_unicode=True)
+        config.write_text(text)
+        line = next(
+            n
+            for n, row in enumerate(text.split("\n"), 1)
+            if f"hooks.example/${{env:{name}}}" in row
+        )
+        for command in ("validate", "plan"):
+            before = (
+                psa.simulator.stats()["requests"],
+                psa.sandbox.salesbuildr.stats()["requests"],
+            )
+            # The sandbox's own values stay set (the rig scans every run for them).
+            refused = psa(command, "mappings.yaml", env=None if name in variables else other)
+            assert refused.returncode == 1, refused.output
+            assert f"mappings.yaml:{line}:" in refused.stderr, refused.output
+            assert (
+                f"${{env:{name}}} names a credential reconcile reads itself" in refused.stderr
+                # the receiver's secret is the operator's own: it may stand in secret fields only
+                or "${env:...} may stand only in secret fields and connection urls"
+                in refused.stderr
+            ), refused.output
+            assert "RT-OTHER-CREDENTIAL-6d1f0c9e" not in refused.output
+            after = (psa.simulator.stats()["requests"], psa.sandbox.salesbuildr.stats()["requests"])
+            assert after == before, (name, command)
 
 
 # --- secrets ------------------------------------------------------------------------------------

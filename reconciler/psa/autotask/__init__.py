@@ -92,8 +92,8 @@ def psa() -> Psa:
             read_floor="bench.bounds:plan_phases", write_floor="bench.bounds_apply:write_phases"
         ),
         fixtures=TestFixtures(
-            sandbox_factory="reconciler.sandbox.common:start_sandbox",
+            suite_case="tests.reliability.psa_cases.autotask:CASE",
             example_config="examples/mappings.yaml",
-            hostile_inputs="tests.security.escape_support:HOSTILE_PIECES",
+            hostile_inputs="tests.security.escape_support:EXAMPLES",
         ),
     )

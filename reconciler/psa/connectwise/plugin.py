@@ -76,8 +76,8 @@ def psa() -> Psa:
             spec="bench.psa_specs:connectwise",
         ),
         fixtures=TestFixtures(
-            sandbox_factory="reconciler.sandbox.common:start_sandbox",
+            suite_case="tests.reliability.psa_cases.connectwise:CASE",
             example_config="examples/connectwise/mappings.yaml",
-            hostile_inputs="tests.security.escape_support:HOSTILE_PIECES",
+            hostile_inputs="tests.security.escape_support:EXAMPLES",
         ),
     )

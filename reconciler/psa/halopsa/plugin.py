@@ -75,8 +75,8 @@ def psa() -> Psa:
             spec="bench.psa_specs:halopsa",
         ),
         fixtures=TestFixtures(
-            sandbox_factory="reconciler.sandbox.common:start_sandbox",
+            suite_case="tests.reliability.psa_cases.halopsa:CASE",
             example_config="examples/halopsa/mappings.yaml",
-            hostile_inputs="tests.security.escape_support:HOSTILE_PIECES",
+            hostile_inputs="tests.security.escape_support:EXAMPLES",
         ),
     )
