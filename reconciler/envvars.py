@@ -31,7 +31,7 @@ class SystemVariables:
     urls: tuple[str, ...]
     limits: tuple[str, ...] = ()
     """Optional variables that set the client's pace or paging (a PSA declares the same names
-    in ``Psa.limit_vars``; tests/security/test_limit_variables.py keeps the two equal)."""
+    in ``Psa.limit_vars``; tests/security/test_plan_trust.py keeps the two equal)."""
 
 
 SYSTEM_VARIABLES: tuple[SystemVariables, ...] = (

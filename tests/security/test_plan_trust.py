@@ -56,6 +56,12 @@ def test_every_limit_a_psa_declares_is_one_of_reconciles_own_variables() -> None
             assert role_of(variable) is VariableRole.LIMIT, variable
         for variable in psa_object.env_vars:
             assert role_of(variable) in (VariableRole.CREDENTIAL, VariableRole.URL), variable
+    # ... and the variables the clients read are the ones declared.
+    from reconciler.psa.connectwise.system import RATE_VARIABLE  # noqa: PLC0415
+    from reconciler.psa.halopsa.connection import LIMITS  # noqa: PLC0415
+
+    assert registry.get("connectwise").limit_vars == (RATE_VARIABLE,)
+    assert registry.get("halopsa").limit_vars == LIMITS
 
 
 @pytest.mark.parametrize(
