@@ -1,10 +1,11 @@
 """The environment variables reconcile itself reads, and the ``${env:NAME}`` reference syntax.
 
-One declarative table says, per system, which variables are credentials and which are URLs. The
-rules that follow from it (see CONFIG.md):
+One declarative table says, per system, which variables are credentials, which are URLs and which
+set its client's limits (rate caps, page sizes). The rules that follow from it (see CONFIG.md):
 
-* credentials, trust settings (every ``RECONCILE_*``) and CI tokens are never referenced from the
-  YAML, and a ``.env`` file never sets them: they come from the real environment alone;
+* credentials, limits, trust settings (every ``RECONCILE_*``) and CI tokens are never referenced
+  from the YAML, and a ``.env`` file never sets them: they come from the real environment alone
+  (a pull request that adds a ``.env`` cannot lift a cap that paces the tenant's API);
 * URL variables may stand only in connection ``url`` fields (where the host check reviews them);
 * every other variable may be referenced from a secret field or a connection ``url`` field.
 
@@ -23,11 +24,14 @@ from typing import Generic, TypeVar
 
 @dataclass(frozen=True)
 class SystemVariables:
-    """The variables one system's client reads: credentials and its API URL(s)."""
+    """The variables one system's client reads: credentials, its API URL(s) and its limits."""
 
     system: str
     credentials: tuple[str, ...]
     urls: tuple[str, ...]
+    limits: tuple[str, ...] = ()
+    """Optional variables that set the client's pace or paging (a PSA declares the same names
+    in ``Psa.limit_vars``; tests/security/test_plan_trust.py keeps the two equal)."""
 
 
 SYSTEM_VARIABLES: tuple[SystemVariables, ...] = (
@@ -53,11 +57,13 @@ SYSTEM_VARIABLES: tuple[SystemVariables, ...] = (
             "CONNECTWISE_CLIENT_ID",
         ),
         urls=("CONNECTWISE_API_URL",),
+        limits=("CONNECTWISE_REQUESTS_PER_MINUTE",),
     ),
     SystemVariables(
         "halopsa",
         credentials=("HALOPSA_CLIENT_ID", "HALOPSA_CLIENT_SECRET", "HALOPSA_TENANT"),
         urls=("HALOPSA_URL", "HALOPSA_AUTH_URL"),
+        limits=("HALOPSA_REQUESTS_PER_5_MINUTES", "HALOPSA_PAGE_SIZE"),
     ),
 )
 
@@ -118,6 +124,7 @@ MAX_CONFIG_SIZE: RunSetting[int] = RunSetting(
 class VariableRole(StrEnum):
     CREDENTIAL = "credential"
     URL = "url"
+    LIMIT = "limit"
     TRUST = "trust setting"
     CI_TOKEN = "CI token"
     OTHER = "other"
@@ -134,11 +141,14 @@ def role_of(name: str) -> VariableRole:
             return VariableRole.CREDENTIAL
         if name in system.urls:
             return VariableRole.URL
+        if name in system.limits:
+            return VariableRole.LIMIT
     return VariableRole.OTHER
 
 
 def is_tool_variable(name: str) -> bool:
-    """True for a variable only the real environment may set (credentials, URLs, trust, CI)."""
+    """True for a variable only the real environment may set (credentials, URLs, limits, trust,
+    CI tokens)."""
     return role_of(name) is not VariableRole.OTHER
 
 

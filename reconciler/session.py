@@ -17,6 +17,7 @@ from typing import Any
 from reconciler import __version__
 from reconciler.config import LoadedConfig
 from reconciler.config.desired import policy_settings
+from reconciler.config.references import OWN_VARIABLE_HINT, refused_reference
 from reconciler.connections import (
     Connections,
     Transports,
@@ -317,10 +318,21 @@ def secret_lookup(
     environ: Mapping[str, str], desired: State | None = None
 ) -> Callable[[WritableChange, str], str]:
     """Secrets for writes: from the ``${env:NAME}`` reference the plan keeps, or (applying a
-    YAML file directly) from the value read with it. Never stored anywhere else."""
+    YAML file directly) from the value read with it. Never stored anywhere else.
+
+    A reference the YAML could not have made (reconcile's own credentials, trust settings, CI
+    tokens, limits, URLs: :func:`~reconciler.config.references.refused_reference`) is never
+    resolved, whatever file carried it: loading a saved plan refuses it first, this is the
+    last guard before a value leaves the process."""
 
     def lookup(change: WritableChange, path: str) -> str:
         reference = change.secret_refs.get(path)
+        why = refused_reference(reference) if reference else None
+        if why:
+            raise UsageError(
+                f"{change.address}: the secret {path}: {why}; it was not sent",
+                hint=OWN_VARIABLE_HINT,
+            )
         parsed = parse_reference(reference) if reference else None
         if parsed is not None:
             value = resolve_reference(parsed, environ)

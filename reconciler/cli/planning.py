@@ -142,6 +142,7 @@ def _signing_key() -> str | None:
 
 def _read_saved_plan(source: Path) -> Plan | None:
     """The verified saved plan (plan/saved.py), or None: SOURCE is a YAML file."""
+    from reconciler.config.references import refused_reference
     from reconciler.connections import documents_touched
     from reconciler.plan.saved import load_saved_plan, looks_like_plan
 
@@ -156,6 +157,7 @@ def _read_saved_plan(source: Path) -> Plan | None:
         source=str(source),
         signing_key=_signing_key(),
         documents_touched=documents_touched,
+        refused_reference=refused_reference,
     )
     for warning in saved.warnings:  # the one kind plan/saved.py warns about
         _err(f"{labelled(SIGNATURE_NOT_CHECKED)}: {terminal(warning)}", fg="yellow")

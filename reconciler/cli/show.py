@@ -47,6 +47,7 @@ def verification(
 def read_verified(path: Path, signing_key: str | None) -> tuple[dict[str, Any], list[str]]:
     """The saved plan's JSON data, verified as apply verifies it, and apply's warnings."""
     # Only what reading a plan needs (not the providers' clients): show makes no request.
+    from reconciler.config.references import refused_reference
     from reconciler.connections import documents_touched
     from reconciler.plan.saved import load_saved_plan, looks_like_plan
 
@@ -61,7 +62,11 @@ def read_verified(path: Path, signing_key: str | None) -> tuple[dict[str, Any], 
             f"`reconcile plan {path}`",
         )
     saved = load_saved_plan(
-        raw, source=str(path), signing_key=signing_key, documents_touched=documents_touched
+        raw,
+        source=str(path),
+        signing_key=signing_key,
+        documents_touched=documents_touched,
+        refused_reference=refused_reference,
     )
     data: dict[str, Any] = json.loads(raw)  # verified above: a JSON object, no duplicate key
     return data, list(saved.warnings)

@@ -2,8 +2,11 @@
 
 A ``.env`` file sits beside the YAML, so a pull request can add one: it may supply values for the
 YAML's ``${env:NAME}`` references only. A ``.env`` that sets one of reconcile's own variables
-(credentials, API URLs, ``RECONCILE_*``, CI tokens) is refused: those come from the real
-environment alone, and silently ignoring them would leave the operator guessing.
+(credentials, API URLs, limits such as a PSA's rate cap or page size, ``RECONCILE_*``, CI
+tokens) is refused: those come from the real environment alone, and silently ignoring them
+would leave the operator guessing. Besides the table of :mod:`reconciler.envvars`, the
+variables every installed PSA declares (``Psa.env_vars``, ``Psa.limit_vars``) are refused, so
+a PSA added by a plugin is covered without an entry there.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from reconciler.envvars import is_tool_variable, role_of
+from reconciler.config.references import own_variable_role
 from reconciler.errors import UsageError
 from reconciler.redact import register_environment
 
@@ -47,9 +50,10 @@ def run_environment(
     one of reconcile's own variables (see the module docstring)."""
     path = (cwd or Path.cwd()) / ".env"
     base = read_dotenv(path)
-    refused = sorted(name for name in base if is_tool_variable(name))
+    roles_of = {name: own_variable_role(name) for name in base}
+    refused = sorted(name for name, role in roles_of.items() if role is not None)
     if refused:
-        roles = ", ".join(f"{name} ({role_of(name).value})" for name in refused)
+        roles = ", ".join(f"{name} ({roles_of[name]})" for name in refused)
         raise UsageError(
             f"{path.name} sets reconcile's own variables: {roles}; a .env file may only supply "
             "values for the YAML's ${env:NAME} references",

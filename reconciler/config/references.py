@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.envvars import Reference, VariableRole, role_of
+from reconciler.envvars import Reference, VariableRole, parse_reference, role_of
+from reconciler.psa import registry
 
 PathKey = tuple[str | int, ...]
 
@@ -47,6 +48,47 @@ def _dotted(path: PathKey) -> str:
     return ".".join(str(part) for part in path)
 
 
+OWN_VARIABLE_HINT = (
+    "reference a variable of your own (e.g. ${env:MY_WEBHOOK_SECRET}); for a literal ${ write $${"
+)
+
+
+def own_variable_role(name: str) -> str | None:
+    """What reconcile reads ``name`` for ("credential", "limit", ...), or None: not one of its
+    own variables (the YAML's, which a ``.env`` may supply)."""
+    role = role_of(name)
+    if role is not VariableRole.OTHER:
+        return role.value
+    for psa in registry.installed().values():
+        if name in psa.limit_vars:
+            return VariableRole.LIMIT.value
+        if name in psa.env_vars:
+            return f"{psa.title} connection variable"
+    return None
+
+
+def own_variable_problem(name: str) -> str | None:
+    """Why ``${env:name}`` may never be referenced (it names a variable reconcile reads itself:
+    a credential, a trust setting, a CI token, a limit), or None. URL variables are not refused
+    here: a URL field may name them (the host check reviews it)."""
+    role = own_variable_role(name)
+    if role is None or role == VariableRole.URL.value:
+        return None
+    return f"${{env:{name}}} names a {role} reconcile reads itself"
+
+
+def refused_reference(text: str) -> str | None:
+    """Why a secret's stored reference ``text`` (a saved plan's ``secret_refs`` value) may not be
+    resolved, or None. The YAML's rule (:func:`own_variable_problem`), and a secret is never
+    a URL variable: the one check for both the YAML and a saved plan."""
+    reference = parse_reference(text)
+    if reference is None:
+        return None  # not a reference: nothing is read from the environment
+    if role_of(reference.name) is VariableRole.URL:
+        return f"${{env:{reference.name}}} is a URL variable, never a secret"
+    return own_variable_problem(reference.name)
+
+
 def reference_problems(
     fields: ReferenceFields | None, path: PathKey, references: list[Reference]
 ) -> list[tuple[str, str]]:
@@ -56,8 +98,8 @@ def reference_problems(
     kind = fields.kind_of(path) if fields else "any"
     where = _dotted(path)
     for reference in references:
-        role = role_of(reference.name)
-        if role is VariableRole.URL and kind not in ("url", "any"):
+        own = own_variable_problem(reference.name)
+        if role_of(reference.name) is VariableRole.URL and kind not in ("url", "any"):
             problems.append(
                 (
                     f"{where}: ${{env:{reference.name}}} is a URL variable; it may stand only "
@@ -65,14 +107,9 @@ def reference_problems(
                     "write the value here, or move the reference to the url field",
                 )
             )
-        elif role not in (VariableRole.OTHER, VariableRole.URL):
+        elif own is not None:
             problems.append(
-                (
-                    f"{where}: ${{env:{reference.name}}} names a {role.value} reconcile reads "
-                    "itself; it cannot be referenced from the YAML",
-                    "reference a variable of your own (e.g. ${env:MY_WEBHOOK_SECRET}); for a "
-                    "literal ${ write $${",
-                )
+                (f"{where}: {own}; it cannot be referenced from the YAML", OWN_VARIABLE_HINT)
             )
     if kind is None and not problems:
         described = fields.describe() if fields else ""

@@ -174,7 +174,10 @@ def _compare(
         **_identity(wanted),
         action=Action.UPDATE,
         before=dict(live_attrs),
-        after={**live_attrs, **desired_attrs},
+        # An ignored attribute is never compared, so never written either: apply writes
+        # ``after``, and the diff (what a reviewer sees) cannot show it (plan/saved.py refuses
+        # a plan whose after differs from its before where its diff says nothing).
+        after={**live_attrs, **{k: v for k, v in desired_attrs.items() if k not in ignored}},
         diff=tuple(diff),
         sensitive_paths=sensitive if rotate_secrets or not sent.isdisjoint(sensitive) else (),
         reason=f"{names} differ" if len(diff) > 1 else f"{names} differs",

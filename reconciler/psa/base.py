@@ -359,7 +359,9 @@ class Psa:
 
     ``name`` is the YAML's ``psa:`` value and the key of its kinds and documents; ``title`` is
     how messages name it ("Autotask"). ``env_vars`` are the variables its connection reads from
-    the real environment (never from the YAML).
+    the real environment (never from the YAML); ``limit_vars`` the optional ones that set its
+    client's limits (rate cap, page size). Neither may be set by a ``.env`` file nor referenced
+    from the YAML (config.env, config.references): a pull request cannot change them.
 
     Engine hooks (each a callable, so a package imports its modules only when called):
 
@@ -394,6 +396,8 @@ class Psa:
     operations: Callable[[], PsaOperations] | None = None
     system: Callable[[], PsaSystem] | None = None
     """The PSA's side of a run (:class:`PsaSystem`); None: plan and apply are not offered."""
+    limit_vars: tuple[str, ...] = ()
+    """Variables that set the client's limits, from the real environment only (see above)."""
     policy_keys: tuple[str, ...] = ()
     request_floor_key: str = ""
     """The policy key of the PSA's request-budget floor (apply refuses below it; "" none)."""

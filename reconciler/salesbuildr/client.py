@@ -43,6 +43,15 @@ from reconciler.salesbuildr.window import (
     RateWindow,
     WindowSeen,
 )
+from reconciler.transport.body import (
+    Source,
+    count_field,
+    json_object,
+    list_field,
+    object_of,
+    rows_of,
+    text_field,
+)
 from reconciler.transport.credentials import check_salesbuildr_url, require_credentials
 from reconciler.transport.http import ApiClient, RetryPolicy, SlidingWindowBudget
 from reconciler.transport.paging import PageGuard, page_ceiling
@@ -179,11 +188,12 @@ class SalesbuildrClient:
 
         def fetch(start: int) -> dict[str, Any]:
             query = {**(params or {}), "from": start, "size": PAGE_SIZE}
-            body: dict[str, Any] = self.http.request("GET", path, params=query).json()
+            body = self._object("GET", path, params=query)
+            body["results"] = rows_of(body.get("results"), _at("GET", path), "'results'")
             return body
 
         body = fetch(0)
-        results = body.get("results") or []
+        results = body["results"]
         yield from guard.page(results)
         start = len(results)
         total = body.get("total")
@@ -195,7 +205,7 @@ class SalesbuildrClient:
                 return
         while True:
             body = fetch(start)
-            results = body.get("results") or []
+            results = body["results"]
             yield from guard.page(results)
             start += len(results)
             if _ended(results, start, body.get("total")):
@@ -214,12 +224,13 @@ class SalesbuildrClient:
         step = len(results)  # the server's own page size (it may cap ours)
         # Within the ceiling only: one page past it is left to the sequential read after,
         # which the guard then stops.
-        offsets = list(range(start, total, step))[: max(guard.max_pages - 1, 0)]
+        # (The range is sliced before it is listed: a hostile total of 10**9 costs nothing.)
+        offsets = list(range(start, total, step)[: max(guard.max_pages - 1, 0)])
         with ThreadPoolExecutor(self.page_concurrency) as pool:
             futures = [pool.submit(fetch, offset) for offset in offsets]
             try:
                 for offset, future in zip(offsets, futures, strict=True):
-                    results = future.result().get("results") or []
+                    results = future.result()["results"]
                     yield from guard.page(results)
                     start = offset + len(results)
                     if not results or len(results) < step:
@@ -229,9 +240,15 @@ class SalesbuildrClient:
                     future.cancel()
         return start, results
 
+    def listing(self, path: str) -> list[dict[str, Any]]:
+        """Every row of a reference listing (``from``/``size`` over ``{"results", "total"}``),
+        page-guarded and checked as every listing is; ``path`` as ``integration/<psa>/...``."""
+        return list(self._pages(path))
+
     def categories(self) -> list[Category]:
         """Every category, with its path of names built from ``parentId``."""
-        raw = {str(item["id"]): item for item in self._pages("category")}
+        at = _at("GET", "category")
+        raw = {text_field(item, "id", at): item for item in self._pages("category")}
         paths = category_paths(raw)
         return [
             Category(
@@ -247,46 +264,54 @@ class SalesbuildrClient:
     # everything built from them (names in messages, "did you mean", plans) is deterministic.
 
     def company_types(self) -> list[CompanyType]:
+        path = f"integration/{self.integration}/company-types"
+        at = _at("GET", path)
         found = [
-            CompanyType(key=str(item["key"]), name=str(item["name"]))
-            for item in self._pages(f"integration/{self.integration}/company-types")
+            CompanyType(
+                key=text_field(item, "key", at),
+                name=text_field(item, "name", at),
+            )
+            for item in self._pages(path)
         ]
         return sorted(found, key=lambda c: c.key)
 
     def data_points(self, entity: str) -> list[DataPoint]:
+        path = f"integration/{self.integration}/data-points"
+        at = _at("GET", path)
         found = [
             DataPoint(
-                id=str(item["id"]),
+                id=text_field(item, "id", at),
                 name=str(item.get("name") or ""),
-                group=item.get("group") or None,
+                group=str(item["group"]) if item.get("group") else None,
                 type=str(item.get("type") or ""),
                 multi_select=bool(item.get("multiSelect")),
-                company_types=tuple(str(t) for t in item.get("companyTypes") or ()),
+                company_types=tuple(str(t) for t in list_field(item, "companyTypes", at)),
                 entity=entity,
             )
-            for item in self._pages(
-                f"integration/{self.integration}/data-points", {"entity": entity}
-            )
+            for item in self._pages(path, {"entity": entity})
         ]
         return sorted(found, key=lambda d: d.id)
 
     def category_usage(self) -> list[CategoryUsage]:
+        path = f"integration/{self.integration}/category-usage"
+        at = _at("GET", path)
         found = [
             CategoryUsage(
-                category_id=str(item["categoryId"]),
-                product_count=int(item.get("productCount") or 0),
-                service_count=int(item.get("serviceCount") or 0),
+                category_id=text_field(item, "categoryId", at),
+                product_count=count_field(item, "productCount", at),
+                service_count=count_field(item, "serviceCount", at),
             )
-            for item in self._pages(f"integration/{self.integration}/category-usage")
+            for item in self._pages(path)
         ]
         return sorted(found, key=lambda u: u.category_id)
 
     # -- settings --
 
     def read_section(self, name: str) -> Section:
-        response = self.http.request("GET", f"integration/{self.integration}/settings/{name}")
+        path = f"integration/{self.integration}/settings/{name}"
+        response = self.http.request("GET", path)
         etag = response.headers.get("ETag", "")
-        return Section(name=name, body=response.json(), etag=etag)
+        return Section(name=name, body=json_object(response, _at("GET", path)), etag=etag)
 
     def write_section(self, name: str, body: Mapping[str, Any], etag: str) -> Section:
         """PUT the whole section with If-Match; a 412 names the section that moved."""
@@ -309,15 +334,15 @@ class SalesbuildrClient:
                     hint="run `reconcile plan` again and review the new plan",
                 ) from None
             raise
-        return Section(name=name, body=response.json(), etag=response.headers.get("ETag", ""))
+        body = json_object(response, _at("PUT", f"integration/{self.integration}/settings/{name}"))
+        return Section(name=name, body=body, etag=response.headers.get("ETag", ""))
 
     # -- actions and reports --
 
     def start_sync(self, mode: str) -> str:
-        body = self.http.request(
-            "POST", f"integration/{self.integration}/sync", json={"mode": mode}, read=False
-        ).json()
-        return str(body["jobId"])
+        path = f"integration/{self.integration}/sync"
+        body = self._object("POST", path, json={"mode": mode}, read=False)
+        return text_field(body, "jobId", _at("POST", path))
 
     def start_import(self, category_ids: Sequence[str] | None = None) -> str:
         payload: dict[str, Any] = (
@@ -325,18 +350,20 @@ class SalesbuildrClient:
             if category_ids
             else {"scope": "mapped"}
         )
-        body = self.http.request(
-            "POST", f"integration/{self.integration}/import", json=payload, read=False
-        ).json()
-        return str(body["jobId"])
+        path = f"integration/{self.integration}/import"
+        body = self._object("POST", path, json=payload, read=False)
+        return text_field(body, "jobId", _at("POST", path))
 
     def job(self, job_id: str) -> Job:
-        body = self.http.request("GET", f"integration/{self.integration}/jobs/{job_id}").json()
+        path = f"integration/{self.integration}/jobs/{job_id}"
+        body = self._object("GET", path)
+        counts = object_of(body.get("counts") or {}, _at("GET", path), "the job's 'counts'")
+        error = body.get("error")
         return Job(
             id=job_id,
             status=str(body.get("status")),
-            counts=dict(body.get("counts") or {}),
-            error=body.get("error"),
+            counts=counts,
+            error=error if isinstance(error, str) or error is None else str(error),
         )
 
     def wait_for_job(
@@ -396,7 +423,7 @@ class SalesbuildrClient:
             if current is not None:
                 raise LockHeld(current) from None
             return self.acquire_lock(owner, ttl_seconds)
-        holder = _holder(response.json())
+        holder = _holder(self._lock_body(response, "PUT"))
         if response.status_code == 409:
             raise LockHeld(holder)
         return holder
@@ -406,7 +433,14 @@ class SalesbuildrClient:
             response = self.http.request("GET", f"integration/{self.integration}/lock")
         except NotFoundError:
             return None
-        return _holder(response.json())
+        return _holder(self._lock_body(response, "GET"))
+
+    def _lock_body(self, response: httpx.Response, method: str) -> dict[str, Any]:
+        return json_object(response, _at(method, f"integration/{self.integration}/lock"))
+
+    def _object(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        """``method path`` (``options``: those of :meth:`ApiClient.request`); its JSON object."""
+        return json_object(self.http.request(method, path, **options), _at(method, path))
 
     def release_lock(self, owner: str, *, force: bool = False) -> None:
         self.http.request(
@@ -455,6 +489,10 @@ class SalesbuildrClient:
                 waited_for = (holder.owner, holder.acquired_at)
                 log.debug("lock held by %s; waiting", holder.owner)
                 sleep(interval_s)
+
+
+def _at(method: str, path: str) -> Source:
+    return Source(SYSTEM, "Salesbuildr", method, "/" + path.lstrip("/"))
 
 
 def _holder(body: Any) -> LockHolder:

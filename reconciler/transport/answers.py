@@ -21,7 +21,13 @@ AUTH_HINTS = {
 
 
 def shown_system(system: str) -> str:
-    return {"salesbuildr": "Salesbuildr", "autotask": "Autotask"}.get(system, system)
+    shown = {
+        "salesbuildr": "Salesbuildr",
+        "autotask": "Autotask",
+        "connectwise": "ConnectWise",
+        "halopsa": "HaloPSA",
+    }
+    return shown.get(system, system)
 
 
 def rate_wait_too_long(
@@ -50,7 +56,7 @@ def certificate_error(exc: BaseException) -> str | None:
 def has_errors_list(response: httpx.Response) -> bool:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(body, dict) and isinstance(body.get("errors"), list) and bool(body["errors"])
 
@@ -60,6 +66,8 @@ def api_messages(response: httpx.Response) -> list[str]:
     "errors": [{"path", "message"}]}``."""
     try:
         body = response.json()
+    except RecursionError:
+        return []  # nested deeper than the parser goes: no message worth showing
     except ValueError:
         text = response.text.strip()
         return [text[:500]] if text and len(text) < 2000 else []

@@ -23,8 +23,6 @@ import logging
 import random
 import threading
 import time
-import weakref
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,20 +49,39 @@ from reconciler.transport.answers import certificate_error as _certificate_error
 from reconciler.transport.answers import has_errors_list as _has_errors_list
 from reconciler.transport.answers import rate_wait_too_long as _rate_wait_too_long
 from reconciler.transport.answers import shown_system as _shown_system
+from reconciler.transport.body import (
+    AnswerTooLarge,
+    Source,
+    answered_id,
+    integer_id,
+    json_body,
+    json_object,
+    json_rows,
+    response_cap,
+    send_capped,
+)
+from reconciler.transport.budget import SlidingWindowBudget
 from reconciler.transport.connect import (
     FAST_ATTEMPTS,
     FAST_MAX_WAIT,
-    host_and_port,
     unreachable_reason,
 )
 from reconciler.transport.in_flight import IN_FLIGHT_WATCH, enter_slot
+from reconciler.transport.where import host_key as _host_key
+from reconciler.transport.where import shown_path as _shown_path
 from reconciler.warning_ids import RATE_LIMITED, labelled
 
-__all__ = [  # api_messages and retry_after_seconds live in .answers; imported here by many
+__all__ = [  # these live in .answers, .body and .budget; imported from here by many
     "ApiClient",
     "RetryPolicy",
     "SlidingWindowBudget",
+    "Source",
+    "answered_id",
     "api_messages",
+    "integer_id",
+    "json_body",
+    "json_object",
+    "json_rows",
     "require_secure_url",
     "retry_after_seconds",
 ]
@@ -89,42 +106,6 @@ class RetryPolicy:
     attempts: int = 5
     initial_wait: float = 0.5
     max_wait: float = 30.0
-
-
-class SlidingWindowBudget:
-    """Client-side request budget: at most ``limit`` requests in any ``window_s`` seconds.
-
-    Salesbuildr answers 429 past 500 requests per rolling 10 minutes; pacing ourselves below that
-    keeps normal runs from ever seeing the 429.
-    """
-
-    def __init__(
-        self,
-        limit: int,
-        window_s: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self.limit = limit
-        self.window_s = window_s
-        self._clock = clock
-        self._sleep = sleep
-        self._sent: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._sent and now - self._sent[0] >= self.window_s:
-                    self._sent.popleft()
-                if len(self._sent) < self.limit:
-                    self._sent.append(now)
-                    return
-                wait = self.window_s - (now - self._sent[0])
-            log.info("request budget spent: waiting %.1f s", wait)
-            self._sleep(max(wait, 0.01))
 
 
 class _Retryable(Exception):
@@ -198,8 +179,10 @@ class ApiClient:
         validation_500: bool = True,
         auth_hint: Callable[[int, list[str]], str | None] | None = None,
         max_rate_wait: float | None = None,
+        max_response_bytes: int | None = None,
     ):
         require_secure_url(base_url, system)
+        self._max_response_bytes = max_response_bytes  # None: the process's cap (.body)
         self.system = system
         self.retry = retry or RetryPolicy()
         self._max_in_flight = max_in_flight
@@ -338,8 +321,11 @@ class ApiClient:
         try:
             with self._lock:
                 self.calls += 1
-            response = self._client.request(method, url, json=body, params=params, headers=headers)
+            response = self._receive(method, url, body=body, params=params, headers=headers)
             self.bytes_received += len(response.content)
+        except AnswerTooLarge as exc:
+            log.info("%s %s %s -> answer over the size cap", self.system, method, shown)
+            raise _oversized(self.system, method, shown, exc, is_read) from None
         except _NOT_SENT as exc:
             log.info("%s %s %s -> connection failed (%s)", self.system, method, shown, exc)
             untrusted = _certificate_error(exc)
@@ -409,6 +395,19 @@ class ApiClient:
             return response
         raise self._error(response, method, shown, is_read)
 
+    def _receive(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: Any,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        """Send one request and read its answer within the size cap (:mod:`.body`)."""
+        request = self._client.build_request(method, url, json=body, params=params, headers=headers)
+        return send_capped(self._client, request, self._max_response_bytes or response_cap())
+
     def _error(self, response: httpx.Response, method: str, shown: str, is_read: bool) -> Exception:
         status = response.status_code
         messages = api_messages(response)
@@ -459,6 +458,21 @@ class ApiClient:
         return ProviderError(f"unexpected answer from {self.system}", **common)
 
 
+def _oversized(
+    system: str, method: str, shown: str, error: AnswerTooLarge, is_read: bool
+) -> ProviderError:
+    """A read whose answer passed the cap is a server fault; a write's, an unknown outcome
+    (its status was never weighed: it may have been applied, so it is resolved by natural key)."""
+    if is_read:
+        return Source(system, _shown_system(system), method, shown).too_large(error)
+    return UnknownOutcome(
+        f"{error.describe()}; the write may or may not have been applied",
+        system=system,
+        method=method,
+        path=shown,
+    )
+
+
 class _StopFast(stop_base):
     """Stop after FAST_ATTEMPTS when the failure is one no retry can fix."""
 
@@ -468,32 +482,3 @@ class _StopFast(stop_base):
         return (
             isinstance(exc, _Retryable) and exc.fast and retry_state.attempt_number >= FAST_ATTEMPTS
         )
-
-
-def _host_key(client: httpx.Client, url: str) -> str:
-    return _where(client, url)[1]
-
-
-def _shown_path(client: httpx.Client, url: str) -> str:
-    """The path to log and to put in errors: no scheme, host or query string (it may hold ids)."""
-    return _where(client, url)[0]
-
-
-_WHERE: weakref.WeakKeyDictionary[httpx.Client, dict[str, tuple[str, str]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _where(client: httpx.Client, url: str) -> tuple[str, str]:
-    """(path, HOST:PORT) of ``url``, built once per client and URL: building a request is a
-    good part of the client's CPU per write. (Racing threads may both build it: same answer.)"""
-    known = _WHERE.get(client)
-    if known is None:
-        known = _WHERE.setdefault(client, {})
-    found = known.get(url)
-    if found is None:
-        full = client.build_request("GET", url).url
-        found = known[url] = (full.path, host_and_port(full))
-        if len(known) > 4096:
-            known.clear()
-    return found

@@ -87,9 +87,11 @@ def test_an_apply_killed_mid_way_resumes_from_the_journal_and_converges(
     if resume == "saved-plan":
         rest = psa("plan", "mappings.yaml", "--out", "rest.json")
         assert rest.returncode == 0, rest.output
+        # Nothing the journal says was written is created again. (An object written in
+        # stages, an Autotask webhook and then its fields, may still be left to update.)
         done = {a for r in journal for a in r["addresses"]}
         left = {
-            c["address"] for c in psa.plan_json("rest.json")["changes"] if c["action"] != "no-op"
+            c["address"] for c in psa.plan_json("rest.json")["changes"] if c["action"] == "create"
         }
         assert not done & left, (done, left)
         rerun = psa("apply", "rest.json")

@@ -37,6 +37,7 @@ DOC_UPDATE = Change(
     action=Action.UPDATE,
     before={"billing_code": "Labor"},
     after={"billing_code": "Hardware Sales"},
+    diff=(FieldDiff("billing_code", "Labor", "Hardware Sales"),),
 )
 CREATE = Change(
     address='webhooks["new"]',
@@ -47,6 +48,7 @@ CREATE = Change(
     action=Action.CREATE,
     before=None,
     after={"active": True},
+    diff=(FieldDiff("active", None, True),),
 )
 
 

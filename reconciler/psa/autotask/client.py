@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from reconciler.errors import NotFoundError, ProviderError
+from reconciler.errors import NotFoundError, ProviderError, ServerMisbehaved
 from reconciler.psa.autotask import CREDENTIALS
 from reconciler.psa.autotask.auth import auth_failure_hint
 from reconciler.psa.autotask.fields import FieldInfo, PicklistValue, parse_fields
@@ -42,7 +42,7 @@ from reconciler.psa.autotask.filters import (
 )
 from reconciler.psa.autotask.zone import DISCOVERY_URL, discover_zone, normalise_zone_url
 from reconciler.transport.credentials import require_credentials
-from reconciler.transport.http import ApiClient, RetryPolicy
+from reconciler.transport.http import ApiClient, RetryPolicy, Source, answered_id, json_body
 from reconciler.transport.paging import PageGuard, page_ceiling
 
 log = logging.getLogger(__name__)
@@ -460,13 +460,13 @@ def _query_body(
 
 
 def _item_id(response: httpx.Response, what: str) -> int:
-    body = response.json()
-    item_id = body.get("itemId") if isinstance(body, dict) else None
-    if item_id is None:
-        raise ProviderError(
-            "the write succeeded but returned no itemId",
-            system=SYSTEM,
-            method=response.request.method,
-            path=response.request.url.path,
-        )
-    return int(item_id)
+    """The ``itemId`` a successful write answered. An answer without a usable one (none, not
+    a number, not JSON) leaves the write's outcome unknown: it was accepted, and the apply
+    layer resolves it by natural key (:mod:`reconciler.write_resolve`)."""
+    source = Source(SYSTEM, "Autotask", response.request.method, response.request.url.path)
+    try:
+        body = json_body(response, source)
+    except ServerMisbehaved:
+        body = None
+    found: int = answered_id(body, "itemId", source)
+    return found

@@ -27,7 +27,7 @@ from typing import Any, Final, TypedDict, Unpack
 
 import httpx
 
-from reconciler.errors import ServerMisbehaved
+from reconciler.errors import ServerMisbehaved, UnknownOutcome
 from reconciler.psa.connectwise import endpoints
 from reconciler.psa.connectwise.conditions import Condition, fields_param
 from reconciler.psa.connectwise.credentials import (
@@ -36,7 +36,17 @@ from reconciler.psa.connectwise.credentials import (
     credentials_from_env,
 )
 from reconciler.psa.connectwise.errors import auth_failure_hint
-from reconciler.transport.http import ApiClient, RetryPolicy, SlidingWindowBudget
+from reconciler.transport.http import (
+    ApiClient,
+    RetryPolicy,
+    SlidingWindowBudget,
+    Source,
+    answered_id,
+    integer_id,
+    json_body,
+    json_object,
+)
+from reconciler.transport.http import json_rows as _json_rows
 from reconciler.transport.paging import PageGuard, page_ceiling
 
 PAGE_SIZE: Final = 1000
@@ -176,7 +186,7 @@ class ConnectWiseClient:
         found = list(self.iter_all(path, **query))
         if query.get("order_by"):
             return found
-        return sorted(found, key=lambda row: int(row.get("id") or 0))
+        return sorted(found, key=lambda row: int(row["id"]))  # _rows: every id is an integer
 
     def iter_all(self, path: str, **query: Unpack[ListQuery]) -> Iterator[Record]:
         """The rows of :meth:`list_all` as the pages arrive (see :class:`ListQuery`)."""
@@ -202,7 +212,7 @@ class ConnectWiseClient:
         while True:
             rows = self._rows(response, path)
             yield from guard.page(rows)
-            next_url = response.links.get("next", {}).get("url")
+            next_url = self._next_link(response, path)
             if not next_url:
                 return
             if not rows:
@@ -213,9 +223,10 @@ class ConnectWiseClient:
 
     def count(self, path: str, *, conditions: Condition | None = None) -> int:
         params = {"conditions": conditions.text} if conditions is not None else None
-        body = self.http.request("GET", path.rstrip("/") + "/count", params=params).json()
+        where = path.rstrip("/") + "/count"
+        body = json_body(self.http.request("GET", where, params=params), _source("GET", where))
         count = body.get("count") if isinstance(body, dict) else None
-        if not isinstance(count, int):
+        if not isinstance(count, int) or isinstance(count, bool):
             raise self._misbehaved("GET", path + "/count", "the count answer has no count")
         return count
 
@@ -232,18 +243,28 @@ class ConnectWiseClient:
     # -- writes --
 
     def create(self, path: str, body: Mapping[str, Any]) -> Record:
-        return self._object(self.http.request("POST", path, json=dict(body)), path)
+        """POST ``body``; the object created. An answer that is not an object is an
+        :class:`~reconciler.errors.UnknownOutcome` (the write was accepted: by what?)."""
+        return self._written(self.http.request("POST", path, json=dict(body)), path)
+
+    def create_id(self, path: str, body: Mapping[str, Any]) -> int:
+        """POST ``body``; the id of the object created. An answer without an integer ``id``
+        is an :class:`~reconciler.errors.UnknownOutcome`: the object is looked up by its
+        natural key (:func:`reconciler.write_resolve.create`)."""
+        created = self.create(path, body)
+        found: int = answered_id(created, "id", _source("POST", path))
+        return found
 
     def patch(self, path: str, item_id: int, operations: Sequence[PatchOperation]) -> Record:
         if not operations:
             raise ValueError("a PATCH needs at least one operation")
         body = [operation.to_json() for operation in operations]
-        return self._object(self.http.request("PATCH", _item(path, item_id), json=body), path)
+        return self._written(self.http.request("PATCH", _item(path, item_id), json=body), path)
 
     def put(self, path: str, item_id: int, body: Mapping[str, Any]) -> Record:
         """Replace the whole object (what is left out is reset: prefer :meth:`patch`)."""
         target = _item(path, item_id)
-        return self._object(self.http.request("PUT", target, json=dict(body)), path)
+        return self._written(self.http.request("PUT", target, json=dict(body)), path)
 
     def delete(self, path: str, item_id: int) -> None:
         self.http.request("DELETE", _item(path, item_id))
@@ -251,20 +272,49 @@ class ConnectWiseClient:
     # -- internals --
 
     def _rows(self, response: httpx.Response, path: str) -> list[Record]:
-        body = _json(response)
-        if not isinstance(body, list) or not all(isinstance(row, dict) for row in body):
-            raise self._misbehaved("GET", path, "a list answer was not a JSON array of objects")
-        return body
+        """A page: a JSON array of objects, each with an integer ``id`` (every list read asks
+        for it: paging, ordering and de-duplication key on it), else a server fault."""
+        rows = _json_rows(response, _source("GET", path))
+        for row in rows:
+            if integer_id(row.get("id")) is None:
+                raise self._misbehaved("GET", path, "a row of the list has no numeric id")
+            row["id"] = int(row["id"])
+        return rows
 
     def _object(self, response: httpx.Response, path: str) -> Record:
-        body = _json(response)
-        if not isinstance(body, dict):
-            raise self._misbehaved(response.request.method, path, "the answer was not an object")
-        return body
+        return json_object(response, _source(response.request.method, path))
+
+    def _written(self, response: httpx.Response, path: str) -> Record:
+        """The object a successful write answered; an odd answer leaves its outcome unknown."""
+        try:
+            return self._object(response, path)
+        except ServerMisbehaved as odd:
+            raise UnknownOutcome(
+                f"{odd.message.removeprefix('ConnectWise: ')}; the write was accepted "
+                f"({response.status_code}) but what it did is unknown",
+                system=SYSTEM,
+                method=odd.method,
+                path=odd.path,
+                status=response.status_code,
+            ) from None
+
+    def _next_link(self, response: httpx.Response, path: str) -> str | None:
+        """The ``Link: rel="next"`` URL, or None; a header that cannot be read is a fault."""
+        try:
+            offered = response.links.get("next", {}).get("url")
+        except (ValueError, httpx.InvalidURL):
+            raise self._misbehaved("GET", path, "the Link header could not be read") from None
+        return offered or None
 
     def _check_own(self, url: str, path: str) -> None:
         """The credentials travel with every request: follow only pages under our API base."""
-        own, offered = httpx.URL(self.http.base_url), httpx.URL(url)
+        own = httpx.URL(self.http.base_url)
+        try:
+            offered = httpx.URL(url)
+        except httpx.InvalidURL:
+            raise self._misbehaved(
+                "GET", path, "the next page link is not a valid URL; not followed"
+            ) from None
         same_origin = (offered.scheme, offered.host, offered.port) == (
             own.scheme,
             own.host,
@@ -280,21 +330,13 @@ class ConnectWiseClient:
 
     @staticmethod
     def _misbehaved(method: str, path: str, message: str) -> ServerMisbehaved:
-        return ServerMisbehaved(
-            f"ConnectWise: {message}",
-            system=SYSTEM,
-            method=method,
-            path="/" + path.lstrip("/"),
-            hint="this is a server fault (or a hostile server): report it to the vendor",
-        )
+        return _source(method, path).fault(message)
 
 
 def _item(path: str, item_id: int) -> str:
     return f"{path.rstrip('/')}/{int(item_id)}"
 
 
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+def _source(method: str, path: str) -> Source:
+    """Where an answer came from, for its server-fault errors."""
+    return Source(SYSTEM, "ConnectWise", method, "/" + path.lstrip("/"))

@@ -193,25 +193,12 @@ class ConnectWiseDocuments:
 
     def read_table(self, client: Any, name: str) -> NameTable | None:
         if name == t.SB_OPPORTUNITY_STATUSES:
-            return salesbuildr_statuses_table(_paged(client, OPPORTUNITY_STATUSES_PATH))
+            return salesbuildr_statuses_table(
+                {"results": client.listing(OPPORTUNITY_STATUSES_PATH)}
+            )
         if name in (t.SB_CATEGORIES, t.SB_COMPANY_TYPES, t.SB_COMPANY_DATA_POINTS):
             return sb_state.read_table(client, name)
         return None
-
-
-def _paged(client: Any, path: str) -> dict[str, Any]:
-    """Every row of a Salesbuildr list (``from``/``size`` over ``{"results", "total"}``)."""
-    results: list[Any] = []
-    while True:
-        params = {"from": len(results), "size": 100}
-        body = client.http.request("GET", path, params=params).json()
-        page = body.get("results") if isinstance(body, Mapping) else None
-        if not isinstance(page, list):
-            return {"results": results}
-        results.extend(page)
-        total = body.get("total")
-        if not page or not isinstance(total, int) or len(results) >= total:
-            return {"results": results}
 
 
 DOCUMENTS = ConnectWiseDocuments()

@@ -29,6 +29,7 @@ from reconciler.psa.connectwise.kinds import (
 )
 from reconciler.psa.connectwise.kinds_ticket import TICKET_SETTINGS
 from reconciler.state import Resource
+from reconciler.transport.body import Source, integer_id, rows_of
 
 PAGES = {
     "categories": "categories",
@@ -86,25 +87,36 @@ def category_key(row: Mapping[str, Any]) -> Any:
     subcategory (:func:`~.kinds_tables.subcategory_entry_id`)."""
     sub = row.get("connectwiseSubcategoryId")
     category = row.get("connectwiseCategoryId")
-    return category if sub is None else t.subcategory_entry_id(int(category or 0), int(sub))
+    if sub is None:
+        return category
+    category_id, sub_id = integer_id(category or 0), integer_id(sub)
+    if category_id is None or sub_id is None:
+        raise _read("categories").fault("a category mapping's ids are not numbers")
+    return t.subcategory_entry_id(category_id, sub_id)
 
 
-def _rows(body: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
-    rows = body.get(name) or []
-    return [row for row in rows if isinstance(row, Mapping)]
+def _read(section: str) -> Source:
+    """The Salesbuildr read a document came from (for the fault of a malformed one)."""
+    page = PAGES.get(section, section)
+    return Source("salesbuildr", "Salesbuildr", "GET", f"/integration/connectwise/settings/{page}")
+
+
+def _rows(body: Mapping[str, Any], name: str, section: str) -> list[dict[str, Any]]:
+    """The rows of a document's list ``name``; not a list of objects is a server fault."""
+    return rows_of(body.get(name), _read(section), f"its {name!r}")
 
 
 def live_resources(section: str, body: Mapping[str, Any], catalog: Catalog) -> list[Resource]:
     """The live resources of ``section`` in its document ``body``."""
     found: list[Resource] = []
     if section == "categories":
-        for row in _rows(body, "mappings"):
+        for row in _rows(body, "mappings", section):
             # importedCount is the last import's, not the mapping's: an import moves no plan.
             raw = {k: v for k, v in row.items() if k != IMPORTED_COUNT}
             found.append(
                 CATEGORY_MAPPING.live([category_key(row)], row.get("categoryId"), catalog, raw)
             )
-        for row in _rows(body, "dataSources"):
+        for row in _rows(body, "dataSources", section):
             found.append(
                 PRODUCT_TYPE_DATA_SOURCE.live_choice(
                     row.get("productTypeId"), str(row.get("source")), catalog, row
@@ -112,7 +124,7 @@ def live_resources(section: str, body: Mapping[str, Any], catalog: Catalog) -> l
             )
     for (owner, field), (kind, key, value) in _PAIRS.items():
         if owner == section:
-            for row in _rows(body, field):
+            for row in _rows(body, field, section):
                 found.append(kind.live([row.get(key)], row.get(value), catalog, row))
     if section == "companies":
         values = {attr: body.get(wire) for attr, wire in COMPANY_WIRE.items()}

@@ -28,6 +28,8 @@ ENV_VARS = (
     "CONNECTWISE_PRIVATE_KEY",
     "CONNECTWISE_CLIENT_ID",
 )
+LIMIT_VARS = ("CONNECTWISE_REQUESTS_PER_MINUTE",)
+"""The client's limits: from the real environment only (a ``.env`` that sets one is refused)."""
 
 LANGUAGE = Language(
     document="reconciler.psa.connectwise.config:ConnectWiseConfig",
@@ -62,6 +64,7 @@ def psa() -> Psa:
     return dataclasses.replace(
         language,
         system=_system,
+        limit_vars=LIMIT_VARS,
         operations=_operations,
         export=_export,
         after_apply=("sync_fields", "sync_full", "import_products"),

@@ -10,6 +10,7 @@ ConnectWise publishes no quota, so there is no budget to show: the client's own 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
@@ -38,14 +39,17 @@ from reconciler.transport.rate_wait import rate_wait_cap
 from reconciler.writes import Change
 
 RATE_VARIABLE: Final = "CONNECTWISE_REQUESTS_PER_MINUTE"
-"""Optional: the client-side rate cap (requests in any 60 s)."""
+"""Optional: the client-side rate cap (requests in any 60 s). A limit (``Psa.limit_vars``): read
+from the real environment only, never from ``.env`` (which is refused when it sets it)."""
 
 SECTIONS: Final = frozenset(kind.section for kind in KINDS)
 """Every section reads ConnectWise (its names live there), whoever owns the writes."""
 
 
-def requests_per_minute(environ: Mapping[str, str]) -> int:
-    raw = environ.get(RATE_VARIABLE, "").strip()
+def requests_per_minute(environ: Mapping[str, str] | None = None) -> int:
+    """The cap from ``environ`` (None: the real environment, ``os.environ``; never a run's
+    environment merged with ``.env``)."""
+    raw = (os.environ if environ is None else environ).get(RATE_VARIABLE, "").strip()
     if not raw:
         return DEFAULT_REQUESTS_PER_MINUTE
     if not raw.isdigit() or int(raw) < 1:
@@ -99,7 +103,7 @@ class ConnectWiseSystem:
         return ConnectWiseClient.connect(
             credentials,
             transport=transport,
-            requests_per_minute=requests_per_minute(environ),
+            requests_per_minute=requests_per_minute(),  # the real environment's, never .env's
             max_rate_wait=rate_wait_cap(),  # the run's --max-rate-wait, as every client's
         )
 

@@ -5,7 +5,9 @@ a Salesbuildr document, written by the Salesbuildr writer.
 Each write resolves its own unknown outcome (:mod:`reconciler.write_resolve`): a create whose
 answer was lost is looked up by its natural key, the description (found once: adopted; absent:
 sent again; found twice: stop); an update is re-read and compared with what was sent; a delete
-is checked for absence. One journal record per write, however it ends.
+is checked for absence. A create or update that was accepted but answered something that does
+not say what it did (no numeric ``id``, not an object, not JSON) is such an unknown outcome too
+(:meth:`~.client.ConnectWiseClient.create_id`). One journal record per write, however it ends.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ class ConnectWiseWriter:
 
         def run(journal: Journal) -> None:
             create(
-                lambda: int(client.create(PATH, body)["id"]),
+                lambda: client.create_id(PATH, body),
                 lookup=lookup,
                 journal=journal,
                 record=WriteRecord(change.address, "create", f"POST {PATH}", "ok"),

@@ -34,11 +34,19 @@ from typing import Any, Final
 
 import httpx
 
-from reconciler.errors import NotFoundError, RateLimited, ServerMisbehaved, UsageError, retry_when
+from reconciler.errors import (
+    NotFoundError,
+    RateLimited,
+    ServerMisbehaved,
+    UnknownOutcome,
+    UsageError,
+    retry_when,
+)
 from reconciler.psa.halopsa.connection import HaloConnection
 from reconciler.psa.halopsa.errors import MAPPED_STATUSES, SYSTEM, halo_messages, refusal
 from reconciler.psa.halopsa.resources import RESOURCES, WEBHOOK_EVENT, Resource
 from reconciler.psa.halopsa.token import TokenSource
+from reconciler.transport.body import Source, json_body, rows_of
 from reconciler.transport.http import (
     ApiClient,
     RetryPolicy,
@@ -206,16 +214,8 @@ class HaloClient:
         self._sleep(wait)
 
     def _json(self, response: httpx.Response, method: str, name: str) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise ServerMisbehaved(
-                "HaloPSA answered with a body that is not JSON",
-                system=SYSTEM,
-                method=method,
-                path=f"/api/{name}",
-                status=response.status_code,
-            ) from None
+        """The JSON of an answer; not JSON (or nested past the parser) is a server fault."""
+        return json_body(response, _source(method, name))
 
     # --- reads ------------------------------------------------------------------------------------
 
@@ -276,15 +276,18 @@ class HaloClient:
         return rows
 
     def _rows(self, res: Resource, body: Any) -> list[Any]:
+        """The records of a list answer (a bare array or the envelope's list), each a JSON
+        object; anything else is a server fault."""
+        source = _source("GET", res.name)
         if isinstance(body, list):
-            return body
+            return rows_of(body, source, f"the {res.name} list")
         if isinstance(body, dict):
             found = body.get(res.plural) if res.plural else None
             if found is None:
                 lists = [value for value in body.values() if isinstance(value, list)]
                 found = lists[0] if len(lists) == 1 else None
             if isinstance(found, list):
-                return found
+                return rows_of(found, source, f"the {res.name} list")
         raise ServerMisbehaved(
             f"HaloPSA answered the {res.name} list with neither an array nor a record_count "
             "envelope",
@@ -329,10 +332,25 @@ class HaloClient:
         saved: list[dict[str, Any]] = []
         for start in range(0, len(records), WRITE_BATCH):
             batch = [dict(record) for record in records[start : start + WRITE_BATCH]]
-            body = self._json(self._send("POST", name, body=batch), "POST", name)
+            body = self._written(self._send("POST", name, body=batch), name)
             answered = body if isinstance(body, list) else [body]
             saved.extend(item for item in answered if isinstance(item, dict))
         return saved
+
+    def _written(self, response: httpx.Response, name: str) -> Any:
+        """The JSON a successful write answered; an answer that cannot be read leaves the
+        write's outcome unknown (it was accepted: :mod:`reconciler.write_resolve` resolves it)."""
+        try:
+            return self._json(response, "POST", name)
+        except ServerMisbehaved as odd:
+            raise UnknownOutcome(
+                f"{odd.message.removeprefix('HaloPSA: ')}; the write was accepted "
+                f"({response.status_code}) but what it did is unknown",
+                system=SYSTEM,
+                method="POST",
+                path=odd.path,
+                status=response.status_code,
+            ) from None
 
     def set_custom_fields(
         self, resource: Resource | str, record_id: int, values: Mapping[str, Any]
@@ -363,6 +381,10 @@ class HaloClient:
         name = _resource(resource).name
         response = self._send("DELETE", f"{name}/{record_id}", ok=(404,))
         return response.status_code != 404
+
+
+def _source(method: str, name: str) -> Source:
+    return Source(SYSTEM, "HaloPSA", method, f"/api/{name}")
 
 
 def _resource(resource: Resource | str) -> Resource:

@@ -9,10 +9,18 @@
 * ``HALOPSA_AUTH_URL`` (optional, default ``<HALOPSA_URL>/auth``): the authorisation server. Its
   host must be the tenant's host or one ``RECONCILE_ALLOWED_HOSTS`` allows (loopback always is),
   so a changed variable cannot send the secret elsewhere unnoticed.
+
+The client's limits (:class:`HaloLimits`), optional, from the real environment only
+(``os.environ``: a ``.env`` that sets one is refused, config.env):
+
+* ``HALOPSA_REQUESTS_PER_5_MINUTES``: the client-side rate cap (default 300, as users report:
+  :class:`~.client.RateCap`);
+* ``HALOPSA_PAGE_SIZE``: records per page of a paged list (default 100, the client's).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -29,6 +37,10 @@ CLIENT_SECRET: Final = "HALOPSA_CLIENT_SECRET"
 TENANT: Final = "HALOPSA_TENANT"
 AUTH_URL: Final = "HALOPSA_AUTH_URL"
 REQUIRED: Final = (URL, CLIENT_ID, CLIENT_SECRET)
+RATE: Final = "HALOPSA_REQUESTS_PER_5_MINUTES"
+PAGE_SIZE: Final = "HALOPSA_PAGE_SIZE"
+LIMITS: Final = (RATE, PAGE_SIZE)
+"""The limit variables (``Psa.limit_vars``, reconciler.envvars' table: a test keeps them equal)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,37 @@ class HaloConnection:
         )
         tenant = (environ.get(TENANT) or "").strip() or None
         return cls(url, auth_url, environ[CLIENT_ID].strip(), secret, tenant)
+
+
+@dataclass(frozen=True)
+class HaloLimits:
+    """The client's rate cap (requests in any 5 minutes) and page size; None: the client's
+    default (:mod:`.client`: 300 and 100)."""
+
+    requests_per_5_minutes: int | None = None
+    page_size: int | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> HaloLimits:
+        """The limits ``environ`` sets (None: the real environment, never one merged with a
+        ``.env``); a UsageError for a value that is not a positive whole number."""
+        source = os.environ if environ is None else environ
+        return cls(
+            _positive(source, RATE, "requests per 5 minutes"),
+            _positive(source, PAGE_SIZE, "records a page"),
+        )
+
+
+def _positive(environ: Mapping[str, str], name: str, what: str) -> int | None:
+    raw = (environ.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise UsageError(
+            f"{name} {raw!r} is not a positive whole number of {what}",
+            hint="unset it for the client's default",
+        )
+    return int(raw)
 
 
 def _require_https(url: str, variable: str) -> None:

@@ -176,7 +176,7 @@ class HaloDocuments:
         if listed is None:
             return None
         path, what = listed
-        rows = client._pages(f"integration/{INTEGRATION}/{path}")
+        rows = client.listing(f"integration/{INTEGRATION}/{path}")
         entries = [Entry(id=row.get("key"), name=str(row.get("name"))) for row in rows]
         return NameTable(what, entries)
 

@@ -40,10 +40,10 @@ def halo_messages(response: httpx.Response) -> list[str]:
     """The messages of a Halo refusal: a JSON string, plain text, an object or a list of them."""
     try:
         body: Any = response.json()
-    except ValueError:
+        return _messages_of(body)
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser
         text = response.text.strip()
         return [text[:_MAX_MESSAGE]] if text else []
-    return _messages_of(body)
 
 
 def _messages_of(body: Any) -> list[str]:

@@ -16,6 +16,7 @@ from reconciler.kinds.base import MappingKind
 from reconciler.kinds.catalog import Catalog
 from reconciler.psa.halopsa import kinds as k
 from reconciler.state import Resource
+from reconciler.transport.body import Source, object_of, rows_of
 
 PAGES: Final[Mapping[str, str]] = {
     "products": "products",
@@ -69,7 +70,7 @@ def live_resources(bodies: Mapping[str, Mapping[str, Any]], catalog: Catalog) ->
             continue
         kind = k.BY_NAME[kind_name]
         assert isinstance(kind, MappingKind)
-        for row in bodies[section].get(listed) or []:
+        for row in rows_of(bodies[section].get(listed), _read(section), f"its {listed!r}"):
             found.append(kind.live([row.get(key_field)], row.get(value_field), catalog, dict(row)))
     for kind_name, fields in SETTINGS.items():
         kind = k.BY_NAME[kind_name]
@@ -81,16 +82,29 @@ def live_resources(bodies: Mapping[str, Mapping[str, Any]], catalog: Catalog) ->
         raw = {wire: body.get(wire) for wire in fields.values()}
         found.append(kind.live(values, catalog, raw))
     if "companies" in bodies:
-        lines: Mapping[str, Any] = bodies["companies"].get(ADDRESS_LINES_FIELD) or {}
+        lines = object_of(
+            bodies["companies"].get(ADDRESS_LINES_FIELD) or {},
+            _read("companies"),
+            f"its {ADDRESS_LINES_FIELD!r}",
+        )
         for field_name, number in lines.items():
             found.append(
                 k.ADDRESS_LINES.live([field_name], _line(number), catalog, {field_name: number})
             )
     if "account_codes" in bodies:
-        for row in bodies["account_codes"].get(ACCOUNT_CODES_FIELD) or []:
+        codes_read = _read("account_codes")
+        for row in rows_of(
+            bodies["account_codes"].get(ACCOUNT_CODES_FIELD), codes_read, "its item groups"
+        ):
             codes = {attr: row.get(wire) for attr, wire in CODE_FIELDS.items()}
             found.append(k.ACCOUNT_CODES.live(row.get("itemGroupId"), codes, catalog, dict(row)))
     return found
+
+
+def _read(section: str) -> Source:
+    """The Salesbuildr read a document came from (for the fault of a malformed one)."""
+    page = PAGES.get(section, section)
+    return Source("salesbuildr", "Salesbuildr", "GET", f"/integration/halopsa/settings/{page}")
 
 
 def _value_of(resource: Resource, attribute: str) -> Any:

@@ -28,6 +28,8 @@ ENV_VARS = (
     "HALOPSA_TENANT",
     "HALOPSA_AUTH_URL",
 )
+LIMIT_VARS = ("HALOPSA_REQUESTS_PER_5_MINUTES", "HALOPSA_PAGE_SIZE")
+"""The client's limits: from the real environment only (a ``.env`` that sets one is refused)."""
 
 LANGUAGE = Language(
     document="reconciler.psa.halopsa.config:HaloConfig",
@@ -61,6 +63,7 @@ def psa() -> Psa:
     return replace(
         language_only("halopsa", "HaloPSA", ENV_VARS, LANGUAGE),
         system=_system,
+        limit_vars=LIMIT_VARS,
         operations=_operations,
         export=_export,
         after_apply=("sync_full",),

@@ -11,6 +11,7 @@ default) is the client's own, so :meth:`HaloSystem.budget` is None.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 import httpx
@@ -22,7 +23,7 @@ from reconciler.plan.budgets import Budget
 from reconciler.plan.model import Plan
 from reconciler.psa.halopsa import connection as conn
 from reconciler.psa.halopsa import live_rules
-from reconciler.psa.halopsa.client import HaloClient
+from reconciler.psa.halopsa.client import HaloClient, RateCap
 from reconciler.psa.halopsa.config import SECTIONS as HALO_SECTIONS
 from reconciler.psa.halopsa.documents import DOCUMENTS, HaloDocuments
 from reconciler.psa.halopsa.kinds import BY_NAME, kinds_of
@@ -77,8 +78,14 @@ class HaloSystem:
         self, environ: Mapping[str, str], url: str, transport: httpx.BaseTransport | None
     ) -> HaloClient:
         connection = conn.HaloConnection.from_environment({**environ, conn.URL: url})
+        limits = conn.HaloLimits.from_environment()  # the real environment's, never .env's
         # The run's --max-rate-wait bounds a 429's wait, as for every client.
-        return HaloClient(connection, transport=transport, max_rate_wait=rate_wait_cap())
+        paced: dict[str, Any] = {}
+        if limits.page_size is not None:
+            paced["page_size"] = limits.page_size
+        if limits.requests_per_5_minutes is not None:
+            paced["rate_cap"] = replace(RateCap(), limit=limits.requests_per_5_minutes)
+        return HaloClient(connection, transport=transport, max_rate_wait=rate_wait_cap(), **paced)
 
     def target(self, client: HaloClient) -> str:
         return client.connection.url

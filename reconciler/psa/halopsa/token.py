@@ -11,6 +11,7 @@ and neither is ever logged: the log line names the token URL without its query.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -19,9 +20,22 @@ from typing import Any, Final
 import httpx
 
 from reconciler import redact
-from reconciler.errors import AuthError, ProviderError, RateLimited, Unavailable
+from reconciler.errors import (
+    AuthError,
+    ProviderError,
+    RateLimited,
+    ServerMisbehaved,
+    Unavailable,
+)
 from reconciler.psa.halopsa.connection import HaloConnection
 from reconciler.psa.halopsa.errors import CREDENTIALS_HINT, SYSTEM, halo_messages
+from reconciler.transport.body import (
+    AnswerTooLarge,
+    Source,
+    json_body,
+    response_cap,
+    send_capped,
+)
 from reconciler.transport.http import SlidingWindowBudget, retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -32,6 +46,10 @@ RENEW_BEFORE_S: Final = 60.0
 DEFAULT_LIFETIME_S: Final = 3600.0
 """Used when the answer carries no ``expires_in`` (C-SKILL's example value)."""
 ATTEMPTS: Final = 3
+_TOKEN: Final = re.compile(r"[\x21-\x7e]+")
+"""What a token we send may hold: visible ASCII only, so nothing can end or fold the
+``Authorization`` header it travels in (no CR, LF, space, control or non-ASCII character).
+RFC 6750's ``b64token`` is narrower; this is the part that keeps the request well-formed."""
 
 
 class TokenSource:
@@ -91,7 +109,9 @@ class TokenSource:
                 self._budget.acquire()
             asked: float | None = None  # what a 429 or 503 asks us to wait
             try:
-                response = self._http.post(self._connection.token_url, data=form, params=params)
+                response = self._post(form, params)
+            except AnswerTooLarge as exc:
+                raise self._source().too_large(exc) from None
             except httpx.HTTPError as exc:
                 log.info("halopsa POST /auth/token -> no answer (%s)", type(exc).__name__)
                 error: ProviderError = Unavailable(
@@ -113,12 +133,28 @@ class TokenSource:
                 self._sleep(asked if asked is not None else 2.0**attempt)
         raise error
 
+    def _post(self, form: dict[str, str], params: dict[str, str] | None) -> httpx.Response:
+        """POST the token request; its answer read within the size cap (:mod:`.body`)."""
+        request = self._http.build_request(
+            "POST", self._connection.token_url, data=form, params=params
+        )
+        return send_capped(self._http, request, response_cap())
+
+    def _source(self) -> Source:
+        return Source(SYSTEM, "HaloPSA's authorisation server", "POST", self._shown_path())
+
     def _parse(self, response: httpx.Response) -> tuple[str, float]:
         try:
-            body = response.json()
-        except ValueError:
+            body = json_body(response, self._source())
+        except ServerMisbehaved:
             body = None
         token = body.get("access_token") if isinstance(body, dict) else None
+        if isinstance(token, str) and token and not _TOKEN.fullmatch(token):
+            redact.register(token)  # never shown, even in part
+            raise self._source().fault(
+                "the access token holds characters a bearer token may not (a control "
+                "character, space or line break); not sent anywhere"
+            )
         if not isinstance(token, str) or not token:
             raise AuthError(
                 "HaloPSA's authorisation server answered without an access token",

@@ -5,7 +5,8 @@ same with the webhook's id (its subscriptions re-posted whole, kept ones as read
 :meth:`~.kinds_webhooks.HaloWebhookKind.body`), a delete ``DELETE /Webhook/{id}``. Each write
 resolves its own unknown outcome before anything else happens to that webhook:
 
-* a create whose answer was lost looks the webhook up by its natural key, the name: found once
+* a create whose answer was lost, or that was accepted with an answer naming no id, looks the
+  webhook up by its natural key, the name: found once
   -> adopted, absent -> sent again (a second lost answer: journalled ``unknown``), found twice
   -> stop (:func:`reconciler.write_resolve.create`, with Halo's UUID ids as strings);
 * an update is re-read and compared with what was sent; a delete is checked for absence.
@@ -18,17 +19,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.errors import ServerMisbehaved, UsageError
+from reconciler.errors import UsageError
 from reconciler.psa.halopsa import resources as r
 from reconciler.psa.halopsa.client import HaloClient
 from reconciler.psa.halopsa.errors import SYSTEM
 from reconciler.psa.halopsa.kinds_webhooks import HALO_WEBHOOK
+from reconciler.transport.body import Source, answered_id
 from reconciler.write_resolve import create, resolved
 from reconciler.writes import Change, Journal, Stages, WriteOp, WriteRecord
 
 REQUEST = "POST /Webhook"
 WHERE = "in Halo (Configuration > Integrations > Webhooks)"
 """Where a duplicate webhook is deleted (the hint of a create that found two)."""
+CREATED = Source(SYSTEM, "HaloPSA", "POST", "/api/Webhook")
 
 
 def _event_numbers(row: Mapping[str, Any] | None) -> list[int]:
@@ -58,15 +61,10 @@ def by_name(client: HaloClient, name: str) -> list[dict[str, Any]]:
 
 
 def _saved_id(saved: Sequence[Mapping[str, Any]]) -> str:
-    ident = saved[0].get("id") if saved else None
-    if not ident:
-        raise ServerMisbehaved(
-            "HaloPSA answered the webhook create without the webhook's id",
-            system=SYSTEM,
-            method="POST",
-            path="/api/Webhook",
-        )
-    return str(ident)
+    """The id of the webhook a create saved; an answer without one leaves the create's
+    outcome unknown (it was accepted): the webhook is then looked up by its name."""
+    found: str = answered_id(saved[0] if saved else None, "id", CREATED, integer=False)
+    return found
 
 
 class HaloWriter:
