@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +25,7 @@ from reconciler.errors import (
     UnknownOutcome,
 )
 from reconciler.salesbuildr.category_tree import category_paths
+from reconciler.salesbuildr.listing import pages_together
 from reconciler.salesbuildr.models import (
     Category,
     CategoryUsage,
@@ -200,7 +200,9 @@ class SalesbuildrClient:
         if _ended(results, start, total):
             return
         if isinstance(total, int) and self.page_concurrency > 1:
-            start, results = yield from self._together(fetch, guard, start, total, results)
+            start, results = yield from pages_together(
+                fetch, guard, start, total, results, concurrency=self.page_concurrency
+            )
             if not results or start >= total:
                 return
         while True:
@@ -210,35 +212,6 @@ class SalesbuildrClient:
             start += len(results)
             if _ended(results, start, body.get("total")):
                 return
-
-    def _together(
-        self,
-        fetch: Callable[[int], dict[str, Any]],
-        guard: PageGuard,
-        start: int,
-        total: int,
-        results: list[Any],
-    ) -> Generator[dict[str, Any], None, tuple[int, list[Any]]]:
-        """The pages after the first, fetched at once (``page_concurrency``); returns where
-        the listing stands: the next offset and the last page's rows."""
-        step = len(results)  # the server's own page size (it may cap ours)
-        # Within the ceiling only: one page past it is left to the sequential read after,
-        # which the guard then stops.
-        # (The range is sliced before it is listed: a hostile total of 10**9 costs nothing.)
-        offsets = list(range(start, total, step)[: max(guard.max_pages - 1, 0)])
-        with ThreadPoolExecutor(self.page_concurrency) as pool:
-            futures = [pool.submit(fetch, offset) for offset in offsets]
-            try:
-                for offset, future in zip(offsets, futures, strict=True):
-                    results = future.result()["results"]
-                    yield from guard.page(results)
-                    start = offset + len(results)
-                    if not results or len(results) < step:
-                        break  # a short page mid-listing: continue from exactly where it ended
-            finally:
-                for future in futures:
-                    future.cancel()
-        return start, results
 
     def listing(self, path: str) -> list[dict[str, Any]]:
         """Every row of a reference listing (``from``/``size`` over ``{"results", "total"}``),
