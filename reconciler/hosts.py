@@ -15,6 +15,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.envvars import url_variable
@@ -43,23 +44,39 @@ def host_of(url: str) -> str:
 
 
 def shown(url: str) -> str:
-    """``url`` safe to print: any user-info removed."""
+    """``url`` safe to print and to hold in a plan: its user-info (``user:password@``) replaced by
+    ``<user-info>@``, and so is that of any URL inside it (a ``?next=https://u:p@h`` parameter).
+
+    What stays: the scheme, host, port, path, query and fragment. A token in a query string
+    (``?token=...``) is part of the address and is shown; only the one redactor hides it, when it
+    is a registered secret. Idempotent; a URL that does not parse is masked by text alone.
+    """
     try:
         parts = urlsplit(url)
     except ValueError:
-        return "<an unparsable URL>"
-    if "@" not in parts.netloc:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=netloc).geturl()
+        return _USERINFO_OF_URLS.sub(USER_INFO, url)
+    if "@" in parts.netloc:
+        netloc = USER_INFO + parts.netloc.rsplit("@", 1)[1]
+        url = parts._replace(netloc=netloc).geturl()
+    return _USERINFO_OF_URLS.sub(USER_INFO, url)
 
 
+def shown_value(value: Any) -> Any:
+    """A live URL attribute as the plan holds it: :func:`shown` for a string, anything else as it
+    is (``None``, a number a hostile server sent instead)."""
+    return shown(value) if isinstance(value, str) else value
+
+
+USER_INFO = "<user-info>@"
 _USERINFO_IN_TEXT = re.compile(r"(?<=://)[^/\s@'\"]+@")
+_USERINFO_OF_URLS = re.compile(r"(?<=://)[^/?#\s@'\"<>]+@")
+"""The user-info of a URL inside a value (stops at the path, query and fragment: the ``@`` of a
+``?mail=a@b`` parameter is no user-info, and masking up to it would show ``b`` as the host)."""
 
 
 def mask_userinfo(text: str) -> str:
     """``text`` (a source line shown under a diagnostic) with every URL's user-info masked."""
-    return _USERINFO_IN_TEXT.sub("<user-info>@", text)
+    return _USERINFO_IN_TEXT.sub(USER_INFO, text)
 
 
 def refuse_userinfo(url: str, *, what: str) -> None:

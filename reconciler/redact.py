@@ -138,6 +138,14 @@ def redact(text: str) -> str:
     return text if pattern is None else pattern.sub(REDACTED, text)
 
 
+def holds_secret(text: str) -> bool:
+    """Whether :func:`redact` would change ``text``: it holds a registered secret (in any form).
+    What a file must not state as data (an export leaves such a value out: written, it would read
+    ``<redacted>``, and apply would write that text)."""
+    pattern = _REGISTRY.pattern
+    return pattern is not None and pattern.search(text) is not None
+
+
 def redact_data(data: Any) -> Any:
     """A copy of JSON-like ``data`` (dicts, lists, strings) with :func:`redact` applied to every
     string, keys included; other values as they are."""

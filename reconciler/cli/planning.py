@@ -4,6 +4,7 @@ targeting, the signing key, reading a saved plan."""
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,8 +42,15 @@ def _render(data: Mapping[str, Any], fmt: str, *, plan_file: str | None = None) 
     if fmt == "json":
         return render_json(data)
     if fmt == "markdown":
-        return render_markdown(data, plan_file=plan_file)
+        return render_markdown(data, plan_file=plan_file, titles=_titles())
     return render_plan(data, colour=use_colour(sys.stdout, os.environ))
+
+
+def _titles() -> dict[str, str]:
+    """Each installed PSA's title by its name ("halopsa" -> "HaloPSA"), for the views."""
+    from reconciler.psa.registry import installed
+
+    return {name: psa.title for name, psa in installed().items()}
 
 
 def _narrow(plan: Plan, targets: tuple[str, ...], excludes: tuple[str, ...]) -> Plan:
@@ -119,7 +127,7 @@ def plan(
         signed = " (signed)" if SIGNATURE_FIELD in sealed else ""
         _err(
             f"Saved the plan to {terminal(out)}{signed}. "
-            f"Apply exactly it with: reconcile apply {terminal(out)}"
+            f"Apply exactly it with: reconcile apply {terminal(shlex.quote(str(out)))}"
         )
     if detailed_exitcode:
         sys.exit(_plan_exit_code(result))

@@ -11,6 +11,10 @@ root, e.g. ``("billing_codes", "categories", "Hardware")``):
 * ``before``: comment lines above an entry (at its indent);
 * ``remarks``: a section written as comment lines only (it has no data).
 
+An entry whose key or value holds a registered secret (:func:`reconciler.redact.holds_secret`) is
+hidden with a note, whatever the exporter says: the one redactor would write it ``<redacted>``,
+a file stating that as data would plan ``"<redacted>" -> "<redacted>"``, and apply would write it.
+
 The post-pass (:func:`_annotate`) can key lines by path because of the shape the dumper gives: every
 block-mapping entry is exactly one line (lists and :class:`Flow` dicts inline, no line folding, any
 scalar a simple key), in the order of a pre-order walk of the tree. It checks that the count agrees.
@@ -32,6 +36,7 @@ import yaml
 from yaml.nodes import ScalarNode
 
 from reconciler.envvars import escape_literal
+from reconciler.redact import holds_secret
 
 Path = tuple[str, ...]
 """The keys of an entry from the document root."""
@@ -180,6 +185,52 @@ def _all_hidden(value: Any, path: Path, hidden: set[Path]) -> bool:
     return _is_block(value) and all((*path, str(k)) in hidden for k in value)
 
 
+SECRET_NOTE = (
+    "left out: it holds a secret value (the redactor's); state it in the file with ${env:NAME}"
+)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every text of a scalar, :class:`Flow` dict or list (keys included)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def _without_secrets(sections: Mapping[str, Any], comments: Comments) -> Comments:
+    """``comments`` with every entry that holds a secret hidden and noted (module docstring).
+
+    A key that holds one hides its entry; a value that holds one hides the entry's parent, the
+    object it is an attribute of (its entry itself when that is the section): coarse on purpose,
+    as leaving one attribute out could change what the file means (an unstated url is
+    Salesbuildr's receiver)."""
+    hidden = set(comments.hidden)
+    notes = dict(comments.notes)
+    for section, value in sections.items():
+        if not _is_block(value):
+            continue
+        for path, item in _entries(value, (str(section),)):
+            if any(path[:n] in hidden for n in range(1, len(path) + 1)):
+                continue  # left out already, or inside an entry that is
+            if holds_secret(path[-1]):
+                found = path
+            elif not _is_block(item) and any(holds_secret(text) for text in _strings(item)):
+                found = path[:-1] if len(path) > 2 else path
+            else:
+                continue
+            hidden.add(found)
+            notes[found] = SECRET_NOTE
+    if hidden == comments.hidden:
+        return comments
+    return Comments(notes, hidden, set(comments.braced), comments.before, comments.remarks)
+
+
 def _annotate(data: Mapping[str, Any], comments: Comments) -> list[str]:
     """The dumped lines of ``data`` with ``comments`` added (see the module docstring)."""
     lines = dump(data)
@@ -211,6 +262,7 @@ def render(
     """The document: the ``header`` as comments, ``version: 1`` (and ``psa``, when the file is
     not the default PSA's), then each section of ``order`` that has data or remarks, a blank
     line before each."""
+    comments = _without_secrets(sections, comments)
     lines = [f"# {line}" if line else "#" for line in header]
     lines.extend(dump({"version": 1} if psa is None else {"version": 1, "psa": psa}))
     for section in order:
@@ -224,6 +276,7 @@ def render(
 def data(sections: Mapping[str, Any], comments: Comments) -> dict[str, Any]:
     """The document as YAML reads it back (escapes aside): hidden entries left out, a mapping whose
     entries are all hidden read as None (``{}`` when braced), an empty heading as None."""
+    comments = _without_secrets(sections, comments)
 
     def strip(value: Any, path: Path) -> Any:
         if isinstance(value, _Empty):

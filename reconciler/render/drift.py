@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.render.escape import markdown_code, markdown_text, terminal
+from reconciler.render.escape import markdown_code, markdown_text, terminal, terminal_short
 from reconciler.render.kept import LISTED_PER_SECTION, full_setting, kept_by_section, kept_summary
 from reconciler.render.markdown import Cells
 from reconciler.render.text import api_calls_line, drift_diff_lines, shortened_note
@@ -26,7 +26,8 @@ def _kept_text(report: Mapping[str, Any]) -> list[str]:
     file = report.get("config_file") or "mappings.yaml"
     lines = ["", kept_summary(kept, file, terminal)]
     for section, addresses in kept_by_section(kept).items():
-        lines.extend(f"  * {terminal(a)}: {KEPT_STATE}" for a in addresses[:LISTED_PER_SECTION])
+        listed = addresses[:LISTED_PER_SECTION]
+        lines.extend(f"  * {terminal_short(a)}: {KEPT_STATE}" for a in listed)
         if len(addresses) > LISTED_PER_SECTION:
             lines.append(f"    … {len(addresses) - LISTED_PER_SECTION} more")
         lines.append(f"    to delete, set `{terminal(full_setting(section))}`")
@@ -49,7 +50,7 @@ def render_drift_text(report: Mapping[str, Any]) -> str:
     lines = [f"Drift: {len(items)} live object(s) differ from {terminal(file)}:", ""]
     for item in items:
         state = terminal(STATE_TEXT.get(item["state"], item["state"]))
-        lines.append(f"  * {terminal(item['address'])}: {state}")
+        lines.append(f"  * {terminal_short(item['address'])}: {state}")
         lines.extend(drift_diff_lines(item))
     lines.extend(_kept_text(report))
     note = shortened_note(items)  # drift_diff_lines shortens long values

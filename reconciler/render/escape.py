@@ -91,6 +91,13 @@ def shorten(text: str, limit: int = VALUE_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + ELLIPSIS
 
 
+def terminal_short(text: object, limit: int = VALUE_LIMIT) -> str:
+    """An address or name for the terminal as Markdown shows it: shortened to ``limit``
+    characters (``…``), then every hidden character escaped (a 200 KB live name is not a
+    200 KB line)."""
+    return terminal(shorten(str(text), limit))
+
+
 def _markdown_escaped(text: str) -> str:
     shown = terminal(text)
     return "".join(_MARKDOWN_REFERENCES.get(c, c) for c in shown)

@@ -179,8 +179,12 @@ def render_markdown(
     limit: int = LIMIT,
     artifact: str | None = None,
     job_summary: bool = False,
+    titles: Mapping[str, str] | None = None,
 ) -> str:
     """The whole comment; always under ``limit`` characters (:data:`LIMIT`: a GitHub comment).
+
+    ``titles`` names the systems of the plan's targets as a person reads them (the PSA's title,
+    "HaloPSA"); a system it does not name is shown capitalised.
 
     Over it, the largest sections shrink to their counts per action, one at a time, and the
     comment says where the full plan is (:func:`full_plan_at`: ``artifact``, ``job_summary``).
@@ -203,7 +207,8 @@ def render_markdown(
         else f"the JSON view ({_json_ref(None)})"
     )
     layout = _Layout(by_section, where, cell, limit)
-    return layout.fit(_head(plan, pending), tail, _foot(plan, plan_file), plan_file)
+    head = _head(plan, pending, titles or {})
+    return layout.fit(head, tail, _foot(plan, plan_file), plan_file)
 
 
 def _title(plan: Mapping[str, Any], pending: Sequence[Mapping[str, Any]], file: str) -> list[str]:
@@ -220,12 +225,14 @@ def _title(plan: Mapping[str, Any], pending: Sequence[Mapping[str, Any]], file: 
     return ["### reconcile plan: no changes", "", targeted if is_targeted(plan) else "No changes."]
 
 
-def _head(plan: Mapping[str, Any], pending: Sequence[Mapping[str, Any]]) -> list[str]:
+def _head(
+    plan: Mapping[str, Any], pending: Sequence[Mapping[str, Any]], titles: Mapping[str, str]
+) -> list[str]:
     """The marker, the title, what was compared against what, and why apply would refuse."""
     file = markdown_code(plan.get("config_file") or "mappings.yaml")
     head = [MARKER, *_title(plan, pending, file)]
     where = " and ".join(
-        f"{markdown_text(str(system).capitalize())} {markdown_code(url)}"
+        f"{markdown_text(titles.get(str(system)) or str(system).capitalize())} {markdown_code(url)}"
         for system, url in sorted((plan.get("targets") or {}).items())
     )
     calls = ", ".join(

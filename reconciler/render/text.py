@@ -23,7 +23,14 @@ from reconciler.render.diff import (
     list_diff,
     shortened,
 )
-from reconciler.render.escape import ELLIPSIS, terminal, text_value
+from reconciler.render.escape import (
+    ELLIPSIS,
+    VALUE_LIMIT,
+    is_shortened,
+    terminal,
+    terminal_short,
+    text_value,
+)
 from reconciler.render.kept import (
     LISTED_PER_SECTION,
     full_setting,
@@ -84,14 +91,15 @@ def field_lines(
 
 
 def shortened_note(changes: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The note under a view that shortened a value, naming where it is in full."""
+    """The note under a view that shortened a value or an address, naming where it is in full."""
     diffs = [d for c in changes for d in c.get("diff") or []]
-    if not has_long_value(diffs):
+    addresses = any(is_shortened(c.get("address") or "") for c in changes)
+    if not addresses and not has_long_value(diffs):
         return []
-    return [
-        f"Values longer than {SCALAR_LIMIT} characters are shortened here ({ELLIPSIS}); "
-        "`--format json` shows each in full."
-    ]
+    what = f"Values longer than {SCALAR_LIMIT} characters"
+    if addresses:
+        what += f" and addresses longer than {VALUE_LIMIT}"
+    return [f"{what} are shortened here ({ELLIPSIS}); `--format json` shows each in full."]
 
 
 def summary_line(summary: Mapping[str, int]) -> str:
@@ -128,7 +136,7 @@ def render_changes(
             if change["action"] in ("delete", "deactivate")
             else ""
         )
-        lines.append(f"  {symbol} {terminal(change['address'])}{reason}")
+        lines.append(f"  {symbol} {terminal_short(change['address'])}{reason}")
         lines.extend(field_lines(change, colour=colour))
     return lines
 
@@ -138,7 +146,7 @@ def render_drift(drift: Sequence[Mapping[str, Any]]) -> list[str]:
         return []
     lines = ["", "Drift in observed sections (never written):"]
     for item in drift:
-        lines.append(f"  * {terminal(item['address'])}: {terminal(item['state'])}")
+        lines.append(f"  * {terminal_short(item['address'])}: {terminal(item['state'])}")
         lines.extend(drift_diff_lines(item))
     return lines
 
@@ -162,7 +170,7 @@ def render_kept(kept: Sequence[Mapping[str, Any]]) -> list[str]:
             f"  {terminal(section)}: {objects(len(addresses))}; to delete, "
             f"set `{terminal(full_setting(section))}`"
         )
-        lines.extend(f"    = {terminal(a)}" for a in addresses[:LISTED_PER_SECTION])
+        lines.extend(f"    = {terminal_short(a)}" for a in addresses[:LISTED_PER_SECTION])
         if len(addresses) > LISTED_PER_SECTION:
             lines.append(f"    … {len(addresses) - LISTED_PER_SECTION} more")
     return lines

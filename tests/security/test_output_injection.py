@@ -49,6 +49,7 @@ from reconciler.render.drift import render_drift_markdown, render_drift_text
 from reconciler.render.escape import (
     markdown_code,
     terminal,
+    terminal_short,
     text_value,
 )
 from reconciler.render.json import render_json
@@ -159,9 +160,10 @@ def test_text_plan_keeps_its_structure(
     text = render_plan(data)
     fields = sum(len(c.diff) for c in drawn) + sum(len(item.diff) for item in drift)
     assert_text_plan_safe(text, pending=len(drawn), fields=fields)
-    # Each change line is its address, escaped: the address never spills onto another line.
+    # Each change line is its address, shortened as Markdown does and escaped: the address
+    # never spills onto another line.
     for line, change in zip(change_lines_of(text), drawn, strict=True):
-        assert line.split(" ", 3)[3].startswith(terminal(change.address))
+        assert line.split(" ", 3)[3].startswith(terminal_short(change.address))
 
 
 def change_lines_of(text: str) -> list[str]:

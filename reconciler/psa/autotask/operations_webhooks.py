@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler.config import LoadedConfig
+from reconciler.hosts import shown_value
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.names import fold
 from reconciler.plan import Action, Change, FieldDiff, Plan
@@ -69,7 +70,7 @@ class InstalledWebhook:
             id=int(row["id"]),
             name=str(row.get("name") or ""),
             guid=str(row["webhookGUID"]) if row.get("webhookGUID") else None,
-            url=row.get("webhookUrl"),
+            url=shown_value(row.get("webhookUrl")),  # never a user-info password
             active=bool(row.get("isActive")),
             ready=row.get("isReady") if isinstance(row.get("isReady"), bool) else None,
         )

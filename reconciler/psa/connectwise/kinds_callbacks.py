@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from reconciler.hosts import shown_value
 from reconciler.kinds.base import ApplyStage, KindDefaults, Problem, address
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.constraints import PlannedChange, WireWrite
@@ -138,7 +139,7 @@ class CallbackKind(KindDefaults):
             attributes={
                 "type": kind,
                 "level": _from_wire(row.get("level"), LEVELS),
-                "url": row.get("url"),
+                "url": shown_value(row.get("url")),
                 "active": not bool(row.get("inactiveFlag")),
                 "object_id": row.get("objectId"),
                 "payload_version": row.get("payloadVersion"),

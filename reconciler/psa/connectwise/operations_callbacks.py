@@ -146,7 +146,7 @@ def _select(
         if not hits and strict:
             hint = did_you_mean(name, [r.key for r in live])
             raise UsageError(
-                f"no installed callback is described {terminal(name)!r}",
+                f"no installed callback is described {terminal(repr(name))}",
                 hint=terminal(hint) if hint else None,
             )
         if not hits:

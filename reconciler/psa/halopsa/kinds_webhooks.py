@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from reconciler.hosts import shown_value
 from reconciler.kinds.base import ApplyStage, KindDefaults, Problem, address, sort_set_like
 from reconciler.kinds.catalog import Catalog
 from reconciler.kinds.tables import RECEIVER_URL
@@ -95,7 +96,7 @@ class HaloWebhookKind(KindDefaults):
         events = [e for e in row.get("events") or [] if isinstance(e, Mapping)]
         attributes = {
             "name": name,
-            "url": row.get("url"),
+            "url": shown_value(row.get("url")),
             "active": bool(row.get("active")),
             "events": [event_label(e.get("eventno")) for e in events],
         }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from reconciler.errors import PartialApplyError, ReconcileError, UsageError
@@ -109,10 +109,21 @@ def status(request: StatusRequest, note: Note) -> OperationView:
 
 
 def _when(text: Any) -> datetime | None:
+    """A ``/WebhookEvent`` timestamp as an aware datetime; None when it is none.
+
+    [assumed] A timestamp without a UTC offset (``2099-12-04T10:00:00``, as Halo writes them) is
+    UTC: the fact sheet does not say, but Halo's API answers in UTC unless a request asks for an
+    offset (the ``utcoffset`` parameter some of its list routes take, psa-specs-SOURCES.md)."""
     try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         return None
+    return _aware(when)
+
+
+def _aware(when: datetime) -> datetime:
+    """``--since`` compared as UTC when it carries no offset of its own."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
 def report(request: ReportRequest, note: Note) -> OperationView:
@@ -125,12 +136,13 @@ def report(request: ReportRequest, note: Note) -> OperationView:
     since_text = request.since.strftime("%Y-%m-%dT%H:%M:%SZ")
     rows: list[list[str]] = []
     data: list[dict[str, Any]] = []
+    since = _aware(request.since)
     with request.client() as client:
         for hook in live_webhooks(read_webhooks(client)):
             events = [
                 e
                 for e in client.webhook_events(str(hook.ids.get("id")))
-                if (when := _when(e.get("timestamp"))) is None or when >= request.since
+                if (when := _when(e.get("timestamp"))) is None or when >= since
             ]
             counts = {
                 "delivered": sum(e.get("status") == DELIVERED for e in events),

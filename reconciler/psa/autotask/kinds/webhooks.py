@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from reconciler.hosts import shown_value
 from reconciler.kinds.base import (
     ApplyStage,
     KindDefaults,
@@ -212,8 +213,8 @@ class WebhookKind(KindDefaults):
         attributes = {
             "entity": entity,
             "name": str(row.get("name") or ""),
-            "url": row.get("webhookUrl"),
-            "deactivation_url": row.get("deactivationUrl"),
+            "url": shown_value(row.get("webhookUrl")),
+            "deactivation_url": shown_value(row.get("deactivationUrl")),
             "active": bool(row.get("isActive")),
             "events": events,
             "fields": [field_table.display(f.get("fieldID")) for f in subscribed],
