@@ -144,4 +144,6 @@ def test_plan_against_a_dead_port_exits_1_with_the_reason(
     # Per client: 3 refusals mark the host down; reads already in flight (at most 3 per
     # endpoint, a few endpoints) may each have been sent once more before they saw it.
     assert 1 <= attempts <= 3 * len(created) + 3, attempts
-    assert len(sleeps) < attempts  # each wait follows a refused attempt; the last has none
+    # Each wait follows a refused attempt. (Not fewer waits than attempts: a reader that waited
+    # may find the host marked down by another reader meanwhile and stop without a retry.)
+    assert len(sleeps) <= attempts
