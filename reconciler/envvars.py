@@ -80,6 +80,9 @@ DEFAULT_MAX_RATE_WAIT = 120.0
 """``--max-rate-wait`` / ``RECONCILE_MAX_RATE_WAIT``: seconds a Salesbuildr 429 is waited out."""
 MAX_DOCUMENT_BYTES = 1024 * 1024
 """``--max-config-size`` / ``RECONCILE_MAX_CONFIG_SIZE``: the largest YAML loaded (1 MB)."""
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""``--max-response-size`` / ``RECONCILE_MAX_RESPONSE_SIZE``: the largest answer body read (64 MiB;
+why that figure: :mod:`reconciler.transport.body`)."""
 DEFAULT_PARALLELISM = 8
 """``apply --parallelism``: writes in flight at most (like terraform's ``-parallelism``)."""
 
@@ -118,6 +121,9 @@ MAX_RATE_WAIT: RunSetting[float] = RunSetting(
 )
 MAX_CONFIG_SIZE: RunSetting[int] = RunSetting(
     MAX_DOCUMENT_BYTES, minimum=1, what="the size limit (bytes)"
+)
+MAX_RESPONSE_BYTES: RunSetting[int] = RunSetting(
+    DEFAULT_MAX_RESPONSE_BYTES, minimum=1024, what="the response size cap (bytes)"
 )
 
 

@@ -12,9 +12,11 @@ from reconciler.cli.limits import (
     max_config_size_option,
     max_pages_option,
     max_rate_wait_option,
+    max_response_size_option,
     use_max_config_size,
     use_max_pages,
     use_max_rate_wait,
+    use_max_response_size,
 )
 from reconciler.cli.output import _err, _report
 from reconciler.cli.redacting import configure_logging, install_redacting_streams
@@ -78,6 +80,7 @@ def _debug(ctx: click.Context) -> bool:
 @max_pages_option
 @max_config_size_option
 @max_rate_wait_option
+@max_response_size_option
 @click.version_option(package_name="reconcile", prog_name="reconcile")  # the installed metadata
 @click.pass_context
 def cli(
@@ -87,6 +90,7 @@ def cli(
     max_pages: int | None,
     max_config_size: int | None,
     max_rate_wait: float | None,
+    max_response_size: int | None,
 ) -> None:
     """Salesbuildr <-> PSA integration settings as code.
 
@@ -104,3 +108,4 @@ def cli(
     use_max_pages(ctx, max_pages)
     use_max_config_size(ctx, max_config_size)
     use_max_rate_wait(ctx, max_rate_wait)
+    use_max_response_size(ctx, max_response_size)

@@ -1,5 +1,6 @@
 """The global ``--max-pages`` option: how many pages one collection may take before a read stops;
-``--max-config-size``: the largest mappings YAML loaded (1 MB unless raised).
+``--max-config-size``: the largest mappings YAML loaded (1 MB unless raised); ``--max-rate-wait``;
+``--max-response-size``: the largest API answer read (64 MiB).
 
 Each is set on the command line or as ``RECONCILE_MAX_PAGES`` / ``RECONCILE_MAX_CONFIG_SIZE`` in
 the real environment (click reads ``os.environ``, never ``.env`` nor the YAML), for the one
@@ -16,10 +17,12 @@ import click
 from reconciler.envvars import (
     DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RATE_WAIT,
+    DEFAULT_MAX_RESPONSE_BYTES,
     MAX_CONFIG_SIZE,
     MAX_DOCUMENT_BYTES,
     MAX_PAGES,
     MAX_RATE_WAIT,
+    MAX_RESPONSE_BYTES,
 )
 
 max_pages_option = click.option(
@@ -86,3 +89,20 @@ max_rate_wait_option = click.option(
 def use_max_rate_wait(ctx: click.Context, seconds: float | None) -> None:
     """Use ``seconds`` as the rate-wait cap until the command ends."""
     ctx.with_resource(MAX_RATE_WAIT.using(seconds))
+
+
+max_response_size_option = click.option(
+    "--max-response-size",
+    type=click.IntRange(min=1024),
+    default=None,
+    metavar="BYTES",
+    envvar="RECONCILE_MAX_RESPONSE_SIZE",
+    show_envvar=True,
+    help=f"Largest API answer read, in bytes once decoded (default "
+    f"{DEFAULT_MAX_RESPONSE_BYTES:,}, 64 MiB); a larger one stops the run as a server fault.",
+)
+
+
+def use_max_response_size(ctx: click.Context, max_bytes: int | None) -> None:
+    """Use ``max_bytes`` as the answer size cap until the command ends."""
+    ctx.with_resource(MAX_RESPONSE_BYTES.using(max_bytes))

@@ -127,7 +127,7 @@ class NameTable:
             names = [self.label(e) for e in self.entries if e.active]
             hint = did_you_mean(text, names)
             if hint is None and 0 < len(names) <= 8:
-                hint = "valid names: " + ", ".join(f"'{n}'" for n in sorted(names))
+                hint = "valid names: " + ", ".join(f"'{_cut(n)}'" for n in sorted(names))
             return Resolved(None, f"unknown {self.what} '{text}'", hint, Unresolved.OTHER)
         if len(matches) > 1:
             # Equal after folding: the one spelled exactly as written wins, then the only
@@ -190,3 +190,11 @@ class Catalog:
         if name not in self.tables:
             return NameTable(name, [])
         return self.tables[name]
+
+
+HINT_NAME_LIMIT = 80
+"""A name listed in a hint is cut past this (an admin may type a name of megabytes)."""
+
+
+def _cut(name: str) -> str:
+    return name if len(name) <= HINT_NAME_LIMIT else name[: HINT_NAME_LIMIT - 1] + "…"

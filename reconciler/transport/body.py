@@ -21,21 +21,17 @@ from typing import Any, Final
 
 import httpx
 
-from reconciler.envvars import RunSetting
+from reconciler.envvars import MAX_RESPONSE_BYTES
 from reconciler.errors import ServerMisbehaved, UnknownOutcome
 
 MiB: Final = 1024 * 1024
-DEFAULT_MAX_RESPONSE_BYTES: Final = 64 * MiB
-"""The largest answer body read (decoded). Generous on purpose: the largest answers we ask
-for are full pages (ConnectWise 1,000 rows, Autotask 500, Halo 100 records with their
-details), a few MB at most even with every field; 64 MiB is more than ten times that, and
-still small enough that one hostile answer cannot take the process's memory (every answer is
-held whole to be parsed, and a few are read at once)."""
+# DEFAULT_MAX_RESPONSE_BYTES (64 MiB, in envvars so the CLI sets it without importing this):
+# the largest answer body read (decoded). Generous on purpose: the largest answers we ask
+# for are full pages (ConnectWise 1,000 rows, Autotask 500, Halo 100 records with their
+# details), a few MB at most even with every field; 64 MiB is more than ten times that, and
+# still small enough that one hostile answer cannot take the process's memory (every answer is
+# held whole to be parsed, and a few are read at once).
 
-MAX_RESPONSE_BYTES: RunSetting[int] = RunSetting(
-    DEFAULT_MAX_RESPONSE_BYTES, minimum=1024, what="the response size cap (bytes)"
-)
-"""The cap of this process (a test or a future ``--max-response-size`` may set it per run)."""
 
 _RE_ENCODED: Final = frozenset(("content-encoding", "content-length", "transfer-encoding"))
 """Headers that described the wire form of a body that :func:`read_capped` hands on decoded."""

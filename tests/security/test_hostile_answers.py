@@ -39,8 +39,9 @@ from hostile_answers_support import (
 )
 
 from reconciler.cli import cli
+from reconciler.envvars import DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES
 from reconciler.sandbox.common import Sandbox, register_simulator, start_sandbox
-from reconciler.transport.body import DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES, MiB
+from reconciler.transport.body import MiB
 from tests.connectwise.engine_support import EXAMPLE as CW_EXAMPLE
 from tests.connectwise.engine_support import FAST, cw_api
 from tests.halopsa.engine_support import EXAMPLE as HALO_EXAMPLE
@@ -147,12 +148,16 @@ def test_a_declared_length_over_the_cap_is_refused_before_reading(cw: Rig) -> No
     assert rule.hits == 1
 
 
-def test_the_cap_is_a_run_setting(cw: Rig) -> None:
+def test_the_cap_is_set_on_the_command_line_or_in_the_real_environment(cw: Rig) -> None:
     big = json.dumps([{"id": 1, "name": "x" * (2 * MiB)}]).encode()
     cw.psa.rule("GET", BOARDS, _answer(Raw(200, big, {"content-type": "application/json"})))
-    with MAX_RESPONSE_BYTES.using(MiB):
-        _server_fault(cw.cli("plan", "mappings.yaml"), "larger than the 1 MiB cap")
-    assert "cap" not in cw.cli("plan", "mappings.yaml").output  # 2 MiB is fine by default
+    lowered = cw.cli("--max-response-size", str(MiB), "plan", "mappings.yaml")
+    _server_fault(lowered, "larger than the 1 MiB cap")
+    cw.env["RECONCILE_MAX_RESPONSE_SIZE"] = str(MiB)
+    _server_fault(cw.cli("plan", "mappings.yaml"), "larger than the 1 MiB cap")
+    raised = cw.cli("--max-response-size", str(4 * MiB), "plan", "mappings.yaml")
+    assert "cap" not in raised.output, raised.output
+    assert MAX_RESPONSE_BYTES.get() == DEFAULT_MAX_RESPONSE_BYTES  # for that command only
 
 
 # --- malformed ConnectWise answers ------------------------------------------------------------
@@ -240,8 +245,8 @@ def _committed_then(raw: Raw) -> Any:
 )
 def test_a_connectwise_create_answered_oddly_is_adopted(cw: Rig, raw: Raw) -> None:
     posts = cw.psa.rule("POST", CALLBACKS, _committed_then(raw))
-    with MAX_RESPONSE_BYTES.using(MiB):  # the endless answer stops sooner
-        applied = cw.cli("apply", "mappings.yaml", "--auto-approve")
+    # (a lower cap: the endless answer stops sooner)
+    applied = cw.cli("--max-response-size", str(MiB), "apply", "mappings.yaml", "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert posts.hits == 3
 
@@ -279,8 +284,7 @@ def test_a_halo_token_holding_crlf_is_never_sent(halo: Rig) -> None:
 
 def test_an_endless_halo_token_answer_stops_at_the_cap(halo: Rig) -> None:
     rule = halo.psa.rule("POST", r"/auth/token$", _answer(Raw(200, endless())))
-    with MAX_RESPONSE_BYTES.using(MiB):
-        planned = halo.cli("plan", "mappings.yaml")
+    planned = halo.cli("--max-response-size", str(MiB), "plan", "mappings.yaml")
     _server_fault(planned, "larger than the 1 MiB cap", "POST /auth/token")
     # Each reader thread asks once (none retries a server fault); each answer stopped early.
     assert 1 <= rule.hits <= 16 and rule.sent < rule.hits * 16 * MiB

@@ -239,6 +239,15 @@ def test_an_unknown_name_lists_the_valid_names_of_a_table_of_up_to_eight(
     assert (resolved.hint is not None and resolved.hint.startswith("valid names: ")) is listed
 
 
+def test_a_listed_name_of_megabytes_is_cut_in_the_hint() -> None:
+    table = NameTable("board", [Entry(1, "x" * 2_000_000), Entry(2, "Service")])
+    hint = table.resolve("Professional Services").hint or ""
+    assert hint.startswith("valid names: 'Service', 'xxx")
+    assert len(hint) < 200 and hint.endswith("…'")
+    exact = NameTable("board", [Entry(1, "y" * 80)]).resolve("zzz").hint or ""
+    assert exact == "valid names: '" + "y" * 80 + "'"  # 80 characters are shown whole
+
+
 def test_an_unknown_name_in_an_empty_table_has_no_hint() -> None:
     assert NameTable("thing", []).resolve("x").hint is None
 
