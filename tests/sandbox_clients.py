@@ -7,6 +7,7 @@ from the environment (``trust_env=False``), a generous timeout for a loaded mach
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 from collections.abc import Iterator, Mapping
@@ -37,6 +38,43 @@ def salesbuildr_api(env: Mapping[str, str], *, timeout: float = TIMEOUT_S) -> ht
     return httpx.Client(
         base_url=env["SALESBUILDR_API_URL"],
         headers={"api-key": env["SALESBUILDR_API_KEY"]},
+        timeout=timeout,
+        trust_env=False,
+    )
+
+
+def connectwise_api(env: Mapping[str, str], *, timeout: float = TIMEOUT_S) -> httpx.Client:
+    """A client on the ConnectWise simulator, as the sandbox's API member (Basic
+    ``company+publicKey:privateKey`` and the ``clientId`` header)."""
+    pair = f"{env['CONNECTWISE_COMPANY']}+{env['CONNECTWISE_PUBLIC_KEY']}:"
+    pair += env["CONNECTWISE_PRIVATE_KEY"]
+    return httpx.Client(
+        base_url=env["CONNECTWISE_API_URL"],
+        headers={
+            "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
+            "clientId": env["CONNECTWISE_CLIENT_ID"],
+        },
+        timeout=timeout,
+        trust_env=False,
+    )
+
+
+def halopsa_api(env: Mapping[str, str], *, timeout: float = TIMEOUT_S) -> httpx.Client:
+    """A client on the Halo simulator's ``/api``, with a token of the sandbox's application."""
+    token = httpx.post(
+        env["HALOPSA_AUTH_URL"] + "/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": env["HALOPSA_CLIENT_ID"],
+            "client_secret": env["HALOPSA_CLIENT_SECRET"],
+            "scope": "all",
+        },
+        timeout=timeout,
+        trust_env=False,
+    ).json()["access_token"]
+    return httpx.Client(
+        base_url=env["HALOPSA_URL"] + "/api",
+        headers={"Authorization": f"Bearer {token}"},
         timeout=timeout,
         trust_env=False,
     )

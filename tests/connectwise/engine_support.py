@@ -5,17 +5,16 @@ plants live data (drift, hostile names) as an admin would."""
 
 from __future__ import annotations
 
-import base64
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner, Result
-from sandbox_clients import TIMEOUT_S, isolated_cli
+from sandbox_clients import connectwise_api as cw_api
+from sandbox_clients import isolated_cli
 
 from reconciler.cli import cli
 from reconciler.sandbox.common import Sandbox, register_simulator, start_sandbox
@@ -25,21 +24,6 @@ EXAMPLE = REPO / "examples" / "connectwise" / "mappings.yaml"
 FAST = {"CONNECTWISE_REQUESTS_PER_MINUTE": "1000000", "NO_COLOR": "1"}
 """The rate cap out of the way: these tests are about the engine, not its pace (the cap has its
 own tests on a fake clock)."""
-
-
-def cw_api(env: Mapping[str, str]) -> httpx.Client:
-    """A raw client on the ConnectWise simulator, as the sandbox's API member."""
-    pair = f"{env['CONNECTWISE_COMPANY']}+{env['CONNECTWISE_PUBLIC_KEY']}:"
-    pair += env["CONNECTWISE_PRIVATE_KEY"]
-    return httpx.Client(
-        base_url=env["CONNECTWISE_API_URL"],
-        headers={
-            "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
-            "clientId": env["CONNECTWISE_CLIENT_ID"],
-        },
-        timeout=TIMEOUT_S,
-        trust_env=False,
-    )
 
 
 @dataclass

@@ -9,13 +9,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
 from reconciler.sandbox.common import Sandbox, register_simulator, start_sandbox
-from tests.sandbox_clients import TIMEOUT_S, isolated_cli
+from tests.sandbox_clients import halopsa_api as halo_api
+from tests.sandbox_clients import isolated_cli
 
 HOOK = "reconciler.sandbox.halopsa:sandbox_hook"
 REPO = Path(__file__).resolve().parents[2]
@@ -63,27 +63,6 @@ def run(sandbox: Sandbox, *args: str) -> Result:
     )
     assert "Traceback" not in result.output, result.output
     return result
-
-
-def halo_api(env: Mapping[str, str]) -> httpx.Client:
-    """A client on the Halo simulator's ``/api``, with a token of the sandbox's application."""
-    token = httpx.post(
-        env["HALOPSA_AUTH_URL"] + "/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": env["HALOPSA_CLIENT_ID"],
-            "client_secret": env["HALOPSA_CLIENT_SECRET"],
-            "scope": "all",
-        },
-        timeout=TIMEOUT_S,
-        trust_env=False,
-    ).json()["access_token"]
-    return httpx.Client(
-        base_url=env["HALOPSA_URL"] + "/api",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=TIMEOUT_S,
-        trust_env=False,
-    )
 
 
 def halo_post(env: Mapping[str, str], resource: str, record: Mapping[str, Any]) -> Any:

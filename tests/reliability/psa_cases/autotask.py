@@ -15,6 +15,7 @@ import yaml
 from reconciler.sandbox.autotask import SandboxCredentials
 from reconciler.sandbox.autotask.rules import WriteError
 from tests.reliability.psa_case import RECEIVER_SECRET, SALESBUILDR_KEY, Env, PsaCase
+from tests.sandbox_clients import autotask_api as api
 
 REPO = Path(__file__).resolve().parents[3]
 USERNAME = "rt-api-user-q7w3@acme-it.example"
@@ -37,19 +38,6 @@ def credentials() -> SandboxCredentials:
         autotask_integration_code=INTEGRATION_CODE,
         salesbuildr_api_key=SALESBUILDR_KEY,
         salesbuildr_webhook_secret=RECEIVER_SECRET,
-    )
-
-
-def api(env: Env) -> httpx.Client:
-    return httpx.Client(
-        base_url=env["AUTOTASK_API_URL"] + "/V1.0",
-        headers={
-            "ApiIntegrationCode": env["AUTOTASK_API_INTEGRATION_CODE"],
-            "UserName": env["AUTOTASK_API_USERNAME"],
-            "Secret": env["AUTOTASK_API_SECRET"],
-        },
-        timeout=30.0,
-        trust_env=False,
     )
 
 

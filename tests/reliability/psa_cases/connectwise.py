@@ -3,15 +3,13 @@ their description) are the objects a test lists, plants and removes as an admin 
 
 from __future__ import annotations
 
-import base64
 from typing import Any
-
-import httpx
 
 from reconciler.sandbox.connectwise.launch import SandboxCredentials
 from reconciler.sandbox.connectwise.store import WriteError
 from reconciler.sandbox.connectwise.wire import ConnectWiseCredentials, RateCap
 from tests.reliability.psa_case import RECEIVER_SECRET, SALESBUILDR_KEY, Env, PsaCase
+from tests.sandbox_clients import connectwise_api as api
 
 PUBLIC_KEY = "RT-CW-PUBLIC-KEY-6d1f0c9e"
 PRIVATE_KEY = "RT-CW-PRIVATE-KEY-6d1f0c9e"
@@ -25,20 +23,6 @@ def credentials() -> SandboxCredentials:
         ),
         salesbuildr_api_key=SALESBUILDR_KEY,
         salesbuildr_webhook_secret=RECEIVER_SECRET,
-    )
-
-
-def api(env: Env) -> httpx.Client:
-    pair = f"{env['CONNECTWISE_COMPANY']}+{env['CONNECTWISE_PUBLIC_KEY']}:"
-    pair += env["CONNECTWISE_PRIVATE_KEY"]
-    return httpx.Client(
-        base_url=env["CONNECTWISE_API_URL"],
-        headers={
-            "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
-            "clientId": env["CONNECTWISE_CLIENT_ID"],
-        },
-        timeout=30.0,
-        trust_env=False,
     )
 
 

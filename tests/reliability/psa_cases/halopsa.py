@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from reconciler.sandbox.halopsa.app import RateCap
 from reconciler.sandbox.halopsa.launch import HaloSandboxCredentials
 from reconciler.sandbox.halopsa.store import WriteRefused
 from tests.reliability.psa_case import RECEIVER_SECRET, SALESBUILDR_KEY, Env, PsaCase
+from tests.sandbox_clients import halopsa_api as api
 
 CLIENT_ID = "RT-HALO-CLIENT-ID-6d1f0c9e"
 CLIENT_SECRET = "RT-HALO-CLIENT-SECRET-6d1f0c9e"
@@ -22,26 +21,6 @@ def credentials() -> HaloSandboxCredentials:
         client_secret=CLIENT_SECRET,
         salesbuildr_api_key=SALESBUILDR_KEY,
         salesbuildr_webhook_secret=RECEIVER_SECRET,
-    )
-
-
-def api(env: Env) -> httpx.Client:
-    token = httpx.post(
-        env["HALOPSA_AUTH_URL"] + "/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": env["HALOPSA_CLIENT_ID"],
-            "client_secret": env["HALOPSA_CLIENT_SECRET"],
-            "scope": "all",
-        },
-        timeout=30.0,
-        trust_env=False,
-    ).json()["access_token"]
-    return httpx.Client(
-        base_url=env["HALOPSA_URL"] + "/api",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30.0,
-        trust_env=False,
     )
 
 
